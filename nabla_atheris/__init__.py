@@ -1,0 +1,1 @@
+"""nabla-atheris: coverage-guided fuzzing of automatic differentiation."""

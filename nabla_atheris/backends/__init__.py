@@ -1,0 +1,85 @@
+"""The small interface every library backend implements, and the registry of backends."""
+
+from __future__ import annotations
+
+import enum
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from nabla_atheris.case import Case
+
+Arrays = list[np.ndarray]
+
+FIRST_ORDER_MODES = ("rev", "fwd")
+SECOND_ORDER_MODES = ("rev-over-rev", "fwd-over-rev", "rev-over-fwd", "fwd-over-fwd")
+
+
+class ErrorClass(enum.Enum):
+    """What an exception raised by a library call means."""
+
+    INVALID = "invalid-input"  # the arguments are rejected (shape, dtype, range checks)
+    UNSUPPORTED = "unsupported"  # a derivative is not implemented
+    INTERNAL = "internal"  # an internal assertion: always a bug
+
+
+class BoundCall(Protocol):
+    """One case bound to a library: a function of its differentiable inputs, run in every mode.
+
+    `xs` replaces the values of the differentiable inputs (numpy arrays, in the bound dtype);
+    complex gradients follow the real-inner-product convention: the VJP with cotangent u is the
+    gradient of Re(sum(conj(u) * f)) as d/da + i d/db.
+    """
+
+    inputs: Arrays
+    output_dtypes: list[str]
+
+    def direct(self, xs: Sequence[np.ndarray] | None = None) -> Arrays: ...
+
+    def vjp(self, cotangents: Arrays, xs: Sequence[np.ndarray] | None = None) -> tuple[Arrays, Arrays]: ...
+
+    def jvp(self, tangents: Arrays, xs: Sequence[np.ndarray] | None = None) -> tuple[Arrays, Arrays]: ...
+
+    def second_order(self, mode: str, u: Arrays, v: Arrays, v2: Arrays) -> float: ...
+
+
+class Backend(Protocol):
+    """A library: binds cases, runs its modes, classifies its errors, renders reproducers."""
+
+    name: str
+    first_order_modes: tuple[str, ...]
+    second_order_modes: tuple[str, ...]
+
+    def version(self) -> str: ...
+
+    def bind(self, case: Case, widen: bool = False) -> BoundCall: ...
+
+    def classify(self, exc: BaseException) -> ErrorClass | None: ...
+
+    def render_reproducer(self, case: Case, scenario: dict) -> str: ...
+
+
+LIBRARIES = ("torch", "jax", "tf", "oneflow")
+_BACKEND_MODULES: dict[str, str] = {"torch": "nabla_atheris.backends.torch_backend"}
+_cache: dict[str, Backend] = {}
+
+
+def get_backend(library: str) -> Backend:
+    """The backend of a library (imports the library on first use)."""
+    if library not in _BACKEND_MODULES:
+        raise KeyError(f"no backend for library {library!r} (have: {', '.join(sorted(_BACKEND_MODULES))})")
+    if library not in _cache:
+        factory: Callable[[], Backend] = importlib.import_module(_BACKEND_MODULES[library]).make_backend
+        _cache[library] = factory()
+    return _cache[library]
+
+
+def widen_dtype(dtype: str) -> str:
+    """The dtype numerical differentiation runs in: float64, or complex128 for complex."""
+    if dtype.startswith("complex"):
+        return "complex128"
+    if dtype in ("float16", "bfloat16", "float32", "float64"):
+        return "float64"
+    return dtype

@@ -1,0 +1,151 @@
+"""PyTorch execution scenarios on plain torch tensors and numpy arrays.
+
+This module imports only torch and numpy: the reproducer of a finding embeds its source verbatim,
+so a maintainer's script runs exactly the code the fuzzer ran. Every scenario takes a function of
+the differentiable inputs `f(*xs) -> list of outputs` and returns numpy arrays; gradients that
+torch reports as absent (`None`, unconnected) are returned as zeros.
+"""
+
+import numpy as np
+import torch
+import torch.autograd.forward_ad as fwd_ad
+
+
+def flatten(out):
+    """The outputs of a call as a flat list of tensors (tuples, lists and named tuples unpacked)."""
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [t for item in out for t in flatten(item)]
+    if isinstance(out, (bool, int, float, complex)):
+        return [torch.tensor(out)]
+    if out is None:
+        return []
+    raise TypeError(f"unsupported output type {type(out).__name__}")
+
+
+def to_numpy(t):
+    """A tensor's values as numpy (half types widened to float32)."""
+    t = t.detach()
+    if t.layout != torch.strided:
+        t = t.to_dense()
+    t = t.resolve_conj().resolve_neg().cpu()
+    if t.dtype in (torch.float16, torch.bfloat16):
+        t = t.float()
+    return t.numpy().copy()
+
+
+def is_diff_output(t):
+    return t.is_floating_point() or t.is_complex()
+
+
+def as_like(array, like):
+    return torch.from_numpy(np.ascontiguousarray(array)).to(like.dtype)
+
+
+def zeros_for_none(grads, like):
+    return [torch.zeros_like(x) if g is None else g for g, x in zip(grads, like)]
+
+
+def direct(f, xs):
+    """The call with gradients off."""
+    with torch.no_grad():
+        return [to_numpy(t) for t in flatten(f(*xs))]
+
+
+def _leaves(xs):
+    return [x.detach().clone().requires_grad_(True) for x in xs]
+
+
+def _project(outs, cotangents):
+    """The terms of <u, f> for the differentiable outputs that are connected to the graph."""
+    pairs = [(o, as_like(u, o)) for o, u in zip(outs, cotangents) if is_diff_output(o) and o.requires_grad]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def vjp(f, xs, cotangents, create_graph=False):
+    """Reverse mode: the outputs and the vector-Jacobian product with `cotangents`."""
+    leaves = _leaves(xs)
+    outs = flatten(f(*leaves))
+    targets, us = _project(outs, cotangents)
+    if not targets:
+        return [to_numpy(o) for o in outs], [np.zeros_like(to_numpy(x)) for x in xs]
+    grads = torch.autograd.grad(targets, leaves, us, allow_unused=True, create_graph=create_graph)
+    return [to_numpy(o) for o in outs], [to_numpy(g) for g in zeros_for_none(grads, leaves)]
+
+
+def jvp(f, xs, tangents):
+    """Forward mode with dual tensors: the primal outputs and the Jacobian-vector product."""
+    with fwd_ad.dual_level():
+        duals = [fwd_ad.make_dual(x.detach().clone(), as_like(v, x)) for x, v in zip(xs, tangents)]
+        outs = flatten(f(*duals))
+        primals, tangent_outs = [], []
+        for o in outs:
+            p, t = fwd_ad.unpack_dual(o)
+            primals.append(to_numpy(p))
+            tangent_outs.append(np.zeros_like(to_numpy(p)) if t is None else to_numpy(t))
+    return primals, tangent_outs
+
+
+def _phi_rev(f, leaves, u, v):
+    """<u, J v> computed as <J^T u, v>, differentiable with respect to the leaves."""
+    outs = flatten(f(*leaves))
+    targets, us = _project(outs, u)
+    if not targets:
+        return None
+    grads = torch.autograd.grad(targets, leaves, us, allow_unused=True, create_graph=True)
+    return _inner(zeros_for_none(grads, leaves), v)
+
+
+def _inner(tensors, arrays):
+    """Real inner product sum(Re(t * conj(a))) over the differentiable tensors."""
+    terms = [(t * as_like(a, t).conj()).real.sum() for t, a in zip(tensors, arrays) if is_diff_output(t)]
+    return sum(terms) if terms else torch.zeros((), dtype=torch.float64)
+
+
+def _phi_fwd_dual(f, leaves, u, v):
+    """<u, J v> from dual tensors, differentiable with respect to the leaves."""
+    with fwd_ad.dual_level():
+        duals = [fwd_ad.make_dual(x, as_like(vi, x)) for x, vi in zip(leaves, v)]
+        tangents = []
+        for o in flatten(f(*duals)):
+            t = fwd_ad.unpack_dual(o).tangent
+            tangents.append(torch.zeros_like(fwd_ad.unpack_dual(o).primal) if t is None else t)
+    return _inner(tangents, u)
+
+
+def _phi_func_jvp(f, xs, u, v):
+    """<u, J v> from torch.func.jvp (composable with an outer torch.func.jvp)."""
+    _, tangents = torch.func.jvp(lambda *a: tuple(flatten(f(*a))), tuple(xs), tuple(as_like(vi, x) for vi, x in zip(v, xs)))
+    return _inner(tangents, u)
+
+
+def second_order(f, xs, u, v, v2, mode):
+    """d/dt <u, J(x + t v2) v> at t = 0, by one of four compositions of forward and reverse mode."""
+    if mode == "rev-over-rev":
+        leaves = _leaves(xs)
+        phi = _phi_rev(f, leaves, u, v)
+        if phi is None or not phi.requires_grad:
+            return 0.0
+        grads = zeros_for_none(torch.autograd.grad(phi, leaves, allow_unused=True), leaves)
+        return float(_inner(grads, v2).detach())
+    if mode == "fwd-over-rev":
+        with fwd_ad.dual_level():
+            duals = [fwd_ad.make_dual(x, as_like(w, x)) for x, w in zip(_leaves(xs), v2)]
+            phi = _phi_rev(f, duals, u, v)
+            if phi is None:
+                return 0.0
+            tangent = fwd_ad.unpack_dual(phi).tangent
+            return 0.0 if tangent is None else float(tangent.detach())
+    if mode == "rev-over-fwd":
+        leaves = _leaves(xs)
+        phi = _phi_fwd_dual(f, leaves, u, v)
+        if not phi.requires_grad:
+            return 0.0
+        grads = zeros_for_none(torch.autograd.grad(phi, leaves, allow_unused=True), leaves)
+        return float(_inner(grads, v2).detach())
+    if mode == "fwd-over-fwd":
+        tangent_v2 = tuple(as_like(w, x) for w, x in zip(v2, xs))
+        _, out = torch.func.jvp(lambda *a: _phi_func_jvp(f, a, u, v), tuple(x.detach() for x in xs), tangent_v2)
+        return float(out.detach())
+    raise ValueError(f"unknown second-order mode {mode}")

@@ -1,0 +1,165 @@
+"""The catalog: per library, the APIs the fuzzer calls and the templates of known-valid calls.
+
+A library's catalog is two files in `data/`: `<lib>.registry` (one API name per line; the line
+number is the API's id, and the file is append-only so a corpus keeps decoding to the same calls)
+and `<lib>.json` (the templates). A template is the argument structure of a valid call:
+
+    {"dims": {"n": 3}, "dtypes": ["float64", "float32"],
+     "args": [{"tensor": ["n", 4]}, {"value": 1, "choices": [0, 1, -1]}],
+     "kwargs": {"weight": {"tensor": [4]}}}
+
+Tensor slots give a shape of ints and dimension symbols (shared symbols keep shapes consistent
+when the decoder mutates them); a slot without "dtype" takes the template's floating dtype;
+integer slots give a value range `[low, high)`; "domain" ("positive", "unit") maps values into
+an API's domain. `{"tensors": [...]}` is a list of tensors, `{"value": v}` an attribute.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any, Union
+
+from nabla_atheris.case import DTYPES, CaseFormatError
+
+
+@dataclass(frozen=True)
+class TensorSlot:
+    """A tensor argument: shape (ints and symbols), dtype (None: the template's), value range."""
+
+    shape: tuple[Union[int, str], ...]
+    dtype: str | None = None
+    low: int = 0
+    high: int = 4
+    domain: str | None = None
+
+
+@dataclass(frozen=True)
+class ListSlot:
+    """A list of tensors."""
+
+    items: tuple[TensorSlot, ...]
+
+
+@dataclass(frozen=True)
+class AttrSlot:
+    """A non-tensor argument with its default value and the alternatives the decoder may pick."""
+
+    value: Any
+    choices: tuple[Any, ...] = ()
+
+    def candidates(self) -> tuple[Any, ...]:
+        """Values to choose from, the default first (type-aware when no choices are listed)."""
+        if self.choices:
+            return (self.value,) + tuple(c for c in self.choices if c != self.value)
+        v = self.value
+        if isinstance(v, bool):
+            return (v, not v)
+        if isinstance(v, int):
+            return tuple(dict.fromkeys((v, v + 1, v - 1, 0, 1, -1, 2)))
+        if isinstance(v, float):
+            return tuple(dict.fromkeys((v, 0.0, 1.0, -1.0, 0.5, 2.0 * v, 1e-8)))
+        return (v,)
+
+
+Slot = Union[TensorSlot, ListSlot, AttrSlot]
+
+
+@dataclass(frozen=True)
+class Template:
+    """The argument structure of one known-valid call."""
+
+    args: tuple[Slot, ...]
+    kwargs: tuple[tuple[str, Slot], ...] = ()
+    dims: tuple[tuple[str, int], ...] = ()
+    dtypes: tuple[str, ...] = ("float64", "float32")
+
+
+@dataclass(frozen=True)
+class ApiEntry:
+    """One API: its registry id, name and templates."""
+
+    id: int
+    name: str
+    templates: tuple[Template, ...]
+
+
+@dataclass
+class Catalog:
+    """The APIs of one library, indexed by append-only id."""
+
+    library: str
+    registry: list[str]
+    apis: dict[str, ApiEntry] = field(default_factory=dict)
+
+    def by_id(self, api_id: int) -> ApiEntry:
+        """The entry for an id, wrapping out-of-range ids and skipping ids without templates."""
+        if not self.apis:
+            raise CaseFormatError(f"the {self.library} catalog is empty")
+        n = len(self.registry)
+        for step in range(n):
+            entry = self.apis.get(self.registry[(api_id + step) % n])
+            if entry is not None:
+                return entry
+        raise AssertionError("unreachable: a non-empty catalog has an entry")
+
+    def by_name(self, name: str) -> ApiEntry | None:
+        return self.apis.get(name)
+
+
+def _slot(spec: Any) -> Slot:
+    if not isinstance(spec, dict):
+        return AttrSlot(_freeze(spec))
+    if "tensor" in spec:
+        dtype = spec.get("dtype")
+        if dtype is not None and dtype not in DTYPES:
+            raise ValueError(f"unknown dtype {dtype!r}")
+        low, high = spec.get("range", (0, 4))
+        return TensorSlot(tuple(spec["tensor"]), dtype, int(low), int(high), spec.get("domain"))
+    if "tensors" in spec:
+        return ListSlot(tuple(_slot({"tensor": s} if isinstance(s, list) else s) for s in spec["tensors"]))  # type: ignore[misc]
+    if "value" in spec:
+        return AttrSlot(_freeze(spec["value"]), tuple(_freeze(c) for c in spec.get("choices", ())))
+    raise ValueError(f"unknown slot {spec!r}")
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(_freeze(v) for v in value) if isinstance(value, list) else value
+
+
+def parse_template(spec: dict) -> Template:
+    """Build a `Template` from its JSON form."""
+    return Template(
+        args=tuple(_slot(s) for s in spec.get("args", ())),
+        kwargs=tuple((k, _slot(s)) for k, s in spec.get("kwargs", {}).items()),
+        dims=tuple(sorted(spec.get("dims", {}).items())),
+        dtypes=tuple(spec.get("dtypes", ("float64", "float32"))),
+    )
+
+
+def build_catalog(library: str, registry: list[str], apis: dict[str, list[dict]]) -> Catalog:
+    """Assemble a catalog; every API must be in the registry."""
+    ids = {name: i for i, name in enumerate(registry)}
+    catalog = Catalog(library, registry)
+    for name, templates in apis.items():
+        if name not in ids:
+            raise ValueError(f"{name} is not in the {library} registry")
+        catalog.apis[name] = ApiEntry(ids[name], name, tuple(parse_template(t) for t in templates))
+    return catalog
+
+
+def _data_text(filename: str) -> str:
+    return resources.files(__package__).joinpath("data", filename).read_text(encoding="utf-8")
+
+
+@cache
+def load_catalog(library: str) -> Catalog:
+    """Load the checked-in catalog of a library."""
+    try:
+        registry = [line.strip() for line in _data_text(f"{library}.registry").splitlines() if line.strip()]
+        data = json.loads(_data_text(f"{library}.json"))
+    except FileNotFoundError:
+        raise CaseFormatError(f"no catalog for library {library!r}") from None
+    return build_catalog(library, registry, data["apis"])

@@ -1,0 +1,276 @@
+"""The `nabla-atheris` command: doctor, fuzz, check, repro, seed, catalog, summary.
+
+Exit codes of check and repro: 0 the scenarios agree, 1 a finding, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nabla_atheris.backends import LIBRARIES
+from nabla_atheris.case import Case, CaseFormatError
+from nabla_atheris.verdict import Verdict
+
+EXIT_AGREE, EXIT_FINDING, EXIT_BAD_INPUT = 0, 1, 2
+ROOT = Path(__file__).resolve().parents[1]
+IMPORT_NAMES = {"torch": "torch", "jax": "jax", "tf": "tensorflow", "oneflow": "oneflow"}
+LIBFUZZER_DEFAULTS = {"torch": ["-timeout=60", "-rss_limit_mb=6144"]}
+
+
+class BadInput(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Per library: does it import, and which version."""
+    report: dict[str, Any] = {"python": sys.version.split()[0]}
+    for library in LIBRARIES:
+        try:
+            module = importlib.import_module(IMPORT_NAMES[library])
+            report[library] = {"ok": True, "version": getattr(module, "__version__", "?")}
+        except Exception as exc:  # any import failure is what doctor reports
+            report[library] = {"ok": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:200]}
+    for tool in ("atheris", "msgpack", "numpy"):
+        try:
+            module = importlib.import_module(tool)
+            report[tool] = {"ok": True, "version": getattr(module, "__version__", "?")}
+        except ImportError as exc:
+            report[tool] = {"ok": False, "error": str(exc)}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"python {report['python']}")
+        for name, entry in report.items():
+            if name != "python":
+                print(f"{name:10} {'ok  ' + entry['version'] if entry['ok'] else 'MISSING  ' + entry['error']}")
+    return 0
+
+
+def print_verdict(verdict: Verdict) -> None:
+    case = verdict.case
+    tensors = ", ".join(f"{t.dtype}{list(t.shape)}{'*' if t.differentiable else ''}" for t in case.tensors())
+    print(f"{case.library} {case.api} ({tensors})")
+    for line in verdict.lines:
+        print(f"  {line.check:26} {line.status:9} {line.detail}")
+    if verdict.findings:
+        for f in verdict.findings:
+            print(f"FINDING {f.kind}: {f.message}")
+    elif verdict.filtered:
+        print(f"filtered: {verdict.filtered}")
+    else:
+        print("agree: all scenarios agree")
+
+
+def check_and_store(case: Case, findings_dir: Path, data: bytes | None = None) -> int:
+    """Run the oracle on one case, print the verdict, store findings; the exit code."""
+    from nabla_atheris.backends import get_backend
+    from nabla_atheris.oracle import check_case
+    from nabla_atheris.session import store_findings
+
+    try:
+        backend = get_backend(case.library)
+    except KeyError as exc:
+        raise BadInput(str(exc.args[0])) from None
+    verdict = check_case(case, backend)
+    if verdict.lines and verdict.lines[0].check == "bind":
+        raise BadInput(f"cannot call {case.api}: {verdict.lines[0].detail}")
+    print_verdict(verdict)
+    for kind, folder, new in store_findings(verdict, backend, _store(findings_dir), data):
+        print(f"{'new' if new else 'known'} {kind} finding: {folder}")
+    return EXIT_FINDING if verdict.findings else EXIT_AGREE
+
+
+def _store(findings_dir: Path) -> Any:
+    from nabla_atheris.findings import FindingsStore
+
+    return FindingsStore(findings_dir)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from nabla_atheris.handcase import load_case_file
+
+    return check_and_store(load_case_file(args.case), args.findings)
+
+
+def load_repro_target(path: Path, library: str) -> tuple[Case, bytes | None]:
+    """A case from a finding folder, a case.msgpack file or a raw fuzzer input (crash file)."""
+    from nabla_atheris import case as case_codec
+    from nabla_atheris.catalog import load_catalog
+    from nabla_atheris.decoder import decode_bytes
+    from nabla_atheris.findings import CASE_FILE, INPUT_FILE, META_FILE
+
+    if path.is_dir():
+        if not (path / CASE_FILE).is_file():
+            raise BadInput(f"{path} is not a finding folder (no {CASE_FILE})")
+        meta = json.loads((path / META_FILE).read_text()) if (path / META_FILE).is_file() else {}
+        data = (path / INPUT_FILE).read_bytes() if meta.get("from_fuzzer") and (path / INPUT_FILE).is_file() else None
+        return case_codec.decode((path / CASE_FILE).read_bytes()), data
+    if not path.is_file():
+        raise BadInput(f"no such file or folder: {path}")
+    data = path.read_bytes()
+    if path.suffix == ".msgpack":
+        return case_codec.decode(data), None
+    return decode_bytes(data, load_catalog(library)), data
+
+
+def cmd_repro(args: argparse.Namespace) -> int:
+    case, data = load_repro_target(args.target, args.lib)
+    return check_and_store(case, args.findings, data)
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from nabla_atheris.seeds import write_seeds
+
+    out = args.out or ROOT / "corpus" / args.lib
+    count = write_seeds(args.lib, out)
+    print(f"wrote {count} seeds to {out}")
+    return 0
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from nabla_atheris.catalog import load_catalog
+
+    catalog = load_catalog(args.lib)
+    by_namespace: dict[str, int] = {}
+    for name in catalog.apis:
+        namespace = name.rsplit(".", 1)[0]
+        by_namespace[namespace] = by_namespace.get(namespace, 0) + 1
+    stats = {
+        "library": args.lib,
+        "registry_size": len(catalog.registry),
+        "apis_validated": len(catalog.apis),
+        "templates": sum(len(e.templates) for e in catalog.apis.values()),
+        "by_namespace": dict(sorted(by_namespace.items())),
+    }
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        print(f"{args.lib}: {stats['apis_validated']} APIs, {stats['templates']} templates, registry {stats['registry_size']}")
+        for namespace, count in stats["by_namespace"].items():
+            print(f"  {namespace:32} {count}")
+    return 0
+
+
+def summarize(workdir: Path) -> str:
+    """A campaign's summary: statistics and deduplicated findings."""
+    from nabla_atheris.findings import FindingsStore
+
+    lines = []
+    stats_path = workdir / "stats.json"
+    if stats_path.is_file():
+        s = json.loads(stats_path.read_text())
+        lines.append(
+            f"checked {s['execs']} cases in {s['elapsed_s']:.0f} s ({s['checks_per_s']:.1f}/s), "
+            f"valid-call rate {s['valid_rate']:.1%}, {s['apis_exercised']} APIs exercised"
+        )
+        lines.append("filtered: " + (", ".join(f"{k} {v}" for k, v in sorted(s["filtered"].items())) or "none"))
+    metas = FindingsStore(workdir / "findings").metas() if (workdir / "findings").is_dir() else []
+    lines.append(f"unique findings: {len(metas)}")
+    for m in sorted(metas, key=lambda m: (m["kind"], m["api"])):
+        lines.append(f"  {m['kind']:22} {m['api']:40} {'-vs-'.join(m['scenarios']):28} hits {m['hits']}  {m['message'][:80]}")
+    return "\n".join(lines)
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    if not args.workdir.is_dir():
+        raise BadInput(f"no such workdir: {args.workdir}")
+    print(summarize(args.workdir))
+    return 0
+
+
+def cmd_fuzz(args: argparse.Namespace) -> int:
+    """A campaign: the library's harness under libFuzzer, restarted after each new finding."""
+    harness = ROOT / "harnesses" / f"fuzz_{args.lib}.py"
+    if not harness.is_file():
+        raise BadInput(f"no harness for {args.lib} ({harness})")
+    workdir = args.workdir or Path("work") / args.lib
+    corpus, artifacts = workdir / "corpus", workdir / "artifacts"
+    for folder in (corpus, artifacts):
+        folder.mkdir(parents=True, exist_ok=True)
+    seeds = ROOT / "corpus" / args.lib
+    env = dict(os.environ, NABLA_FINDINGS=str(workdir / "findings"), NABLA_STATS=str(workdir / "stats.json"))
+    deadline = time.time() + args.time
+    runs = 0
+    while True:
+        remaining = int(deadline - time.time())
+        if remaining <= 0:
+            break
+        argv = [
+            sys.executable,
+            str(harness),
+            str(corpus),
+            str(seeds),
+            f"-max_total_time={remaining}",
+            f"-artifact_prefix={artifacts}/",
+            *LIBFUZZER_DEFAULTS.get(args.lib, []),
+            *args.libfuzzer,
+        ]
+        runs += 1
+        with open(workdir / "fuzz.log", "ab") as log:
+            code = subprocess.call(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if code == 0:
+            break
+        print(
+            f"[{time.time() - deadline + args.time:6.0f} s] libFuzzer run {runs} stopped with exit code {code}; restarting",
+            flush=True,
+        )
+    print(summarize(workdir))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nabla-atheris", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("doctor", help="which libraries import, and their versions")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_doctor)
+    p = sub.add_parser("fuzz", help="run a fuzzing campaign")
+    p.add_argument("lib", choices=LIBRARIES)
+    p.add_argument("--time", type=int, default=60, help="seconds (default 60)")
+    p.add_argument("--workdir", type=Path)
+    p.add_argument("libfuzzer", nargs="*", help="libFuzzer flags, after --")
+    p.set_defaults(func=cmd_fuzz)
+    p = sub.add_parser("check", help="check one hand-written JSON case")
+    p.add_argument("case", type=Path)
+    p.add_argument("--findings", type=Path, default=Path("findings"))
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("repro", help="re-check a crash file, case.msgpack or finding folder")
+    p.add_argument("target", type=Path)
+    p.add_argument("--lib", choices=LIBRARIES, default="torch", help="library of a raw crash file")
+    p.add_argument("--findings", type=Path, default=Path("findings"))
+    p.set_defaults(func=cmd_repro)
+    p = sub.add_parser("seed", help="write one seed input per catalog template")
+    p.add_argument("lib", choices=LIBRARIES)
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_seed)
+    p = sub.add_parser("catalog", help="catalog statistics")
+    p.add_argument("lib", choices=LIBRARIES)
+    p.add_argument("--stats", action="store_true", help="counts by namespace (the default output)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_catalog)
+    p = sub.add_parser("summary", help="summarize a campaign's workdir")
+    p.add_argument("workdir", type=Path)
+    p.set_defaults(func=cmd_summary)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (BadInput, CaseFormatError) as exc:
+        print(f"nabla-atheris: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

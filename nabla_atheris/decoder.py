@@ -1,0 +1,279 @@
+"""The total byte decoder: any byte string becomes a `Case` of a catalog.
+
+Structure (format version, API, template, dtype, dimension sizes, attribute choices, which inputs
+are differentiable) is read from the tail of the buffer with `FuzzedDataProvider.ConsumeIntInRange`;
+element values are read from the front, a fixed number of bytes per element, so changing a
+structural choice does not shift the values and a value byte touches one element only.
+`encode_choices` writes the bytes that decode to given choices (used for seeds).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Protocol
+
+import atheris
+import numpy as np
+
+from nabla_atheris.case import Attr, Case, Tensor, TensorList, is_floating, storage_dtype
+from nabla_atheris.catalog import AttrSlot, Catalog, ListSlot, Template, TensorSlot
+
+FORMAT_VERSION = 1
+MAX_DIM = 8
+MAX_RANK = 5
+MAX_ELEMENTS = 256
+BYTES_PER_REAL = 3
+API_ID_RANGE = 1 << 16
+TEMPLATE_RANGE = 256
+
+# Selector bytes below len(SPECIAL_VALUES) give an interesting value; the others scale a mantissa.
+SPECIAL_VALUES = (
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    -0.5,
+    2.0,
+    -2.0,
+    1e-8,
+    -1e-8,
+    1e-300,
+    5e-324,
+    1e30,
+    -1e30,
+    1e300,
+    math.nan,
+    math.inf,
+    -math.inf,
+    math.pi,
+    -math.pi,
+    math.pi / 2,
+    math.pi / 4,
+    0.1,
+    1e-4,
+    100.0,
+    -100.0,
+    10.0,
+    -10.0,
+    0.25,
+    3.0,
+    -3.0,
+    0.999,
+)
+SCALES = (1.0, 1.0, 1.0, 1.0, 2.0, 4.0, 0.5, 10.0, 100.0, 1e-3, 1.0, 3.0)
+# Elements the buffer has no bytes for take these values (no zeros: they sit on many kinks).
+DEFAULT_PATTERN = (0.5, -0.75, 0.25, 0.9, -0.3, 0.6, -0.9, 0.15, 1.3, -0.45, 0.7, -1.2)
+SHAPE_MUTATIONS = 16  # choice 0..13: the template's shape; 14: drop the last dim; 15: append a 1
+DIFF_CHOICES = 8  # choice 7 makes a floating tensor non-differentiable
+
+
+class Choices(Protocol):
+    """Where the decoder's choices and value bytes come from."""
+
+    def choice(self, n: int) -> int: ...
+
+    def value_bytes(self, n: int) -> bytes: ...
+
+
+class ChoiceReader:
+    """Choices from a fuzzer's buffer, via atheris' FuzzedDataProvider."""
+
+    def __init__(self, data: bytes) -> None:
+        self._fdp = atheris.FuzzedDataProvider(data)
+
+    def choice(self, n: int) -> int:
+        return self._fdp.ConsumeIntInRange(0, n - 1) if n > 1 else 0
+
+    def value_bytes(self, n: int) -> bytes:
+        return self._fdp.ConsumeBytes(n)
+
+
+class ChoiceWriter:
+    """Records choices and value bytes, and lays them out as `ChoiceReader` reads them."""
+
+    def __init__(self, choices: dict[str, int] | None = None, values: bytes = b"") -> None:
+        self._tail: list[int] = []  # in reading order, from the end of the buffer backwards
+        self._front = bytearray()
+        self._values = values
+        self.wanted = choices or {}
+        self.next_key = ""
+
+    def choice(self, n: int) -> int:
+        value = min(self.wanted.get(self.next_key, 0), n - 1) if n > 1 else 0
+        width = (max(n - 1, 0).bit_length() + 7) // 8
+        self._tail.extend(value.to_bytes(width, "big") if width else b"")
+        return value
+
+    def value_bytes(self, n: int) -> bytes:
+        chunk = self._values[len(self._front) : len(self._front) + n]
+        self._front.extend(chunk)
+        return bytes(chunk)
+
+    def buffer(self) -> bytes:
+        return bytes(self._front) + bytes(reversed(self._tail))
+
+
+def decode_real(chunk: bytes, index: int) -> float:
+    """One real value from its bytes (a default when the buffer ran out)."""
+    if len(chunk) < BYTES_PER_REAL:
+        return DEFAULT_PATTERN[index % len(DEFAULT_PATTERN)]
+    selector = chunk[0]
+    if selector < len(SPECIAL_VALUES):
+        return SPECIAL_VALUES[selector]
+    mantissa = int.from_bytes(chunk[1:3], "little") / 65535.0 * 2.0 - 1.0
+    return mantissa * SCALES[(selector - len(SPECIAL_VALUES)) % len(SCALES)]
+
+
+def encode_real(value: float) -> bytes:
+    """Bytes that `decode_real` maps close to `value` (for |value| <= 1)."""
+    mantissa = round((max(-1.0, min(1.0, value)) + 1.0) / 2.0 * 65535.0)
+    return bytes([len(SPECIAL_VALUES)]) + mantissa.to_bytes(2, "little")
+
+
+def _apply_domain(values: np.ndarray, domain: str | None) -> np.ndarray:
+    if domain == "positive":
+        return np.abs(values)
+    if domain == "unit":
+        return np.clip(values, -1.0, 1.0)
+    return values
+
+
+def _decode_values(src: Choices, dtype: str, count: int, slot: TensorSlot) -> np.ndarray:
+    complex_ = dtype.startswith("complex")
+    width = BYTES_PER_REAL * (2 if complex_ else 1)
+    raw = src.value_bytes(width * count)
+    if is_floating(dtype):
+        reals = np.array(
+            [decode_real(raw[i * BYTES_PER_REAL : (i + 1) * BYTES_PER_REAL], i) for i in range(count * (2 if complex_ else 1))],
+            dtype=np.float64,
+        )
+        reals = _apply_domain(reals, slot.domain)
+        if complex_:
+            reals = reals[0::2] + 1j * reals[1::2]
+        with np.errstate(over="ignore"):
+            return reals.astype(storage_dtype(dtype))
+    span = max(slot.high - slot.low, 1)
+    ints = []
+    for i in range(count):
+        chunk = raw[i * width : (i + 1) * width]
+        n = int.from_bytes(chunk[1:3], "little") if len(chunk) == width else i
+        ints.append(slot.low + n % span)
+    if dtype == "bool":
+        return np.array([v % 2 == 1 for v in ints], dtype=bool)
+    return np.array(ints, dtype=storage_dtype(dtype))
+
+
+def _clamp_shape(shape: list[int]) -> tuple[int, ...]:
+    shape = [min(max(d, 0), MAX_DIM) for d in shape[:MAX_RANK]]
+    while math.prod(shape) > MAX_ELEMENTS:
+        biggest = shape.index(max(shape))
+        shape[biggest] = shape[biggest] // 2
+    return tuple(shape)
+
+
+class _CaseBuilder:
+    """Walks a template, taking each choice from `src` in a fixed order."""
+
+    def __init__(self, src: Choices, template: Template, key_hook: Any = None) -> None:
+        self.src = src
+        self.template = template
+        self.key = key_hook or (lambda key: None)
+        self.key("dtype")
+        self.dtype = template.dtypes[src.choice(len(template.dtypes))]
+        self.dims: dict[str, int] = {}
+        for name, _default in template.dims:
+            self.key(f"dim:{name}")
+            self.dims[name] = src.choice(MAX_DIM + 1)
+        self.pending: list[tuple[Tensor, TensorSlot]] = []
+
+    def shape(self, slot: TensorSlot) -> tuple[int, ...]:
+        shape = [self.dims[d] if isinstance(d, str) else int(d) for d in slot.shape]
+        self.key("shape")
+        mutation = self.src.choice(SHAPE_MUTATIONS)
+        if mutation == SHAPE_MUTATIONS - 2 and shape:
+            shape.pop()
+        elif mutation == SHAPE_MUTATIONS - 1:
+            shape.append(1)
+        return _clamp_shape(shape)
+
+    def tensor(self, slot: TensorSlot) -> Tensor:
+        dtype = slot.dtype or self.dtype
+        shape = self.shape(slot)
+        differentiable = False
+        if is_floating(dtype):
+            self.key("grad")
+            differentiable = self.src.choice(DIFF_CHOICES) != DIFF_CHOICES - 1
+        placeholder = Tensor(dtype, shape, np.zeros(0), differentiable)
+        self.pending.append((placeholder, slot))
+        return placeholder
+
+    def arg(self, slot: Any) -> Any:
+        if isinstance(slot, TensorSlot):
+            return self.tensor(slot)
+        if isinstance(slot, ListSlot):
+            return TensorList(tuple(self.tensor(s) for s in slot.items))
+        assert isinstance(slot, AttrSlot)
+        options = slot.candidates()
+        self.key("attr")
+        return Attr(options[self.src.choice(len(options))])
+
+    def fill_values(self) -> dict[int, np.ndarray]:
+        """Read the element values of every tensor, in call order, from the value region."""
+        return {id(t): _decode_values(self.src, t.dtype, math.prod(t.shape), slot) for t, slot in self.pending}
+
+
+def _with_values(arg: Any, values: dict[int, np.ndarray]) -> Any:
+    if isinstance(arg, Tensor):
+        return Tensor(arg.dtype, arg.shape, values[id(arg)], arg.differentiable)
+    if isinstance(arg, TensorList):
+        return TensorList(tuple(_with_values(t, values) for t in arg.items))
+    return arg
+
+
+def decode_from(src: Choices, catalog: Catalog, key_hook: Any = None) -> Case:
+    """Build a case from a source of choices (the decoder and the seed writer share this walk)."""
+    key = key_hook or (lambda key: None)
+    key("version")
+    src.choice(256)  # the format version; every value decodes with the current format
+    key("api")
+    entry = catalog.by_id(src.choice(API_ID_RANGE))
+    key("template")
+    template_index = src.choice(TEMPLATE_RANGE) % len(entry.templates)
+    template = entry.templates[template_index]
+    builder = _CaseBuilder(src, template, key)
+    args = tuple(builder.arg(s) for s in template.args)
+    kwargs = tuple((name, builder.arg(s)) for name, s in template.kwargs)
+    values = builder.fill_values()
+    return Case(
+        library=catalog.library,
+        api=entry.name,
+        api_id=entry.id,
+        template=template_index,
+        args=tuple(_with_values(a, values) for a in args),
+        kwargs=tuple((k, _with_values(a, values)) for k, a in kwargs),
+    )
+
+
+def decode_bytes(data: bytes, catalog: Catalog) -> Case:
+    """The decoder: total, deterministic, local."""
+    return decode_from(ChoiceReader(data), catalog)
+
+
+def seed_bytes(catalog: Catalog, api_id: int, template_index: int) -> bytes:
+    """Bytes that decode to the template's default call (default dims, dtype and attributes)."""
+    entry = catalog.by_id(api_id)
+    template = entry.templates[template_index]
+    wanted = {"version": FORMAT_VERSION, "api": api_id, "template": template_index}
+    wanted.update({f"dim:{name}": size for name, size in template.dims})
+    value_count = _count_reals(catalog, wanted)
+    values = b"".join(encode_real(DEFAULT_PATTERN[i % len(DEFAULT_PATTERN)]) for i in range(value_count))
+    writer = ChoiceWriter(wanted, values)
+    decode_from(writer, catalog, key_hook=lambda key: setattr(writer, "next_key", key))
+    return writer.buffer()
+
+
+def _count_reals(catalog: Catalog, wanted: dict[str, int]) -> int:
+    writer = ChoiceWriter(wanted)
+    case = decode_from(writer, catalog, key_hook=lambda key: setattr(writer, "next_key", key))
+    return sum(t.size * (2 if t.dtype.startswith("complex") else 1) for t in case.tensors())

@@ -1,0 +1,157 @@
+"""The findings store: one folder per signature, written atomically, with input, case,
+standalone reproducer and report; repeated hits count up and keep the smallest input."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from nabla_atheris.case import Case, encode
+from nabla_atheris.verdict import Finding
+
+INPUT_FILE = "input"
+CASE_FILE = "case.msgpack"
+REPRO_FILE = "repro.py"
+REPORT_FILE = "report.md"
+META_FILE = "finding.json"
+
+
+def slug(signature: str) -> str:
+    """A folder name for a signature: readable, and unique by a short hash."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", signature)[:100]
+    return f"{readable}-{hashlib.sha256(signature.encode()).hexdigest()[:10]}"
+
+
+def render_report(finding: Finding, case: Case, meta: dict[str, Any]) -> str:
+    """A short Markdown report of a finding."""
+    a, b = finding.scenarios
+    lines = [
+        f"# {finding.kind}: `{finding.api}` ({finding.library} {meta.get('library_version', '')})",
+        "",
+        f"- scenarios: **{a}** vs **{b}**",
+        f"- dtype class: {finding.dtype_class}",
+        f"- what: {finding.message}",
+        f"- max error: {finding.max_error:.6g}",
+        f"- hits: {meta['hits']}, first seen {meta['first_seen']}",
+        f"- signature: `{finding.signature()}`",
+    ]
+    location = finding.details.get("location")
+    if location:
+        lines.append(
+            f"- worst Jacobian entry: d output{location['output']} / d input{location['input']}: "
+            f"{location['a']:.6g} ({a}) vs {location['b']:.6g} ({b})"
+        )
+    tensors = ", ".join(f"{t.dtype}{list(t.shape)}{'*' if t.differentiable else ''}" for t in case.tensors())
+    lines += [
+        f"- tensors (* differentiable): {tensors}",
+        "",
+        "Reproduce: `python repro.py` (imports only the library and numpy; exits 1 while the bug is present),",
+        f"or `nabla-atheris repro {slug(finding.signature())}`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return "nan"
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+class FindingsStore:
+    """Findings under one folder; safe for several processes writing at once."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        with open(self.root / ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def folders(self) -> list[Path]:
+        return sorted(p for p in self.root.iterdir() if (p / META_FILE).is_file())
+
+    def metas(self) -> list[dict[str, Any]]:
+        """The metadata of every stored finding."""
+        return [json.loads((p / META_FILE).read_text()) for p in self.folders()]
+
+    def known(self) -> set[str]:
+        """The signatures already stored."""
+        return {m["signature"] for m in self.metas()}
+
+    def record(
+        self, finding: Finding, case: Case, data: bytes | None, reproducer: str, library_version: str = ""
+    ) -> tuple[Path, bool]:
+        """Store a finding; returns its folder and whether its signature is new."""
+        folder = self.root / slug(finding.signature())
+        payload = data if data is not None else encode(case)
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        with self._lock():
+            if (folder / META_FILE).is_file():
+                meta = json.loads((folder / META_FILE).read_text())
+                meta["hits"] += 1
+                meta["last_seen"] = now
+                if len(payload) < meta["input_size"]:
+                    meta["input_size"] = len(payload)
+                    self._write_files(folder, finding, case, payload, reproducer, meta)
+                else:
+                    _atomic_write(folder / META_FILE, json.dumps(meta, indent=2).encode())
+                return folder, False
+            meta = {
+                "signature": finding.signature(),
+                "kind": finding.kind,
+                "scenarios": list(finding.scenarios),
+                "library": finding.library,
+                "library_version": library_version,
+                "api": finding.api,
+                "dtype_class": finding.dtype_class,
+                "message": finding.message,
+                "max_error": finding.max_error,
+                "details": _jsonable(finding.details),
+                "hits": 1,
+                "first_seen": now,
+                "last_seen": now,
+                "input_size": len(payload),
+                "from_fuzzer": data is not None,
+            }
+            staging = Path(tempfile.mkdtemp(prefix=".new-", dir=self.root))
+            self._write_files(staging, finding, case, payload, reproducer, meta)
+            os.rename(staging, folder)
+            return folder, True
+
+    def _write_files(self, folder: Path, finding: Finding, case: Case, payload: bytes, reproducer: str, meta: dict) -> None:
+        _atomic_write(folder / INPUT_FILE, payload)
+        _atomic_write(folder / CASE_FILE, encode(case))
+        _atomic_write(folder / REPRO_FILE, reproducer.encode(), mode=0o755)
+        _atomic_write(folder / REPORT_FILE, render_report(finding, case, meta).encode())
+        _atomic_write(folder / META_FILE, json.dumps(meta, indent=2).encode())
+
+
+def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+

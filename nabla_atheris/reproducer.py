@@ -1,0 +1,204 @@
+"""Standalone reproducers: a script that imports only the library and numpy, prints the
+disagreement and exits 1 while the bug is present (0 once the scenarios agree)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from nabla_atheris import projections
+from nabla_atheris.case import Attr, Case, Tensor, TensorList
+from nabla_atheris.verdict import Finding
+
+
+def literal(value: Any) -> str:
+    """Python source for a number, list or scalar attribute (NaN and inf included)."""
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(literal(v) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return repr(v) if np.isfinite(v) else f'float("{v}")'
+    if isinstance(value, (complex, np.complexfloating)):
+        return f"complex({literal(float(np.real(value)))}, {literal(float(np.imag(value)))})"
+    if isinstance(value, (bool, np.bool_)):
+        return repr(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return repr(int(value))
+    return repr(value)
+
+
+def array_literal(a: np.ndarray) -> str:
+    """`np.array([...], dtype=...).reshape(...)` for an array."""
+    return (
+        f"np.array({literal([x for x in np.asarray(a).ravel().tolist()])}, dtype=np.{a.dtype}).reshape({literal(tuple(a.shape))})"
+    )
+
+
+def arrays_literal(arrays: list[np.ndarray]) -> str:
+    return "[" + ", ".join(array_literal(a) for a in arrays) + "]"
+
+
+def call_source(case: Case, constant: str = "cs") -> tuple[list[str], str]:
+    """Tensor constructors for the case's tensors and the source of the call on `xs` and constants."""
+    diff_names, const_tensors = [], []
+
+    def render(arg: Any) -> str:
+        if isinstance(arg, Tensor):
+            if arg.differentiable:
+                diff_names.append(f"x{len(diff_names)}")
+                return diff_names[-1]
+            const_tensors.append(arg)
+            return f"{constant}[{len(const_tensors) - 1}]"
+        if isinstance(arg, TensorList):
+            return "[" + ", ".join(render(t) for t in arg.items) + "]"
+        assert isinstance(arg, Attr)
+        return literal(list(arg.value) if isinstance(arg.value, tuple) else arg.value)
+
+    parts = [render(a) for a in case.args] + [f"{k}={render(a)}" for k, a in case.kwargs]
+    return diff_names, f"{case.api}({', '.join(parts)})"
+
+
+def helper_source() -> str:
+    """The projection helpers the reproducer shares with the oracle."""
+    return "\n\n".join(inspect.getsource(fn) for fn in (projections.is_floating, projections.inner, projections.axpy))
+
+
+def scenario_header(case: Case, finding: Finding, library_imports: str) -> str:
+    lines = [
+        "#!/usr/bin/env python3",
+        f'"""Reproducer for {finding.signature()}',
+        "",
+        f"{finding.message}",
+        "Exit status: 1 while the scenarios disagree, 0 once they agree.",
+        '"""',
+        "import sys",
+        "",
+        "import numpy as np",
+        library_imports,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_comparison(finding: Finding) -> str:
+    """The reproducer's main: compute both scenarios of the finding, print them, exit 1 on a mismatch."""
+    a, b = finding.scenarios
+    d = finding.details
+    if finding.kind in ("crash", "status-mismatch", "missing-derivative"):
+        failing = d.get("failing", b)
+        return f'''
+def main():
+    try:
+        scenario({failing!r})
+    except Exception as exc:
+        print("{failing} raised:", type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+        return 1
+    print("{failing} succeeded: the disagreement is gone")
+    return 0
+'''
+    if finding.kind == "value-mismatch":
+        return f"""
+def main():
+    reference, other = scenario("direct"), scenario({b!r}, outputs=True)
+    worst = 0.0
+    for i, (p, q) in enumerate(zip(reference, other)):
+        if p.shape != q.shape or p.dtype != q.dtype:
+            print(f"output {{i}}: direct {{p.dtype}}{{list(p.shape)}} vs {b} {{q.dtype}}{{list(q.shape)}}")
+            return 1
+        if p.size and is_floating(p):
+            err, scale = float(np.max(np.abs(p - q))), float(np.max(np.abs(p)))
+            print(f"output {{i}}: max |direct - {b}| = {{err:.6g}}")
+            if not np.isfinite(err) or err > {d.get("atol", 0.0)!r} + {d.get("rtol", 0.0)!r} * scale:
+                return 1
+        elif not np.array_equal(p, q):
+            print(f"output {{i}} differs")
+            return 1
+    return 0
+"""
+    return f'''
+def main():
+    a, b = scenario({a!r}), scenario({b!r})
+    print("{a}: <u, J v> =", a)
+    print("{b}: <u, J v> =", b)
+    if not (np.isfinite(a) and np.isfinite(b)):
+        return 1 if np.isfinite(a) != np.isfinite(b) else 0
+    return 1 if abs(a - b) > {d.get("atol", 0.0)!r} + {d.get("rtol", 0.0)!r} * max(abs(a), abs(b), {d.get("scale", 0.0)!r}) else 0
+'''
+
+
+def render_torch(case: Case, finding: Finding) -> str:
+    """A standalone torch + numpy reproducer for a finding on a torch case."""
+    from nabla_atheris.backends import torch_modes
+
+    names, call = call_source(case)
+    diff = case.differentiable()
+    consts = [t for t in case.tensors() if not t.differentiable]
+    modes_source = inspect.getsource(torch_modes).split('"""', 2)[2]
+    vec = finding.vectors
+    body = [
+        scenario_header(case, finding, "import torch"),
+        "# --- the scenarios, as nabla-atheris runs them (nabla_atheris/backends/torch_modes.py) ---",
+        modes_source.strip(),
+        "",
+        "# --- projection helpers (nabla_atheris/projections.py) ---",
+        helper_source(),
+        "",
+        "# --- the case ---",
+        'WIDE = {"float16": "float64", "bfloat16": "float64", "float32": "float64", "complex64": "complex128"}',
+        "",
+        "",
+        "def tensor(values, dtype, wide):",
+        "    return torch.from_numpy(values.copy()).to(getattr(torch, WIDE.get(dtype, dtype) if wide else dtype))",
+        "",
+        "",
+        "def bind(wide):",
+        '    """The call as a function of its differentiable inputs, and their values (float64 when wide)."""',
+        f"    xs = [{', '.join(f'tensor({array_literal(t.array())}, {t.dtype!r}, wide)' for t in diff)}]",
+        f"    cs = [{', '.join(f'tensor({array_literal(t.array())}, {t.dtype!r}, wide)' for t in consts)}]",
+        "",
+        f"    def f({', '.join(names)}):",
+        f"        return {call}",
+        "",
+        "    return f, xs",
+        "",
+        "",
+        f"U = {arrays_literal(vec.get('u', []))}",
+        f"V = {arrays_literal(vec.get('v', []))}",
+        f"V2 = {arrays_literal(vec.get('v2', []))}",
+        f"STEP = {finding.details.get('step', 1e-6)!r}",
+        "",
+        "",
+        "def numeric(fn, xs, direction):",
+        "    return (fn(axpy(xs, STEP, direction)) - fn(axpy(xs, -STEP, direction))) / (2 * STEP)",
+        "",
+        "",
+        "def scenario(name, outputs=False):",
+        '    """One scenario of the finding: outputs for direct, <u, J v> (or its derivative) otherwise."""',
+        "    f, xs = bind(False)",
+        '    if name == "direct":',
+        "        return direct(f, xs)",
+        '    if name == "rev":',
+        "        outs, grads = vjp(f, xs, U)",
+        "        return outs if outputs else inner(grads, V)",
+        '    if name == "fwd":',
+        "        outs, tangents = jvp(f, xs, V)",
+        "        return outs if outputs else inner(U, tangents)",
+        "    fw, xw = bind(True)",
+        "    x64 = [x.numpy() for x in xw]",
+        '    if name == "numeric":',
+        "        if not V2:",
+        "            return numeric(lambda a: inner(U, direct(fw, [torch.from_numpy(x) for x in a])), x64, V)",
+        "        phi = lambda a: inner(vjp(fw, [torch.from_numpy(x) for x in a], U)[1], V)  # noqa: E731",
+        "        return numeric(phi, x64, V2)",
+        "    return second_order(f, xs, U, V, V2, name)",
+        "",
+        render_comparison(finding).strip(),
+        "",
+        "",
+        'if __name__ == "__main__":',
+        "    sys.exit(main())",
+        "",
+    ]
+    return "\n".join(body)

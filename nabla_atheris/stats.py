@@ -1,0 +1,67 @@
+"""Campaign statistics, kept in the fuzzing loop (libFuzzer exits without running atexit handlers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nabla_atheris.verdict import Verdict
+
+FLUSH_SECONDS = 2.0
+
+
+@dataclass
+class Stats:
+    """Counters of one process: executions, valid calls, APIs, filters by reason, findings by kind."""
+
+    path: Path | None = None
+    started: float = field(default_factory=time.time)
+    execs: int = 0
+    valid: int = 0
+    apis: set[str] = field(default_factory=set)
+    filtered: Counter = field(default_factory=Counter)
+    findings: Counter = field(default_factory=Counter)
+    new_findings: Counter = field(default_factory=Counter)
+    _flushed: float = 0.0
+
+    def update(self, verdict: Verdict, new_kinds: list[str]) -> None:
+        """Count one checked case; flush to `path` every few seconds."""
+        self.execs += 1
+        if verdict.valid:
+            self.valid += 1
+            self.apis.add(verdict.case.api)
+        if verdict.filtered:
+            self.filtered[verdict.filtered] += 1
+        self.findings.update(f.kind for f in verdict.findings)
+        self.new_findings.update(new_kinds)
+        if self.path is not None and (time.time() - self._flushed > FLUSH_SECONDS or new_kinds):
+            self.flush()
+
+    def snapshot(self) -> dict[str, Any]:
+        elapsed = max(time.time() - self.started, 1e-9)
+        return {
+            "elapsed_s": round(elapsed, 2),
+            "execs": self.execs,
+            "valid": self.valid,
+            "valid_rate": round(self.valid / self.execs, 4) if self.execs else 0.0,
+            "checks_per_s": round(self.execs / elapsed, 2),
+            "apis_exercised": len(self.apis),
+            "filtered": dict(self.filtered),
+            "findings": dict(self.findings),
+            "new_findings": dict(self.new_findings),
+        }
+
+    def flush(self) -> None:
+        assert self.path is not None
+        self._flushed = time.time()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".stats-", dir=self.path.parent)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(self.snapshot(), handle, indent=2)
+        os.replace(tmp, self.path)

@@ -1,0 +1,60 @@
+"""The per-dtype tolerance policy, in one place: float64 tight, float32 looser, half types loosest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """|a - b| <= atol + rtol * scale, where scale is the larger magnitude of the compared values."""
+
+    rtol: float
+    atol: float
+
+    def close(self, a: float, b: float, scale: float = 0.0) -> bool:
+        return abs(a - b) <= self.atol + self.rtol * max(abs(a), abs(b), scale)
+
+
+PRECISION_CLASSES = ("float64", "float32", "half")
+
+# Checks and their tolerance by precision class.
+_POLICY: dict[str, dict[str, Tolerance]] = {
+    "value": {"float64": Tolerance(1e-7, 1e-10), "float32": Tolerance(1e-4, 1e-6), "half": Tolerance(2e-2, 1e-3)},
+    "ad-vs-ad": {"float64": Tolerance(1e-6, 1e-9), "float32": Tolerance(1e-3, 1e-5), "half": Tolerance(5e-2, 1e-2)},
+    "ad-vs-numeric": {"float64": Tolerance(1e-4, 1e-7), "float32": Tolerance(1e-2, 1e-4), "half": Tolerance(1e-1, 1e-2)},
+    "second-order": {"float64": Tolerance(1e-3, 1e-6), "float32": Tolerance(5e-2, 1e-3), "half": Tolerance(2e-1, 5e-2)},
+    # The numerical derivative at two step sizes, and at neighbouring points (instability filters).
+    "numeric-steps": {"float64": Tolerance(1e-4, 1e-7), "float32": Tolerance(1e-4, 1e-7), "half": Tolerance(1e-4, 1e-7)},
+    "neighbours": {"float64": Tolerance(1e-2, 1e-5), "float32": Tolerance(1e-2, 1e-5), "half": Tolerance(1e-2, 1e-5)},
+}
+
+# Numerical differentiation (always in float64): central differences with steps h and NEIGHBOUR_RADIUS.
+NUMERIC_STEP = 1e-6
+NUMERIC_STEP_RATIO = 10.0
+NEIGHBOUR_RADIUS = 1e-4
+NEIGHBOURS = 3
+
+
+def precision_class(dtypes: list[str]) -> str:
+    """The least precise class among floating dtypes (an empty list counts as float64)."""
+    if any(d in ("float16", "bfloat16") for d in dtypes):
+        return "half"
+    if any(d in ("float32", "complex64") for d in dtypes):
+        return "float32"
+    return "float64"
+
+
+def tolerance(check: str, dtypes: list[str]) -> Tolerance:
+    """The tolerance of a check for values of the given dtypes."""
+    return _POLICY[check][precision_class(dtypes)]
+
+
+_RANK = {"float16": 1, "bfloat16": 1, "float32": 2, "complex64": 2, "float64": 3, "complex128": 3}
+
+
+def loses_precision(input_dtypes: list[str], output_dtypes: list[str]) -> bool:
+    """True when a floating output is less precise than a floating input."""
+    ins = [_RANK[d] for d in input_dtypes if d in _RANK]
+    outs = [_RANK[d] for d in output_dtypes if d in _RANK]
+    return bool(ins and outs and min(outs) < max(ins))

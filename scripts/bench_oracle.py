@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Checks per second of the projection oracle vs a full-Jacobian (∇Fuzz-style) check vs the bare
+direct call, on the same cases (the seed corpus), measured side by side in one run.
+
+    PYTHONPATH=. .venv/bin/python scripts/bench_oracle.py [--lib torch] [--rounds 2] [--out bench-oracle.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from nabla_atheris.backends import get_backend
+from nabla_atheris.catalog import load_catalog
+from nabla_atheris.decoder import decode_bytes
+from nabla_atheris.jacobians import full_jacobian_check
+from nabla_atheris.oracle import check_case
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(label: str, fn, cases, rounds: int) -> dict:
+    errors = 0
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for case in cases:
+            try:
+                fn(case)
+            except Exception:  # invalid calls count as checks, as in a campaign
+                errors += 1
+    elapsed = time.perf_counter() - start
+    return {
+        "label": label,
+        "checks": len(cases) * rounds,
+        "seconds": round(elapsed, 3),
+        "checks_per_s": round(len(cases) * rounds / elapsed, 2),
+        "errors": errors,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lib", default="torch")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("bench-oracle.json"))
+    args = parser.parse_args()
+    catalog, backend = load_catalog(args.lib), get_backend(args.lib)
+    cases = [decode_bytes(p.read_bytes(), catalog) for p in sorted((ROOT / "corpus" / args.lib).iterdir())]
+    check_case(cases[0], backend)  # warm-up: lazy imports of torch.func and friends
+
+    def direct(case):
+        backend.bind(case).direct()
+
+    rows = [
+        timed("direct call only", direct, cases, args.rounds),
+        timed("projection oracle (all checks, second order included)", lambda c: check_case(c, backend), cases, args.rounds),
+        timed("full-Jacobian first-order check (∇Fuzz-style)", lambda c: full_jacobian_check(c, backend), cases, args.rounds),
+    ]
+    base = rows[1]["checks_per_s"]
+    for row in rows:
+        row["relative_to_projection"] = round(row["checks_per_s"] / base, 3)
+    args.out.write_text(json.dumps({"library": args.lib, "cases": len(cases), "rows": rows}, indent=2))
+    print(f"| scenario ({len(cases)} seed cases x {args.rounds}) | checks/s | relative to projection oracle |")
+    print("|---|---|---|")
+    for row in rows:
+        print(f"| {row['label']} | {row['checks_per_s']} | {row['relative_to_projection']} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Create (or reuse) the Python 3.11 environment with the pinned libraries (the package runs from
+# the checkout: the Makefile puts it on PYTHONPATH).
+# Idempotent: the environment lives in a cache folder keyed by requirements.txt, so clones of the
+# same revision share it; `.venv` in the checkout links to it. Prints the environment's path.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${NABLA_PYTHON311:-python3.11}
+key=$(cat requirements.txt | sha256sum | cut -c1-12)
+cache=${NABLA_ENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nabla-atheris}
+venv="$cache/py311-$key"
+if [ ! -f "$venv/.complete" ]; then
+  echo "setting up $venv (first time: a few minutes)" >&2
+  rm -rf "$venv"
+  mkdir -p "$cache"
+  "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --no-compile --upgrade pip >&2
+  "$venv/bin/python" -m pip install -q --no-compile -r requirements.txt >&2
+  touch "$venv/.complete"
+fi
+ln -sfn "$venv" .venv
+echo "$venv"

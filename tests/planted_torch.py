@@ -1,0 +1,190 @@
+"""A test-only catalog of PyTorch ops with planted AD bugs, and honest traps.
+
+Importing this module registers the ops as `torch.nabla_planted.<name>`, so cases name them like
+any torch API and reproducers can call them once this module is imported.
+"""
+
+import types
+
+import torch
+
+
+class WrongBackward(torch.autograd.Function):
+    """sin, with a backward 1.5 times too large (forward mode is right)."""
+
+    @staticmethod
+    def forward(x):
+        return torch.sin(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+        ctx.save_for_forward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * torch.cos(x) * 1.5
+
+    @staticmethod
+    def jvp(ctx, t):
+        (x,) = ctx.saved_tensors
+        return t * torch.cos(x)
+
+
+class WrongJvp(torch.autograd.Function):
+    """exp, with a forward-mode rule that forgets the factor exp(x) (reverse mode is right)."""
+
+    @staticmethod
+    def forward(x):
+        return torch.exp(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t.clone()
+
+
+class ThreeSquared(torch.autograd.Function):
+    """3 x^2 (the derivative of x^3) whose own backward is wrong: 5 x instead of 6 x."""
+
+    @staticmethod
+    def forward(x):
+        return 3 * x * x
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+        ctx.save_for_forward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 5 * x
+
+    @staticmethod
+    def jvp(ctx, t):
+        (x,) = ctx.saved_tensors
+        return t * 6 * x
+
+
+class WrongSecondOrder(torch.autograd.Function):
+    """x^3 with a right first derivative and a wrong second derivative."""
+
+    @staticmethod
+    def forward(x):
+        return x**3
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+        ctx.save_for_forward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * ThreeSquared.apply(x)
+
+    @staticmethod
+    def jvp(ctx, t):
+        (x,) = ctx.saved_tensors
+        return t * ThreeSquared.apply(x)
+
+
+class InternalErrorBackward(torch.autograd.Function):
+    """A backward that fails an internal assertion."""
+
+    @staticmethod
+    def forward(x):
+        return x * 2
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        pass
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("planted INTERNAL ASSERT FAILED at planted.cpp:1, please report a bug to PyTorch.")
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t * 2
+
+
+class NotImplementedBackward(torch.autograd.Function):
+    """A backward that is not implemented."""
+
+    @staticmethod
+    def forward(x):
+        return x * 2
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        pass
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("the derivative for 'planted_op' is not implemented.")
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t * 2
+
+
+class WrongComplexBackward(torch.autograd.Function):
+    """z * c for a complex constant c, with a backward that forgets to conjugate c."""
+
+    C = complex(0.5, 2.0)
+
+    @staticmethod
+    def forward(z):
+        return z * WrongComplexBackward.C
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        pass
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * WrongComplexBackward.C
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t * WrongComplexBackward.C
+
+
+def output_differs_with_grad(x):
+    """Returns another value when its input requires grad."""
+    return x * (2.0 if x.requires_grad else 1.0)
+
+
+def nondeterministic(x):
+    """Adds fresh noise on every call."""
+    return x + torch.rand_like(x)
+
+
+def right_complex(z):
+    """The correct version of WrongComplexBackward."""
+    return z * complex(0.5, 2.0)
+
+
+PLANTED = {
+    "wrong_backward": (WrongBackward.apply, "rev-vs-numeric"),
+    "wrong_jvp": (WrongJvp.apply, "fwd-vs-numeric"),
+    "wrong_second_order": (WrongSecondOrder.apply, "second-order-mismatch"),
+    "output_differs_with_grad": (output_differs_with_grad, "value-mismatch"),
+    "internal_error_backward": (InternalErrorBackward.apply, "crash"),
+    "not_implemented_backward": (NotImplementedBackward.apply, "missing-derivative"),
+    "wrong_complex_backward": (WrongComplexBackward.apply, "rev-vs-numeric"),
+}
+TRAPS = {"nondeterministic": nondeterministic, "right_complex": right_complex}
+
+torch.nabla_planted = types.SimpleNamespace(**{k: fn for k, (fn, _) in PLANTED.items()}, **TRAPS)

@@ -1,0 +1,75 @@
+"""The byte decoder: total, deterministic, local, stable; seeds decode to their templates."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nabla_atheris.case import Attr, decode, encode, is_floating
+from nabla_atheris.catalog import AttrSlot, ListSlot, TensorSlot, load_catalog
+from nabla_atheris.decoder import MAX_ELEMENTS, MAX_RANK, decode_bytes, seed_bytes
+
+CATALOG = load_catalog("torch")
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(st.binary(max_size=600))
+def test_any_bytes_decode_within_caps(data):
+    case = decode_bytes(data, CATALOG)
+    assert case.api in CATALOG.apis
+    for t in case.tensors():
+        assert len(t.shape) <= MAX_RANK and t.size <= MAX_ELEMENTS and t.values.size == t.size
+
+
+@SETTINGS
+@given(st.binary(max_size=600))
+def test_decoding_is_deterministic_and_round_trips_through_the_codec(data):
+    case = decode_bytes(data, CATALOG)
+    assert decode_bytes(data, CATALOG) == case
+    assert decode(encode(case)) == case
+
+
+def _elements(case):
+    return [np.atleast_1d(t.values) for t in case.tensors()]
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(CATALOG.apis)), st.data())
+def test_one_value_byte_changes_at_most_one_element(api, data):
+    entry = CATALOG.apis[api]
+    seed = bytearray(seed_bytes(CATALOG, entry.id, 0))
+    case = decode_bytes(bytes(seed), CATALOG)
+    value_region = sum(t.size * (6 if t.dtype.startswith("complex") else 3) for t in case.tensors())
+    if value_region == 0:
+        return
+    position = data.draw(st.integers(0, value_region - 1))
+    seed[position] = data.draw(st.integers(0, 255))
+    mutated = decode_bytes(bytes(seed), CATALOG)
+    assert [t.shape for t in mutated.tensors()] == [t.shape for t in case.tensors()]
+    changed = sum(
+        int(np.sum(~((a == b) | (np.isnan(a) & np.isnan(b)) if np.issubdtype(a.dtype, np.inexact) else a == b)))
+        for a, b in zip(_elements(case), _elements(mutated))
+    )
+    assert changed <= 1
+
+
+def _default_tensors(template):
+    dims = dict(template.dims)
+    slots = [s for s in list(template.args) + [s for _, s in template.kwargs]]
+    flat = [item for s in slots for item in (s.items if isinstance(s, ListSlot) else [s]) if isinstance(item, TensorSlot)]
+    return [(tuple(dims[d] if isinstance(d, str) else d for d in s.shape), s.dtype or template.dtypes[0]) for s in flat]
+
+
+def test_every_seed_decodes_to_its_templates_default_call():
+    for entry in CATALOG.apis.values():
+        for index, template in enumerate(entry.templates):
+            case = decode_bytes(seed_bytes(CATALOG, entry.id, index), CATALOG)
+            assert (case.api, case.template) == (entry.name, index)
+            assert [(t.shape, t.dtype) for t in case.tensors()] == _default_tensors(template)
+            attrs = [a.value for a in case.args if isinstance(a, Attr)]
+            assert attrs == [s.value for s in template.args if isinstance(s, AttrSlot)]
+            assert all(t.differentiable for t in case.tensors() if is_floating(t.dtype))
+
+
+def test_api_ids_out_of_range_wrap_to_a_catalog_entry():
+    assert CATALOG.by_id(10**6).name in CATALOG.apis

@@ -1,0 +1,89 @@
+"""Findings store, standalone reproducers and the fuzzing session's crash-once behaviour."""
+
+import ast
+import json
+import runpy
+
+import planted_torch  # noqa: F401  (registers torch.nabla_planted)
+import pytest
+import torch
+from conftest import make_case, tensor
+
+from nabla_atheris.catalog import build_catalog
+from nabla_atheris.decoder import seed_bytes
+from nabla_atheris.findings import FindingsStore
+from nabla_atheris.oracle import check_case
+from nabla_atheris.session import FuzzSession, NewFinding, store_findings
+
+SMOOTH = tensor([2, 3], [0.3, -0.7, 1.1, 0.5, -1.3, 0.9])
+
+
+def run_reproducer(path, monkeypatch):
+    monkeypatch.setattr("sys.argv", [str(path)])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(path), run_name="__main__")
+    return exit_info.value.code
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "wrong_backward",
+        "wrong_jvp",
+        "wrong_second_order",
+        "output_differs_with_grad",
+        "internal_error_backward",
+        "not_implemented_backward",
+    ],
+)
+def test_reproducer_fails_while_the_bug_is_present_and_passes_once_fixed(tmp_path, torch_backend, monkeypatch, name):
+    verdict = check_case(make_case(f"torch.nabla_planted.{name}", SMOOTH), torch_backend)
+    expected = planted_torch.PLANTED[name][1]
+    [(kind, folder, new)] = [s for s in store_findings(verdict, torch_backend, FindingsStore(tmp_path)) if s[0] == expected]
+    assert new and sorted(p.name for p in folder.iterdir()) == ["case.msgpack", "finding.json", "input", "repro.py", "report.md"]
+    source = (folder / "repro.py").read_text()
+    imported = {n.names[0].name.split(".")[0] for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import)}
+    imported |= {n.module.split(".")[0] for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)}
+    assert imported <= {"sys", "numpy", "torch"}
+    assert run_reproducer(folder / "repro.py", monkeypatch) == 1
+    monkeypatch.setattr(torch.nabla_planted, name, lambda x: torch.sin(x))
+    assert run_reproducer(folder / "repro.py", monkeypatch) == 0
+
+
+def test_repeated_hits_count_up_and_keep_the_smallest_input(tmp_path, torch_backend):
+    store = FindingsStore(tmp_path)
+    verdict = check_case(make_case("torch.nabla_planted.wrong_jvp", SMOOTH), torch_backend)
+    finding = verdict.findings[0]
+    folder, new = store.record(finding, verdict.case, b"x" * 50, "print()")
+    assert new
+    assert store.record(finding, verdict.case, b"x" * 80, "print()") == (folder, False)
+    assert store.record(finding, verdict.case, b"x" * 10, "print()") == (folder, False)
+    meta = json.loads((folder / "finding.json").read_text())
+    assert meta["hits"] == 3 and (folder / "input").read_bytes() == b"x" * 10
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".new-")] == []
+    assert store.known() == {finding.signature()}
+
+
+def planted_catalog():
+    names = ["torch.nabla_planted.wrong_backward", "torch.nabla_planted.not_implemented_backward", "torch.sin"]
+    template = [{"dims": {"n": 3}, "dtypes": ["float64"], "args": [{"tensor": ["n"]}]}]
+    return build_catalog("torch", names, {name: template for name in names})
+
+
+def test_session_crashes_once_per_signature_and_not_for_missing_derivatives(tmp_path):
+    catalog = planted_catalog()
+    session = FuzzSession("torch", tmp_path / "findings", tmp_path / "stats.json", catalog=catalog)
+    wrong, missing, fine = (seed_bytes(catalog, i, 0) for i in range(3))
+    with pytest.raises(NewFinding, match="wrong_backward"):
+        session.test_one_input(wrong)
+    session.test_one_input(wrong)  # known signature: no crash
+    session.test_one_input(missing)  # recorded, not raised by default
+    session.test_one_input(fine)
+    kinds = sorted(m["kind"] for m in session.store.metas())
+    assert kinds == ["missing-derivative", "rev-vs-fwd", "rev-vs-numeric"]
+    session.stats.flush()
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert stats["execs"] == 4 and stats["valid"] == 4 and stats["findings"]["rev-vs-numeric"] == 2
+    strict = FuzzSession("torch", tmp_path / "strict", raise_missing=True, catalog=catalog)
+    with pytest.raises(NewFinding, match="missing-derivative"):
+        strict.test_one_input(missing)

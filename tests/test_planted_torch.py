@@ -1,0 +1,66 @@
+"""The oracle's own test: every planted bug is flagged with its kind, no trap is flagged."""
+
+import planted_torch
+import pytest
+from conftest import make_case, tensor
+
+from nabla_atheris.oracle import check_case
+
+SMOOTH = tensor([2, 3], [0.3, -0.7, 1.1, 0.5, -1.3, 0.9])
+COMPLEX = tensor([2, 2], [[0.3, 0.1], [-0.7, 0.4], [1.1, -0.2], [0.5, 0.8]], dtype="complex128")
+
+
+def kinds(verdict):
+    return {f.kind for f in verdict.findings}
+
+
+@pytest.mark.parametrize("name", sorted(planted_torch.PLANTED))
+def test_planted_bug_is_flagged_with_its_kind(torch_backend, name):
+    _, expected = planted_torch.PLANTED[name]
+    x = COMPLEX if "complex" in name else SMOOTH
+    verdict = check_case(make_case(f"torch.nabla_planted.{name}", x), torch_backend)
+    assert expected in kinds(verdict), [(line.check, line.status, line.detail) for line in verdict.lines]
+
+
+def test_wrong_backward_blames_reverse_not_forward(torch_backend):
+    verdict = check_case(make_case("torch.nabla_planted.wrong_backward", SMOOTH), torch_backend)
+    assert "fwd-vs-numeric" not in kinds(verdict)
+    finding = next(f for f in verdict.findings if f.kind == "rev-vs-numeric")
+    assert finding.details["location"]["a"] == pytest.approx(1.5 * finding.details["location"]["b"], rel=1e-6)
+
+
+def test_wrong_jvp_blames_forward_not_reverse(torch_backend):
+    verdict = check_case(make_case("torch.nabla_planted.wrong_jvp", SMOOTH), torch_backend)
+    assert "rev-vs-numeric" not in kinds(verdict)
+
+
+def test_wrong_second_order_passes_first_order(torch_backend):
+    verdict = check_case(make_case("torch.nabla_planted.wrong_second_order", SMOOTH), torch_backend)
+    assert kinds(verdict) == {"second-order-mismatch"}
+    assert {f.scenarios[0] for f in verdict.findings} >= {"rev-over-rev"}
+
+
+@pytest.mark.parametrize(
+    "api, x",
+    [
+        ("torch.abs", tensor([4], [0.0, 1.0, -2.0, 0.5])),
+        ("torch.nn.functional.relu", tensor([4], [0.0, 0.0, -2.0, 0.5])),
+        ("torch.floor", tensor([4], [1.0, 2.0, -2.0, 0.5])),
+        ("torch.floor", tensor([3], [1.5, -2.25, 0.5])),
+        ("torch.nabla_planted.right_complex", COMPLEX),
+        ("torch.sin", COMPLEX),
+    ],
+)
+def test_traps_are_not_flagged(torch_backend, api, x):
+    verdict = check_case(make_case(api, x), torch_backend)
+    assert verdict.findings == [], [f.message for f in verdict.findings]
+
+
+def test_nondeterministic_op_is_filtered(torch_backend):
+    verdict = check_case(make_case("torch.nabla_planted.nondeterministic", SMOOTH), torch_backend)
+    assert verdict.findings == [] and verdict.filtered == "nondeterministic"
+
+
+def test_kink_is_filtered_by_reason(torch_backend):
+    verdict = check_case(make_case("torch.nn.functional.relu", tensor([3], [0.0, 1.0, -1.0])), torch_backend)
+    assert verdict.filtered == "non-differentiable-point"
