@@ -154,4 +154,3 @@ def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
         handle.write(data)
     os.chmod(tmp, mode)
     os.replace(tmp, path)
-

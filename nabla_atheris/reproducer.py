@@ -62,7 +62,7 @@ def call_source(case: Case, constant: str = "cs") -> tuple[list[str], str]:
 
 
 def helper_source() -> str:
-    """The projection helpers the reproducer shares with the oracle."""
+    """The projection helpers the reproducer shares with the oracle (annotations stay unevaluated)."""
     return "\n\n".join(inspect.getsource(fn) for fn in (projections.is_floating, projections.inner, projections.axpy))
 
 
@@ -74,6 +74,8 @@ def scenario_header(case: Case, finding: Finding, library_imports: str) -> str:
         f"{finding.message}",
         "Exit status: 1 while the scenarios disagree, 0 once they agree.",
         '"""',
+        "from __future__ import annotations",
+        "",
         "import sys",
         "",
         "import numpy as np",

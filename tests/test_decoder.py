@@ -9,7 +9,7 @@ from nabla_atheris.catalog import AttrSlot, ListSlot, TensorSlot, load_catalog
 from nabla_atheris.decoder import MAX_ELEMENTS, MAX_RANK, decode_bytes, seed_bytes
 
 CATALOG = load_catalog("torch")
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS

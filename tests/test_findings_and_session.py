@@ -40,11 +40,11 @@ def test_reproducer_fails_while_the_bug_is_present_and_passes_once_fixed(tmp_pat
     verdict = check_case(make_case(f"torch.nabla_planted.{name}", SMOOTH), torch_backend)
     expected = planted_torch.PLANTED[name][1]
     [(kind, folder, new)] = [s for s in store_findings(verdict, torch_backend, FindingsStore(tmp_path)) if s[0] == expected]
-    assert new and sorted(p.name for p in folder.iterdir()) == ["case.msgpack", "finding.json", "input", "repro.py", "report.md"]
+    assert new and sorted(p.name for p in folder.iterdir()) == ["case.msgpack", "finding.json", "input", "report.md", "repro.py"]
     source = (folder / "repro.py").read_text()
     imported = {n.names[0].name.split(".")[0] for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import)}
     imported |= {n.module.split(".")[0] for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)}
-    assert imported <= {"sys", "numpy", "torch"}
+    assert imported <= {"__future__", "sys", "numpy", "torch"}
     assert run_reproducer(folder / "repro.py", monkeypatch) == 1
     monkeypatch.setattr(torch.nabla_planted, name, lambda x: torch.sin(x))
     assert run_reproducer(folder / "repro.py", monkeypatch) == 0

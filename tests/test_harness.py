@@ -21,11 +21,28 @@ def test_harness_fuzzes_seeds_and_records_statistics(tmp_path):
     corpus.mkdir()
     for name in ("torch.sin.0", "torch.matmul.0", "torch.nn.functional.conv2d.0", "torch.fft.fft.0", "torch.max.0"):
         shutil.copy(ROOT / "corpus" / "torch" / name, corpus)
-    env = dict(os.environ, PYTHONPATH=str(ROOT), NABLA_FINDINGS=str(tmp_path / "findings"), NABLA_STATS=str(tmp_path / "stats.json"))
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        NABLA_FINDINGS=str(tmp_path / "findings"),
+        NABLA_STATS=str(tmp_path / "stats.json"),
+        NABLA_INSTRUMENT="torch.autograd.forward_ad,nabla_atheris",  # a small set: instrumenting is slow
+    )
     result = subprocess.run(
-        [sys.executable, str(HARNESS), str(corpus), "-runs=40", "-seed=1", "-timeout=120", "-rss_limit_mb=6144",
-         f"-artifact_prefix={tmp_path}/"],
-        env=env, capture_output=True, text=True, timeout=1500,
+        [
+            sys.executable,
+            str(HARNESS),
+            str(corpus),
+            "-runs=40",
+            "-seed=1",
+            "-timeout=600",
+            "-rss_limit_mb=6144",
+            f"-artifact_prefix={tmp_path}/",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
     )
     log = result.stdout + result.stderr
     assert "INITED" in log, log[-3000:]
