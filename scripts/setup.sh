@@ -18,12 +18,13 @@ if [ ! -f "$venv/.complete" ]; then
   "$venv/bin/python" -m pip install -q --no-compile -r requirements.txt >&2
   touch "$venv/.complete"
 fi
-# Byte-compile torch once: the environment may set PYTHONDONTWRITEBYTECODE, and then every process
-# would compile torch's Python sources again on import.
-if [ ! -f "$venv/.compiled" ]; then
-  echo "byte-compiling torch in $venv (first time only)" >&2
-  "$venv/bin/python" -m compileall -q -j 2 "$venv"/lib/python3.11/site-packages/torch >/dev/null 2>&1 || true
-  touch "$venv/.compiled"
+# Byte-compile what every process imports, once: the environment may set PYTHONDONTWRITEBYTECODE,
+# and then each process would compile torch's Python sources again on import.
+if [ ! -f "$venv/.compiled-torch-sympy" ]; then
+  echo "byte-compiling torch and sympy in $venv (first time only)" >&2
+  site="$venv/lib/python3.11/site-packages"
+  "$venv/bin/python" -m compileall -q -j 2 "$site/torch" "$site/sympy" "$site/hypothesis" >/dev/null 2>&1 || true
+  touch "$venv/.compiled-torch-sympy"
 fi
 ln -sfn "$venv" .venv
 echo "$venv"

@@ -39,7 +39,8 @@ def run_reproducer(path, monkeypatch):
 def test_reproducer_fails_while_the_bug_is_present_and_passes_once_fixed(tmp_path, torch_backend, monkeypatch, name):
     verdict = check_case(make_case(f"torch.nabla_planted.{name}", SMOOTH), torch_backend)
     expected = planted_torch.PLANTED[name][1]
-    [(kind, folder, new)] = [s for s in store_findings(verdict, torch_backend, FindingsStore(tmp_path)) if s[0] == expected]
+    stored = [s for s in store_findings(verdict, torch_backend, FindingsStore(tmp_path)) if s[0] == expected]
+    _, folder, new = stored[0]
     assert new and sorted(p.name for p in folder.iterdir()) == ["case.msgpack", "finding.json", "input", "report.md", "repro.py"]
     source = (folder / "repro.py").read_text()
     imported = {n.names[0].name.split(".")[0] for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import)}
