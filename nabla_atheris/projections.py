@@ -27,9 +27,9 @@ def random_like(rng: np.random.Generator, arrays: Sequence[np.ndarray]) -> Array
         if not is_floating(a):
             out.append(np.zeros(a.shape, dtype=np.float64))
         elif np.iscomplexobj(a):
-            out.append(rng.standard_normal(a.shape) + 1j * rng.standard_normal(a.shape))
+            out.append(np.asarray(rng.standard_normal(a.shape) + 1j * rng.standard_normal(a.shape)))
         else:
-            out.append(rng.standard_normal(a.shape))
+            out.append(np.asarray(rng.standard_normal(a.shape)))
     norm = np.sqrt(sum(float(np.sum(np.abs(d) ** 2)) for d in out))
     return [d / norm for d in out] if norm > 0 else out
 

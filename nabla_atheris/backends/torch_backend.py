@@ -56,8 +56,8 @@ def resolve(name: str) -> Callable[..., Any]:
 
 def _tensor(t: Tensor, dtype: str, values: np.ndarray | None = None) -> torch.Tensor:
     data = t.array() if values is None else values
-    array = np.ascontiguousarray(np.asarray(data).reshape(t.shape))
-    return torch.from_numpy(array.copy()).to(TORCH_DTYPES[dtype])
+    array = np.array(np.asarray(data).reshape(t.shape), copy=True, order="C")  # 0-d stays 0-d
+    return torch.from_numpy(array).to(TORCH_DTYPES[dtype])
 
 
 class TorchCall:

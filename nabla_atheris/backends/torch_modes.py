@@ -40,7 +40,8 @@ def is_diff_output(t):
 
 
 def as_like(array, like):
-    return torch.from_numpy(np.ascontiguousarray(array)).to(like.dtype)
+    """A numpy array as a tensor of `like`'s dtype (0-d arrays stay 0-d)."""
+    return torch.from_numpy(np.array(array, copy=True, order="C")).to(like.dtype)
 
 
 def zeros_for_none(grads, like):
