@@ -2,7 +2,7 @@
 """Checks per second of the projection oracle vs a full-Jacobian (∇Fuzz-style) check vs the bare
 direct call, on the same cases (the seed corpus), measured side by side in one run.
 
-    PYTHONPATH=. .venv/bin/python scripts/bench_oracle.py [--lib torch] [--rounds 2] [--out bench-oracle.json]
+    PYTHONPATH=. .venv/bin/python scripts/bench_oracle.py [--lib torch] [--rounds 2] [--limit N] [--out bench-oracle.json]
 """
 
 from __future__ import annotations
@@ -44,10 +44,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lib", default="torch")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N seeds (0: all)")
     parser.add_argument("--out", type=Path, default=Path("bench-oracle.json"))
     args = parser.parse_args()
     catalog, backend = load_catalog(args.lib), get_backend(args.lib)
-    cases = [decode_bytes(p.read_bytes(), catalog) for p in sorted((ROOT / "corpus" / args.lib).iterdir())]
+    seeds = sorted((ROOT / "corpus" / args.lib).iterdir())[: args.limit or None]
+    cases = [decode_bytes(p.read_bytes(), catalog) for p in seeds]
     check_case(cases[0], backend)  # warm-up: lazy imports of torch.func and friends
 
     def direct(case):
