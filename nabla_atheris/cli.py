@@ -1,4 +1,4 @@
-"""The `nabla-atheris` command: doctor, fuzz, check, repro, seed, catalog, summary.
+"""The `nabla-atheris` command: doctor, fuzz, check, repro, minimize, seed, catalog, summary.
 
 Exit codes of check and repro: 0 the scenarios agree, 1 a finding, 2 bad input.
 """
@@ -127,6 +127,43 @@ def cmd_repro(args: argparse.Namespace) -> int:
     return check_and_store(case, args.findings, data)
 
 
+def cmd_minimize(args: argparse.Namespace) -> int:
+    """Shrink a finding's case while its signature stays; write the result next to the original."""
+    from nabla_atheris import case as case_codec
+    from nabla_atheris.backends import get_backend
+    from nabla_atheris.findings import META_FILE
+    from nabla_atheris.minimize import case_size, case_to_json, minimize_case
+    from nabla_atheris.oracle import check_case
+
+    case, _ = load_repro_target(args.target, args.lib)
+    backend = get_backend(case.library)
+    verdict = check_case(case, backend)
+    meta_path = args.target / META_FILE if args.target.is_dir() else None
+    wanted = json.loads(meta_path.read_text())["signature"] if meta_path and meta_path.is_file() else None
+    signatures = [f.signature() for f in verdict.findings]
+    if not signatures or (wanted is not None and wanted not in signatures):
+        print(f"nabla-atheris: {args.target} does not reproduce {wanted or 'a finding'}; nothing to minimize", file=sys.stderr)
+        return EXIT_AGREE
+    signature = wanted or signatures[0]
+    print(f"minimizing {signature}, size {case_size(case)} (elements, arguments, unusual dtypes, value complexity)")
+
+    def reproduces(candidate: Case) -> bool:
+        return any(f.signature() == signature for f in check_case(candidate, backend).findings)
+
+    smallest = minimize_case(case, reproduces, args.max_checks, progress=print)
+    final = next(f for f in check_case(smallest, backend).findings if f.signature() == signature)
+    prefix = args.target / "minimized" if args.target.is_dir() else args.target.with_name(args.target.name + ".minimized")
+    outputs = {
+        Path(f"{prefix}.case.msgpack"): case_codec.encode(smallest),
+        Path(f"{prefix}.json"): (json.dumps(case_to_json(smallest), indent=1) + "\n").encode(),
+        Path(f"{prefix}.repro.py"): backend.render_reproducer(smallest, final).encode(),
+    }
+    for path, data in outputs.items():
+        path.write_bytes(data)
+    print(f"minimized to size {case_size(smallest)}: {', '.join(str(p) for p in outputs)}")
+    return EXIT_FINDING
+
+
 def cmd_seed(args: argparse.Namespace) -> int:
     from nabla_atheris.seeds import write_seeds
 
@@ -137,26 +174,22 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    from nabla_atheris.catalog import load_catalog
+    from nabla_atheris.catalog import catalog_stats
 
-    catalog = load_catalog(args.lib)
-    by_namespace: dict[str, int] = {}
-    for name in catalog.apis:
-        namespace = name.rsplit(".", 1)[0]
-        by_namespace[namespace] = by_namespace.get(namespace, 0) + 1
-    stats = {
-        "library": args.lib,
-        "registry_size": len(catalog.registry),
-        "apis_validated": len(catalog.apis),
-        "templates": sum(len(e.templates) for e in catalog.apis.values()),
-        "by_namespace": dict(sorted(by_namespace.items())),
-    }
+    stats = catalog_stats(args.lib)
     if args.json:
         print(json.dumps(stats, indent=2))
-    else:
-        print(f"{args.lib}: {stats['apis_validated']} APIs, {stats['templates']} templates, registry {stats['registry_size']}")
-        for namespace, count in stats["by_namespace"].items():
-            print(f"  {namespace:32} {count}")
+        return 0
+    totals = f"{stats['apis_validated']} APIs validated, {stats['templates']} templates, registry {stats['registry_size']}"
+    print(f"{args.lib}: {totals}")
+    for title, key in (("by namespace", "by_namespace"), ("by source (first template)", "by_source")):
+        print(f"{title}:")
+        for name, count in stats[key].items():
+            print(f"  {name:32} {count}")
+    if args.stats:
+        print(f"failed validation: {len(stats['failed'])}")
+        for name, reason in stats["failed"].items():
+            print(f"  {name:40} {reason}")
     return 0
 
 
@@ -248,13 +281,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lib", choices=LIBRARIES, default="torch", help="library of a raw crash file")
     p.add_argument("--findings", type=Path, default=Path("findings"))
     p.set_defaults(func=cmd_repro)
+    p = sub.add_parser("minimize", help="shrink a finding's case, keeping its signature")
+    p.add_argument("target", type=Path, help="a finding folder, case.msgpack or crash file")
+    p.add_argument("--lib", choices=LIBRARIES, default="torch", help="library of a raw crash file")
+    p.add_argument("--max-checks", type=int, default=300, help="oracle runs the shrinker may spend")
+    p.set_defaults(func=cmd_minimize)
     p = sub.add_parser("seed", help="write one seed input per catalog template")
     p.add_argument("lib", choices=LIBRARIES)
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_seed)
     p = sub.add_parser("catalog", help="catalog statistics")
     p.add_argument("lib", choices=LIBRARIES)
-    p.add_argument("--stats", action="store_true", help="counts by namespace (the default output)")
+    p.add_argument("--stats", action="store_true", help="also list the APIs that failed validation, with the reason")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_catalog)
     p = sub.add_parser("summary", help="summarize a campaign's workdir")

@@ -79,10 +79,15 @@ def test_doctor_json_reports_torch(capsys):
     assert report["torch"]["ok"] and report["torch"]["version"].startswith("2.13.0")
 
 
-def test_catalog_stats_json(capsys):
+def test_catalog_stats_json_and_text(capsys):
     assert main(["catalog", "torch", "--stats", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
-    assert stats["apis_validated"] == len(load_catalog("torch").apis) >= 30
+    assert stats["apis_validated"] == len(load_catalog("torch").apis) >= 500
+    assert main(["catalog", "torch", "--stats"]) == 0
+    text = capsys.readouterr().out
+    assert f"{stats['apis_validated']} APIs validated" in text and "by source" in text
+    name, reason = next(iter(stats["failed"].items()))
+    assert f"failed validation: {len(stats['failed'])}" in text and reason in text and name in text
 
 
 def test_checked_in_seeds_match_the_catalog(tmp_path):

@@ -14,9 +14,10 @@ CASES = [
     ("torch.fft.fft", [tensor([2, 4], dtype="complex128", seed=5)], {}),
     ("torch.cat", [[tensor([2, 3], seed=6), tensor([1, 3], seed=7)]], {"dim": 0}),
 ]
-# Second order through forward mode disagrees for these two in torch 2.13 (candidate bugs, untriaged):
-# linalg.det's fwd-over-fwd and rev-over-fwd differ from the numerical derivative, and cross_entropy's
-# rev-over-fwd raises "modified by an inplace operation".
+# Second order through forward mode disagrees for these two in torch 2.13, both real bugs reported upstream:
+# linalg.det's fwd-over-fwd and rev-over-fwd differ from the numerical derivative (pytorch/pytorch#192540,
+# #196696: the JVP rule treats A^-1 as a constant), and cross_entropy's rev-over-fwd raises "modified by an
+# inplace operation" (pytorch/pytorch#162350: logsumexp_jvp multiplies exp()'s output in place).
 FULLY_AGREE = {"torch.sum", "torch.fft.fft", "torch.cat"}
 
 

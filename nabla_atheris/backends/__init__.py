@@ -10,6 +10,7 @@ from typing import Protocol
 import numpy as np
 
 from nabla_atheris.case import Case
+from nabla_atheris.verdict import Finding
 
 Arrays = list[np.ndarray]
 
@@ -58,7 +59,7 @@ class Backend(Protocol):
 
     def classify(self, exc: BaseException) -> ErrorClass | None: ...
 
-    def render_reproducer(self, case: Case, scenario: dict) -> str: ...
+    def render_reproducer(self, case: Case, finding: Finding) -> str: ...
 
 
 LIBRARIES = ("torch", "jax", "tf", "oneflow")

@@ -12,6 +12,7 @@ import torch
 from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, widen_dtype
 from nabla_atheris.backends import torch_modes as modes
 from nabla_atheris.case import Attr, Case, Tensor, TensorList
+from nabla_atheris.verdict import Finding
 
 TORCH_DTYPES = {
     "float16": torch.float16,
@@ -127,10 +128,10 @@ class TorchBackend:
             return ErrorClass.UNSUPPORTED
         return ErrorClass.INVALID
 
-    def render_reproducer(self, case: Case, scenario: dict) -> str:
+    def render_reproducer(self, case: Case, finding: Finding) -> str:
         from nabla_atheris.reproducer import render_torch
 
-        return render_torch(case, scenario)
+        return render_torch(case, finding)
 
 
 def make_backend() -> TorchBackend:

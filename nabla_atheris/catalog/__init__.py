@@ -11,7 +11,9 @@ and `<lib>.json` (the templates). A template is the argument structure of a vali
 Tensor slots give a shape of ints and dimension symbols (shared symbols keep shapes consistent
 when the decoder mutates them); a slot without "dtype" takes the template's floating dtype;
 integer slots give a value range `[low, high)`; "domain" ("positive", "unit") maps values into
-an API's domain. `{"tensors": [...]}` is a list of tensors, `{"value": v}` an attribute.
+an API's domain. `{"tensors": [...]}` is a list of tensors, `{"value": v}` an attribute. A template may name its
+"source" (manual, opinfo, docstring, schema ...); the document's "failed" maps the APIs a generator
+could not validate to the reason.
 """
 
 from __future__ import annotations
@@ -155,11 +157,45 @@ def _data_text(filename: str) -> str:
 
 
 @cache
-def load_catalog(library: str) -> Catalog:
-    """Load the checked-in catalog of a library."""
+def catalog_document(library: str) -> tuple[list[str], dict]:
+    """The registry and the raw JSON document of a library's checked-in catalog."""
     try:
         registry = [line.strip() for line in _data_text(f"{library}.registry").splitlines() if line.strip()]
-        data = json.loads(_data_text(f"{library}.json"))
+        document = json.loads(_data_text(f"{library}.json"))
     except FileNotFoundError:
         raise CaseFormatError(f"no catalog for library {library!r}") from None
-    return build_catalog(library, registry, data["apis"])
+    return registry, document
+
+
+@cache
+def load_catalog(library: str) -> Catalog:
+    """Load the checked-in catalog of a library."""
+    registry, document = catalog_document(library)
+    return build_catalog(library, registry, document["apis"])
+
+
+def catalog_stats(library: str) -> dict:
+    """Counts by namespace and by source (of an API's first template), and the failed APIs with reasons."""
+    registry, document = catalog_document(library)
+    apis: dict[str, list[dict]] = document["apis"]
+    by_namespace: dict[str, int] = {}
+    by_source: dict[str, int] = {}
+    templates_by_source: dict[str, int] = {}
+    for name, templates in apis.items():
+        namespace = name.rsplit(".", 1)[0]
+        by_namespace[namespace] = by_namespace.get(namespace, 0) + 1
+        first = templates[0].get("source", "manual")
+        by_source[first] = by_source.get(first, 0) + 1
+        for template in templates:
+            source = template.get("source", "manual")
+            templates_by_source[source] = templates_by_source.get(source, 0) + 1
+    return {
+        "library": library,
+        "registry_size": len(registry),
+        "apis_validated": len(apis),
+        "templates": sum(len(t) for t in apis.values()),
+        "by_namespace": dict(sorted(by_namespace.items())),
+        "by_source": dict(sorted(by_source.items())),
+        "templates_by_source": dict(sorted(templates_by_source.items())),
+        "failed": dict(sorted(document.get("failed", {}).items())),
+    }

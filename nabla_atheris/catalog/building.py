@@ -1,0 +1,215 @@
+"""Library-agnostic parts of catalog generation: recorded calls become templates, templates are
+validated by running them through a backend, and the catalog files are written deterministically.
+
+A generator (one per library, in `scripts/`) finds example calls of an API (test inputs, docstring
+examples, probing) and describes their arguments as plain Python: `TensorInfo` for a tensor, a list
+of `TensorInfo` for a tensor list, anything else as an attribute value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nabla_atheris.case import is_floating
+from nabla_atheris.catalog import build_catalog
+from nabla_atheris.decoder import MAX_DIM, MAX_ELEMENTS, MAX_RANK, decode_bytes, seed_bytes
+
+FLOATING_DTYPES = ("float64", "float32", "complex128", "complex64", "bfloat16", "float16")
+ATTR_TYPES = (bool, int, float, str, type(None))
+
+
+class Unrepresentable(ValueError):
+    """A recorded call has an argument the case format cannot express."""
+
+
+class TooLarge(Unrepresentable):
+    """A tensor exceeds the decoder's rank or element caps."""
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """A recorded tensor argument: dtype name, shape and its values (to infer domains and ranges)."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    values: np.ndarray
+
+
+def _attr(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_attr(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Unrepresentable(f"non-finite attribute {value!r}")
+    if isinstance(value, ATTR_TYPES):
+        return value
+    raise Unrepresentable(f"argument of type {type(value).__name__}")
+
+
+# Ever stronger maps of dimension sizes into the decoder's caps; equal sizes stay equal.
+SHRINK_LEVELS: tuple[Callable[[int], int], ...] = (
+    lambda d: d if d <= MAX_DIM else 4 + d % 3,  # 10 -> 5, 20 -> 6
+    lambda d: min(d, 4),
+    lambda d: d if d <= 2 else 2 + d % 2,
+)
+
+
+def _tensor_slot(info: TensorInfo, symbols: dict[int, str], shrink: Callable[[int], int]) -> dict:
+    sizes = [shrink(d) for d in info.shape]
+    if len(sizes) > MAX_RANK or math.prod(sizes) > MAX_ELEMENTS:
+        raise TooLarge(f"tensor of shape {list(info.shape)} exceeds the decoder's caps")
+    shape = [d if d < 2 else symbols.setdefault(d, "abcdefgh"[len(symbols) % 8]) for d in sizes]
+    slot: dict[str, Any] = {"tensor": shape}
+    values = np.asarray(info.values, dtype=np.complex128 if info.dtype.startswith("complex") else None).ravel()
+    if info.dtype in ("float64", "float32", "bfloat16", "float16") and values.size >= 2:
+        real = values.astype(np.float64)
+        if np.all(real > 0):
+            slot["domain"] = "positive"
+        elif np.all(np.abs(real) <= 1):
+            slot["domain"] = "unit"
+    if not is_floating(info.dtype):
+        slot["dtype"] = info.dtype
+        if info.dtype != "bool" and values.size:
+            slot["range"] = [int(values.min()), int(values.max()) + 1]
+    return slot
+
+
+def template_from_call(args: Sequence[Any], kwargs: dict[str, Any], source: str) -> dict:
+    """The JSON template of a recorded call: dimension sizes >= 2 become shared symbols, sizes over
+    the decoder's caps shrink (the validation run tells whether the call still works)."""
+    for level, shrink in enumerate(SHRINK_LEVELS):
+        try:
+            return _template(args, kwargs, source, shrink)
+        except TooLarge:
+            if level == len(SHRINK_LEVELS) - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _template(args: Sequence[Any], kwargs: dict[str, Any], source: str, shrink: Callable[[int], int]) -> dict:
+    symbols: dict[int, str] = {}
+    floats: list[str] = []
+
+    def slot(arg: Any) -> dict:
+        if isinstance(arg, TensorInfo):
+            if is_floating(arg.dtype):
+                floats.append(arg.dtype)
+            return _tensor_slot(arg, symbols, shrink)
+        if isinstance(arg, (list, tuple)) and arg and all(isinstance(a, TensorInfo) for a in arg):
+            return {"tensors": [slot(a) for a in arg]}
+        return {"value": _attr(arg)}
+
+    template: dict[str, Any] = {"args": [slot(a) for a in args]}
+    if kwargs:
+        template["kwargs"] = {k: slot(v) for k, v in sorted(kwargs.items())}
+    if not floats:
+        raise Unrepresentable("no floating tensor argument")
+    template["dims"] = {name: size for size, name in symbols.items()}
+    template["dtypes"] = [floats[0]]
+    template["source"] = source
+    return template
+
+
+def _check_one(library: str, api: str, template: dict, backend: Any) -> str | None:
+    try:
+        catalog = build_catalog(library, [api], {api: [template]})
+        case = decode_bytes(seed_bytes(catalog, 0, 0), catalog)
+    except (ValueError, TypeError) as exc:
+        return f"template does not decode: {exc}"
+    if not case.differentiable():
+        return "no differentiable input"
+    try:
+        call = backend.bind(case)
+        first = call.direct()
+        second = call.direct()
+    except Exception as exc:  # noqa: BLE001 - any library error means the template is not valid
+        text = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+        return f"direct call fails: {text[:160]}"
+    if not any(is_floating(d) for d in call.output_dtypes):
+        return "no floating output"
+    if any(a.shape != b.shape or not np.array_equal(a, b, equal_nan=True) for a, b in zip(first, second)):
+        return "nondeterministic output"
+    return None
+
+
+def validate_template(
+    library: str, api: str, template: dict, backend: Any, probe_dtypes: bool = True
+) -> tuple[dict | None, str | None]:
+    """Run the template's default call, then (with `probe_dtypes`) each other floating dtype; the
+    template with the dtypes that work (float64 first), or None and the reason it failed."""
+    first = template["dtypes"][0]
+    reason = _check_one(library, api, template, backend)
+    if reason is not None or not probe_dtypes:
+        return (None, reason) if reason is not None else (template, None)
+    dtypes = [first]
+    for dtype in FLOATING_DTYPES:
+        if dtype != first and _check_one(library, api, {**template, "dtypes": [dtype]}, backend) is None:
+            dtypes.append(dtype)
+    if "float64" in dtypes:  # the default call in float64: the most exact numerical reference
+        dtypes.insert(0, dtypes.pop(dtypes.index("float64")))
+    return {**template, "dtypes": dtypes}, None
+
+
+@dataclass
+class CatalogBuilder:
+    """Collects validated templates per API (at most `max_templates` distinct ones) and failures."""
+
+    library: str
+    backend: Any
+    max_templates: int = 3
+
+    def __post_init__(self) -> None:
+        self.apis: dict[str, list[dict]] = {}
+        self.failed: dict[str, str] = {}
+
+    def covered(self, api: str) -> bool:
+        return len(self.apis.get(api, ())) >= self.max_templates
+
+    def offer(self, api: str, make_template: Callable[[], dict], probe_dtypes: bool = True) -> bool:
+        """Validate one candidate template of `api`; True when it was added."""
+        if self.covered(api):
+            return False
+        try:
+            template = make_template()
+        except Unrepresentable as exc:
+            self.failed.setdefault(api, f"unrepresentable: {exc}")
+            return False
+        known = self.apis.get(api, [])
+        shape_key = _structure_key(template)
+        if any(_structure_key(t) == shape_key for t in known):
+            return False
+        valid, reason = validate_template(self.library, api, template, self.backend, probe_dtypes)
+        if valid is None:
+            self.failed.setdefault(api, str(reason))
+            return False
+        self.apis.setdefault(api, []).append(valid)
+        self.failed.pop(api, None)
+        return True
+
+
+def _structure_key(template: dict) -> str:
+    """Templates that differ only in default sizes, dtypes or source are one (the decoder varies sizes)."""
+    return json.dumps({k: v for k, v in template.items() if k not in ("dims", "dtypes", "source")}, sort_keys=True)
+
+
+def merge_registry(old: list[str], names: Iterable[str]) -> list[str]:
+    """The append-only registry: old names keep their ids, new names are appended in sorted order."""
+    known = set(old)
+    return old + sorted(set(names) - known)
+
+
+def write_catalog(data_dir: Path, library: str, apis: dict[str, list[dict]], failed: dict[str, str]) -> list[str]:
+    """Write `<library>.registry` and `<library>.json` byte-for-byte deterministically."""
+    registry_path = data_dir / f"{library}.registry"
+    old = [line.strip() for line in registry_path.read_text().splitlines() if line.strip()] if registry_path.is_file() else []
+    registry = merge_registry(old, apis)
+    registry_path.write_text("".join(f"{name}\n" for name in registry))
+    document = {"library": library, "apis": apis, "failed": {k: v for k, v in failed.items() if k not in apis}}
+    (data_dir / f"{library}.json").write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    return registry

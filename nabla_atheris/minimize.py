@@ -1,0 +1,179 @@
+"""Structure-level shrinking of a finding's case: fewer and smaller dimensions, simpler values,
+fewer attributes and differentiable inputs, a simpler dtype, while the finding's signature stays.
+
+Greedy, like Hypothesis' shrinker: try the candidate edits of the current case in order (the ones
+that remove the most first) and keep the first that still reproduces, until none does or the
+budget of checks is spent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from nabla_atheris.case import Arg, Attr, Case, Tensor, TensorList, is_floating, storage_dtype
+
+Predicate = Callable[[Case], bool]
+SIMPLE_DTYPE = {"float32": "float64", "bfloat16": "float64", "float16": "float64", "complex64": "complex128"}
+
+
+def case_size(case: Case) -> tuple[int, int, int, int]:
+    """What the shrinker decreases: elements, arguments, unusual dtypes, then the values' complexity."""
+    tensors = case.tensors()
+    elements = sum(t.size for t in tensors)
+    arguments = len(case.args) + len(case.kwargs) + len(case.differentiable())
+    dtypes = sum(t.dtype in SIMPLE_DTYPE for t in tensors)
+    return elements, arguments, dtypes, sum(_value_complexity(t.values) for t in tensors)
+
+
+def _value_complexity(values: np.ndarray) -> int:
+    flat = np.asarray(values).ravel()
+    if flat.dtype.kind not in "fc":
+        return 0
+    parts = np.concatenate([flat.real, flat.imag]) if flat.dtype.kind == "c" else flat
+    return int(sum(0 if v in (0.0, 1.0) else 1 if float(v).is_integer() else 2 for v in parts.astype(np.float64)))
+
+
+def _map_tensors(case: Case, fn: Callable[[int, Tensor], Tensor]) -> Case:
+    counter = iter(range(1 << 30))
+
+    def walk(arg: Arg) -> Arg:
+        if isinstance(arg, Tensor):
+            return fn(next(counter), arg)
+        if isinstance(arg, TensorList):
+            return TensorList(tuple(walk(t) for t in arg.items))
+        return arg
+
+    return replace(case, args=tuple(walk(a) for a in case.args), kwargs=tuple((k, walk(a)) for k, a in case.kwargs))
+
+
+def _resize(tensor: Tensor, old: int, new: int) -> Tensor:
+    """Shrink every axis of size `old` to `new` by keeping the leading slice."""
+    return _sliced(tensor, lambda axis, size: new if size == old else size)
+
+
+def _sliced(tensor: Tensor, new_size: Callable[[int, int], int]) -> Tensor:
+    index = tuple(slice(0, new_size(axis, size)) for axis, size in enumerate(tensor.shape))
+    array = np.ascontiguousarray(tensor.array()[index])
+    return Tensor(tensor.dtype, array.shape, array.ravel(), tensor.differentiable)
+
+
+def _with_values(tensor: Tensor, values: np.ndarray) -> Tensor:
+    return Tensor(tensor.dtype, tensor.shape, values.astype(storage_dtype(tensor.dtype)), tensor.differentiable)
+
+
+def _dimension_edits(case: Case) -> Iterator[Case]:
+    sizes = sorted({d for t in case.tensors() for d in t.shape if d > 1}, reverse=True)
+    for old in sizes:
+        for new in dict.fromkeys((1, old // 2, old - 1)):
+            if 0 < new < old:
+                yield _map_tensors(case, lambda i, t, old=old, new=new: _resize(t, old, new))
+
+
+def _axis_edits(case: Case) -> Iterator[Case]:
+    for target, tensor in enumerate(case.tensors()):
+        for axis, size in enumerate(tensor.shape):
+            for new in dict.fromkeys((1, size - 1)) if size > 1 else ():
+                smaller = _sliced(tensor, lambda a, s, axis=axis, new=new: new if a == axis else s)
+                yield _map_tensors(case, lambda i, t, target=target, smaller=smaller: smaller if i == target else t)
+
+
+def _argument_edits(case: Case) -> Iterator[Case]:
+    for index in range(len(case.kwargs)):
+        yield replace(case, kwargs=case.kwargs[:index] + case.kwargs[index + 1 :])
+    for index, arg in enumerate(case.args):
+        if isinstance(arg, TensorList) and len(arg.items) > 1:
+            for drop in range(len(arg.items)):
+                items = arg.items[:drop] + arg.items[drop + 1 :]
+                yield replace(case, args=case.args[:index] + (TensorList(items),) + case.args[index + 1 :])
+
+
+def _differentiability_edits(case: Case) -> Iterator[Case]:
+    if len(case.differentiable()) < 2:
+        return
+    for target in range(len(case.tensors())):
+        yield _map_tensors(
+            case, lambda i, t, target=target: replace(t, differentiable=False) if i == target and t.differentiable else t
+        )
+
+
+def _dtype_edits(case: Case) -> Iterator[Case]:
+    if any(t.dtype in SIMPLE_DTYPE for t in case.tensors()):
+        yield _map_tensors(
+            case,
+            lambda i, t: _with_values(replace(t, dtype=SIMPLE_DTYPE[t.dtype]), t.values) if t.dtype in SIMPLE_DTYPE else t,
+        )
+
+
+def _value_edits(case: Case) -> Iterator[Case]:
+    tensors = case.tensors()
+    for target, tensor in enumerate(tensors):
+        if not is_floating(tensor.dtype) or not tensor.size:
+            continue
+        values = np.asarray(tensor.values)
+        for simpler in (np.zeros_like(values), np.ones_like(values), np.round(values), np.round(values, 1)):
+            if not np.array_equal(simpler, values, equal_nan=True):
+                yield _map_tensors(case, lambda i, t, target=target, v=simpler: _with_values(t, v) if i == target else t)
+        for element in range(min(tensor.size, 64)):
+            if values[element] not in (0.0, 1.0):
+                for simple in (0.0, 1.0, float(np.round(values[element].real))):
+                    changed = values.copy()
+                    changed[element] = simple
+                    if not np.array_equal(changed, values, equal_nan=True):
+                        yield _map_tensors(case, lambda i, t, target=target, v=changed: _with_values(t, v) if i == target else t)
+
+
+EDITS = (_dimension_edits, _axis_edits, _argument_edits, _differentiability_edits, _dtype_edits, _value_edits)
+
+
+def minimize_case(case: Case, reproduces: Predicate, max_checks: int = 300, progress: Callable[[str], Any] | None = None) -> Case:
+    """The smallest case found (by `case_size`) for which `reproduces` still holds."""
+    checks = 0
+    improved = True
+    while improved and checks < max_checks:
+        improved = False
+        for edits in EDITS:
+            for candidate in edits(case):
+                if checks >= max_checks:
+                    break
+                if case_size(candidate) >= case_size(case):
+                    continue
+                checks += 1
+                if reproduces(candidate):
+                    case, improved = candidate, True
+                    if progress:
+                        progress(f"check {checks}: size {case_size(case)}")
+                    break
+            if improved:
+                break
+    return case
+
+
+def case_to_json(case: Case) -> dict:
+    """The hand-written JSON form of a case (for `nabla-atheris check`), values included."""
+
+    def tensor(t: Tensor) -> dict:
+        flat = np.asarray(t.values).ravel()
+        values: list[Any] = [[float(v.real), float(v.imag)] for v in flat] if t.dtype.startswith("complex") else flat.tolist()
+        spec = {"dtype": t.dtype, "shape": list(t.shape), "values": values}
+        if is_floating(t.dtype) and not t.differentiable:
+            spec["requires_grad"] = False
+        return spec
+
+    def arg(a: Arg) -> Any:
+        if isinstance(a, Tensor):
+            return tensor(a)
+        if isinstance(a, TensorList):
+            return [tensor(t) for t in a.items]
+        assert isinstance(a, Attr)
+        return _plain(a.value)
+
+    kwargs = {k: arg(a) for k, a in case.kwargs}
+    return {"library": case.library, "api": case.api, "args": [arg(a) for a in case.args], "kwargs": kwargs}
+
+
+def _plain(value: Any) -> Any:
+    return [_plain(v) for v in value] if isinstance(value, tuple) else value

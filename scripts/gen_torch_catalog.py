@@ -1,0 +1,356 @@
+#!/usr/bin/env python3
+"""Generate the PyTorch catalog from the installed torch (nabla_atheris/catalog/data/torch.{json,registry}).
+
+Sources, in order, each only for APIs that still lack templates:
+  manual     the hand-written templates of scripts/torch_manual_templates.py (kept first);
+  opinfo     OpInfo sample inputs of ops with autograd (`common_methods_invocations.op_db`), for the
+             op, its Tensor method and its aliases;
+  docstring  the API's runnable docstring examples, run under a TorchFunctionMode that records its calls;
+  schema     type-driven probing of the API's ATen schemas (tensors of a few shapes, simple scalars).
+Every template is validated through the torch backend before it is written (see catalog/building.py).
+
+    PYTHONPATH=. .venv/bin/python scripts/gen_torch_catalog.py [--only API,...] [--out DIR]
+        [--sources manual,opinfo,docstring,schema]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import doctest
+import io
+import signal
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.overrides import TorchFunctionMode
+
+from nabla_atheris.backends import get_backend
+from nabla_atheris.backends.torch_backend import DTYPE_NAMES
+from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, template_from_call, write_catalog
+
+DATA = Path(__file__).resolve().parents[1] / "nabla_atheris" / "catalog" / "data"
+NAMESPACES = {
+    "torch": torch,
+    "torch.Tensor": torch.Tensor,
+    "torch.nn.functional": torch.nn.functional,
+    "torch.special": torch.special,
+    "torch.linalg": torch.linalg,
+    "torch.fft": torch.fft,
+}
+SUBMODULES = ("nn", "special", "linalg", "fft")
+# Names whose examples or probes touch global state, files or processes.
+SKIP_WORDS = ("set_", "save", "load", "seed", "compile", "export", "jit", "cuda", "distributed", "use_deterministic", "hub")
+SOURCES = ("manual", "opinfo", "docstring", "schema")
+SAMPLES_PER_OP = 24
+EXAMPLE_SECONDS = 20
+PROBE_SHAPES = ((3, 3), (2, 3), (4,), (2, 3, 4), ())
+
+
+def public_names() -> dict[int, str]:
+    """id(callable) -> public dotted name for the differentiable namespaces (in-place variants excluded)."""
+    names: dict[int, str] = {}
+    for prefix, namespace in NAMESPACES.items():
+        for attr in sorted(dir(namespace)):
+            if attr.startswith("_") or attr.endswith("_"):
+                continue
+            obj = getattr(namespace, attr, None)
+            if callable(obj) and not isinstance(obj, type):
+                names.setdefault(id(obj), f"{prefix}.{attr}")
+    return names
+
+
+def describe(value: Any) -> Any:
+    """A recorded argument in the building module's terms."""
+    if isinstance(value, torch.Tensor):
+        if value.is_sparse or value.layout != torch.strided or value.dtype not in DTYPE_NAMES:
+            raise TypeError("not a dense tensor of a known dtype")
+        data = value.detach().cpu()
+        data = data.to(torch.float32) if data.dtype in (torch.bfloat16, torch.float16) else data
+        return TensorInfo(DTYPE_NAMES[value.dtype], tuple(value.shape), data.resolve_conj().resolve_neg().numpy().copy())
+    if isinstance(value, torch.Size):
+        return list(value)
+    if isinstance(value, (list, tuple)):
+        return [describe(v) for v in value]
+    return value
+
+
+def recorded(args: tuple, kwargs: dict, source: str) -> Callable[[], dict]:
+    """A template factory for one call (describing the arguments now: examples may mutate them later)."""
+    try:
+        described = [describe(a) for a in args], {k: describe(v) for k, v in kwargs.items()}
+    except Exception as exc:  # noqa: BLE001 - meta, sparse or otherwise unreadable arguments
+        message = f"{type(exc).__name__}: {exc}"
+
+        def fail() -> dict:
+            from nabla_atheris.catalog.building import Unrepresentable
+
+            raise Unrepresentable(message)
+
+        return fail
+    return lambda: template_from_call(described[0], described[1], source)
+
+
+def resolve(name: str) -> Any:
+    obj: Any = torch
+    for part in name.split(".")[1:]:
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj if callable(obj) else None
+
+
+def opinfo_candidates(op: Any) -> list[tuple[str, bool]]:
+    """(public API name, called as a Tensor method) for an OpInfo, its method and its aliases."""
+    out = []
+    for name, method in [(op.name, op.method_variant)] + [(a.name, a.method_variant) for a in op.aliases]:
+        if (
+            name.startswith("_")
+            or name.endswith("_")
+            or "." in name
+            and name.split(".")[0] not in ("nn", "special", "linalg", "fft")
+        ):
+            continue
+        if resolve(f"torch.{name}") is not None:
+            out.append((f"torch.{name}", False))
+        method_name = getattr(method, "__name__", None)
+        if (
+            method is not None
+            and method_name
+            and not method_name.endswith("_")
+            and callable(getattr(torch.Tensor, method_name, None))
+        ):
+            out.append((f"torch.Tensor.{method_name}", True))
+    return list(dict.fromkeys(out))
+
+
+def from_manual(builder: CatalogBuilder, wanted: Callable[[str], bool]) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from torch_manual_templates import APIS
+
+    for api in sorted(APIS):
+        for template in APIS[api] if wanted(api) else ():
+            builder.offer(api, lambda template=template: {**template, "source": "manual"}, probe_dtypes=False)
+
+
+def from_opinfo(builder: CatalogBuilder, wanted: Callable[[str], bool]) -> None:
+    from torch.testing._internal.common_methods_invocations import op_db
+
+    for op in op_db:
+        candidates = [(api, m) for api, m in opinfo_candidates(op) if wanted(api) and not builder.covered(api)]
+        if not op.supports_autograd or not candidates:
+            continue
+        supported = op.supported_dtypes("cpu")
+        dtype = next((d for d in (torch.float64, torch.float32, torch.complex128) if d in supported), None)
+        if dtype is None:
+            continue
+        torch.manual_seed(0)
+        try:
+            samples = list(_take(op.sample_inputs("cpu", dtype, requires_grad=False), SAMPLES_PER_OP))
+        except Exception as exc:  # noqa: BLE001 - a broken sample generator is a failure of these APIs
+            for api, _ in candidates:
+                builder.failed.setdefault(api, f"OpInfo samples fail: {type(exc).__name__}")
+            continue
+        samples.sort(key=_sample_preference)
+        for api, _method in candidates:
+            for sample in samples:
+                builder.offer(api, recorded((sample.input, *sample.args), dict(sample.kwargs), "opinfo"))
+
+
+def _sample_preference(sample: Any) -> tuple[bool, bool]:
+    """Non-empty samples of a few dozen elements first (stable: ties keep OpInfo's order)."""
+    tensors = [t for t in (sample.input, *sample.args, *sample.kwargs.values()) if isinstance(t, torch.Tensor)]
+    if isinstance(sample.input, (list, tuple)):
+        tensors += [t for t in sample.input if isinstance(t, torch.Tensor)]
+    sizes = [t.numel() for t in tensors if t.is_floating_point() or t.is_complex()]
+    return any(n == 0 for n in sizes), sum(sizes) > 64
+
+
+def _take(iterator: Any, n: int) -> Iterator[Any]:
+    for i, item in enumerate(iterator):
+        if i >= n:
+            return
+        yield item
+
+
+class CallRecorder(TorchFunctionMode):
+    """Records the calls of one public function (by object identity) made while active."""
+
+    def __init__(self, target: Any) -> None:
+        super().__init__()
+        self.target = target
+        self.calls: list[tuple[tuple, dict]] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is self.target and len(self.calls) < SAMPLES_PER_OP:
+            self.calls.append((args, dict(kwargs)))
+        return func(*args, **kwargs)
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int) -> Iterator[None]:
+    def expire(signum, frame):
+        raise _Timeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def example_calls(api: str) -> list[tuple[tuple, dict]]:
+    """The calls of `api` made by its docstring examples (each example runs on its own; failures skipped)."""
+    target = resolve(api)
+    try:
+        examples = doctest.DocTestParser().get_examples(getattr(target, "__doc__", None) or "")
+    except ValueError:  # a docstring doctest cannot parse (inconsistent indentation)
+        return []
+    if not examples:
+        return []
+    scope: dict[str, Any] = {"torch": torch, "F": torch.nn.functional, "nn": torch.nn, "np": np, "math": __import__("math")}
+    recorder = CallRecorder(target)
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), contextlib.redirect_stdout(io.StringIO()):
+        for example in examples:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    with _time_limit(EXAMPLE_SECONDS), recorder:
+                        exec(compile(example.source, f"<{api} example>", "exec"), scope)  # noqa: S102 - the library's own examples
+                except BaseException as exc:  # noqa: BLE001 - an example that fails records nothing more
+                    if isinstance(exc, KeyboardInterrupt):
+                        raise
+    _restore_globals()
+    return recorder.calls
+
+
+def _restore_globals() -> None:
+    torch.set_default_dtype(torch.float32)
+    torch.set_default_device(None)
+    torch.set_grad_enabled(True)
+    torch.set_num_threads(1)
+
+
+def from_docstrings(builder: CatalogBuilder, apis: list[str]) -> None:
+    for api in apis:
+        if builder.covered(api) or builder.apis.get(api):
+            continue
+        for args, kwargs in example_calls(api):
+            builder.offer(api, recorded(args, kwargs, "docstring"))
+
+
+def schema_name(api: str) -> str:
+    """The ATen operator name a public API dispatches to by convention."""
+    prefix, _, short = api.rpartition(".")
+    return {"torch.special": "special_", "torch.linalg": "linalg_", "torch.fft": "fft_"}.get(prefix, "") + short
+
+
+def probe_arguments(schema: Any, shape: tuple[int, ...], method: bool) -> tuple[list, dict] | None:
+    """Arguments for a schema: float64 tensors of `shape`, simple scalars; None if a required type is unknown."""
+    rng = np.random.default_rng(0)
+
+    def tensor() -> torch.Tensor:
+        return torch.from_numpy(rng.uniform(-0.9, 0.9, size=shape))
+
+    simple = {"Tensor": tensor, "Scalar": lambda: 2, "float": lambda: 0.5, "int": lambda: 1, "bool": lambda: False}
+    simple |= {"Tensor[]": lambda: [tensor(), tensor()], "int[]": lambda: [1], "SymInt": lambda: 1, "SymInt[]": lambda: [1]}
+    if any(getattr(argument.alias_info, "is_write", False) or argument.name == "out" for argument in schema.arguments):
+        return None  # out= and in-place overloads
+    args, kwargs = [], {}
+    for argument in schema.arguments:
+        has_default = argument.default_value is not None or str(argument.type).endswith("?")
+        if has_default:
+            continue
+        make = simple.get(str(argument.type))
+        if make is None:
+            return None
+        (kwargs.__setitem__(argument.name, make()) if argument.kwarg_only else args.append(make()))
+    if method and (not args or not isinstance(args[0], torch.Tensor)):
+        return None
+    return args, kwargs
+
+
+def from_schemas(builder: CatalogBuilder, apis: list[str]) -> None:
+    schemas: dict[str, list[Any]] = {}
+    for schema in torch._C._jit_get_all_schemas():
+        if schema.name.startswith("aten::"):
+            schemas.setdefault(schema.name[len("aten::") :], []).append(schema)
+    for api in apis:
+        if builder.apis.get(api):
+            continue
+        method = api.startswith("torch.Tensor.")
+        fn = resolve(api)
+        for schema in sorted(schemas.get(schema_name(api), ()), key=lambda s: s.overload_name):
+            for shape in PROBE_SHAPES:
+                probe = probe_arguments(schema, shape, method)
+                if probe is None or builder.covered(api):
+                    break
+                args, kwargs = probe
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        fn(*args, **kwargs)
+                except Exception:  # noqa: BLE001 - a probe the API rejects
+                    continue
+                builder.offer(api, recorded(tuple(args), kwargs, "schema"))
+
+
+def generate(only: set[str] | None, sources: Sequence[str]) -> tuple[CatalogBuilder, dict[str, float]]:
+    """Run the sources in order; the builder holds the validated templates and the failures."""
+    backend = get_backend("torch")
+    builder = CatalogBuilder("torch", backend)
+    candidates = sorted(n for n in public_names().values() if not any(w in n for w in SKIP_WORDS))
+    if only is not None:
+        candidates = [n for n in candidates if n in only]
+    wanted = (lambda api: True) if only is None else (lambda api: api in only)
+    timings = {}
+    steps = {
+        "manual": lambda: from_manual(builder, wanted),
+        "opinfo": lambda: from_opinfo(builder, wanted),
+        "docstring": lambda: from_docstrings(builder, candidates),
+        "schema": lambda: from_schemas(builder, candidates),
+    }
+    for source in sources:
+        start = time.perf_counter()
+        steps[source]()
+        timings[source] = round(time.perf_counter() - start, 1)
+        print(f"{source}: {len(builder.apis)} APIs after {timings[source]} s", file=sys.stderr, flush=True)
+    return builder, timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help="comma-separated API names (for tests and debugging)")
+    parser.add_argument("--sources", default=",".join(SOURCES))
+    parser.add_argument("--out", type=Path, default=DATA, help="folder of the catalog files")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")  # deprecation and experimental-dtype warnings of probed calls
+    only = set(args.only.split(",")) if args.only else None
+    builder, timings = generate(only, args.sources.split(","))
+    args.out.mkdir(parents=True, exist_ok=True)
+    registry = write_catalog(args.out, "torch", builder.apis, builder.failed)
+    print(
+        f"torch {torch.__version__}: {len(builder.apis)} APIs validated, {sum(map(len, builder.apis.values()))} templates, "
+        f"{len(builder.failed)} failed, registry {len(registry)}; seconds by source {timings}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
