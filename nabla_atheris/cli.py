@@ -147,11 +147,16 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     signature = wanted or signatures[0]
     print(f"minimizing {signature}, size {case_size(case)} (elements, arguments, unusual dtypes, value complexity)")
 
+    matching = {case: next(f for f in verdict.findings if f.signature() == signature)}
+
     def reproduces(candidate: Case) -> bool:
-        return any(f.signature() == signature for f in check_case(candidate, backend).findings)
+        found = [f for f in check_case(candidate, backend).findings if f.signature() == signature]
+        if found:
+            matching[candidate] = found[0]
+        return bool(found)
 
     smallest = minimize_case(case, reproduces, args.max_checks, progress=print)
-    final = next(f for f in check_case(smallest, backend).findings if f.signature() == signature)
+    final = matching[smallest]
     prefix = args.target / "minimized" if args.target.is_dir() else args.target.with_name(args.target.name + ".minimized")
     outputs = {
         Path(f"{prefix}.case.msgpack"): case_codec.encode(smallest),

@@ -34,7 +34,7 @@ from torch.overrides import TorchFunctionMode
 
 from nabla_atheris.backends import get_backend
 from nabla_atheris.backends.torch_backend import DTYPE_NAMES
-from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, template_from_call, write_catalog
+from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, Unrepresentable, template_from_call, write_catalog
 
 DATA = Path(__file__).resolve().parents[1] / "nabla_atheris" / "catalog" / "data"
 NAMESPACES = {
@@ -90,8 +90,6 @@ def recorded(args: tuple, kwargs: dict, source: str) -> Callable[[], dict]:
         message = f"{type(exc).__name__}: {exc}"
 
         def fail() -> dict:
-            from nabla_atheris.catalog.building import Unrepresentable
-
             raise Unrepresentable(message)
 
         return fail

@@ -83,13 +83,12 @@ def _tensor_slot(info: TensorInfo, symbols: dict[int, str], shrink: Callable[[in
 def template_from_call(args: Sequence[Any], kwargs: dict[str, Any], source: str) -> dict:
     """The JSON template of a recorded call: dimension sizes >= 2 become shared symbols, sizes over
     the decoder's caps shrink (the validation run tells whether the call still works)."""
-    for level, shrink in enumerate(SHRINK_LEVELS):
+    for shrink in SHRINK_LEVELS[:-1]:
         try:
             return _template(args, kwargs, source, shrink)
         except TooLarge:
-            if level == len(SHRINK_LEVELS) - 1:
-                raise
-    raise AssertionError("unreachable")
+            continue
+    return _template(args, kwargs, source, SHRINK_LEVELS[-1])
 
 
 def _template(args: Sequence[Any], kwargs: dict[str, Any], source: str, shrink: Callable[[int], int]) -> dict:
