@@ -1,4 +1,5 @@
-"""Campaign statistics, kept in the fuzzing loop (libFuzzer exits without running atexit handlers)."""
+"""Campaign statistics, written after every check (libFuzzer exits without running atexit handlers,
+and a check takes far longer than writing a small JSON file)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from typing import Any
 
 from nabla_atheris.verdict import Verdict
 
-FLUSH_SECONDS = 2.0
-
 
 @dataclass
 class Stats:
@@ -28,10 +27,9 @@ class Stats:
     filtered: Counter = field(default_factory=Counter)
     findings: Counter = field(default_factory=Counter)
     new_findings: Counter = field(default_factory=Counter)
-    _flushed: float = 0.0
 
     def update(self, verdict: Verdict, new_kinds: list[str]) -> None:
-        """Count one checked case; flush to `path` every few seconds."""
+        """Count one checked case and write the counters to `path`."""
         self.execs += 1
         if verdict.valid:
             self.valid += 1
@@ -40,7 +38,7 @@ class Stats:
             self.filtered[verdict.filtered] += 1
         self.findings.update(f.kind for f in verdict.findings)
         self.new_findings.update(new_kinds)
-        if self.path is not None and (time.time() - self._flushed > FLUSH_SECONDS or new_kinds):
+        if self.path is not None:
             self.flush()
 
     def snapshot(self) -> dict[str, Any]:
@@ -59,7 +57,6 @@ class Stats:
 
     def flush(self) -> None:
         assert self.path is not None
-        self._flushed = time.time()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".stats-", dir=self.path.parent)
         with os.fdopen(fd, "w") as handle:

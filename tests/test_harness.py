@@ -48,6 +48,6 @@ def test_harness_fuzzes_seeds_and_records_statistics(tmp_path):
     assert "INITED" in log, log[-3000:]
     if "Done 40 runs" not in log:  # the run stopped at a new finding: it must be stored, with its artifact
         assert "NewFinding" in log and list((tmp_path / "findings").iterdir()), log[-3000:]
-        assert list(tmp_path.glob("crash-*"))
+        assert list(tmp_path.glob("crash-*")), log[-3000:]
     stats = json.loads((tmp_path / "stats.json").read_text())
-    assert stats["execs"] >= 1 and stats["valid"] >= 1
+    assert stats["execs"] >= 2 and stats["valid"] >= 1, (stats, log[-3000:])
