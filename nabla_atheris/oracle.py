@@ -2,7 +2,8 @@
 
 Checks, in order: determinism of the direct call; status of every mode; values of every mode
 against the direct call; first-order gradients as scalar projections <u, J v> (reverse, forward,
-numerical); second order, d/dt <u, J(x + t v2) v>, by every composition the backend offers against
+numerical); compiled scenarios (the backend's `compiled_modes`, e.g. jax.jit of direct, reverse and
+forward mode) against eager; second order, d/dt <u, J(x + t v2) v>, by every composition the backend offers against
 the numerical derivative of the first-order result. A projection mismatch passes the filters
 (numerical stability, kinks, precision loss) and is confirmed by full Jacobians before it is a finding.
 """
@@ -104,7 +105,9 @@ class Checker:
             else self.backend.bind(self.case, widen=True)
         )
         if self.check_first_order() and not self.verdict.findings and not self.verdict.filtered:
-            self.check_second_order()
+            self.check_compiled()
+            if not self.verdict.findings:
+                self.check_second_order()
         return self.verdict
 
     def check_direct(self, call: BoundCall, first: Outcome, second: Outcome) -> bool:
@@ -132,21 +135,19 @@ class Checker:
         self.verdict.note("direct", "ok", f"{len(first.value)} output(s)")
         return True
 
-    def check_values(self, mode: str, outputs: list[np.ndarray]) -> bool:
+    def check_values(self, mode: str, outputs: list[np.ndarray], kind: str = "value-mismatch") -> bool:
         """A mode's outputs equal the direct outputs."""
         tol = tolerance("value", self.dtypes + self.call.output_dtypes)
         for i, (a, b) in enumerate(zip(self.outputs, outputs)):
             if a.shape != b.shape or a.dtype != b.dtype:
-                self.finding(
-                    "value-mismatch", "direct", mode, f"output {i}: {a.dtype}{list(a.shape)} vs {b.dtype}{list(b.shape)}"
-                )
+                self.finding(kind, "direct", mode, f"output {i}: {a.dtype}{list(a.shape)} vs {b.dtype}{list(b.shape)}")
                 return False
             if P.is_floating(a):
                 scale = float(np.max(np.abs(a))) if a.size else 0.0
                 err = float(np.max(np.abs(a - b))) if a.size else 0.0
                 if not np.all(np.isfinite(b)) or err > tol.atol + tol.rtol * scale:
                     self.finding(
-                        "value-mismatch",
+                        kind,
                         "direct",
                         mode,
                         f"output {i} differs by {err:.3g}",
@@ -157,7 +158,7 @@ class Checker:
                     )
                     return False
             elif not np.array_equal(a, b):
-                self.finding("value-mismatch", "direct", mode, f"output {i} (non-floating) differs")
+                self.finding(kind, "direct", mode, f"output {i} (non-floating) differs")
                 return False
         self.verdict.note(f"value {mode}", "ok")
         return True
@@ -186,6 +187,8 @@ class Checker:
             self.verdict.note("fwd", "skipped", f"{self.backend.name} has no forward mode")
         if any(f.kind != "missing-derivative" for f in self.verdict.findings) or not results:
             return False
+        self.eager = dict(results)
+        self.scale = max(magnitudes)
         numeric, stable = self.numeric(lambda xs: P.inner(u, self.wide.direct(xs)), v)
         results["numeric"] = numeric
         return self.compare_first_order(results, stable, max(magnitudes))
@@ -257,6 +260,34 @@ class Checker:
             self.verdict.filter("non-differentiable-point", "first order", "the derivative changes at neighbouring points")
             return True
         return False
+
+    def check_compiled(self) -> None:
+        """Each compiled scenario against its eager counterpart: outputs and <u, J v> (`compiled-mismatch`)."""
+        tol = tolerance("ad-vs-ad", self.dtypes + self.call.output_dtypes)
+        for mode in self.backend.compiled_modes:
+            eager = mode.split("-", 1)[1]
+            out = attempt(self.call.compiled, mode, {"direct": [], "rev": self.u, "fwd": self.v}[eager])
+            if not out.ok:
+                self.error_finding(mode, out.error, reference=eager)
+                continue
+            outputs, products = out.value
+            if not self.check_values(mode, outputs, kind="compiled-mismatch") or eager == "direct":
+                continue
+            value = P.inner(products, self.v) if eager == "rev" else P.inner(self.u, products)
+            agree = bool(np.isfinite(value)) and tol.close(value, self.eager[eager], self.scale)
+            self.verdict.note(f"{mode} vs {eager}", "ok" if agree else "mismatch", f"{value:.6g} vs {self.eager[eager]:.6g}")
+            if not agree:
+                self.finding(
+                    "compiled-mismatch",
+                    eager,
+                    mode,
+                    f"<u, J v> by {eager} = {self.eager[eager]:.6g}, by {mode} = {value:.6g}",
+                    abs(value - self.eager[eager]),
+                    projection=(self.eager[eager], value),
+                    rtol=tol.rtol,
+                    atol=tol.atol,
+                    scale=self.scale,
+                )
 
     def check_second_order(self) -> None:
         """d/dt <u, J(x + t v2) v> by each composition against the numerical derivative of reverse mode."""

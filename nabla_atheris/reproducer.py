@@ -4,6 +4,8 @@ disagreement and exits 1 while the bug is present (0 once the scenarios agree)."
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -100,7 +102,7 @@ def main():
     print("{failing} succeeded: the disagreement is gone")
     return 0
 '''
-    if finding.kind == "value-mismatch":
+    if finding.kind == "value-mismatch" or (finding.kind == "compiled-mismatch" and a == "direct"):
         return f"""
 def main():
     reference, other = scenario("direct"), scenario({b!r}, outputs=True)
@@ -130,18 +132,62 @@ def main():
 '''
 
 
-def render_torch(case: Case, finding: Finding) -> str:
-    """A standalone torch + numpy reproducer for a finding on a torch case."""
-    from nabla_atheris.backends import torch_modes
+@dataclass(frozen=True)
+class LibrarySource:
+    """What a reproducer needs of one library: imports, its modes module, and how numpy values become
+    the library's tensors (`tensor(values, dtype, wide)` and `lift(arrays)`)."""
 
+    imports: str
+    modes: ModuleType
+    tensor_body: str
+    lift_body: str
+    compiled: bool = False
+
+
+def _library_source(library: str) -> LibrarySource:
+    if library == "torch":
+        from nabla_atheris.backends import torch_modes
+
+        return LibrarySource(
+            "import torch",
+            torch_modes,
+            "torch.from_numpy(values.copy()).to(getattr(torch, WIDE.get(dtype, dtype) if wide else dtype))",
+            "[torch.from_numpy(x) for x in arrays]",
+        )
+    if library == "jax":
+        from nabla_atheris.backends import jax_modes
+
+        return LibrarySource(
+            "import jax\nimport jax.numpy as jnp",
+            jax_modes,
+            "jnp.asarray(values, dtype=WIDE.get(dtype, dtype) if wide else dtype)",
+            "[jnp.asarray(x) for x in arrays]",
+            compiled=True,
+        )
+    raise KeyError(f"no reproducer for library {library!r}")
+
+
+COMPILED_SCENARIO = [
+    '    if name.startswith("jit-"):',
+    '        mode = name.removeprefix("jit-")',
+    '        outs, products = compiled(jitted(mode, f), mode, xs, {"direct": [], "rev": U, "fwd": V}[mode])',
+    '        if outputs or mode == "direct":',
+    "            return outs",
+    '        return inner(products, V) if mode == "rev" else inner(U, products)',
+]
+
+
+def render_reproducer(case: Case, finding: Finding) -> str:
+    """A standalone reproducer (the library and numpy only) for a finding on a case."""
+    lib = _library_source(case.library)
     names, call = call_source(case)
     diff = case.differentiable()
     consts = [t for t in case.tensors() if not t.differentiable]
-    modes_source = inspect.getsource(torch_modes).split('"""', 2)[2]
+    modes_source = inspect.getsource(lib.modes).split('"""', 2)[2]
     vec = finding.vectors
     body = [
-        scenario_header(case, finding, "import torch"),
-        "# --- the scenarios, as nabla-atheris runs them (nabla_atheris/backends/torch_modes.py) ---",
+        scenario_header(case, finding, lib.imports),
+        f"# --- the scenarios, as nabla-atheris runs them (nabla_atheris/backends/{lib.modes.__name__.rsplit('.', 1)[1]}.py) ---",
         modes_source.strip(),
         "",
         "# --- projection helpers (nabla_atheris/projections.py) ---",
@@ -152,7 +198,11 @@ def render_torch(case: Case, finding: Finding) -> str:
         "",
         "",
         "def tensor(values, dtype, wide):",
-        "    return torch.from_numpy(values.copy()).to(getattr(torch, WIDE.get(dtype, dtype) if wide else dtype))",
+        f"    return {lib.tensor_body}",
+        "",
+        "",
+        "def lift(arrays):",
+        f"    return {lib.lift_body}",
         "",
         "",
         "def bind(wide):",
@@ -187,12 +237,13 @@ def render_torch(case: Case, finding: Finding) -> str:
         '    if name == "fwd":',
         "        outs, tangents = jvp(f, xs, V)",
         "        return outs if outputs else inner(U, tangents)",
+        *(COMPILED_SCENARIO if lib.compiled else []),
         "    fw, xw = bind(True)",
-        "    x64 = [x.numpy() for x in xw]",
+        "    x64 = [to_numpy(x) for x in xw]",
         '    if name == "numeric":',
         "        if not V2:",
-        "            return numeric(lambda a: inner(U, direct(fw, [torch.from_numpy(x) for x in a])), x64, V)",
-        "        phi = lambda a: inner(vjp(fw, [torch.from_numpy(x) for x in a], U)[1], V)  # noqa: E731",
+        "            return numeric(lambda a: inner(U, direct(fw, lift(a))), x64, V)",
+        "        phi = lambda a: inner(vjp(fw, lift(a), U)[1], V)  # noqa: E731",
         "        return numeric(phi, x64, V2)",
         "    return second_order(f, xs, U, V, V2, name)",
         "",

@@ -1,4 +1,4 @@
-"""Shared fixtures: the torch backend and a helper that builds hand-written cases."""
+"""Shared fixtures: the torch and jax backends and a helper that builds hand-written cases."""
 
 import sys
 from pathlib import Path
@@ -15,11 +15,18 @@ def torch_backend():
     return get_backend("torch")
 
 
+@pytest.fixture(scope="session")
+def jax_backend():
+    from nabla_atheris.backends import get_backend
+
+    return get_backend("jax")
+
+
 def make_case(api, *args, **kwargs):
-    """A torch case from the JSON form's arguments (tensors as dicts)."""
+    """A case of the API's library (its first name) from the JSON form's arguments (tensors as dicts)."""
     from nabla_atheris.handcase import parse_case
 
-    return parse_case({"library": "torch", "api": api, "args": list(args), "kwargs": kwargs})
+    return parse_case({"library": api.split(".")[0], "api": api, "args": list(args), "kwargs": kwargs})
 
 
 def tensor(shape, values=None, dtype="float64", seed=0, **extra):

@@ -25,6 +25,14 @@ def run_reproducer(path, monkeypatch):
     return exit_info.value.code
 
 
+def imported_modules(source):
+    """The top-level modules a script imports."""
+    nodes = list(ast.walk(ast.parse(source)))
+    return {a.name.split(".")[0] for n in nodes if isinstance(n, ast.Import) for a in n.names} | {
+        n.module.split(".")[0] for n in nodes if isinstance(n, ast.ImportFrom)
+    }
+
+
 @pytest.mark.parametrize(
     "name",
     [
@@ -42,10 +50,7 @@ def test_reproducer_fails_while_the_bug_is_present_and_passes_once_fixed(tmp_pat
     stored = [s for s in store_findings(verdict, torch_backend, FindingsStore(tmp_path)) if s[0] == expected]
     _, folder, new = stored[0]
     assert new and sorted(p.name for p in folder.iterdir()) == ["case.msgpack", "finding.json", "input", "report.md", "repro.py"]
-    source = (folder / "repro.py").read_text()
-    imported = {n.names[0].name.split(".")[0] for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import)}
-    imported |= {n.module.split(".")[0] for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)}
-    assert imported <= {"__future__", "sys", "numpy", "torch"}
+    assert imported_modules((folder / "repro.py").read_text()) <= {"__future__", "sys", "numpy", "torch"}
     assert run_reproducer(folder / "repro.py", monkeypatch) == 1
     monkeypatch.setattr(torch.nabla_planted, name, lambda x: torch.sin(x))
     assert run_reproducer(folder / "repro.py", monkeypatch) == 0

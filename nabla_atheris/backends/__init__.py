@@ -45,6 +45,10 @@ class BoundCall(Protocol):
 
     def second_order(self, mode: str, u: Arrays, v: Arrays, v2: Arrays) -> float: ...
 
+    def compiled(self, mode: str, vectors: Arrays) -> tuple[Arrays, Arrays]:
+        """A compiled scenario (one of the backend's `compiled_modes`): outputs and products."""
+        ...
+
 
 class Backend(Protocol):
     """A library: binds cases, runs its modes, classifies its errors, renders reproducers."""
@@ -52,6 +56,7 @@ class Backend(Protocol):
     name: str
     first_order_modes: tuple[str, ...]
     second_order_modes: tuple[str, ...]
+    compiled_modes: tuple[str, ...]  # "jit-direct", "jit-rev", "jit-fwd": compared with eager
 
     def version(self) -> str: ...
 
@@ -63,7 +68,7 @@ class Backend(Protocol):
 
 
 LIBRARIES = ("torch", "jax", "tf", "oneflow")
-_BACKEND_MODULES: dict[str, str] = {"torch": "nabla_atheris.backends.torch_backend"}
+_BACKEND_MODULES: dict[str, str] = {"torch": "nabla_atheris.backends.torch_backend", "jax": "nabla_atheris.backends.jax_backend"}
 _cache: dict[str, Backend] = {}
 
 

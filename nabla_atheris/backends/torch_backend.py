@@ -113,6 +113,7 @@ class TorchBackend:
     name = "torch"
     first_order_modes = ("rev", "fwd")
     second_order_modes = SECOND_ORDER_MODES
+    compiled_modes: tuple[str, ...] = ()  # torch.compile is not a scenario yet
 
     def version(self) -> str:
         return torch.__version__
@@ -129,9 +130,9 @@ class TorchBackend:
         return ErrorClass.INVALID
 
     def render_reproducer(self, case: Case, finding: Finding) -> str:
-        from nabla_atheris.reproducer import render_torch
+        from nabla_atheris.reproducer import render_reproducer
 
-        return render_torch(case, finding)
+        return render_reproducer(case, finding)
 
 
 def make_backend() -> TorchBackend:

@@ -1,0 +1,126 @@
+"""A test-only catalog of JAX functions with planted AD bugs (wrong `custom_vjp` / `custom_jvp`
+rules, a jit-only divergence), and honest traps.
+
+Importing this module registers them as `jax.nabla_planted.<name>`, so cases name them like any
+jax API and reproducers can call them once this module is imported.
+"""
+
+import types
+
+import jax
+import jax.numpy as jnp
+
+
+@jax.custom_vjp
+def wrong_vjp(x):
+    """sin, with a VJP 1.5 times too large (no forward rule: forward mode is unsupported)."""
+    return jnp.sin(x)
+
+
+wrong_vjp.defvjp(lambda x: (jnp.sin(x), x), lambda x, g: (g * jnp.cos(x) * 1.5,))
+
+
+@jax.custom_jvp
+def wrong_jvp(x):
+    """exp, with a tangent rule that forgets the factor exp(x) (reverse mode transposes it)."""
+    return jnp.exp(x)
+
+
+wrong_jvp.defjvp(lambda primals, tangents: (jnp.exp(primals[0]), tangents[0]))
+
+
+@jax.custom_jvp
+def three_squared(x):
+    """3 x^2 (the derivative of x^3) whose own derivative is wrong: 5 x instead of 6 x."""
+    return 3 * x * x
+
+
+three_squared.defjvp(lambda primals, tangents: (3 * primals[0] ** 2, 5 * primals[0] * tangents[0]))
+
+
+@jax.custom_jvp
+def wrong_second_order(x):
+    """x^3 with a right first derivative and a wrong second derivative."""
+    return x**3
+
+
+wrong_second_order.defjvp(lambda primals, tangents: (primals[0] ** 3, three_squared(primals[0]) * tangents[0]))
+
+
+def _under_jit(x):
+    while hasattr(x, "primal"):
+        x = x.primal
+    return isinstance(x, jax.core.Tracer)
+
+
+def jit_only(x):
+    """sin, 0.1 % larger when traced by jax.jit."""
+    return jnp.sin(x) * (1.001 if _under_jit(x) else 1.0)
+
+
+@jax.custom_vjp
+def internal_error_vjp(x):
+    return x * 2
+
+
+def _internal(residual, g):
+    raise RuntimeError("INTERNAL: planted failure in planted.cc:1")
+
+
+internal_error_vjp.defvjp(lambda x: (x * 2, None), _internal)
+
+
+@jax.custom_vjp
+def not_implemented_vjp(x):
+    return x * 2
+
+
+def _not_implemented(residual, g):
+    raise NotImplementedError("Differentiation rule for 'planted' not implemented")
+
+
+not_implemented_vjp.defvjp(lambda x: (x * 2, None), _not_implemented)
+
+C = complex(0.5, 2.0)
+
+
+@jax.custom_vjp
+def wrong_complex_vjp(z):
+    """z * c, with a VJP that conjugates c (JAX's VJP of z * c is g * c)."""
+    return z * C
+
+
+wrong_complex_vjp.defvjp(lambda z: (z * C, None), lambda _, g: (g * jnp.conj(C),))
+
+
+@jax.custom_vjp
+def right_complex_vjp(z):
+    """The correct version of wrong_complex_vjp."""
+    return z * C
+
+
+right_complex_vjp.defvjp(lambda z: (z * C, None), lambda _, g: (g * C,))
+
+
+def where_glue(x):
+    """A C1 function glued by jnp.where at 0: x^2 / 2 for x > 0, 0 otherwise (no kink in f')."""
+    return jnp.where(x > 0, x * x / 2, 0.0)
+
+
+def cond_sign(x):
+    """lax.cond on the sign of the sum: x^2 on one side, -x^2 on the other."""
+    return jax.lax.cond(jnp.sum(x) > 0, lambda y: y * y, lambda y: -y * y, x)
+
+
+PLANTED = {
+    "wrong_vjp": (wrong_vjp, "rev-vs-numeric"),
+    "wrong_jvp": (wrong_jvp, "fwd-vs-numeric"),
+    "wrong_second_order": (wrong_second_order, "second-order-mismatch"),
+    "jit_only": (jit_only, "compiled-mismatch"),
+    "internal_error_vjp": (internal_error_vjp, "crash"),
+    "not_implemented_vjp": (not_implemented_vjp, "missing-derivative"),
+    "wrong_complex_vjp": (wrong_complex_vjp, "rev-vs-numeric"),
+}
+TRAPS = {"right_complex_vjp": right_complex_vjp, "where_glue": where_glue, "cond_sign": cond_sign}
+
+jax.nabla_planted = types.SimpleNamespace(**{k: fn for k, (fn, _) in PLANTED.items()}, **TRAPS)

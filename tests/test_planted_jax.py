@@ -1,0 +1,98 @@
+"""The oracle on JAX: every planted bug is flagged with its kind, no trap is flagged, jit compiles once."""
+
+import planted_jax
+import pytest
+from conftest import make_case, tensor
+
+from nabla_atheris.oracle import check_case
+
+SMOOTH = tensor([2, 3], [0.3, -0.7, 1.1, 0.5, -1.3, 0.9])
+COMPLEX = tensor([2, 2], [[0.3, 0.1], [-0.7, 0.4], [1.1, -0.2], [0.5, 0.8]], dtype="complex128")
+
+
+def kinds(verdict):
+    return {f.kind for f in verdict.findings}
+
+
+def explain(verdict):
+    return [(line.check, line.status, line.detail) for line in verdict.lines]
+
+
+@pytest.mark.parametrize("name", sorted(planted_jax.PLANTED))
+def test_planted_bug_is_flagged_with_its_kind(jax_backend, name):
+    _, expected = planted_jax.PLANTED[name]
+    x = COMPLEX if "complex" in name else SMOOTH
+    verdict = check_case(make_case(f"jax.nabla_planted.{name}", x), jax_backend)
+    assert expected in kinds(verdict), explain(verdict)
+
+
+def test_wrong_vjp_without_forward_rule_is_reverse_only(jax_backend):
+    verdict = check_case(make_case("jax.nabla_planted.wrong_vjp", SMOOTH), jax_backend)
+    assert kinds(verdict) == {"rev-vs-numeric", "missing-derivative"}, explain(verdict)
+
+
+def test_wrong_second_order_passes_first_order_and_jit(jax_backend):
+    verdict = check_case(make_case("jax.nabla_planted.wrong_second_order", SMOOTH), jax_backend)
+    assert kinds(verdict) == {"second-order-mismatch"}, explain(verdict)
+    assert {f.scenarios[0] for f in verdict.findings} == {"rev-over-rev", "fwd-over-rev", "rev-over-fwd", "fwd-over-fwd"}
+
+
+def test_jit_only_divergence_names_the_compiled_scenario(jax_backend):
+    verdict = check_case(make_case("jax.nabla_planted.jit_only", SMOOTH), jax_backend)
+    expected = {("direct", "jit-direct"), ("direct", "jit-rev"), ("direct", "jit-fwd")}  # the outputs of all three differ
+    assert {f.scenarios for f in verdict.findings} == expected, explain(verdict)
+
+
+@pytest.mark.parametrize(
+    "api, x",
+    [
+        ("jax.numpy.abs", tensor([4], [0.0, 1.0, -2.0, 0.5])),
+        ("jax.nn.relu", tensor([4], [0.0, 0.0, -2.0, 0.5])),
+        ("jax.numpy.floor", tensor([3], [1.5, -2.25, 0.5])),
+        ("jax.nabla_planted.where_glue", tensor([4], [0.0, 1.0, -2.0, 0.5])),
+        ("jax.nabla_planted.cond_sign", SMOOTH),
+        ("jax.nabla_planted.right_complex_vjp", COMPLEX),
+        ("jax.numpy.sin", COMPLEX),
+        ("jax.numpy.linalg.det", tensor([3, 3], seed=1)),
+    ],
+)
+def test_traps_are_not_flagged(jax_backend, api, x):
+    verdict = check_case(make_case(api, x), jax_backend)
+    wrong = [f.message for f in verdict.findings if f.kind != "missing-derivative"]  # custom_vjp has no forward mode
+    assert wrong == [], explain(verdict)
+
+
+def test_kink_at_the_boundary_is_filtered(jax_backend):
+    verdict = check_case(make_case("jax.nn.relu", tensor([3], [0.0, 1.0, -1.0])), jax_backend)
+    assert verdict.filtered == "non-differentiable-point", explain(verdict)
+
+
+def test_one_structure_compiles_once(jax_backend):
+    from nabla_atheris.backends import jax_backend as module
+
+    first = jax_backend.bind(make_case("jax.numpy.tanh", tensor([2, 3], seed=3)))
+    second = jax_backend.bind(make_case("jax.numpy.tanh", tensor([2, 3], seed=4)))
+    assert first.f is second.f
+    for call in (first, second):
+        call.compiled("jit-direct", [])
+    assert first.f.jitted["direct"]._cache_size() == 1
+    other = jax_backend.bind(make_case("jax.numpy.tanh", tensor([3, 2], seed=3)))
+    assert other.f is not first.f and module.JaxCall is type(other)
+
+
+@pytest.mark.parametrize("name", ["wrong_vjp", "wrong_jvp", "wrong_second_order", "jit_only", "internal_error_vjp"])
+def test_reproducer_imports_only_jax_and_numpy_and_fails_until_fixed(tmp_path, jax_backend, monkeypatch, name):
+    import jax
+    import jax.numpy as jnp
+    from test_findings_and_session import imported_modules, run_reproducer
+
+    from nabla_atheris.findings import FindingsStore
+    from nabla_atheris.session import store_findings
+
+    verdict = check_case(make_case(f"jax.nabla_planted.{name}", SMOOTH), jax_backend)
+    expected = planted_jax.PLANTED[name][1]
+    _, folder, _ = next(s for s in store_findings(verdict, jax_backend, FindingsStore(tmp_path)) if s[0] == expected)
+    assert imported_modules((folder / "repro.py").read_text()) <= {"__future__", "sys", "numpy", "jax"}
+    assert run_reproducer(folder / "repro.py", monkeypatch) == 1
+    monkeypatch.setattr(jax.nabla_planted, name, jnp.sin)
+    assert run_reproducer(folder / "repro.py", monkeypatch) == 0
