@@ -23,7 +23,7 @@ from nabla_atheris.verdict import Verdict
 EXIT_AGREE, EXIT_FINDING, EXIT_BAD_INPUT = 0, 1, 2
 ROOT = Path(__file__).resolve().parents[1]
 IMPORT_NAMES = {"torch": "torch", "jax": "jax", "tf": "tensorflow", "oneflow": "oneflow"}
-LIBFUZZER_DEFAULTS = {"torch": ["-timeout=300", "-rss_limit_mb=6144"]}
+LIBFUZZER_DEFAULTS = ["-timeout=300", "-rss_limit_mb=6144"]
 
 
 class BadInput(Exception):
@@ -249,7 +249,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
             str(seeds),
             f"-max_total_time={remaining}",
             f"-artifact_prefix={artifacts}/",
-            *LIBFUZZER_DEFAULTS.get(args.lib, []),
+            *LIBFUZZER_DEFAULTS,
             *args.libfuzzer,
         ]
         runs += 1

@@ -136,6 +136,8 @@ def _apply_domain(values: np.ndarray, domain: str | None) -> np.ndarray:
         return np.abs(values)
     if domain == "unit":
         return np.clip(values, -1.0, 1.0)
+    if domain == "above-one":
+        return 1.0 + np.abs(values)
     return values
 
 

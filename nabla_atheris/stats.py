@@ -28,6 +28,10 @@ class Stats:
     findings: Counter = field(default_factory=Counter)
     new_findings: Counter = field(default_factory=Counter)
 
+    def __post_init__(self) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+
     def update(self, verdict: Verdict, new_kinds: list[str]) -> None:
         """Count one checked case and write the counters to `path`."""
         self.execs += 1
@@ -57,7 +61,6 @@ class Stats:
 
     def flush(self) -> None:
         assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".stats-", dir=self.path.parent)
         with os.fdopen(fd, "w") as handle:
             json.dump(self.snapshot(), handle, indent=2)

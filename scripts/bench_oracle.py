@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Checks per second of the projection oracle vs a full-Jacobian (∇Fuzz-style) check vs the bare
-direct call, on the same cases (the seed corpus), measured side by side in one run.
+direct call, on the same cases (the seed corpus), measured side by side in one run. For a backend
+with compiled scenarios (JAX), also the oracle without them (eager only) and with a cold jit cache
+(every structure compiled anew, as for structures a campaign meets for the first time).
 
     PYTHONPATH=. .venv/bin/python scripts/bench_oracle.py [--lib torch] [--rounds 2] [--limit N] [--out bench-oracle.json]
 """
@@ -19,6 +21,18 @@ from nabla_atheris.jacobians import full_jacobian_check
 from nabla_atheris.oracle import check_case
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class EagerOnly:
+    """A backend seen without its compiled scenarios."""
+
+    compiled_modes: tuple[str, ...] = ()
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
 
 
 def timed(label: str, fn, cases, rounds: int) -> dict:
@@ -59,6 +73,17 @@ def main() -> None:
         ("projection oracle (all checks, second order included)", lambda c: check_case(c, backend)),
         ("full-Jacobian first-order check (∇Fuzz-style)", lambda c: full_jacobian_check(c, backend)),
     ]
+    if backend.compiled_modes:
+        eager = EagerOnly(backend)
+
+        def cold(case):
+            backend.clear_cache()
+            check_case(case, backend)
+
+        methods += [
+            ("projection oracle, eager only (no jit scenarios)", lambda c: check_case(c, eager)),
+            ("projection oracle, cold jit cache", cold),
+        ]
     for label, fn in methods:  # an untimed pass: lazy imports and first-call costs of every op
         timed(label, fn, cases, 1)
     rows = [timed(label, fn, cases, args.rounds) for label, fn in methods]

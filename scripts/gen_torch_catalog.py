@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import doctest
 import io
-import signal
 import sys
 import tempfile
 import time
@@ -34,7 +33,8 @@ from torch.overrides import TorchFunctionMode
 
 from nabla_atheris.backends import get_backend
 from nabla_atheris.backends.torch_backend import DTYPE_NAMES
-from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, Unrepresentable, template_from_call, write_catalog
+from nabla_atheris.backends.torch_backend import resolve as resolve_api
+from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, recorded, time_limit, write_catalog
 
 DATA = Path(__file__).resolve().parents[1] / "nabla_atheris" / "catalog" / "data"
 NAMESPACES = {
@@ -82,39 +82,19 @@ def describe(value: Any) -> Any:
     return value
 
 
-def recorded(args: tuple, kwargs: dict, source: str) -> Callable[[], dict]:
-    """A template factory for one call (describing the arguments now: examples may mutate them later)."""
-    try:
-        described = [describe(a) for a in args], {k: describe(v) for k, v in kwargs.items()}
-    except Exception as exc:  # noqa: BLE001 - meta, sparse or otherwise unreadable arguments
-        message = f"{type(exc).__name__}: {exc}"
-
-        def fail() -> dict:
-            raise Unrepresentable(message)
-
-        return fail
-    return lambda: template_from_call(described[0], described[1], source)
-
-
 def resolve(name: str) -> Any:
-    obj: Any = torch
-    for part in name.split(".")[1:]:
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj if callable(obj) else None
+    """The callable of a public name, or None."""
+    try:
+        return resolve_api(name)
+    except (KeyError, AttributeError):
+        return None
 
 
 def opinfo_candidates(op: Any) -> list[tuple[str, bool]]:
     """(public API name, called as a Tensor method) for an OpInfo, its method and its aliases."""
     out = []
     for name, method in [(op.name, op.method_variant)] + [(a.name, a.method_variant) for a in op.aliases]:
-        if (
-            name.startswith("_")
-            or name.endswith("_")
-            or "." in name
-            and name.split(".")[0] not in ("nn", "special", "linalg", "fft")
-        ):
+        if name.startswith("_") or name.endswith("_") or "." in name and name.split(".")[0] not in SUBMODULES:
             continue
         if resolve(f"torch.{name}") is not None:
             out.append((f"torch.{name}", False))
@@ -159,7 +139,7 @@ def from_opinfo(builder: CatalogBuilder, wanted: Callable[[str], bool]) -> None:
         samples.sort(key=_sample_preference)
         for api, _method in candidates:
             for sample in samples:
-                builder.offer(api, recorded((sample.input, *sample.args), dict(sample.kwargs), "opinfo"))
+                builder.offer(api, recorded(describe, (sample.input, *sample.args), dict(sample.kwargs), "opinfo"))
 
 
 def _sample_preference(sample: Any) -> tuple[bool, bool]:
@@ -193,24 +173,6 @@ class CallRecorder(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-class _Timeout(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: int) -> Iterator[None]:
-    def expire(signum, frame):
-        raise _Timeout()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def example_calls(api: str) -> list[tuple[tuple, dict]]:
     """The calls of `api` made by its docstring examples (each example runs on its own; failures skipped)."""
     target = resolve(api)
@@ -228,7 +190,7 @@ def example_calls(api: str) -> list[tuple[tuple, dict]]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
-                    with _time_limit(EXAMPLE_SECONDS), recorder:
+                    with time_limit(EXAMPLE_SECONDS), recorder:
                         exec(compile(example.source, f"<{api} example>", "exec"), scope)  # noqa: S102 - the library's own examples
                 except BaseException as exc:  # noqa: BLE001 - an example that fails records nothing more
                     if isinstance(exc, KeyboardInterrupt):
@@ -249,7 +211,7 @@ def from_docstrings(builder: CatalogBuilder, apis: list[str]) -> None:
         if builder.covered(api) or builder.apis.get(api):
             continue
         for args, kwargs in example_calls(api):
-            builder.offer(api, recorded(args, kwargs, "docstring"))
+            builder.offer(api, recorded(describe, args, kwargs, "docstring"))
 
 
 def schema_name(api: str) -> str:
@@ -305,7 +267,7 @@ def from_schemas(builder: CatalogBuilder, apis: list[str]) -> None:
                         fn(*args, **kwargs)
                 except Exception:  # noqa: BLE001 - a probe the API rejects
                     continue
-                builder.offer(api, recorded(tuple(args), kwargs, "schema"))
+                builder.offer(api, recorded(describe, tuple(args), kwargs, "schema"))
 
 
 def generate(only: set[str] | None, sources: Sequence[str]) -> tuple[CatalogBuilder, dict[str, float]]:

@@ -73,3 +73,24 @@ def test_every_seed_decodes_to_its_templates_default_call():
 
 def test_api_ids_out_of_range_wrap_to_a_catalog_entry():
     assert CATALOG.by_id(10**6).name in CATALOG.apis
+
+
+@SETTINGS
+@given(st.binary(max_size=200), st.sampled_from(["positive", "unit", "above-one"]))
+def test_domains_hold_for_any_bytes(data, domain):
+    from nabla_atheris.catalog import build_catalog
+
+    catalog = build_catalog("torch", ["f"], {"f": [{"args": [{"tensor": [4], "domain": domain}], "dtypes": ["float64"]}]})
+    values = decode_bytes(data, catalog).tensors()[0].values
+    finite = values[np.isfinite(values)]
+    low, high = {"positive": (0, np.inf), "unit": (-1, 1), "above-one": (1, np.inf)}[domain]
+    assert np.all((finite >= low) & (finite <= high))
+
+
+def test_an_unknown_domain_is_refused():
+    import pytest
+
+    from nabla_atheris.catalog import build_catalog
+
+    with pytest.raises(ValueError, match="unknown domain"):
+        build_catalog("torch", ["f"], {"f": [{"args": [{"tensor": [4], "domain": "negative"}]}]})

@@ -7,31 +7,47 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
-HARNESS = ROOT / "harnesses" / "fuzz_torch.py"
+# Per library: a few seeds, and a small set of modules to instrument (instrumenting all is slow).
+SETUPS = {
+    "torch": (
+        ["torch.sin.0", "torch.matmul.0", "torch.nn.functional.conv2d.0", "torch.fft.fft.0", "torch.max.0"],
+        "torch.autograd.forward_ad,nabla_atheris",
+    ),
+    "jax": (
+        ["jax.numpy.sin.0", "jax.lax.conv.0", "jax.numpy.linalg.det.0", "jax.numpy.fft.fft.0", "jax.numpy.max.0"],
+        "jax._src.interpreters.ad,nabla_atheris",
+    ),
+}
 
 
-def test_harness_is_an_executable_script():
-    assert os.access(HARNESS, os.X_OK)
-    assert HARNESS.read_text().startswith("#!/usr/bin/env python3\n")
+@pytest.mark.parametrize("library", sorted(SETUPS))
+def test_harness_is_an_executable_script(library):
+    harness = ROOT / "harnesses" / f"fuzz_{library}.py"
+    assert os.access(harness, os.X_OK)
+    assert harness.read_text().startswith("#!/usr/bin/env python3\n")
 
 
-def test_harness_fuzzes_seeds_and_records_statistics(tmp_path):
+@pytest.mark.parametrize("library", sorted(SETUPS))
+def test_harness_fuzzes_seeds_and_records_statistics(tmp_path, library):
+    seeds, instrument = SETUPS[library]
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for name in ("torch.sin.0", "torch.matmul.0", "torch.nn.functional.conv2d.0", "torch.fft.fft.0", "torch.max.0"):
-        shutil.copy(ROOT / "corpus" / "torch" / name, corpus)
+    for name in seeds:
+        shutil.copy(ROOT / "corpus" / library / name, corpus)
     env = dict(
         os.environ,
         PYTHONPATH=str(ROOT),
         NABLA_FINDINGS=str(tmp_path / "findings"),
         NABLA_STATS=str(tmp_path / "stats.json"),
-        NABLA_INSTRUMENT="torch.autograd.forward_ad,nabla_atheris",  # a small set: instrumenting is slow
+        NABLA_INSTRUMENT=instrument,
     )
     result = subprocess.run(
         [
             sys.executable,
-            str(HARNESS),
+            str(ROOT / "harnesses" / f"fuzz_{library}.py"),
             str(corpus),
             "-runs=40",
             "-seed=1",

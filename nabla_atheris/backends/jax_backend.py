@@ -172,6 +172,10 @@ class JaxBackend:
             return ErrorClass.UNSUPPORTED
         return ErrorClass.INVALID
 
+    def clear_cache(self) -> None:
+        """Drop the per-structure functions and their compiled code (benchmarks, memory)."""
+        _FUNCTIONS.clear()
+
     def render_reproducer(self, case: Case, finding: Finding) -> str:
         from nabla_atheris.reproducer import render_reproducer
 

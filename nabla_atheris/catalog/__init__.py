@@ -10,7 +10,7 @@ and `<lib>.json` (the templates). A template is the argument structure of a vali
 
 Tensor slots give a shape of ints and dimension symbols (shared symbols keep shapes consistent
 when the decoder mutates them); a slot without "dtype" takes the template's floating dtype;
-integer slots give a value range `[low, high)`; "domain" ("positive", "unit") maps values into
+integer slots give a value range `[low, high)`; "domain" (one of `DOMAINS`) maps values into
 an API's domain. `{"tensors": [...]}` is a list of tensors, `{"value": v}` an attribute. A template may name its
 "source" (manual, opinfo, docstring, schema ...); the document's "failed" maps the APIs a generator
 could not validate to the reason.
@@ -19,12 +19,15 @@ could not validate to the reason.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any, Union
 
 from nabla_atheris.case import DTYPES, CaseFormatError
+
+DOMAINS = ("positive", "unit", "above-one")  # |x|, clip to [-1, 1], 1 + |x|
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ def _slot(spec: Any) -> Slot:
         if dtype is not None and dtype not in DTYPES:
             raise ValueError(f"unknown dtype {dtype!r}")
         low, high = spec.get("range", (0, 4))
+        if spec.get("domain") not in (None, *DOMAINS):
+            raise ValueError(f"unknown domain {spec['domain']!r}")
         return TensorSlot(tuple(spec["tensor"]), dtype, int(low), int(high), spec.get("domain"))
     if "tensors" in spec:
         return ListSlot(tuple(_slot({"tensor": s} if isinstance(s, list) else s) for s in spec["tensors"]))  # type: ignore[misc]
@@ -178,17 +183,9 @@ def catalog_stats(library: str) -> dict:
     """Counts by namespace and by source (of an API's first template), and the failed APIs with reasons."""
     registry, document = catalog_document(library)
     apis: dict[str, list[dict]] = document["apis"]
-    by_namespace: dict[str, int] = {}
-    by_source: dict[str, int] = {}
-    templates_by_source: dict[str, int] = {}
-    for name, templates in apis.items():
-        namespace = name.rsplit(".", 1)[0]
-        by_namespace[namespace] = by_namespace.get(namespace, 0) + 1
-        first = templates[0].get("source", "manual")
-        by_source[first] = by_source.get(first, 0) + 1
-        for template in templates:
-            source = template.get("source", "manual")
-            templates_by_source[source] = templates_by_source.get(source, 0) + 1
+    by_namespace = Counter(name.rsplit(".", 1)[0] for name in apis)
+    by_source = Counter(templates[0].get("source", "manual") for templates in apis.values())
+    templates_by_source = Counter(t.get("source", "manual") for templates in apis.values() for t in templates)
     return {
         "library": library,
         "registry_size": len(registry),

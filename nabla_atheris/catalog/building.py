@@ -8,9 +8,11 @@ of `TensorInfo` for a tensor list, anything else as an attribute value.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+import signal
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +80,41 @@ def _tensor_slot(info: TensorInfo, symbols: dict[int, str], shrink: Callable[[in
         if info.dtype != "bool" and values.size:
             slot["range"] = [int(values.min()), int(values.max()) + 1]
     return slot
+
+
+def recorded(describe: Callable[[Any], Any], args: Sequence[Any], kwargs: dict[str, Any], source: str) -> Callable[[], dict]:
+    """A template factory for one recorded call, describing the arguments now (examples may mutate
+    them later); a factory that raises `Unrepresentable` when an argument cannot be described."""
+    try:
+        described = [describe(a) for a in args], {k: describe(v) for k, v in kwargs.items()}
+    except Exception as exc:  # noqa: BLE001 - tracers, sparse or otherwise unreadable arguments
+        message = f"{type(exc).__name__}: {exc}"
+
+        def fail() -> dict:
+            raise Unrepresentable(message)
+
+        return fail
+    return lambda: template_from_call(described[0], described[1], source)
+
+
+class Timeout(Exception):
+    """A generator's call ran out of time (see `time_limit`)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """Raise `Timeout` in the main thread after `seconds` (SIGALRM)."""
+
+    def expire(signum: int, frame: Any) -> None:
+        raise Timeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def template_from_call(args: Sequence[Any], kwargs: dict[str, Any], source: str) -> dict:

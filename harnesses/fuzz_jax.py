@@ -1,0 +1,26 @@
+#!/usr/bin/env python3
+"""libFuzzer harness for JAX's automatic differentiation (Atheris, OSS-Fuzz style).
+
+Instruments JAX's Python AD machinery (the JVP/transpose interpreters and partial evaluation, the
+differentiation rules of lax, jax.numpy, jax.nn and jax.scipy, custom derivatives) and the
+nabla-atheris oracle. Run it like any libFuzzer binary: `./fuzz_jax.py CORPUS_DIR -max_total_time=60`.
+"""
+
+import sys
+
+from nabla_atheris.harness import run
+
+JAX_AD_MODULES = [
+    "jax._src.interpreters.ad",
+    "jax._src.interpreters.partial_eval",
+    "jax._src.interpreters.batching",
+    "jax._src.custom_derivatives",
+    "jax._src.api",
+    "jax._src.lax",
+    "jax._src.numpy",
+    "jax._src.nn",
+    "jax._src.scipy",
+]
+
+if __name__ == "__main__":
+    run("jax", sys.argv, JAX_AD_MODULES)

@@ -1,0 +1,95 @@
+"""Hand-written JAX templates: the catalog generator's first source ("manual").
+
+Structural `jax.lax` APIs whose required arguments are shapes, dimension numbers or index tuples,
+which neither docstring examples nor signature probing produce.
+"""
+
+REAL = ["float64", "float32"]
+ALL = ["float64", "float32", "complex128", "complex64", "bfloat16"]
+
+
+def t(*shape, **extra):
+    return {"tensor": list(shape), **extra}
+
+
+def v(value, *choices):
+    return {"value": value, "choices": list(choices)} if choices else {"value": value}
+
+
+def call(dims, args, kwargs=None, dtypes=REAL):
+    template = {"dims": dims, "dtypes": dtypes, "args": args}
+    if kwargs:
+        template["kwargs"] = kwargs
+    return [template]
+
+
+CONV_DIMS = {"n": 1, "c": 2, "h": 5, "o": 3, "k": 2}
+
+APIS = {
+    "jax.lax.conv": call(
+        CONV_DIMS, [t("n", "c", "h", "h"), t("o", "c", "k", "k"), v([1, 1], [2, 2], [1, 2]), v("SAME", "VALID")]
+    ),
+    "jax.lax.conv_general_dilated": call(
+        CONV_DIMS,
+        [t("n", "c", "h", "h"), t("o", "c", "k", "k"), v([1, 1], [2, 1]), v("VALID", "SAME")],
+        {"lhs_dilation": v([1, 1], [2, 2]), "rhs_dilation": v([1, 1], [2, 1]), "feature_group_count": v(1)},
+    ),
+    "jax.lax.conv_with_general_padding": call(
+        CONV_DIMS,
+        [
+            t("n", "c", "h", "h"),
+            t("o", "c", "k", "k"),
+            v([1, 1], [2, 2]),
+            v([[1, 0], [0, 1]], [[0, 0], [0, 0]]),
+            v(None),
+            v(None),
+        ],
+    ),
+    "jax.lax.conv_transpose": call(
+        {"n": 1, "c": 2, "h": 4, "o": 3, "k": 2},
+        [t("n", "h", "h", "c"), t("k", "k", "c", "o"), v([1, 1], [2, 2]), v("SAME", "VALID")],
+        {"dimension_numbers": v(["NHWC", "HWIO", "NHWC"])},
+    ),
+    "jax.lax.dot_general": call(
+        {"b": 2, "n": 3, "k": 4, "m": 2},
+        [t("b", "n", "k"), t("b", "k", "m"), v([[[2], [1]], [[0], [0]]])],
+        dtypes=ALL[:4],
+    ),
+    "jax.lax.batch_matmul": call({"b": 2, "n": 3, "k": 4, "m": 2}, [t("b", "n", "k"), t("b", "k", "m")], dtypes=ALL[:4]),
+    "jax.lax.dynamic_slice": call({"n": 4, "m": 5}, [t("n", "m"), v([1, 2], [0, 0], [3, 4]), v([2, 3], [1, 1])], dtypes=ALL[:4]),
+    "jax.lax.dynamic_update_slice": call({"n": 4, "m": 5}, [t("n", "m"), t(2, 3), v([1, 2], [0, 0], [3, 4])], dtypes=ALL[:4]),
+    "jax.lax.dynamic_slice_in_dim": call({"n": 5, "m": 3}, [t("n", "m"), v(1, 0, 4), v(2, 1)], {"axis": v(0, 1)}, dtypes=ALL[:4]),
+    "jax.lax.dynamic_index_in_dim": call({"n": 5, "m": 3}, [t("n", "m"), v(1, 0, 4)], {"axis": v(0, 1)}, dtypes=ALL[:4]),
+    "jax.lax.slice": call({"n": 4, "m": 5}, [t("n", "m"), v([0, 1]), v([3, 4]), v([1, 2], [1, 1])], dtypes=ALL[:4]),
+    "jax.lax.slice_in_dim": call({"n": 5, "m": 3}, [t("n", "m"), v(1), v(4)], {"stride": v(1, 2), "axis": v(0, 1)}),
+    "jax.lax.pad": call({"n": 3, "m": 4}, [t("n", "m"), v(0.0, 1.0), v([[1, 0, 0], [0, 2, 1]], [[-1, 1, 0], [0, 0, 0]])]),
+    "jax.lax.fft": call({"n": 2, "m": 4}, [t("n", "m"), v("fft", "ifft"), v([4])], dtypes=["complex128", "complex64"]),
+    "jax.lax.integer_pow": call({"n": 2, "m": 3}, [t("n", "m"), v(3, 2, -2, 0, 1)], dtypes=ALL[:4]),
+    "jax.lax.reduce_precision": call({"n": 2, "m": 3}, [t("n", "m"), v(5, 8), v(10, 7)]),
+    "jax.lax.broadcast_in_dim": call({"n": 3}, [t("n"), v([2, 3]), v([1])], dtypes=ALL[:4]),
+    "jax.lax.reshape": call({"n": 2, "m": 3}, [t("n", "m"), v([3, 2], [6])], dtypes=ALL[:4]),
+    "jax.lax.transpose": call({"n": 2, "m": 3, "k": 4}, [t("n", "m", "k"), v([2, 0, 1], [1, 0, 2])], dtypes=ALL[:4]),
+    "jax.lax.reduce_sum": call({"n": 2, "m": 3}, [t("n", "m"), v([1], [0], [0, 1])], dtypes=ALL[:4]),
+    "jax.lax.reduce_max": call({"n": 2, "m": 3}, [t("n", "m"), v([1], [0], [0, 1])]),
+    "jax.lax.reduce_min": call({"n": 2, "m": 3}, [t("n", "m"), v([1], [0], [0, 1])]),
+    "jax.lax.reduce_prod": call({"n": 2, "m": 3}, [t("n", "m"), v([1], [0], [0, 1])], dtypes=ALL[:4]),
+    "jax.lax.top_k": call({"n": 6}, [t("n"), v(3, 1, 6)]),
+    "jax.lax.sort_key_val": call({"n": 5}, [t("n"), t("n")]),
+    "jax.lax.cumlogsumexp": call({"n": 3, "m": 4}, [t("n", "m")], {"axis": v(1, 0), "reverse": v(False, True)}),
+    "jax.lax.linalg.triangular_solve": call(
+        {"n": 3, "m": 2},
+        [t("n", "n"), t("n", "m")],
+        {"left_side": v(True, False), "lower": v(True, False), "transpose_a": v(False, True)},
+    ),
+    "jax.lax.linalg.tridiagonal_solve": call({"n": 4, "m": 2}, [t("n"), t("n"), t("n"), t("n", "m")]),
+    "jax.image.resize": call({"n": 3, "m": 4}, [t("n", "m"), v([5, 6], [2, 2], [6, 8]), v("linear", "cubic", "lanczos3")]),
+    "jax.image.scale_and_translate": call(
+        {"n": 3, "m": 4},
+        [t("n", "m"), v([5, 6]), v([0, 1]), t(2, domain="positive"), t(2), v("linear", "cubic")],
+    ),
+    "jax.lax.igamma": call({"n": 2, "m": 3}, [t("n", "m", domain="positive"), t("n", "m", domain="positive")]),
+    "jax.lax.igammac": call({"n": 2, "m": 3}, [t("n", "m", domain="positive"), t("n", "m", domain="positive")]),
+    "jax.lax.acosh": call({"n": 2, "m": 3}, [t("n", "m", domain="above-one")], dtypes=ALL[:4]),
+    "jax.lax.concatenate": call({"n": 2, "m": 3}, [{"tensors": [["n", "m"], ["n", "m"], [1, "m"]]}, v(0)], dtypes=ALL[:4]),
+    "jax.numpy.dsplit": call({"n": 2, "m": 3}, [t("n", "m", 4), v(2, [1, 3])]),
+}
