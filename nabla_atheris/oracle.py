@@ -24,7 +24,12 @@ from nabla_atheris.jacobians import confirm_first_order
 from nabla_atheris.tolerances import loses_precision, precision_class, tolerance
 from nabla_atheris.verdict import Finding, Verdict
 
-ERROR_KIND = {ErrorClass.INTERNAL: "crash", ErrorClass.UNSUPPORTED: "missing-derivative", ErrorClass.INVALID: "status-mismatch"}
+ERROR_KIND = {
+    ErrorClass.INTERNAL: "crash",
+    ErrorClass.UNSUPPORTED: "missing-derivative",
+    ErrorClass.INVALID: "status-mismatch",
+    ErrorClass.NOT_COMPILABLE: "status-mismatch",  # in an eager mode: tracing for AD failed where the call works
+}
 
 
 @dataclass
@@ -267,6 +272,9 @@ class Checker:
         for mode in self.backend.compiled_modes:
             eager = mode.split("-", 1)[1]
             out = attempt(self.call.compiled, mode, {"direct": [], "rev": self.u, "fwd": self.v}[eager])
+            if not out.ok and self.backend.classify(out.error) is ErrorClass.NOT_COMPILABLE:
+                self.verdict.note(mode, "skipped", f"not compilable: {short(out.error)}")
+                return
             if not out.ok:
                 self.error_finding(mode, out.error, reference=eager)
                 continue

@@ -141,7 +141,8 @@ class LibrarySource:
     modes: ModuleType
     tensor_body: str
     lift_body: str
-    compiled: bool = False
+    compilers: tuple[str, ...] = ()  # prefixes of compiled scenarios ("jit" for "jit-rev")
+    compile_expr: str = ""  # the compiled function of scenario `mode` under compiler `kind`
 
 
 def _library_source(library: str) -> LibrarySource:
@@ -162,19 +163,35 @@ def _library_source(library: str) -> LibrarySource:
             jax_modes,
             "jnp.asarray(values, dtype=WIDE.get(dtype, dtype) if wide else dtype)",
             "[jnp.asarray(x) for x in arrays]",
-            compiled=True,
+            ("jit",),
+            "jitted(mode, f)",
+        )
+    if library == "tf":
+        from nabla_atheris.backends import tf_modes
+
+        return LibrarySource(
+            "import tensorflow as tf",
+            tf_modes,
+            "tf.cast(tf.constant(values), WIDE.get(dtype, dtype) if wide else dtype)",
+            "[tf.constant(x) for x in arrays]",
+            ("graph", "xla"),
+            'compiled_function(mode, f, xla=kind == "xla")',
         )
     raise KeyError(f"no reproducer for library {library!r}")
 
 
-COMPILED_SCENARIO = [
-    '    if name.startswith("jit-"):',
-    '        mode = name.removeprefix("jit-")',
-    '        outs, products = compiled(jitted(mode, f), mode, xs, {"direct": [], "rev": U, "fwd": V}[mode])',
-    '        if outputs or mode == "direct":',
-    "            return outs",
-    '        return inner(products, V) if mode == "rev" else inner(U, products)',
-]
+def compiled_scenario(lib: LibrarySource) -> list[str]:
+    """The reproducer's branch for compiled scenarios ("jit-rev", "xla-direct" ...)."""
+    if not lib.compilers:
+        return []
+    return [
+        f"    if name.split('-', 1)[0] in {lib.compilers!r}:",
+        '        kind, mode = name.split("-", 1)',
+        f'        outs, products = compiled({lib.compile_expr}, mode, xs, {{"direct": [], "rev": U, "fwd": V}}[mode])',
+        '        if outputs or mode == "direct":',
+        "            return outs",
+        '        return inner(products, V) if mode == "rev" else inner(U, products)',
+    ]
 
 
 def render_reproducer(case: Case, finding: Finding) -> str:
@@ -237,7 +254,7 @@ def render_reproducer(case: Case, finding: Finding) -> str:
         '    if name == "fwd":',
         "        outs, tangents = jvp(f, xs, V)",
         "        return outs if outputs else inner(U, tangents)",
-        *(COMPILED_SCENARIO if lib.compiled else []),
+        *compiled_scenario(lib),
         "    fw, xw = bind(True)",
         "    x64 = [to_numpy(x) for x in xw]",
         '    if name == "numeric":',

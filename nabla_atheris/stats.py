@@ -1,5 +1,6 @@
 """Campaign statistics, written after every check (libFuzzer exits without running atexit handlers,
-and a check takes far longer than writing a small JSON file)."""
+and a check takes far longer than writing a small JSON file). A process that finds the file of an
+earlier process of the same campaign (a libFuzzer restart) continues its counters."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class Stats:
 
     path: Path | None = None
     started: float = field(default_factory=time.time)
+    elapsed_before: float = 0.0  # seconds counted by earlier processes of the campaign
     execs: int = 0
     valid: int = 0
     apis: set[str] = field(default_factory=set)
@@ -29,8 +31,19 @@ class Stats:
     new_findings: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_file():
+            self.resume(json.loads(self.path.read_text()))
+
+    def resume(self, snapshot: dict[str, Any]) -> None:
+        """Continue the counters of an earlier snapshot."""
+        self.elapsed_before = float(snapshot["elapsed_s"])
+        self.execs, self.valid = int(snapshot["execs"]), int(snapshot["valid"])
+        self.apis = set(snapshot.get("apis", ()))
+        for name in ("filtered", "findings", "new_findings"):
+            getattr(self, name).update(snapshot.get(name, {}))
 
     def update(self, verdict: Verdict, new_kinds: list[str]) -> None:
         """Count one checked case and write the counters to `path`."""
@@ -46,7 +59,7 @@ class Stats:
             self.flush()
 
     def snapshot(self) -> dict[str, Any]:
-        elapsed = max(time.time() - self.started, 1e-9)
+        elapsed = max(self.elapsed_before + time.time() - self.started, 1e-9)
         return {
             "elapsed_s": round(elapsed, 2),
             "execs": self.execs,
@@ -57,6 +70,7 @@ class Stats:
             "filtered": dict(self.filtered),
             "findings": dict(self.findings),
             "new_findings": dict(self.new_findings),
+            "apis": sorted(self.apis),
         }
 
     def flush(self) -> None:

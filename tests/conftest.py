@@ -1,4 +1,4 @@
-"""Shared fixtures: the torch and jax backends and a helper that builds hand-written cases."""
+"""Shared fixtures: the torch, jax and tf backends and a helper that builds hand-written cases."""
 
 import sys
 from pathlib import Path
@@ -20,6 +20,13 @@ def jax_backend():
     from nabla_atheris.backends import get_backend
 
     return get_backend("jax")
+
+
+@pytest.fixture(scope="session")
+def tf_backend():
+    from nabla_atheris.backends import get_backend
+
+    return get_backend("tf")
 
 
 def make_case(api, *args, **kwargs):

@@ -112,6 +112,11 @@ def cond_sign(x):
     return jax.lax.cond(jnp.sum(x) > 0, lambda y: y * y, lambda y: -y * y, x)
 
 
+def boolean_mask(x):
+    """The positive entries squared: a value-dependent shape, so jax.jit cannot trace it (not a bug)."""
+    return x[x > 0] ** 2
+
+
 PLANTED = {
     "wrong_vjp": (wrong_vjp, "rev-vs-numeric"),
     "wrong_jvp": (wrong_jvp, "fwd-vs-numeric"),
@@ -121,6 +126,6 @@ PLANTED = {
     "not_implemented_vjp": (not_implemented_vjp, "missing-derivative"),
     "wrong_complex_vjp": (wrong_complex_vjp, "rev-vs-numeric"),
 }
-TRAPS = {"right_complex_vjp": right_complex_vjp, "where_glue": where_glue, "cond_sign": cond_sign}
+TRAPS = {"right_complex_vjp": right_complex_vjp, "where_glue": where_glue, "cond_sign": cond_sign, "boolean_mask": boolean_mask}
 
 jax.nabla_planted = types.SimpleNamespace(**{k: fn for k, (fn, _) in PLANTED.items()}, **TRAPS)

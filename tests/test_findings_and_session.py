@@ -90,6 +90,11 @@ def test_session_crashes_once_per_signature_and_not_for_missing_derivatives(tmp_
     session.stats.flush()
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert stats["execs"] == 4 and stats["valid"] == 4 and stats["findings"]["rev-vs-numeric"] == 2
+    restarted = FuzzSession("torch", tmp_path / "findings", tmp_path / "stats.json", catalog=catalog)  # libFuzzer restart
+    restarted.test_one_input(fine)
+    resumed = json.loads((tmp_path / "stats.json").read_text())
+    assert (resumed["execs"], resumed["findings"]["rev-vs-numeric"], len(resumed["apis"])) == (5, 2, 3)
+    assert resumed["elapsed_s"] >= stats["elapsed_s"]
     strict = FuzzSession("torch", tmp_path / "strict", raise_missing=True, catalog=catalog)
     with pytest.raises(NewFinding, match="missing-derivative"):
         strict.test_one_input(missing)

@@ -20,6 +20,10 @@ SETUPS = {
         ["jax.numpy.sin.0", "jax.lax.conv.0", "jax.numpy.linalg.det.0", "jax.numpy.fft.fft.0", "jax.numpy.max.0"],
         "jax._src.interpreters.ad,nabla_atheris",
     ),
+    "tf": (
+        ["tf.math.sin.0", "tf.nn.conv2d.0", "tf.linalg.det.0", "tf.raw_ops.Sin.0", "tf.math.reduce_max.0"],
+        "tensorflow.python.ops.math_grad,nabla_atheris",
+    ),
 }
 
 

@@ -51,6 +51,7 @@ def test_jit_only_divergence_names_the_compiled_scenario(jax_backend):
         ("jax.numpy.floor", tensor([3], [1.5, -2.25, 0.5])),
         ("jax.nabla_planted.where_glue", tensor([4], [0.0, 1.0, -2.0, 0.5])),
         ("jax.nabla_planted.cond_sign", SMOOTH),
+        ("jax.nabla_planted.boolean_mask", SMOOTH),
         ("jax.nabla_planted.right_complex_vjp", COMPLEX),
         ("jax.numpy.sin", COMPLEX),
         ("jax.numpy.linalg.det", tensor([3, 3], seed=1)),
@@ -60,6 +61,13 @@ def test_traps_are_not_flagged(jax_backend, api, x):
     verdict = check_case(make_case(api, x), jax_backend)
     wrong = [f.message for f in verdict.findings if f.kind != "missing-derivative"]  # custom_vjp has no forward mode
     assert wrong == [], explain(verdict)
+
+
+def test_a_call_jit_cannot_trace_skips_the_compiled_scenarios(jax_backend):
+    verdict = check_case(make_case("jax.nabla_planted.boolean_mask", SMOOTH), jax_backend)
+    skipped = [line for line in verdict.lines if line.status == "skipped"]
+    assert [line.check for line in skipped] == ["jit-direct"] and "NonConcreteBooleanIndexError" in skipped[0].detail
+    assert any(line.check.startswith("fwd-over-fwd") for line in verdict.lines), explain(verdict)
 
 
 def test_kink_at_the_boundary_is_filtered(jax_backend):
@@ -75,7 +83,7 @@ def test_one_structure_compiles_once(jax_backend):
     assert first.f is second.f
     for call in (first, second):
         call.compiled("jit-direct", [])
-    assert first.f.jitted["direct"]._cache_size() == 1
+    assert first.f.compiled["jit-direct"]._cache_size() == 1
     other = jax_backend.bind(make_case("jax.numpy.tanh", tensor([3, 2], seed=3)))
     assert other.f is not first.f and module.JaxCall is type(other)
 

@@ -24,6 +24,7 @@ class ErrorClass(enum.Enum):
     INVALID = "invalid-input"  # the arguments are rejected (shape, dtype, range checks)
     UNSUPPORTED = "unsupported"  # a derivative is not implemented
     INTERNAL = "internal"  # an internal assertion: always a bug
+    NOT_COMPILABLE = "not-compilable"  # tracing needs concrete values (value-dependent shapes, Python control flow)
 
 
 class BoundCall(Protocol):
@@ -68,7 +69,11 @@ class Backend(Protocol):
 
 
 LIBRARIES = ("torch", "jax", "tf", "oneflow")
-_BACKEND_MODULES: dict[str, str] = {"torch": "nabla_atheris.backends.torch_backend", "jax": "nabla_atheris.backends.jax_backend"}
+_BACKEND_MODULES: dict[str, str] = {
+    "torch": "nabla_atheris.backends.torch_backend",
+    "jax": "nabla_atheris.backends.jax_backend",
+    "tf": "nabla_atheris.backends.tf_backend",
+}
 _cache: dict[str, Backend] = {}
 
 

@@ -1,29 +1,32 @@
-"""JAX backend: binds a `Case` to jax arrays and runs the scenarios of `jax_modes`.
-
-Every call structure (API, attributes, shapes and dtypes, the values of constant tensors) gets one
-function object, kept in a bounded cache, so that `jax.jit` compiles each structure once per process.
-"""
+"""JAX backend: binds a `Case` to jax arrays (one function per call structure, see `binding`) and
+runs the scenarios of `jax_modes`, with `jax.jit` of direct, reverse and forward mode as compiled scenarios."""
 
 from __future__ import annotations
 
 import importlib
 import re
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, widen_dtype
+from nabla_atheris.backends import SECOND_ORDER_MODES, ErrorClass
 from nabla_atheris.backends import jax_modes as modes
-from nabla_atheris.case import Attr, Case, Tensor, TensorList
+from nabla_atheris.backends.binding import FunctionCache, StructuredCall
+from nabla_atheris.case import Case, Tensor
 from nabla_atheris.verdict import Finding
 
 jax = modes.jax
 jnp = modes.jnp
 
 COMPILED_MODES = ("jit-direct", "jit-rev", "jit-fwd")
-CACHE_SIZE = 512
+# Errors of tracing with abstract values: the call cannot be jitted as written (not a bug of jit).
+_NOT_COMPILABLE = (
+    jax.errors.ConcretizationTypeError,
+    jax.errors.NonConcreteBooleanIndexError,
+    jax.errors.TracerArrayConversionError,
+    jax.errors.TracerIntegerConversionError,
+)
 
 _UNSUPPORTED = re.compile(
     r"Differentiation rule for .* not implemented|Transpose rule .* not implemented|not implemented for|"
@@ -53,101 +56,29 @@ def resolve(name: str) -> Callable[..., Any]:
     return obj
 
 
-def _array(t: Tensor, dtype: str, values: np.ndarray | None = None) -> Any:
-    data = t.array() if values is None else np.asarray(values).reshape(t.shape)
-    return jnp.asarray(data, dtype=jnp.dtype(dtype))
-
-
 def _static(value: Any) -> Any:
     """Attribute values as jax expects them: lists become (hashable) tuples."""
     return tuple(_static(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
-class _Cache(OrderedDict):
-    """A least-recently-used map of bounded size."""
-
-    def get_or_make(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
-        value = self[key] = make()
-        if len(self) > CACHE_SIZE:
-            self.popitem(last=False)
-        return value
-
-
-_FUNCTIONS = _Cache()
-
-
-class JaxCall:
+class JaxCall(StructuredCall):
     """A case bound to jax: `f(*differentiable inputs)` and the scenarios run on it."""
 
-    def __init__(self, case: Case, widen: bool = False) -> None:
-        self.case = case
-        self.dtype_of = (lambda t: widen_dtype(t.dtype)) if widen else (lambda t: t.dtype)
-        self.diff = case.differentiable()
-        self.key = self._structure_key()
-        self.f = _FUNCTIONS.get_or_make(self.key, self._make_function)
-        self.inputs: Arrays = [modes.to_numpy(_array(t, self.dtype_of(t))) for t in self.diff]
-        self.output_dtypes: list[str] = []
+    modes = modes
+    functions = FunctionCache()
 
-    def _structure_key(self) -> Hashable:
-        def part(arg: Any) -> Hashable:
-            if isinstance(arg, Tensor):
-                if arg.differentiable:
-                    return ("x", self.dtype_of(arg), arg.shape)
-                return ("c", self.dtype_of(arg), arg.shape, arg.values.tobytes())
-            if isinstance(arg, TensorList):
-                return ("list", tuple(part(t) for t in arg.items))
-            return ("attr", repr(arg.value))
+    def array(self, t: Tensor, dtype: str, values: np.ndarray | None = None) -> Any:
+        data = t.array() if values is None else np.asarray(values).reshape(t.shape)
+        return jnp.asarray(data, dtype=jnp.dtype(dtype))
 
-        return (self.case.api, tuple(part(a) for a in self.case.args), tuple((k, part(a)) for k, a in self.case.kwargs))
+    def resolve(self, name: str) -> Callable[..., Any]:
+        return resolve(name)
 
-    def _make_function(self) -> Callable[..., Any]:
-        fn = resolve(self.case.api)
-        diff_ids = {id(t): i for i, t in enumerate(self.diff)}
-        constants = {id(t): _array(t, self.dtype_of(t)) for t in self.case.tensors() if not t.differentiable}
-        args, kwargs = self.case.args, self.case.kwargs
+    def attribute(self, value: Any) -> Any:
+        return _static(value)
 
-        def materialize(arg: Any, xs: Sequence[Any]) -> Any:
-            if isinstance(arg, Tensor):
-                return xs[diff_ids[id(arg)]] if id(arg) in diff_ids else constants[id(arg)]
-            if isinstance(arg, TensorList):
-                return [materialize(t, xs) for t in arg.items]
-            assert isinstance(arg, Attr)
-            return _static(arg.value)
-
-        def f(*xs: Any) -> Any:
-            return fn(*[materialize(a, xs) for a in args], **{k: materialize(a, xs) for k, a in kwargs})
-
-        f.jitted = {}  # type: ignore[attr-defined]
-        return f
-
-    def _xs(self, xs: Sequence[np.ndarray] | None) -> list[Any]:
-        arrays = self.inputs if xs is None else xs
-        return [_array(t, self.dtype_of(t), a) for t, a in zip(self.diff, arrays)]
-
-    def direct(self, xs: Sequence[np.ndarray] | None = None) -> Arrays:
-        outs = modes.flat(self.f)(*self._xs(xs))
-        self.output_dtypes = [str(o.dtype) for o in outs]
-        return [modes.to_numpy(o) for o in outs]
-
-    def vjp(self, cotangents: Arrays, xs: Sequence[np.ndarray] | None = None) -> tuple[Arrays, Arrays]:
-        return modes.vjp(self.f, self._xs(xs), cotangents)
-
-    def jvp(self, tangents: Arrays, xs: Sequence[np.ndarray] | None = None) -> tuple[Arrays, Arrays]:
-        return modes.jvp(self.f, self._xs(xs), tangents)
-
-    def second_order(self, mode: str, u: Arrays, v: Arrays, v2: Arrays) -> float:
-        return modes.second_order(self.f, self._xs(None), u, v, v2, mode)
-
-    def compiled(self, mode: str, vectors: Arrays) -> tuple[Arrays, Arrays]:
-        """A scenario under jax.jit ("jit-direct", "jit-rev", "jit-fwd"), compiled once per structure."""
-        eager = mode.removeprefix("jit-")
-        jitted = self.f.jitted  # type: ignore[attr-defined]
-        if eager not in jitted:
-            jitted[eager] = modes.jitted(eager, self.f)
-        return modes.compiled(jitted[eager], eager, self._xs(None), vectors)
+    def compile(self, mode: str, f: Callable[..., Any]) -> Any:
+        return modes.jitted(mode.removeprefix("jit-"), f)
 
 
 class JaxBackend:
@@ -166,6 +97,8 @@ class JaxBackend:
 
     def classify(self, exc: BaseException) -> ErrorClass:
         text = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, _NOT_COMPILABLE):
+            return ErrorClass.NOT_COMPILABLE
         if _INTERNAL.search(text):
             return ErrorClass.INTERNAL
         if isinstance(exc, NotImplementedError) or _UNSUPPORTED.search(text):
@@ -174,7 +107,7 @@ class JaxBackend:
 
     def clear_cache(self) -> None:
         """Drop the per-structure functions and their compiled code (benchmarks, memory)."""
-        _FUNCTIONS.clear()
+        JaxCall.functions.clear()
 
     def render_reproducer(self, case: Case, finding: Finding) -> str:
         from nabla_atheris.reproducer import render_reproducer

@@ -1,0 +1,116 @@
+"""TensorFlow backend: binds a `Case` to tf tensors (one function per call structure, see `binding`)
+and runs the scenarios of `tf_modes`, with `tf.function` and `tf.function(jit_compile=True)` of
+direct, reverse and forward mode as compiled scenarios."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from nabla_atheris.backends import SECOND_ORDER_MODES, ErrorClass
+from nabla_atheris.backends import tf_modes as modes
+from nabla_atheris.backends.binding import FunctionCache, StructuredCall
+from nabla_atheris.case import Case, Tensor, storage_dtype
+from nabla_atheris.verdict import Finding
+
+tf = modes.tf
+
+COMPILED_MODES = ("graph-direct", "graph-rev", "graph-fwd", "xla-direct", "xla-rev", "xla-fwd")
+
+_UNSUPPORTED = re.compile(
+    r"No gradient defined|gradient registry has no entry|not differentiable|has no gradient|"
+    r"jvp .* not (implemented|supported)|Gradient for .* is not implemented|NotImplementedError|"
+    r"is not supported by the forward|ForwardAccumulator .* not supported",
+    re.IGNORECASE,
+)
+_INTERNAL = re.compile(r"InternalError|Check failed|INTERNAL:", re.IGNORECASE)
+# Graph or XLA compilation refused the call as written (no XLA kernel, Python-side values): not a bug.
+_NOT_COMPILABLE = re.compile(
+    r"Detected unsupported operations when trying to compile|XLA compilation requires|"
+    r"Could not find device for node|No registered .* OpKernel for XLA_CPU_JIT|must be a compile-time constant|"
+    r"OperatorNotAllowedInGraphError|not allowed in Graph execution|EagerTensor.*graph",
+    re.IGNORECASE,
+)
+
+
+def resolve(name: str) -> Callable[..., Any]:
+    """The callable for a dotted API name such as `tf.math.sin` or `tf.raw_ops.Sin`."""
+    parts = name.split(".")
+    if parts[0] != "tf":
+        raise KeyError(f"not a tf API: {name}")
+    obj: Any = tf
+    for part in parts[1:]:
+        if not hasattr(obj, part):
+            raise KeyError(f"no such API: {name}")
+        obj = getattr(obj, part)
+    if not callable(obj) or isinstance(obj, type):
+        raise KeyError(f"not callable: {name}")
+    return obj
+
+
+class TfCall(StructuredCall):
+    """A case bound to TensorFlow: `f(*differentiable inputs)` and the scenarios run on it."""
+
+    modes = modes
+    functions = FunctionCache()
+
+    def array(self, t: Tensor, dtype: str, values: np.ndarray | None = None) -> Any:
+        data = t.array() if values is None else np.asarray(values).reshape(t.shape)
+        return tf.cast(tf.constant(np.asarray(data, dtype=storage_dtype(dtype))), dtype)
+
+    def resolve(self, name: str) -> Callable[..., Any]:
+        return resolve(name)
+
+    def attribute(self, value: Any) -> Any:
+        return list(value) if isinstance(value, tuple) else value
+
+    def compile(self, mode: str, f: Callable[..., Any]) -> Any:
+        kind, eager = mode.split("-", 1)
+        return modes.compiled_function(eager, f, xla=kind == "xla")
+
+
+class TfBackend:
+    """The TensorFlow backend."""
+
+    name = "tf"
+    first_order_modes = ("rev", "fwd")
+    second_order_modes = SECOND_ORDER_MODES
+    compiled_modes = COMPILED_MODES
+
+    def version(self) -> str:
+        return tf.__version__
+
+    def bind(self, case: Case, widen: bool = False) -> TfCall:
+        return TfCall(case, widen)
+
+    def classify(self, exc: BaseException) -> ErrorClass:
+        text = f"{type(exc).__name__}: {exc}"
+        if _NOT_COMPILABLE.search(text):
+            return ErrorClass.NOT_COMPILABLE
+        if isinstance(exc, tf.errors.InternalError) or _INTERNAL.search(text):
+            return ErrorClass.INTERNAL
+        if isinstance(exc, (NotImplementedError, LookupError)) or _UNSUPPORTED.search(text):
+            return ErrorClass.UNSUPPORTED
+        return ErrorClass.INVALID
+
+    def clear_cache(self) -> None:
+        """Drop the per-structure functions and their traced graphs (benchmarks, memory)."""
+        TfCall.functions.clear()
+
+    def render_reproducer(self, case: Case, finding: Finding) -> str:
+        from nabla_atheris.reproducer import render_reproducer
+
+        return render_reproducer(case, finding)
+
+
+def make_backend() -> TfBackend:
+    """Entry point for `nabla_atheris.backends.get_backend`."""
+    importlib.import_module("tensorflow.python.ops.parallel_for")  # lazily imported by ForwardAccumulator
+    tf.get_logger().setLevel("CRITICAL")
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    return TfBackend()

@@ -1,0 +1,134 @@
+"""TensorFlow execution scenarios on tf tensors and numpy arrays.
+
+This module imports only tensorflow and numpy: the reproducer of a finding embeds its source
+verbatim, so a maintainer's script runs exactly the code the fuzzer ran. Every scenario takes a
+function of the differentiable inputs `f(*xs)` and returns numpy arrays. Reverse mode is
+`tf.GradientTape`, forward mode `tf.autodiff.ForwardAccumulator`; an unconnected (`None`) gradient
+is zeros. TensorFlow's complex gradients follow the same convention as PyTorch's. The compiled
+scenarios are the same functions under `tf.function` (graph) and `tf.function(jit_compile=True)` (XLA).
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ log noise, before its import
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+ZERO = tf.UnconnectedGradients.ZERO
+
+
+def flatten(out):
+    """The outputs of a call as a flat list of tensors (nested structures unpacked)."""
+    return [tf.convert_to_tensor(leaf) for leaf in tf.nest.flatten(out) if leaf is not None]
+
+
+def to_numpy(t):
+    """A tensor's values as numpy (half types widened to float32)."""
+    if t.dtype in (tf.float16, tf.bfloat16):
+        t = tf.cast(t, tf.float32)
+    return np.array(t.numpy())
+
+
+def is_diff(t):
+    return t.dtype.is_floating or t.dtype.is_complex
+
+
+def as_like(array, like):
+    """A numpy array (or tensor) as a tensor of `like`'s dtype (real part only for a real `like`)."""
+    t = tf.convert_to_tensor(array)
+    if t.dtype.is_complex and not like.dtype.is_complex:
+        t = tf.math.real(t)
+    return tf.reshape(tf.cast(t, like.dtype), tf.shape(like))
+
+
+def _inner(tensors, arrays):
+    """sum(Re(t * conj(a))) over the floating tensors, as a float64 tensor."""
+    terms = [
+        tf.cast(tf.reduce_sum(tf.math.real(t * tf.math.conj(as_like(a, t)))), tf.float64)
+        for t, a in zip(tensors, arrays)
+        if is_diff(t)
+    ]
+    return tf.add_n(terms) if terms else tf.zeros((), tf.float64)
+
+
+def _grads(tape, outs, xs, u):
+    pairs = [(o, as_like(ui, o)) for o, ui in zip(outs, u) if is_diff(o)]
+    if not pairs:
+        return [tf.zeros_like(x) for x in xs]
+    targets, cotangents = zip(*pairs)
+    return tape.gradient(list(targets), xs, output_gradients=list(cotangents), unconnected_gradients=ZERO)
+
+
+def _tangents(acc, outs):
+    return [acc.jvp(o, unconnected_gradients=ZERO) if is_diff(o) else tf.zeros_like(o) for o in outs]
+
+
+def direct(f, xs):
+    """The call, eagerly."""
+    return [to_numpy(o) for o in flatten(f(*xs))]
+
+
+def vjp_tensors(f, xs, u):
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(xs)
+        outs = flatten(f(*xs))
+    return outs, _grads(tape, outs, xs, u)
+
+
+def jvp_tensors(f, xs, v):
+    with tf.autodiff.ForwardAccumulator(xs, [as_like(vi, x) for vi, x in zip(v, xs)]) as acc:
+        outs = flatten(f(*xs))
+    return outs, _tangents(acc, outs)
+
+
+def vjp(f, xs, u):
+    """Reverse mode: the outputs and the vector-Jacobian product with cotangents `u`."""
+    outs, grads = vjp_tensors(f, xs, u)
+    return [to_numpy(o) for o in outs], [to_numpy(g) for g in grads]
+
+
+def jvp(f, xs, v):
+    """Forward mode: the primal outputs and the Jacobian-vector product with tangents `v`."""
+    outs, tangents = jvp_tensors(f, xs, v)
+    return [to_numpy(o) for o in outs], [to_numpy(t) for t in tangents]
+
+
+def second_order(f, xs, u, v, v2, mode):
+    """d/dt <u, J(x + t v2) v> at t = 0, by one of four compositions of forward and reverse mode."""
+    outer, _, inner_mode = mode.split("-")
+    inner_product = vjp_tensors if inner_mode == "rev" else jvp_tensors
+
+    def phi():
+        _, products = inner_product(f, xs, u if inner_mode == "rev" else v)
+        return _inner(products, v) if inner_mode == "rev" else _inner(products, u)
+
+    if outer == "rev":
+        with tf.GradientTape() as tape:
+            tape.watch(xs)
+            value = phi()
+        grads = tape.gradient(value, xs, unconnected_gradients=ZERO)
+        return float(_inner(grads, v2))
+    with tf.autodiff.ForwardAccumulator(xs, [as_like(w, x) for w, x in zip(v2, xs)]) as acc:
+        value = phi()
+    return float(acc.jvp(value, unconnected_gradients=ZERO))
+
+
+def compiled_function(mode, f, xla):
+    """The scenario `mode` ("direct", "rev", "fwd") of `f` under tf.function, as g(xs, vectors)."""
+    if mode == "direct":
+        body = lambda xs, _: flatten(f(*xs))  # noqa: E731
+    elif mode == "rev":
+        body = lambda xs, u: vjp_tensors(f, list(xs), u)  # noqa: E731
+    else:
+        body = lambda xs, v: jvp_tensors(f, list(xs), v)  # noqa: E731
+    return tf.function(body, jit_compile=xla, autograph=False)
+
+
+def compiled(g, mode, xs, vectors):
+    """Run a compiled scenario: the outputs and (for rev/fwd) the products, as numpy."""
+    result = g(list(xs), [tf.constant(a) for a in vectors])
+    if mode == "direct":
+        return [to_numpy(o) for o in result], []
+    outs, products = result
+    return [to_numpy(o) for o in outs], [to_numpy(p) for p in products]

@@ -1,0 +1,264 @@
+"""Finding example calls of public Python functions, for catalog generators (JAX, TensorFlow).
+
+Three sources, each offering templates to a `CatalogBuilder`, in this order:
+  manual     hand-written templates (a generator's `<lib>_manual_templates.py`);
+  docstring  the API's runnable `>>>` examples, with the public function replaced (in every
+             namespace that exports it) by a recorder of its outermost calls;
+  probe      signature-driven calls: one float64 tensor per required parameter (attributes for
+             parameters named like axes or counts), in a few shapes and value domains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import doctest
+import inspect
+import io
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nabla_atheris.catalog import DOMAINS
+from nabla_atheris.catalog.building import CatalogBuilder, Timeout, recorded, time_limit, write_catalog
+
+EXAMPLE_SECONDS = 30
+CALL_SECONDS = 60
+CALLS_PER_EXAMPLE = 24
+PROBE_SHAPES = ((2, 3), (3, 3), (4,), ())
+PROBE_DOMAINS = (None, *DOMAINS)
+# Required parameters whose names say they are not tensors: the probe passes these values.
+PROBE_ATTRIBUTES: dict[str, Any] = {
+    "axis": 0, "axes": (0,), "dimension": 0, "dimensions": (0,), "shift": 1, "n": 2, "k": 1, "N": 3,
+    "repeats": 2, "reps": 2, "kth": 1, "exponent_bits": 5, "mantissa_bits": 10, "sizes": (2,), "deg": 1,
+    "order": 1, "permutation": (0,), "size": 2, "p": 2, "num": 3, "new_sizes": (2,),
+    "indices_or_sections": 2, "start": 0, "stop": 2, "y_axis": 0, "num_or_size_splits": 1, "perm": (1, 0),
+    "reduction_indices": 0, "split_dim": 0, "num_split": 1, "multiples": (1, 2), "paddings": ((1, 0), (0, 1)),
+}  # fmt: skip
+
+
+@dataclass
+class Library:
+    """What discovery needs of a library."""
+
+    namespaces: dict[str, Any]  # public prefix -> module object (patched while recording)
+    scope: dict[str, Any]  # globals of docstring examples
+    resolve: Callable[[str], Any]
+    describe: Callable[[Any], Any]  # a recorded argument as TensorInfo / attribute (see building.py)
+    tensor: Callable[[np.ndarray], Any]  # a float64 numpy array as the library's tensor
+    floating_leaves: Callable[[Any], bool]  # does a call's output hold a floating tensor?
+    keyword_only: Callable[[str], bool] = field(default=lambda api: False)  # pass probe arguments by name
+
+
+class Recorder:
+    """Stands in for a public function and records its outermost calls."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+        self.calls: list[tuple[tuple, dict]] = []
+        self.depth = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.depth == 0 and len(self.calls) < CALLS_PER_EXAMPLE:
+            self.calls.append((args, dict(kwargs)))
+        self.depth += 1
+        try:
+            return self.target(*args, **kwargs)
+        finally:
+            self.depth -= 1
+
+    @contextlib.contextmanager
+    def installed(self, namespaces: Sequence[Any]) -> Iterator[None]:
+        """Replace the target by the recorder in every namespace that exports it."""
+        patched = []
+        for module in namespaces:
+            for attr in list(dir(module)):
+                if getattr(module, attr, None) is self.target:
+                    setattr(module, attr, self)
+                    patched.append((module, attr))
+        try:
+            yield
+        finally:
+            for module, attr in patched:
+                setattr(module, attr, self.target)
+
+
+def example_calls(library: Library, api: str) -> list[tuple[tuple, dict]]:
+    """The calls of `api` made by its docstring examples (failing examples skipped)."""
+    target = library.resolve(api)
+    try:
+        examples = doctest.DocTestParser().get_examples(getattr(target, "__doc__", None) or "")
+    except ValueError:  # a docstring doctest cannot parse
+        return []
+    if not examples:
+        return []
+    scope = dict(library.scope)
+    recorder = Recorder(target)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), contextlib.redirect_stdout(io.StringIO()):
+        with recorder.installed(list(library.namespaces.values())):
+            for example in examples:
+                try:
+                    with time_limit(EXAMPLE_SECONDS):
+                        exec(compile(example.source, f"<{api} example>", "exec"), scope)  # noqa: S102 - the library's own examples
+                except (Exception, Timeout):  # noqa: BLE001 - an example that fails records nothing more
+                    continue
+    return recorder.calls
+
+
+def _required(fn: Any) -> tuple[list[tuple[str, bool]], bool]:
+    """The required parameters (name, keyword-only), and whether the function takes *args."""
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return [], True
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    required = [
+        (p.name, p.kind is p.KEYWORD_ONLY) for p in parameters if p.default is inspect.Parameter.empty and p.kind in kinds
+    ]
+    return required, any(p.kind is p.VAR_POSITIONAL for p in parameters)
+
+
+def in_domain(values: np.ndarray, domain: str | None) -> np.ndarray:
+    """Probe values inside a decoder domain (away from its boundary)."""
+    if domain == "positive":
+        return np.abs(values) + 0.1
+    if domain == "above-one":
+        return 1.1 + np.abs(values)
+    return values
+
+
+def probe_calls(library: Library, api: str) -> Iterator[tuple[tuple, dict, str | None]]:
+    """Candidate calls of an API (float64 tensors and attributes): args, kwargs and the value domain."""
+    required, variadic = _required(library.resolve(api))
+    by_name = library.keyword_only(api)
+    if variadic and not required:
+        arities = [[(f"x{i}", False) for i in range(n)] for n in (1, 2)]
+    else:
+        arities = [required[:4] or [("x", False)]]
+    rng = np.random.default_rng(0)
+    for params in arities:
+        for shape in PROBE_SHAPES:
+            for domain in PROBE_DOMAINS:
+                args, kwargs = [], {}
+                for name, keyword in params:
+                    values = in_domain(rng.uniform(-0.9, 0.9, shape), domain)
+                    value = PROBE_ATTRIBUTES[name] if name in PROBE_ATTRIBUTES else library.tensor(values)
+                    (kwargs.__setitem__(name, value) if by_name or keyword else args.append(value))
+                yield tuple(args), kwargs, domain
+
+
+def with_domain(template: dict, domain: str | None) -> dict:
+    """The probe's domain on every floating tensor slot (inferred domains replaced)."""
+    slots = list(template["args"]) + list(template.get("kwargs", {}).values())
+    for slot in slots:
+        if isinstance(slot, dict) and "tensor" in slot and "dtype" not in slot:
+            slot.pop("domain", None)
+            if domain is not None:
+                slot["domain"] = domain
+    return template
+
+
+def run_call(library: Library, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
+    """True when the call returns a floating tensor (within CALL_SECONDS)."""
+    try:
+        with time_limit(CALL_SECONDS):
+            out = fn(*args, **kwargs)
+        return library.floating_leaves(out)
+    except (Exception, Timeout):  # noqa: BLE001 - a probe the API rejects
+        return False
+
+
+def from_docstrings(builder: CatalogBuilder, library: Library, apis: Sequence[str]) -> None:
+    """Offer the recorded docstring calls of every API that has no template yet."""
+    for api in apis:
+        if not builder.apis.get(api):
+            for args, kwargs in example_calls(library, api):
+                builder.offer(api, recorded(library.describe, args, kwargs, "docstring"))
+
+
+def from_probes(builder: CatalogBuilder, library: Library, apis: Sequence[str]) -> None:
+    """Offer one probe call per argument shape for every API that has no template yet."""
+    for api in apis:
+        if builder.apis.get(api):
+            continue
+        fn = library.resolve(api)
+        tried: set[tuple] = set()
+        for args, kwargs, domain in probe_calls(library, api):
+            shapes = tuple(np.shape(a) for a in (*args, *kwargs.values()))
+            if builder.covered(api) or shapes in tried or not run_call(library, fn, args, kwargs):
+                continue
+            tried.add(shapes)
+            make = recorded(library.describe, args, kwargs, "probe")
+            builder.offer(api, lambda make=make, domain=domain: with_domain(make(), domain))
+        if not builder.apis.get(api):
+            builder.failed.setdefault(api, "no probe call succeeded")
+
+
+def from_manual(builder: CatalogBuilder, templates: dict[str, list[dict]], wanted: Callable[[str], bool]) -> None:
+    """Offer hand-written templates (validated in their own dtypes only)."""
+    for api in sorted(templates):
+        for template in templates[api] if wanted(api) else ():
+            builder.offer(api, lambda template=template: {**template, "source": "manual"}, probe_dtypes=False)
+
+
+def generate(
+    builder: CatalogBuilder,
+    library: Library,
+    names: Sequence[str],
+    sources: Sequence[str],
+    manual: dict[str, list[dict]],
+    wanted: Callable[[str], bool],
+) -> dict[str, float]:
+    """Run the sources ("manual", "docstring", "probe") in order; seconds per source."""
+    steps = {
+        "manual": lambda: from_manual(builder, manual, wanted),
+        "docstring": lambda: from_docstrings(builder, library, names),
+        "probe": lambda: from_probes(builder, library, names),
+    }
+    timings = {}
+    for source in sources:
+        start = time.perf_counter()
+        steps[source]()
+        timings[source] = round(time.perf_counter() - start, 1)
+        print(f"{source}: {len(builder.apis)} APIs after {timings[source]} s", file=sys.stderr, flush=True)
+    return timings
+
+
+def generator_main(
+    library: str,
+    description: str,
+    candidates: Callable[[], list[str]],
+    run: Callable[[list[str], Sequence[str], Callable[[str], bool]], tuple[CatalogBuilder, dict]],
+    default_out: Path,
+) -> int:
+    """The command line of a generator: --only, --sources, --out; writes the catalog files."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help="comma-separated API names (for tests and debugging)")
+    parser.add_argument("--sources", default="manual,docstring,probe")
+    parser.add_argument("--out", type=Path, default=default_out, help="folder of the catalog files")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")  # deprecation warnings of probed calls
+    only = set(args.only.split(",")) if args.only else None
+    names = candidates()
+    if only is not None:
+        unknown = only - set(names)
+        if unknown:
+            parser.error(f"not candidate APIs: {', '.join(sorted(unknown))}")
+        names = [n for n in names if n in only]
+    builder, timings = run(names, args.sources.split(","), lambda api: only is None or api in only)
+    args.out.mkdir(parents=True, exist_ok=True)
+    registry = write_catalog(args.out, library, builder.apis, builder.failed)
+    print(
+        f"{library} {builder.backend.version()}: {len(builder.apis)} APIs validated of {len(names)} candidates, "
+        f"{sum(map(len, builder.apis.values()))} templates, {len(builder.failed)} failed, registry {len(registry)}; "
+        f"seconds by source {timings}",
+        file=sys.stderr,
+    )
+    return 0

@@ -1,0 +1,87 @@
+"""A test-only catalog of TensorFlow functions with planted AD bugs (wrong `tf.custom_gradient`
+rules, a graph-only divergence), and honest traps.
+
+Importing this module registers them as `tf.nabla_planted.<name>`, so cases name them like any
+tf API and reproducers can call them once this module is imported.
+"""
+
+import types
+
+import tensorflow as tf
+
+
+@tf.custom_gradient
+def wrong_gradient(x):
+    """sin, with a gradient 1.5 times too large (forward mode transposes it: wrong too)."""
+    return tf.sin(x), lambda g: g * tf.cos(x) * 1.5
+
+
+@tf.custom_gradient
+def three_squared(x):
+    """3 x^2 (the derivative of x^3) whose own gradient is wrong: 5 x instead of 6 x."""
+    return 3 * x * x, lambda g: g * 5 * x
+
+
+@tf.custom_gradient
+def wrong_second_order(x):
+    """x^3 with a right first derivative and a wrong second derivative."""
+    return x**3, lambda g: g * three_squared(x)
+
+
+def graph_only(x):
+    """sin, 0.1 % larger when traced by tf.function."""
+    return tf.sin(x) * (1.0 if tf.executing_eagerly() else 1.001)
+
+
+@tf.custom_gradient
+def internal_error_gradient(x):
+    def grad(g):
+        raise RuntimeError("INTERNAL: planted failure in planted.cc:1")
+
+    return x * 2, grad
+
+
+@tf.custom_gradient
+def no_gradient(x):
+    def grad(g):
+        raise LookupError("No gradient defined for operation 'Planted' (op type: Planted)")
+
+    return x * 2, grad
+
+
+C = complex(0.5, 2.0)
+
+
+@tf.custom_gradient
+def wrong_complex_gradient(z):
+    """z * c, with a gradient that forgets to conjugate c (TensorFlow's is g * conj(c))."""
+    return z * C, lambda g: g * C
+
+
+@tf.custom_gradient
+def right_complex_gradient(z):
+    """The correct version of wrong_complex_gradient."""
+    return z * C, lambda g: g * tf.math.conj(tf.constant(C, z.dtype))
+
+
+def where_glue(x):
+    """A C1 function glued by tf.where at 0: x^2 / 2 for x > 0, 0 otherwise."""
+    return tf.where(x > 0, x * x / 2, tf.zeros_like(x))
+
+
+def ignores_second(x, y):
+    """Depends on x only: the gradient of y is unconnected (None), which counts as zeros."""
+    return tf.sin(x)
+
+
+PLANTED = {
+    "wrong_gradient": (wrong_gradient, "rev-vs-numeric"),
+    "wrong_second_order": (wrong_second_order, "second-order-mismatch"),
+    "graph_only": (graph_only, "compiled-mismatch"),
+    "internal_error_gradient": (internal_error_gradient, "crash"),
+    "no_gradient": (no_gradient, "missing-derivative"),
+    "wrong_complex_gradient": (wrong_complex_gradient, "rev-vs-numeric"),
+}
+TRAPS = {"right_complex_gradient": right_complex_gradient, "where_glue": where_glue, "ignores_second": ignores_second}
+
+tf.nabla_planted = types.SimpleNamespace(**{k: fn for k, (fn, _) in PLANTED.items()}, **TRAPS)

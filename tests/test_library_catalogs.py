@@ -1,0 +1,99 @@
+"""The JAX and TensorFlow catalogs: regeneration matches the checked-in entries, their size and
+namespaces, seeds, and the CLI on hand-written cases of each library."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import planted_jax  # noqa: F401  (registers jax.nabla_planted)
+import planted_tf  # noqa: F401  (registers tf.nabla_planted)
+import pytest
+
+from nabla_atheris.catalog import catalog_document, catalog_stats, load_catalog
+from nabla_atheris.catalog.building import write_catalog
+from nabla_atheris.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+# Per library: one API of each source (manual, docstring, probe) and one that fails, whose checked-in
+# entries must be what the generator writes today; the floor of validated APIs; namespaces that must appear.
+LIBRARIES = {
+    "jax": (
+        ["jax.lax.dot_general", "jax.numpy.sin", "jax.numpy.cumsum", "jax.numpy.argmax"],
+        450,
+        {"jax.numpy", "jax.numpy.linalg", "jax.numpy.fft", "jax.lax", "jax.nn", "jax.scipy.special", "jax.scipy.linalg"},
+    ),
+    "tf": (
+        ["tf.nn.conv2d", "tf.gather", "tf.math.cumsum", "tf.raw_ops.Sin", "tf.math.argmax"],
+        500,
+        {"tf.math", "tf.nn", "tf.linalg", "tf.signal", "tf.image", "tf", "tf.raw_ops"},
+    ),
+}
+
+
+def _generator(library):
+    spec = importlib.util.spec_from_file_location(f"gen_{library}_catalog", ROOT / "scripts" / f"gen_{library}_catalog.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("library", sorted(LIBRARIES))
+def test_regenerating_a_subset_matches_the_checked_in_catalog(tmp_path, library):
+    subset = LIBRARIES[library][0]
+    generator = _generator(library)
+    builder, _ = generator.generate(subset, generator.SOURCES, lambda api: api in subset)
+    write_catalog(tmp_path, library, builder.apis, builder.failed)
+    generated = json.loads((tmp_path / f"{library}.json").read_text())
+    _, checked_in = catalog_document(library)
+    assert {api: checked_in["apis"].get(api) for api in generated["apis"]} == generated["apis"]
+    assert {api: checked_in["failed"].get(api) for api in generated["failed"]} == generated["failed"]
+    assert set(generated["apis"]) | set(generated["failed"]) == set(subset) and generated["failed"]
+    assert {t["source"] for entry in generated["apis"].values() for t in entry} == {"manual", "docstring", "probe"}
+
+
+@pytest.mark.parametrize("library", sorted(LIBRARIES))
+def test_checked_in_catalog_reaches_its_floor_in_the_asked_namespaces(library):
+    _, floor, namespaces = LIBRARIES[library]
+    stats = catalog_stats(library)
+    assert stats["apis_validated"] >= floor
+    assert namespaces <= set(stats["by_namespace"])
+    assert all(reason for reason in stats["failed"].values())
+
+
+def test_jax_catalog_covers_scipy_stats():
+    assert any(n.startswith("jax.scipy.stats.") for n in catalog_stats("jax")["by_namespace"])
+
+
+@pytest.mark.parametrize("library", sorted(LIBRARIES))
+def test_catalog_json_names_the_validated_count(capsys, library):
+    assert main(["catalog", library, "--stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["library"] == library and stats["apis_validated"] == len(load_catalog(library).apis)
+
+
+@pytest.mark.parametrize("library", sorted(LIBRARIES))
+def test_checked_in_seeds_match_the_catalog(tmp_path, library):
+    assert main(["seed", library, "--out", str(tmp_path)]) == 0
+    generated = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    checked_in = {p.name: p.read_bytes() for p in (ROOT / "corpus" / library).iterdir()}
+    assert generated == checked_in
+
+
+@pytest.mark.parametrize(
+    "library, agree_api, planted, compiled_line",
+    [
+        ("jax", "jax.numpy.tanh", "jax.nabla_planted.wrong_jvp", "jit-rev vs rev"),
+        ("tf", "tf.math.tanh", "tf.nabla_planted.wrong_gradient", "xla-rev vs rev"),
+    ],
+)
+def test_hand_written_case_checks_and_reproduces(tmp_path, capsys, library, agree_api, planted, compiled_line):
+    agree = {"library": library, "api": agree_api, "args": [{"dtype": "float32", "shape": [2, 3], "seed": 1}]}
+    wrong = {"library": library, "api": planted, "args": [{"dtype": "float64", "shape": [3], "seed": 2}]}
+    (tmp_path / "agree.json").write_text(json.dumps(agree))
+    (tmp_path / "wrong.json").write_text(json.dumps(wrong))
+    assert main(["check", str(tmp_path / "agree.json"), "--findings", str(tmp_path / "f")]) == 0
+    assert compiled_line in capsys.readouterr().out
+    assert main(["check", str(tmp_path / "wrong.json"), "--findings", str(tmp_path / "f")]) == 1
+    folder = next(p for p in (tmp_path / "f").iterdir() if "-vs-numeric" in p.name)
+    assert main(["repro", str(folder), "--findings", str(tmp_path / "f")]) == 1
+    assert json.loads((folder / "finding.json").read_text())["hits"] == 2

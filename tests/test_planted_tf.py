@@ -1,0 +1,72 @@
+"""The oracle on TensorFlow: every planted bug is flagged with its kind, no trap is flagged."""
+
+import planted_tf
+import pytest
+from conftest import make_case, tensor
+
+from nabla_atheris.oracle import check_case
+
+SMOOTH = tensor([2, 3], [0.3, -0.7, 1.1, 0.5, -1.3, 0.9])
+COMPLEX = tensor([2, 2], [[0.3, 0.1], [-0.7, 0.4], [1.1, -0.2], [0.5, 0.8]], dtype="complex128")
+
+
+def kinds(verdict):
+    return {f.kind for f in verdict.findings}
+
+
+def explain(verdict):
+    return [(line.check, line.status, line.detail) for line in verdict.lines]
+
+
+@pytest.mark.parametrize("name", sorted(planted_tf.PLANTED))
+def test_planted_bug_is_flagged_with_its_kind(tf_backend, name):
+    _, expected = planted_tf.PLANTED[name]
+    x = COMPLEX if "complex" in name else SMOOTH
+    verdict = check_case(make_case(f"tf.nabla_planted.{name}", x), tf_backend)
+    assert expected in kinds(verdict), explain(verdict)
+
+
+def test_wrong_second_order_passes_first_order(tf_backend):
+    verdict = check_case(make_case("tf.nabla_planted.wrong_second_order", SMOOTH), tf_backend)
+    assert kinds(verdict) == {"second-order-mismatch"}, explain(verdict)
+    assert "rev-over-rev" in {f.scenarios[0] for f in verdict.findings}  # forward mode runs the primal ops, not the rule
+
+
+def test_graph_only_divergence_names_graph_and_xla(tf_backend):
+    verdict = check_case(make_case("tf.nabla_planted.graph_only", SMOOTH), tf_backend)
+    assert {f.scenarios[1] for f in verdict.findings} == {f"{c}-{m}" for c in ("graph", "xla") for m in ("direct", "rev", "fwd")}
+
+
+@pytest.mark.parametrize(
+    "api, args",
+    [
+        ("tf.math.abs", [tensor([4], [0.0, 1.0, -2.0, 0.5])]),
+        ("tf.nn.relu", [tensor([4], [0.0, 0.0, -2.0, 0.5])]),
+        ("tf.math.floor", [tensor([3], [1.5, -2.25, 0.5])]),
+        ("tf.nabla_planted.where_glue", [tensor([4], [0.0, 1.0, -2.0, 0.5])]),
+        ("tf.nabla_planted.right_complex_gradient", [COMPLEX]),
+        ("tf.nabla_planted.ignores_second", [SMOOTH, SMOOTH]),
+        ("tf.math.sin", [COMPLEX]),
+        ("tf.linalg.det", [tensor([3, 3], seed=1)]),  # no XLA kernel: the xla scenarios are skipped
+    ],
+)
+def test_traps_are_not_flagged(tf_backend, api, args):
+    verdict = check_case(make_case(api, *args), tf_backend)
+    assert verdict.findings == [], explain(verdict)
+
+
+@pytest.mark.parametrize("name", ["wrong_gradient", "wrong_second_order", "graph_only", "no_gradient"])
+def test_reproducer_imports_only_tensorflow_and_numpy_and_fails_until_fixed(tmp_path, tf_backend, monkeypatch, name):
+    import tensorflow as tf
+    from test_findings_and_session import imported_modules, run_reproducer
+
+    from nabla_atheris.findings import FindingsStore
+    from nabla_atheris.session import store_findings
+
+    verdict = check_case(make_case(f"tf.nabla_planted.{name}", SMOOTH), tf_backend)
+    expected = planted_tf.PLANTED[name][1]
+    _, folder, _ = next(s for s in store_findings(verdict, tf_backend, FindingsStore(tmp_path)) if s[0] == expected)
+    assert imported_modules((folder / "repro.py").read_text()) <= {"__future__", "sys", "os", "numpy", "tensorflow"}
+    assert run_reproducer(folder / "repro.py", monkeypatch) == 1
+    monkeypatch.setattr(tf.nabla_planted, name, tf.sin)
+    assert run_reproducer(folder / "repro.py", monkeypatch) == 0
