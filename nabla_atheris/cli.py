@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,8 @@ EXIT_AGREE, EXIT_FINDING, EXIT_BAD_INPUT = 0, 1, 2
 ROOT = Path(__file__).resolve().parents[1]
 IMPORT_NAMES = {"torch": "torch", "jax": "jax", "tf": "tensorflow", "oneflow": "oneflow"}
 LIBFUZZER_DEFAULTS = ["-timeout=300", "-rss_limit_mb=6144"]
+# One worker at a time, replaced when it stops; crashes (new findings), timeouts and OOMs keep their artifacts.
+FORK_MODE = ["-fork=1", "-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"]
 
 
 class BadInput(Exception):
@@ -226,43 +227,53 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    """A campaign: the library's harness under libFuzzer, restarted after each new finding."""
+    """A campaign: the library's harness under libFuzzer's fork mode. A worker that stops (a new
+    finding raises, a timeout, out of memory) is replaced; new corpus inputs land in the workdir."""
     harness = ROOT / "harnesses" / f"fuzz_{args.lib}.py"
     if not harness.is_file():
         raise BadInput(f"no harness for {args.lib} ({harness})")
+    seeds = args.seeds or ROOT / "corpus" / args.lib
+    if not seeds.is_dir() or not any(seeds.iterdir()):
+        raise BadInput(f"no seed corpus in {seeds} (run `nabla-atheris seed {args.lib}`)")
     workdir = args.workdir or Path("work") / args.lib
     corpus, artifacts = workdir / "corpus", workdir / "artifacts"
     for folder in (corpus, artifacts):
         folder.mkdir(parents=True, exist_ok=True)
-    seeds = ROOT / "corpus" / args.lib
-    env = dict(os.environ, NABLA_FINDINGS=str(workdir / "findings"), NABLA_STATS=str(workdir / "stats.json"))
-    deadline = time.time() + args.time
-    runs = 0
-    while True:
-        remaining = int(deadline - time.time())
-        if remaining <= 0:
-            break
-        argv = [
-            sys.executable,
-            str(harness),
-            str(corpus),
-            str(seeds),
-            f"-max_total_time={remaining}",
-            f"-artifact_prefix={artifacts}/",
-            *LIBFUZZER_DEFAULTS,
-            *args.libfuzzer,
-        ]
-        runs += 1
-        with open(workdir / "fuzz.log", "ab") as log:
-            code = subprocess.call(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
-        if code == 0:
-            break
-        print(
-            f"[{time.time() - deadline + args.time:6.0f} s] libFuzzer run {runs} stopped with exit code {code}; restarting",
-            flush=True,
-        )
+    env = dict(
+        os.environ,
+        NABLA_FINDINGS=str(workdir / "findings"),
+        NABLA_STATS=str(workdir / "stats.json"),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),  # workers run the shebang
+    )
+    argv = [
+        str(harness),
+        str(corpus),
+        str(seeds),
+        f"-max_total_time={args.time}",
+        f"-artifact_prefix={artifacts}/",
+        *FORK_MODE,
+        *LIBFUZZER_DEFAULTS,
+        *args.libfuzzer,
+    ]
+    print(f"fuzzing {args.lib} for {args.time} s in {workdir} (libFuzzer log: {workdir / 'fuzz.log'})", flush=True)
+    code = run_logged(argv, env, workdir / "fuzz.log", progress=lambda line: line.startswith(("#", "INFO: -fork")))
+    if code != 0:
+        print(f"libFuzzer exited with code {code}; see {workdir / 'fuzz.log'}", flush=True)
     print(summarize(workdir))
     return 0
+
+
+def run_logged(argv: list[str], env: dict[str, str], log_path: Path, progress: Any) -> int:
+    """Run a command, appending its output to a log and echoing the lines `progress` selects."""
+    with open(log_path, "ab") as log, subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            log.write(raw)
+            line = raw.decode(errors="replace")
+            if progress(line):
+                print(line.rstrip(), flush=True)
+        return proc.wait()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -275,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lib", choices=LIBRARIES)
     p.add_argument("--time", type=int, default=60, help="seconds (default 60)")
     p.add_argument("--workdir", type=Path)
+    p.add_argument("--seeds", type=Path, help="seed corpus folder (default corpus/LIB)")
     p.add_argument("libfuzzer", nargs="*", help="libFuzzer flags, after --")
     p.set_defaults(func=cmd_fuzz)
     p = sub.add_parser("check", help="check one hand-written JSON case")

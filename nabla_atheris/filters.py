@@ -25,11 +25,18 @@ def central_difference(fn: ScalarFn, xs: Arrays, direction: Arrays, h: float) ->
 
 
 def numeric_derivative(fn: ScalarFn, xs: Arrays, direction: Arrays) -> tuple[float, bool]:
-    """The directional derivative, and whether two step sizes agree on it (numerical stability)."""
+    """The directional derivative, and whether other step sizes agree on it (numerical stability).
+
+    The step grows with the largest input; when that makes it larger than the unit-scale step, the
+    unit-scale step must agree too (inputs of mixed magnitude, say 0.15 and 1e30, have no one step
+    that resolves both: a large step flattens the small entries' derivatives)."""
     h = step_for(xs)
+    close = tolerance("numeric-steps", []).close
     fine = central_difference(fn, xs, direction, h)
-    coarse = central_difference(fn, xs, direction, h * NUMERIC_STEP_RATIO)
-    stable = bool(np.isfinite(fine) and np.isfinite(coarse)) and tolerance("numeric-steps", []).close(fine, coarse)
+    others = [central_difference(fn, xs, direction, h * NUMERIC_STEP_RATIO)]
+    if h > NUMERIC_STEP:
+        others.append(central_difference(fn, xs, direction, NUMERIC_STEP))
+    stable = bool(np.isfinite(fine)) and all(np.isfinite(o) and close(fine, o) for o in others)
     return fine, stable
 
 

@@ -6,7 +6,10 @@ AD-relevant modules it names, plus the project's own oracle, so that oracle outc
 
 Environment: NABLA_FINDINGS (findings folder, default ./findings), NABLA_STATS (statistics JSON,
 default none), NABLA_RAISE_MISSING=1 (a new `missing-derivative` finding crashes too),
-NABLA_INSTRUMENT (comma-separated module prefixes to instrument instead of the harness' list).
+NABLA_INSTRUMENT (comma-separated module prefixes to instrument instead of the harness' list),
+NABLA_MAX_RSS_MB (default 4096, 0 for none): above it the process ends cleanly before its next
+input, so that a fork-mode worker is replaced before libFuzzer's -rss_limit_mb calls it an OOM
+(JAX and TensorFlow keep compiled code for every shape they meet).
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ import os
 import sys
 import time
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import atheris
 
 OWN_MODULES = ["nabla_atheris"]
+DEFAULT_MAX_RSS_MB = 4096
 MARK = "__ATHERIS_INSTRUMENTED__"
 
 
@@ -71,5 +76,28 @@ def run(library: str, argv: list[str], instrument: list[str]) -> None:
     chosen = os.environ.get("NABLA_INSTRUMENT")
     count = instrument_modules(chosen.split(",") if chosen else instrument + OWN_MODULES)
     print(f"INFO: nabla-atheris instrumented {count} functions in {time.time() - start:.1f} s", file=sys.stderr)
-    atheris.Setup(argv, session.test_one_input)
+    budget = float(os.environ.get("NABLA_MAX_RSS_MB", DEFAULT_MAX_RSS_MB))
+    atheris.Setup(argv, within_memory_budget(session.test_one_input, budget))
     atheris.Fuzz()
+
+
+def rss_mb() -> float:
+    """The resident set size of this process in MiB (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def within_memory_budget(test_one_input: Callable[[bytes], None], budget_mb: float) -> Callable[[bytes], None]:
+    """`test_one_input` that first ends the process (exit 0) when its memory exceeds `budget_mb`."""
+
+    def guarded(data: bytes) -> None:
+        used = rss_mb()
+        if budget_mb and used > budget_mb:
+            print(
+                f"INFO: nabla-atheris: RSS {used:.0f} MB over NABLA_MAX_RSS_MB={budget_mb:.0f}; this worker ends", file=sys.stderr
+            )
+            sys.stderr.flush()
+            os._exit(0)
+        test_one_input(data)
+
+    return guarded

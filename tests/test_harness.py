@@ -71,3 +71,33 @@ def test_harness_fuzzes_seeds_and_records_statistics(tmp_path, library):
         assert list(tmp_path.glob("crash-*")), log[-3000:]
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert stats["execs"] >= 2 and stats["valid"] >= 1, (stats, log[-3000:])
+
+
+def test_fuzz_command_runs_a_fork_mode_campaign_and_summarizes(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name in ("jax.numpy.sin.0", "jax.numpy.tanh.0"):
+        shutil.copy(ROOT / "corpus" / "jax" / name, seeds)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NABLA_INSTRUMENT="nabla_atheris.oracle")
+    command = [sys.executable, "-m", "nabla_atheris", "fuzz", "jax", "--time", "40", "--workdir", str(tmp_path / "w")]
+    result = subprocess.run([*command, "--seeds", str(seeds)], env=env, capture_output=True, text=True, timeout=900)
+    log = (tmp_path / "w" / "fuzz.log").read_text(errors="replace")
+    assert result.returncode == 0 and "INFO: -fork=1" in result.stdout, (result.stdout, result.stderr, log[-3000:])
+    assert "checked" in result.stdout and "unique findings:" in result.stdout, result.stdout
+    stats = json.loads((tmp_path / "w" / "stats.json").read_text())
+    assert stats["execs"] >= 2 and stats["valid"] >= 1, (stats, log[-3000:])
+
+
+def test_a_worker_over_its_memory_budget_ends_cleanly(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ROOT / "corpus" / "jax" / "jax.numpy.sin.0", corpus)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NABLA_FINDINGS=str(tmp_path / "f"), NABLA_INSTRUMENT="nabla_atheris.oracle")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "harnesses" / "fuzz_jax.py"), str(corpus), "-runs=100"],
+        env={**env, "NABLA_MAX_RSS_MB": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0 and "over NABLA_MAX_RSS_MB=1; this worker ends" in result.stderr, result.stderr[-3000:]

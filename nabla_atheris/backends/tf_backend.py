@@ -4,18 +4,37 @@ direct, reverse and forward mode as compiled scenarios."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from nabla_atheris.backends import SECOND_ORDER_MODES, ErrorClass
-from nabla_atheris.backends import tf_modes as modes
 from nabla_atheris.backends.binding import FunctionCache, StructuredCall
 from nabla_atheris.case import Case, Tensor, storage_dtype
 from nabla_atheris.verdict import Finding
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """File descriptor 2 to /dev/null: TensorFlow's C++ start-up lines ignore TF_CPP_MIN_LOG_LEVEL."""
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+with _native_stderr_silenced():
+    from nabla_atheris.backends import tf_modes as modes
 
 tf = modes.tf
 
