@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Checks per second of the projection oracle vs a full-Jacobian (∇Fuzz-style) check vs the bare
 direct call, on the same cases (the seed corpus), measured side by side in one run. For a backend
-with compiled scenarios (JAX), also the oracle without them (eager only) and with a cold jit cache
-(every structure compiled anew, as for structures a campaign meets for the first time).
+with compiled scenarios (JAX, TensorFlow), also the oracle without them (eager only), with one
+compiler's scenarios at a time (jit; graph, xla), and with a cold compile cache (every structure
+compiled anew, as for structures a campaign meets for the first time).
 
     PYTHONPATH=. .venv/bin/python scripts/bench_oracle.py [--lib torch] [--rounds 2] [--limit N] [--out bench-oracle.json]
 """
@@ -23,13 +24,12 @@ from nabla_atheris.oracle import check_case
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class EagerOnly:
-    """A backend seen without its compiled scenarios."""
+class WithCompiledModes:
+    """A backend seen with only some of its compiled scenarios."""
 
-    compiled_modes: tuple[str, ...] = ()
-
-    def __init__(self, backend) -> None:
+    def __init__(self, backend, compiled_modes: tuple[str, ...]) -> None:
         self.backend = backend
+        self.compiled_modes = compiled_modes
 
     def __getattr__(self, name):
         return getattr(self.backend, name)
@@ -58,11 +58,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lib", default="torch")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--limit", type=int, default=0, help="use only the first N seeds (0: all)")
+    parser.add_argument("--limit", type=int, default=0, help="use N seeds spread over the corpus (0: all)")
     parser.add_argument("--out", type=Path, default=Path("bench-oracle.json"))
     args = parser.parse_args()
     catalog, backend = load_catalog(args.lib), get_backend(args.lib)
-    seeds = sorted((ROOT / "corpus" / args.lib).iterdir())[: args.limit or None]
+    seeds = sorted((ROOT / "corpus" / args.lib).iterdir())
+    if args.limit:  # evenly spread over the corpus (sorted by API name), not its first namespace
+        seeds = seeds[:: max(1, len(seeds) // args.limit)][: args.limit]
     cases = [decode_bytes(p.read_bytes(), catalog) for p in seeds]
 
     def direct(case):
@@ -74,16 +76,21 @@ def main() -> None:
         ("full-Jacobian first-order check (∇Fuzz-style)", lambda c: full_jacobian_check(c, backend)),
     ]
     if backend.compiled_modes:
-        eager = EagerOnly(backend)
+        compilers = sorted({mode.split("-", 1)[0] for mode in backend.compiled_modes})
 
         def cold(case):
             backend.clear_cache()
             check_case(case, backend)
 
-        methods += [
-            ("projection oracle, eager only (no jit scenarios)", lambda c: check_case(c, eager)),
-            ("projection oracle, cold jit cache", cold),
-        ]
+        for subset, label in [
+            ((), "eager only"),
+            *((tuple(m for m in backend.compiled_modes if m.startswith(c)), c) for c in compilers),
+        ]:
+            view = WithCompiledModes(backend, subset)
+            methods.append(
+                (f"projection oracle, {label} (compiled scenarios: {len(subset)})", lambda c, view=view: check_case(c, view))
+            )
+        methods.append(("projection oracle, cold compile cache (every structure compiled anew)", cold))
     for label, fn in methods:  # an untimed pass: lazy imports and first-call costs of every op
         timed(label, fn, cases, 1)
     rows = [timed(label, fn, cases, args.rounds) for label, fn in methods]

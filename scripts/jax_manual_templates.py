@@ -4,24 +4,7 @@ Structural `jax.lax` APIs whose required arguments are shapes, dimension numbers
 which neither docstring examples nor signature probing produce.
 """
 
-REAL = ["float64", "float32"]
-ALL = ["float64", "float32", "complex128", "complex64", "bfloat16"]
-
-
-def t(*shape, **extra):
-    return {"tensor": list(shape), **extra}
-
-
-def v(value, *choices):
-    return {"value": value, "choices": list(choices)} if choices else {"value": value}
-
-
-def call(dims, args, kwargs=None, dtypes=REAL):
-    template = {"dims": dims, "dtypes": dtypes, "args": args}
-    if kwargs:
-        template["kwargs"] = kwargs
-    return [template]
-
+from nabla_atheris.catalog.spec import ALL, call, t, v
 
 CONV_DIMS = {"n": 1, "c": 2, "h": 5, "o": 3, "k": 2}
 

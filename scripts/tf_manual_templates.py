@@ -4,23 +4,7 @@ Convolutions, pooling and other APIs whose required arguments are layouts, strid
 which neither docstring examples nor signature probing produce.
 """
 
-REAL = ["float64", "float32"]
-
-
-def t(*shape, **extra):
-    return {"tensor": list(shape), **extra}
-
-
-def v(value, *choices):
-    return {"value": value, "choices": list(choices)} if choices else {"value": value}
-
-
-def call(dims, args, kwargs=None, dtypes=REAL):
-    template = {"dims": dims, "dtypes": dtypes, "args": args}
-    if kwargs:
-        template["kwargs"] = kwargs
-    return [template]
-
+from nabla_atheris.catalog.spec import call, t, v
 
 IMAGE = {"n": 1, "h": 5, "c": 2, "k": 2, "o": 3}
 

@@ -4,16 +4,7 @@ The starter catalog's APIs, with domains, dtypes and attribute choices picked by
 template index 0 of their APIs, so corpora written before the catalog was generated keep their calls.
 """
 
-REAL = ["float64", "float32"]
-ALL = ["float64", "float32", "complex128", "complex64", "bfloat16"]
-
-
-def t(*shape, **extra):
-    return {"tensor": list(shape), **extra}
-
-
-def v(value, *choices):
-    return {"value": value, "choices": list(choices)} if choices else {"value": value}
+from nabla_atheris.catalog.spec import ALL, REAL, t, v
 
 
 def unary(dtypes=ALL, domain=None):

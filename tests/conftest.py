@@ -40,3 +40,17 @@ def tensor(shape, values=None, dtype="float64", seed=0, **extra):
     spec = {"dtype": dtype, "shape": list(shape), **extra}
     spec.update({"values": values} if values is not None else {"seed": seed})
     return spec
+
+
+SMOOTH = tensor([2, 3], [0.3, -0.7, 1.1, 0.5, -1.3, 0.9])  # away from kinks and domain edges
+COMPLEX = tensor([2, 2], [[0.3, 0.1], [-0.7, 0.4], [1.1, -0.2], [0.5, 0.8]], dtype="complex128")
+
+
+def kinds(verdict):
+    """The finding kinds of a verdict."""
+    return {f.kind for f in verdict.findings}
+
+
+def explain(verdict):
+    """A verdict's check lines, for assertion messages."""
+    return [(line.check, line.status, line.detail) for line in verdict.lines]

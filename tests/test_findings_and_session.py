@@ -7,15 +7,13 @@ import runpy
 import planted_torch  # noqa: F401  (registers torch.nabla_planted)
 import pytest
 import torch
-from conftest import make_case, tensor
+from conftest import SMOOTH, make_case
 
 from nabla_atheris.catalog import build_catalog
 from nabla_atheris.decoder import seed_bytes
 from nabla_atheris.findings import FindingsStore
 from nabla_atheris.oracle import check_case
 from nabla_atheris.session import FuzzSession, NewFinding, store_findings
-
-SMOOTH = tensor([2, 3], [0.3, -0.7, 1.1, 0.5, -1.3, 0.9])
 
 
 def run_reproducer(path, monkeypatch):

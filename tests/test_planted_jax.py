@@ -2,20 +2,9 @@
 
 import planted_jax
 import pytest
-from conftest import make_case, tensor
+from conftest import COMPLEX, SMOOTH, explain, kinds, make_case, tensor
 
 from nabla_atheris.oracle import check_case
-
-SMOOTH = tensor([2, 3], [0.3, -0.7, 1.1, 0.5, -1.3, 0.9])
-COMPLEX = tensor([2, 2], [[0.3, 0.1], [-0.7, 0.4], [1.1, -0.2], [0.5, 0.8]], dtype="complex128")
-
-
-def kinds(verdict):
-    return {f.kind for f in verdict.findings}
-
-
-def explain(verdict):
-    return [(line.check, line.status, line.detail) for line in verdict.lines]
 
 
 @pytest.mark.parametrize("name", sorted(planted_jax.PLANTED))

@@ -2,20 +2,9 @@
 
 import planted_tf
 import pytest
-from conftest import make_case, tensor
+from conftest import COMPLEX, SMOOTH, explain, kinds, make_case, tensor
 
 from nabla_atheris.oracle import check_case
-
-SMOOTH = tensor([2, 3], [0.3, -0.7, 1.1, 0.5, -1.3, 0.9])
-COMPLEX = tensor([2, 2], [[0.3, 0.1], [-0.7, 0.4], [1.1, -0.2], [0.5, 0.8]], dtype="complex128")
-
-
-def kinds(verdict):
-    return {f.kind for f in verdict.findings}
-
-
-def explain(verdict):
-    return [(line.check, line.status, line.detail) for line in verdict.lines]
 
 
 @pytest.mark.parametrize("name", sorted(planted_tf.PLANTED))
@@ -48,6 +37,7 @@ def test_graph_only_divergence_names_graph_and_xla(tf_backend):
         ("tf.nabla_planted.ignores_second", [SMOOTH, SMOOTH]),
         ("tf.math.sin", [COMPLEX]),
         ("tf.linalg.det", [tensor([3, 3], seed=1)]),  # no XLA kernel: the xla scenarios are skipped
+        ("tf.where", [tensor([], [True], dtype="bool"), 0.0, tensor([], [-0.75])]),  # graph mode types 0.0 as float32
     ],
 )
 def test_traps_are_not_flagged(tf_backend, api, args):

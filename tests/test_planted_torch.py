@@ -2,16 +2,9 @@
 
 import planted_torch
 import pytest
-from conftest import make_case, tensor
+from conftest import COMPLEX, SMOOTH, explain, kinds, make_case, tensor
 
 from nabla_atheris.oracle import check_case
-
-SMOOTH = tensor([2, 3], [0.3, -0.7, 1.1, 0.5, -1.3, 0.9])
-COMPLEX = tensor([2, 2], [[0.3, 0.1], [-0.7, 0.4], [1.1, -0.2], [0.5, 0.8]], dtype="complex128")
-
-
-def kinds(verdict):
-    return {f.kind for f in verdict.findings}
 
 
 @pytest.mark.parametrize("name", sorted(planted_torch.PLANTED))
@@ -19,7 +12,7 @@ def test_planted_bug_is_flagged_with_its_kind(torch_backend, name):
     _, expected = planted_torch.PLANTED[name]
     x = COMPLEX if "complex" in name else SMOOTH
     verdict = check_case(make_case(f"torch.nabla_planted.{name}", x), torch_backend)
-    assert expected in kinds(verdict), [(line.check, line.status, line.detail) for line in verdict.lines]
+    assert expected in kinds(verdict), explain(verdict)
 
 
 def test_wrong_backward_blames_reverse_not_forward(torch_backend):

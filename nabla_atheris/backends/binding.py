@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import Arrays, widen_dtype
+from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, widen_dtype
 from nabla_atheris.case import Attr, Case, Tensor, TensorList
+from nabla_atheris.verdict import Finding
 
 CACHE_SIZE = 512
 
@@ -125,3 +126,24 @@ class StructuredCall:
         if mode not in cache:
             cache[mode] = self.compile(mode, self.f)
         return self.modes.compiled(cache[mode], mode.split("-", 1)[1], self._xs(None), vectors)
+
+
+class StructuredBackend:
+    """The shared part of a backend whose calls are `StructuredCall`s; subclasses set `name`,
+    `call_type`, `compiled_modes` and implement `version` and `classify`."""
+
+    call_type: type[StructuredCall]
+    first_order_modes = ("rev", "fwd")
+    second_order_modes = SECOND_ORDER_MODES
+
+    def bind(self, case: Case, widen: bool = False) -> StructuredCall:
+        return self.call_type(case, widen)
+
+    def clear_cache(self) -> None:
+        """Drop the per-structure functions and their compiled code (benchmarks, memory)."""
+        self.call_type.functions.clear()
+
+    def render_reproducer(self, case: Case, finding: Finding) -> str:
+        from nabla_atheris.reproducer import render_reproducer
+
+        return render_reproducer(case, finding)

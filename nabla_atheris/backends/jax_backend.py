@@ -10,11 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import SECOND_ORDER_MODES, ErrorClass
+from nabla_atheris.backends import ErrorClass
 from nabla_atheris.backends import jax_modes as modes
-from nabla_atheris.backends.binding import FunctionCache, StructuredCall
-from nabla_atheris.case import Case, Tensor
-from nabla_atheris.verdict import Finding
+from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall
+from nabla_atheris.case import Tensor
 
 jax = modes.jax
 jnp = modes.jnp
@@ -81,19 +80,15 @@ class JaxCall(StructuredCall):
         return modes.jitted(mode.removeprefix("jit-"), f)
 
 
-class JaxBackend:
+class JaxBackend(StructuredBackend):
     """The JAX backend."""
 
     name = "jax"
-    first_order_modes = ("rev", "fwd")
-    second_order_modes = SECOND_ORDER_MODES
+    call_type = JaxCall
     compiled_modes = COMPILED_MODES
 
     def version(self) -> str:
         return jax.__version__
-
-    def bind(self, case: Case, widen: bool = False) -> JaxCall:
-        return JaxCall(case, widen)
 
     def classify(self, exc: BaseException) -> ErrorClass:
         text = f"{type(exc).__name__}: {exc}"
@@ -104,15 +99,6 @@ class JaxBackend:
         if isinstance(exc, NotImplementedError) or _UNSUPPORTED.search(text):
             return ErrorClass.UNSUPPORTED
         return ErrorClass.INVALID
-
-    def clear_cache(self) -> None:
-        """Drop the per-structure functions and their compiled code (benchmarks, memory)."""
-        JaxCall.functions.clear()
-
-    def render_reproducer(self, case: Case, finding: Finding) -> str:
-        from nabla_atheris.reproducer import render_reproducer
-
-        return render_reproducer(case, finding)
 
 
 def make_backend() -> JaxBackend:

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import SECOND_ORDER_MODES, ErrorClass
-from nabla_atheris.backends.binding import FunctionCache, StructuredCall
-from nabla_atheris.case import Case, Tensor, storage_dtype
-from nabla_atheris.verdict import Finding
+from nabla_atheris.backends import ErrorClass
+from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall
+from nabla_atheris.case import Tensor, storage_dtype
 
 
 @contextlib.contextmanager
@@ -92,38 +91,28 @@ class TfCall(StructuredCall):
         return modes.compiled_function(eager, f, xla=kind == "xla")
 
 
-class TfBackend:
+class TfBackend(StructuredBackend):
     """The TensorFlow backend."""
 
     name = "tf"
-    first_order_modes = ("rev", "fwd")
-    second_order_modes = SECOND_ORDER_MODES
+    call_type = TfCall
     compiled_modes = COMPILED_MODES
 
     def version(self) -> str:
         return tf.__version__
 
-    def bind(self, case: Case, widen: bool = False) -> TfCall:
-        return TfCall(case, widen)
-
     def classify(self, exc: BaseException) -> ErrorClass:
+        """Python TypeError/ValueError (not an op's runtime error) are tracing refusals: in graph mode a
+        tensor cannot stand for a shape, a list or a Python constant whose dtype eager mode infers."""
         text = f"{type(exc).__name__}: {exc}"
-        if _NOT_COMPILABLE.search(text):
+        tracing = isinstance(exc, (TypeError, ValueError)) and not isinstance(exc, tf.errors.OpError)
+        if tracing or _NOT_COMPILABLE.search(text):
             return ErrorClass.NOT_COMPILABLE
         if isinstance(exc, tf.errors.InternalError) or _INTERNAL.search(text):
             return ErrorClass.INTERNAL
         if isinstance(exc, (NotImplementedError, LookupError)) or _UNSUPPORTED.search(text):
             return ErrorClass.UNSUPPORTED
         return ErrorClass.INVALID
-
-    def clear_cache(self) -> None:
-        """Drop the per-structure functions and their traced graphs (benchmarks, memory)."""
-        TfCall.functions.clear()
-
-    def render_reproducer(self, case: Case, finding: Finding) -> str:
-        from nabla_atheris.reproducer import render_reproducer
-
-        return render_reproducer(case, finding)
 
 
 def make_backend() -> TfBackend:
