@@ -9,8 +9,10 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 IMPORT_NAMES = {"torch": "torch", "jax": "jax", "tf": "tensorflow", "oneflow": "oneflow"}
 LIBFUZZER_DEFAULTS = ["-timeout=300", "-rss_limit_mb=6144"]
 # One worker at a time, replaced when it stops; crashes (new findings), timeouts and OOMs keep their artifacts.
+DEADLINE_GRACE_S = 30
 FORK_MODE = ["-fork=1", "-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"]
 
 
@@ -257,23 +260,40 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         *args.libfuzzer,
     ]
     print(f"fuzzing {args.lib} for {args.time} s in {workdir} (libFuzzer log: {workdir / 'fuzz.log'})", flush=True)
-    code = run_logged(argv, env, workdir / "fuzz.log", progress=lambda line: line.startswith(("#", "INFO: -fork")))
-    if code != 0:
+    progress = lambda line: line.startswith(("#", "INFO: -fork"))  # noqa: E731
+    code, stopped = run_logged(argv, env, workdir / "fuzz.log", progress, deadline=args.time + DEADLINE_GRACE_S)
+    if code != 0 and not stopped:
         print(f"libFuzzer exited with code {code}; see {workdir / 'fuzz.log'}", flush=True)
     print(summarize(workdir))
     return 0
 
 
-def run_logged(argv: list[str], env: dict[str, str], log_path: Path, progress: Any) -> int:
-    """Run a command, appending its output to a log and echoing the lines `progress` selects."""
-    with open(log_path, "ab") as log, subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
-        assert proc.stdout is not None
-        for raw in proc.stdout:
-            log.write(raw)
-            line = raw.decode(errors="replace")
-            if progress(line):
-                print(line.rstrip(), flush=True)
-        return proc.wait()
+def run_logged(argv: list[str], env: dict[str, str], log_path: Path, progress: Any, deadline: float) -> tuple[int, bool]:
+    """Run a command in its own process group, appending its output to a log and echoing the lines
+    `progress` selects; SIGTERM to the group after `deadline` seconds (libFuzzer's fork mode does not
+    look at -max_total_time while it replays the seed corpus). The exit code, and whether it was stopped."""
+    with (
+        open(log_path, "ab") as log,
+        subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True) as proc,
+    ):
+        timer = threading.Timer(deadline, lambda: _terminate_group(proc))
+        timer.start()
+        try:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                log.write(raw)
+                line = raw.decode(errors="replace")
+                if progress(line):
+                    print(line.rstrip(), flush=True)
+            return proc.wait(), timer.finished.is_set()  # set only by firing: cancel() comes after
+        finally:
+            timer.cancel()
+
+
+def _terminate_group(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        print(f"time is up: stopping libFuzzer (process group {proc.pid})", flush=True)
+        os.killpg(proc.pid, signal.SIGTERM)
 
 
 def build_parser() -> argparse.ArgumentParser:

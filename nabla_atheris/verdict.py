@@ -33,6 +33,7 @@ FILTER_REASONS = (
     "non-differentiable-point",
     "numerical-instability",
     "unconfirmed",
+    "sign-or-phase-ambiguity",
 )
 
 

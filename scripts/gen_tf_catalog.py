@@ -37,7 +37,7 @@ SKIP_WORDS = (
     "foldr", "vectorized_map", "custom_gradient", "recompute_grad", "stop_gradient", "gradients", "hessians",
     "stateless", "Stateful", "Stateless", "Random", "Shuffle", "Iterator", "Dataset", "Queue", "Stack",
     "TensorArray", "Barrier", "Summary", "Save", "Restore", "Resource", "Var", "Print", "Assert", "executing_eagerly",
-    "PreventGradient",
+    "PreventGradient", "Merge", "Exit", "Enter", "NextIteration", "Switch", "Debug",
 )  # fmt: skip
 SOURCES = ("manual", "docstring", "probe")
 

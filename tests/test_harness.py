@@ -101,3 +101,15 @@ def test_a_worker_over_its_memory_budget_ends_cleanly(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0 and "over NABLA_MAX_RSS_MB=1; this worker ends" in result.stderr, result.stderr[-3000:]
+
+
+def test_a_command_past_its_deadline_is_stopped_with_its_process_group(tmp_path):
+    from nabla_atheris.cli import run_logged
+
+    # a child that keeps the output pipe open: the loop ends only if the whole group is stopped
+    script = (
+        "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        "print('#1 started', flush=True); time.sleep(60)"
+    )
+    code, stopped = run_logged([sys.executable, "-c", script], dict(os.environ), tmp_path / "log", lambda line: True, deadline=2)
+    assert stopped and code != 0 and b"#1 started" in (tmp_path / "log").read_bytes()

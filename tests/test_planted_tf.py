@@ -38,6 +38,7 @@ def test_graph_only_divergence_names_graph_and_xla(tf_backend):
         ("tf.math.sin", [COMPLEX]),
         ("tf.linalg.det", [tensor([3, 3], seed=1)]),  # no XLA kernel: the xla scenarios are skipped
         ("tf.where", [tensor([], [True], dtype="bool"), 0.0, tensor([], [-0.75])]),  # graph mode types 0.0 as float32
+        ("tf.linalg.eigh", [tensor([3, 3], [0.5, -0.75, 0.25, 0.9, -0.3, 0.6, -0.9, 0.15, 1.0])]),  # XLA flips eigenvector signs
     ],
 )
 def test_traps_are_not_flagged(tf_backend, api, args):

@@ -103,10 +103,11 @@ class TfBackend(StructuredBackend):
 
     def classify(self, exc: BaseException) -> ErrorClass:
         """Python TypeError/ValueError (not an op's runtime error) are tracing refusals: in graph mode a
-        tensor cannot stand for a shape, a list or a Python constant whose dtype eager mode infers."""
+        tensor cannot stand for a shape, a list or a Python constant whose dtype eager mode infers;
+        UnimplementedError is a kernel XLA lacks."""
         text = f"{type(exc).__name__}: {exc}"
         tracing = isinstance(exc, (TypeError, ValueError)) and not isinstance(exc, tf.errors.OpError)
-        if tracing or _NOT_COMPILABLE.search(text):
+        if tracing or isinstance(exc, tf.errors.UnimplementedError) or _NOT_COMPILABLE.search(text):
             return ErrorClass.NOT_COMPILABLE
         if isinstance(exc, tf.errors.InternalError) or _INTERNAL.search(text):
             return ErrorClass.INTERNAL

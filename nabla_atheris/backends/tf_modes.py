@@ -57,7 +57,8 @@ def _grads(tape, outs, xs, u):
     if not pairs:
         return [tf.zeros_like(x) for x in xs]
     targets, cotangents = zip(*pairs)
-    return tape.gradient(list(targets), xs, output_gradients=list(cotangents), unconnected_gradients=ZERO)
+    grads = tape.gradient(list(targets), xs, output_gradients=list(cotangents), unconnected_gradients=ZERO)
+    return [tf.convert_to_tensor(g) for g in grads]  # IndexedSlices (gather) become dense
 
 
 def _tangents(acc, outs):
@@ -108,7 +109,7 @@ def second_order(f, xs, u, v, v2, mode):
             tape.watch(xs)
             value = phi()
         grads = tape.gradient(value, xs, unconnected_gradients=ZERO)
-        return float(_inner(grads, v2))
+        return float(_inner([tf.convert_to_tensor(g) for g in grads], v2))
     with tf.autodiff.ForwardAccumulator(xs, [as_like(w, x) for w, x in zip(v2, xs)]) as acc:
         value = phi()
     return float(acc.jvp(value, unconnected_gradients=ZERO))
