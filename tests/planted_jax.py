@@ -30,6 +30,16 @@ wrong_jvp.defjvp(lambda primals, tangents: (jnp.exp(primals[0]), tangents[0]))
 
 
 @jax.custom_jvp
+def affine_jvp(x):
+    """sin, whose tangent rule adds a constant: forward mode is wrong, reverse mode (the transpose of
+    the linear part) is right."""
+    return jnp.sin(x)
+
+
+affine_jvp.defjvp(lambda primals, tangents: (jnp.sin(primals[0]), jnp.cos(primals[0]) * tangents[0] + 0.1))
+
+
+@jax.custom_jvp
 def three_squared(x):
     """3 x^2 (the derivative of x^3) whose own derivative is wrong: 5 x instead of 6 x."""
     return 3 * x * x
@@ -120,6 +130,7 @@ def boolean_mask(x):
 PLANTED = {
     "wrong_vjp": (wrong_vjp, "rev-vs-numeric"),
     "wrong_jvp": (wrong_jvp, "fwd-vs-numeric"),
+    "affine_jvp": (affine_jvp, "fwd-vs-numeric"),
     "wrong_second_order": (wrong_second_order, "second-order-mismatch"),
     "jit_only": (jit_only, "compiled-mismatch"),
     "internal_error_vjp": (internal_error_vjp, "crash"),

@@ -20,6 +20,11 @@ def test_wrong_vjp_without_forward_rule_is_reverse_only(jax_backend):
     assert kinds(verdict) == {"rev-vs-numeric", "missing-derivative"}, explain(verdict)
 
 
+def test_forward_only_bug_blames_forward_not_reverse(jax_backend):
+    verdict = check_case(make_case("jax.nabla_planted.affine_jvp", SMOOTH), jax_backend)
+    assert "fwd-vs-numeric" in kinds(verdict) and "rev-vs-numeric" not in kinds(verdict), explain(verdict)
+
+
 def test_wrong_second_order_passes_first_order_and_jit(jax_backend):
     verdict = check_case(make_case("jax.nabla_planted.wrong_second_order", SMOOTH), jax_backend)
     assert kinds(verdict) == {"second-order-mismatch"}, explain(verdict)
