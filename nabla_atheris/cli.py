@@ -1,6 +1,7 @@
-"""The `nabla-atheris` command: doctor, fuzz, check, repro, minimize, seed, catalog, summary.
+"""The `nabla-atheris` command: doctor, fuzz, merge, check, repro, minimize, seed, catalog, summary.
 
-Exit codes of check and repro: 0 the scenarios agree, 1 a finding, 2 bad input.
+Exit codes of check and repro: 0 the scenarios agree, 1 a finding, 2 bad input; merge: 0, 2 bad
+input, 3 the merge produced nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from nabla_atheris.case import Case, CaseFormatError
 from nabla_atheris.verdict import Verdict
 
 EXIT_AGREE, EXIT_FINDING, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_MERGE_FAILED = 3
 ROOT = Path(__file__).resolve().parents[1]
 IMPORT_NAMES = {"torch": "torch", "jax": "jax", "tf": "tensorflow", "oneflow": "oneflow"}
 LIBFUZZER_DEFAULTS = ["-timeout=300", "-rss_limit_mb=6144"]
@@ -232,9 +235,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_fuzz(args: argparse.Namespace) -> int:
     """A campaign: the library's harness under libFuzzer's fork mode. A worker that stops (a new
     finding raises, a timeout, out of memory) is replaced; new corpus inputs land in the workdir."""
-    harness = ROOT / "harnesses" / f"fuzz_{args.lib}.py"
-    if not harness.is_file():
-        raise BadInput(f"no harness for {args.lib} ({harness})")
+    harness = harness_path(args.lib)
     seeds = args.seeds or ROOT / "corpus" / args.lib
     if not seeds.is_dir() or not any(seeds.iterdir()):
         raise BadInput(f"no seed corpus in {seeds} (run `nabla-atheris seed {args.lib}`)")
@@ -242,13 +243,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     corpus, artifacts = workdir / "corpus", workdir / "artifacts"
     for folder in (corpus, artifacts):
         folder.mkdir(parents=True, exist_ok=True)
-    env = dict(
-        os.environ,
-        NABLA_FINDINGS=str(workdir / "findings"),
-        NABLA_STATS=str(workdir / "stats.json"),
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),  # workers run the shebang
-    )
+    env = harness_env(findings=workdir / "findings", NABLA_STATS=str(workdir / "stats.json"))
     argv = [
         str(harness),
         str(corpus),
@@ -266,6 +261,65 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         print(f"libFuzzer exited with code {code}; see {workdir / 'fuzz.log'}", flush=True)
     print(summarize(workdir))
     return 0
+
+
+def harness_path(library: str) -> Path:
+    harness = ROOT / "harnesses" / f"fuzz_{library}.py"
+    if not harness.is_file():
+        raise BadInput(f"no harness for {library} ({harness})")
+    return harness
+
+
+def harness_env(findings: Path, **extra: str) -> dict[str, str]:
+    """The environment of a harness run by libFuzzer: the project importable, the environment's
+    python first on PATH (libFuzzer starts workers and merge processes through the shebang)."""
+    return dict(
+        os.environ,
+        NABLA_FINDINGS=str(findings),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        **extra,
+    )
+
+
+def corpus_files(folder: Path) -> list[Path]:
+    """The inputs of a corpus folder (a missing or non-folder path is bad input)."""
+    if not folder.is_dir():
+        raise BadInput(f"not a corpus folder: {folder}")
+    return [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+
+
+MERGE_SUMMARY = re.compile(r"MERGE-OUTER: (\d+) new files with (\d+) new features added; (\d+) new coverage edges")
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    """libFuzzer's corpus merge (-merge=1, or -set_cover_merge=1) through the library's harness."""
+    harness = harness_path(args.lib)
+    inputs = sum((corpus_files(folder) for folder in args.corpora), [])
+    if not inputs:
+        raise BadInput(f"nothing to merge: {', '.join(map(str, args.corpora))} hold no inputs")
+    args.out.mkdir(parents=True, exist_ok=True)
+    before = len(corpus_files(args.out))
+    flag = "-set_cover_merge=1" if args.set_cover else "-merge=1"
+    log = args.out.parent / f"{args.out.name}.merge.log"
+    log.unlink(missing_ok=True)
+    argv = [str(harness), flag, str(args.out), *map(str, args.corpora), *LIBFUZZER_DEFAULTS, *args.libfuzzer]
+    print(f"merging {len(inputs)} inputs of {len(args.corpora)} folder(s) into {args.out} ({flag}; log: {log})", flush=True)
+    code, _ = run_logged(
+        argv, harness_env(findings=args.findings), log, lambda line: line.startswith("MERGE-OUTER"), deadline=args.time
+    )
+    after = len(corpus_files(args.out))
+    summaries = MERGE_SUMMARY.findall(log.read_text(errors="replace")) if log.is_file() else []
+    if code != 0 or not summaries or after == 0:
+        print(
+            f"nabla-atheris: error: the merge produced nothing from {len(inputs)} inputs (exit code {code}); see {log}",
+            file=sys.stderr,
+        )
+        return EXIT_MERGE_FAILED
+    _, features, edges = summaries[-1]
+    kept = f"{features} features, {edges} coverage edges kept"
+    print(f"{len(inputs)} inputs -> {after} files in {args.out} ({after - before} new); {kept}")
+    return EXIT_AGREE
 
 
 def run_logged(argv: list[str], env: dict[str, str], log_path: Path, progress: Any, deadline: float) -> tuple[int, bool]:
@@ -309,6 +363,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=Path, help="seed corpus folder (default corpus/LIB)")
     p.add_argument("libfuzzer", nargs="*", help="libFuzzer flags, after --")
     p.set_defaults(func=cmd_fuzz)
+    p = sub.add_parser("merge", help="merge corpora with libFuzzer (-merge=1 or -set_cover_merge=1)")
+    p.add_argument("lib", choices=LIBRARIES)
+    p.add_argument("out", type=Path, help="output corpus folder (inputs already there are kept)")
+    p.add_argument("corpora", type=Path, nargs="+", help="input corpus folders")
+    p.add_argument("--set-cover", action="store_true", help="a smallest set of inputs with the same coverage")
+    p.add_argument("--time", type=int, default=24 * 3600, help="stop after this many seconds")
+    p.add_argument("--findings", type=Path, default=Path("findings"), help="where findings met while merging go")
+    p.add_argument("libfuzzer", nargs="*", help="libFuzzer flags, after --")
+    p.set_defaults(func=cmd_merge)
     p = sub.add_parser("check", help="check one hand-written JSON case")
     p.add_argument("case", type=Path)
     p.add_argument("--findings", type=Path, default=Path("findings"))

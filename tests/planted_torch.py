@@ -171,6 +171,17 @@ def nondeterministic(x):
     return x + torch.rand_like(x)
 
 
+class RandomAfterTwoCalls:
+    """Deterministic for its first two calls, random afterwards (as a random op that was lucky twice)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return x if self.calls <= 2 else x + torch.rand_like(x)
+
+
 def right_complex(z):
     """The correct version of WrongComplexBackward."""
     return z * complex(0.5, 2.0)
@@ -185,6 +196,6 @@ PLANTED = {
     "not_implemented_backward": (NotImplementedBackward.apply, "missing-derivative"),
     "wrong_complex_backward": (WrongComplexBackward.apply, "rev-vs-numeric"),
 }
-TRAPS = {"nondeterministic": nondeterministic, "right_complex": right_complex}
+TRAPS = {"nondeterministic": nondeterministic, "right_complex": right_complex, "lucky_random": RandomAfterTwoCalls()}
 
 torch.nabla_planted = types.SimpleNamespace(**{k: fn for k, (fn, _) in PLANTED.items()}, **TRAPS)

@@ -113,3 +113,21 @@ def test_a_command_past_its_deadline_is_stopped_with_its_process_group(tmp_path)
     )
     code, stopped = run_logged([sys.executable, "-c", script], dict(os.environ), tmp_path / "log", lambda line: True, deadline=2)
     assert stopped and code != 0 and b"#1 started" in (tmp_path / "log").read_bytes()
+
+
+def test_merge_keeps_the_coverage_in_fewer_files_and_refuses_empty_input(tmp_path, capsys):
+    from nabla_atheris.cli import main
+
+    a, b, empty = tmp_path / "a", tmp_path / "b", tmp_path / "empty"
+    for folder in (a, b, empty):
+        folder.mkdir()
+    for name in ("jax.numpy.sin.0", "jax.numpy.tanh.0"):
+        shutil.copy(ROOT / "corpus" / "jax" / name, a)
+    shutil.copy(ROOT / "corpus" / "jax" / "jax.numpy.sin.0", b / "same-as-sin")
+    out = tmp_path / "out"
+    assert main(["merge", "jax", str(out), str(a), str(b), "--set-cover", "--findings", str(tmp_path / "f")]) == 0
+    printed = capsys.readouterr().out
+    assert "3 inputs -> 2 files" in printed and "coverage edges kept" in printed, printed
+    assert main(["merge", "jax", str(out), str(empty)]) == 2
+    assert main(["merge", "jax", str(out), str(tmp_path / "missing")]) == 2
+    assert "nothing to merge" in capsys.readouterr().err

@@ -55,6 +55,11 @@ def test_nondeterministic_op_is_filtered(torch_backend):
     assert verdict.findings == [] and verdict.filtered == "nondeterministic"
 
 
+def test_random_op_that_repeated_itself_once_is_filtered_not_blamed(torch_backend):
+    verdict = check_case(make_case("torch.nabla_planted.lucky_random", SMOOTH), torch_backend)
+    assert verdict.findings == [] and verdict.filtered == "nondeterministic", explain(verdict)
+
+
 def test_kink_is_filtered_by_reason(torch_backend):
     verdict = check_case(make_case("torch.nn.functional.relu", tensor([3], [0.0, 1.0, -1.0])), torch_backend)
     assert verdict.filtered == "non-differentiable-point"
