@@ -211,8 +211,12 @@ def summarize(workdir: Path) -> str:
 
     lines = []
     stats_path = workdir / "stats.json"
-    if stats_path.is_file():
-        s = json.loads(stats_path.read_text())
+    try:
+        s = json.loads(stats_path.read_text()) if stats_path.is_file() else None
+    except (OSError, ValueError) as exc:
+        s = None
+        lines.append(f"statistics unreadable: {stats_path} ({exc})")
+    if s is not None:
         lines.append(
             f"checked {s['execs']} cases in {s['elapsed_s']:.0f} s ({s['checks_per_s']:.1f}/s), "
             f"valid-call rate {s['valid_rate']:.1%}, {s['apis_exercised']} APIs exercised"
@@ -233,8 +237,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    """A campaign: the library's harness under libFuzzer's fork mode. A worker that stops (a new
-    finding raises, a timeout, out of memory) is replaced; new corpus inputs land in the workdir."""
+    """A campaign: the library's harness under libFuzzer's fork mode. Findings are stored (input,
+    case, reproducer) without crashing the worker, unless --crash-on-findings (OSS-Fuzz's way: each new
+    finding a crash artifact and a worker restart); a worker that stops (crash, timeout, out of memory)
+    is replaced; new corpus inputs land in the workdir."""
     harness = harness_path(args.lib)
     seeds = args.seeds or ROOT / "corpus" / args.lib
     if not seeds.is_dir() or not any(seeds.iterdir()):
@@ -243,7 +249,8 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     corpus, artifacts = workdir / "corpus", workdir / "artifacts"
     for folder in (corpus, artifacts):
         folder.mkdir(parents=True, exist_ok=True)
-    env = harness_env(findings=workdir / "findings", NABLA_STATS=str(workdir / "stats.json"))
+    raising = {} if args.crash_on_findings else {"NABLA_RAISE": "0"}  # findings are stored either way
+    env = harness_env(findings=workdir / "findings", NABLA_STATS=str(workdir / "stats.json"), **raising)
     argv = [
         str(harness),
         str(corpus),
@@ -305,9 +312,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
     log.unlink(missing_ok=True)
     argv = [str(harness), flag, str(args.out), *map(str, args.corpora), *LIBFUZZER_DEFAULTS, *args.libfuzzer]
     print(f"merging {len(inputs)} inputs of {len(args.corpora)} folder(s) into {args.out} ({flag}; log: {log})", flush=True)
-    code, _ = run_logged(
-        argv, harness_env(findings=args.findings), log, lambda line: line.startswith("MERGE-OUTER"), deadline=args.time
-    )
+    env = harness_env(findings=args.findings, NABLA_RAISE="0")  # a finding met while merging is stored, not a crash
+    code, _ = run_logged(argv, env, log, lambda line: line.startswith("MERGE-OUTER"), deadline=args.time)
     after = len(corpus_files(args.out))
     summaries = MERGE_SUMMARY.findall(log.read_text(errors="replace")) if log.is_file() else []
     if code != 0 or not summaries or after == 0:
@@ -361,6 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time", type=int, default=60, help="seconds (default 60)")
     p.add_argument("--workdir", type=Path)
     p.add_argument("--seeds", type=Path, help="seed corpus folder (default corpus/LIB)")
+    p.add_argument(
+        "--crash-on-findings", action="store_true", help="a new finding crashes its worker (libFuzzer keeps a crash artifact)"
+    )
     p.add_argument("libfuzzer", nargs="*", help="libFuzzer flags, after --")
     p.set_defaults(func=cmd_fuzz)
     p = sub.add_parser("merge", help="merge corpora with libFuzzer (-merge=1 or -set_cover_merge=1)")

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -73,6 +74,17 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _read_meta(folder: Path) -> dict[str, Any] | None:
+    try:
+        meta = json.loads((folder / META_FILE).read_text())
+        if not isinstance(meta, dict) or not {"signature", "kind", "api", "hits", "input_size"} <= set(meta):
+            raise ValueError("fields missing")
+        return meta
+    except (OSError, ValueError) as exc:
+        print(f"nabla-atheris: warning: unreadable {folder / META_FILE} ({exc}); skipped", file=sys.stderr)
+        return None
+
+
 class FindingsStore:
     """Findings under one folder; safe for several processes writing at once."""
 
@@ -93,8 +105,9 @@ class FindingsStore:
         return sorted(p for p in self.root.iterdir() if (p / META_FILE).is_file())
 
     def metas(self) -> list[dict[str, Any]]:
-        """The metadata of every stored finding."""
-        return [json.loads((p / META_FILE).read_text()) for p in self.folders()]
+        """The metadata of every readable stored finding (an unreadable one is named on stderr)."""
+        metas = [_read_meta(p) for p in self.folders()]
+        return [m for m in metas if m is not None]
 
     def known(self) -> set[str]:
         """The signatures already stored."""
@@ -108,8 +121,8 @@ class FindingsStore:
         payload = data if data is not None else encode(case)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         with self._lock():
-            if (folder / META_FILE).is_file():
-                meta = json.loads((folder / META_FILE).read_text())
+            meta = _read_meta(folder) if (folder / META_FILE).is_file() else None
+            if meta is not None:  # an unreadable finding.json is written anew below
                 meta["hits"] += 1
                 meta["last_seen"] = now
                 if len(payload) < meta["input_size"]:
@@ -135,6 +148,9 @@ class FindingsStore:
                 "input_size": len(payload),
                 "from_fuzzer": data is not None,
             }
+            if folder.is_dir():  # its finding.json was unreadable: the files are rewritten in place
+                self._write_files(folder, finding, case, payload, reproducer, meta)
+                return folder, True
             staging = Path(tempfile.mkdtemp(prefix=".new-", dir=self.root))
             self._write_files(staging, finding, case, payload, reproducer, meta)
             os.rename(staging, folder)

@@ -5,7 +5,8 @@ start-up), so the harness imports normally and then instruments only the functio
 AD-relevant modules it names, plus the project's own oracle, so that oracle outcomes guide the search.
 
 Environment: NABLA_FINDINGS (findings folder, default ./findings), NABLA_STATS (statistics JSON,
-default none), NABLA_RAISE_MISSING=1 (a new `missing-derivative` finding crashes too),
+default none), NABLA_RAISE=0 (findings are stored, none crashes: for merges),
+NABLA_RAISE_MISSING=1 (a new `missing-derivative` finding crashes too),
 NABLA_INSTRUMENT (comma-separated module prefixes to instrument instead of the harness' list),
 NABLA_MAX_RSS_MB (default 4096, 0 for none): above it the process ends cleanly before its next
 input, so that a fork-mode worker is replaced before libFuzzer's -rss_limit_mb calls it an OOM
@@ -70,6 +71,7 @@ def run(library: str, argv: list[str], instrument: list[str]) -> None:
         Path(os.environ.get("NABLA_FINDINGS", "findings")),
         Path(os.environ["NABLA_STATS"]) if os.environ.get("NABLA_STATS") else None,
         raise_missing=os.environ.get("NABLA_RAISE_MISSING") == "1",
+        raise_new=os.environ.get("NABLA_RAISE", "1") != "0",
     )
     session.warm_up()
     start = time.time()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -35,7 +36,10 @@ class Stats:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.is_file():
-            self.resume(json.loads(self.path.read_text()))
+            try:
+                self.resume(json.loads(self.path.read_text()))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                print(f"nabla-atheris: warning: unreadable statistics {self.path} ({exc}); counting from zero", file=sys.stderr)
 
     def resume(self, snapshot: dict[str, Any]) -> None:
         """Continue the counters of an earlier snapshot."""

@@ -93,6 +93,25 @@ def test_session_crashes_once_per_signature_and_not_for_missing_derivatives(tmp_
     resumed = json.loads((tmp_path / "stats.json").read_text())
     assert (resumed["execs"], resumed["findings"]["rev-vs-numeric"], len(resumed["apis"])) == (5, 2, 3)
     assert resumed["elapsed_s"] >= stats["elapsed_s"]
+    quiet = FuzzSession("torch", tmp_path / "quiet", raise_new=False, catalog=catalog)  # merges: store, never crash
+    quiet.test_one_input(wrong)
+    assert any("wrong_backward" in m["api"] for m in quiet.store.metas())
     strict = FuzzSession("torch", tmp_path / "strict", raise_missing=True, catalog=catalog)
     with pytest.raises(NewFinding, match="missing-derivative"):
         strict.test_one_input(missing)
+
+
+def test_unreadable_finding_and_statistics_files_are_skipped_not_fatal(tmp_path, torch_backend, capsys):
+    from nabla_atheris.cli import main
+    from nabla_atheris.stats import Stats
+
+    verdict = check_case(make_case("torch.nabla_planted.wrong_jvp", SMOOTH), torch_backend)
+    store = FindingsStore(tmp_path / "findings")
+    folder, _ = store.record(verdict.findings[0], verdict.case, b"x", "print()")
+    (folder / "finding.json").write_text("{truncated")
+    (tmp_path / "stats.json").write_text("not json")
+    assert store.metas() == [] and "unreadable" in capsys.readouterr().err
+    assert main(["summary", str(tmp_path)]) == 0 and "unique findings: 0" in capsys.readouterr().out
+    again, new = store.record(verdict.findings[0], verdict.case, b"x", "print()")  # written anew, not lost
+    assert again == folder and new and store.metas()[0]["hits"] == 1
+    assert Stats(tmp_path / "stats.json").execs == 0
