@@ -63,3 +63,16 @@ def test_random_op_that_repeated_itself_once_is_filtered_not_blamed(torch_backen
 def test_kink_is_filtered_by_reason(torch_backend):
     verdict = check_case(make_case("torch.nn.functional.relu", tensor([3], [0.0, 1.0, -1.0])), torch_backend)
     assert verdict.filtered == "non-differentiable-point"
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("The function 'native_batch_norm' is not differentiable with respect to argument 'running_mean'.", "unsupported"),
+        ("batch_norm is not differentiable wrt running_mean and running_var, they cannot have tangents", "unsupported"),
+        ("one of the variables needed for gradient computation has been modified by an inplace operation", "invalid-input"),
+        ("INTERNAL ASSERT FAILED at aten/src/ATen/native/x.cpp:1", "internal"),
+    ],
+)
+def test_error_messages_are_classified(torch_backend, message, expected):
+    assert torch_backend.classify(RuntimeError(message)).value == expected

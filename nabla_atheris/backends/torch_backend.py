@@ -36,7 +36,8 @@ _UNSUPPORTED = re.compile(
     r"forward AD is not implemented|not differentiable twice|double backward.* not (implemented|supported)|"
     r"is not implemented for (double|second)|Batching rule not implemented|"
     r"derivative (is )?not implemented|NotImplementedError|is not currently supported|"
-    r"not supported for complex|does not support complex|must override the setup_context staticmethod",
+    r"not supported for complex|does not support complex|must override the setup_context staticmethod|"
+    r"is not differentiable with respect to argument|is not differentiable twice|batch_norm is not differentiable",
     re.IGNORECASE,
 )
 _INTERNAL = re.compile(r"INTERNAL ASSERT FAILED|Internal error|CHECK failed|Please report a bug to PyTorch", re.IGNORECASE)
