@@ -10,17 +10,5 @@ import sys
 
 from nabla_atheris.harness import run
 
-JAX_AD_MODULES = [
-    "jax._src.interpreters.ad",
-    "jax._src.interpreters.partial_eval",
-    "jax._src.interpreters.batching",
-    "jax._src.custom_derivatives",
-    "jax._src.api",
-    "jax._src.lax",
-    "jax._src.numpy",
-    "jax._src.nn",
-    "jax._src.scipy",
-]
-
 if __name__ == "__main__":
-    run("jax", sys.argv, JAX_AD_MODULES)
+    run("jax", sys.argv)

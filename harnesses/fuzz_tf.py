@@ -11,16 +11,5 @@ import sys
 
 from nabla_atheris.harness import run
 
-TF_AD_MODULES = [
-    "tensorflow.python.ops.math_grad",
-    "tensorflow.python.ops.nn_grad",
-    "tensorflow.python.ops.array_grad",
-    "tensorflow.python.ops.linalg_grad",
-    "tensorflow.python.ops.gradients_util",
-    "tensorflow.python.eager.backprop",
-    "tensorflow.python.eager.forwardprop",
-    "tensorflow.python.eager.forwardprop_util",
-]
-
 if __name__ == "__main__":
-    run("tf", sys.argv, TF_AD_MODULES)
+    run("tf", sys.argv)

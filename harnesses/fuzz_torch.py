@@ -9,7 +9,5 @@ import sys
 
 from nabla_atheris.harness import run
 
-TORCH_AD_MODULES = ["torch.autograd", "torch._functorch", "torch.func", "torch.nn.functional", "torch._decomp"]
-
 if __name__ == "__main__":
-    run("torch", sys.argv, TORCH_AD_MODULES)
+    run("torch", sys.argv)

@@ -1,4 +1,4 @@
-"""The `nabla-atheris` command: doctor, fuzz, merge, check, repro, minimize, seed, catalog, summary.
+"""The `nabla-atheris` command: doctor, fuzz, merge, coverage, check, repro, minimize, seed, catalog, summary.
 
 Exit codes of check and repro: 0 the scenarios agree, 1 a finding, 2 bad input; merge: 0, 2 bad
 input, 3 the merge produced nothing.
@@ -328,6 +328,23 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return EXIT_AGREE
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """Replay a corpus once under coverage.py: line coverage of the library's AD modules and of nabla_atheris."""
+    from nabla_atheris.corpus_coverage import corpus_coverage, render
+
+    inputs = sorted(corpus_files(args.corpus))
+    if not inputs:
+        raise BadInput(f"empty corpus: {args.corpus}")
+    html = args.out / "html" if args.out else None
+    totals = corpus_coverage(args.lib, inputs, html, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    text = render(totals)
+    print(text)
+    if args.out:
+        (args.out / "coverage.txt").write_text(text + "\n")
+        print(f"HTML report: {html / 'index.html'}")
+    return EXIT_AGREE
+
+
 def run_logged(argv: list[str], env: dict[str, str], log_path: Path, progress: Any, deadline: float) -> tuple[int, bool]:
     """Run a command in its own process group, appending its output to a log and echoing the lines
     `progress` selects; SIGTERM to the group after `deadline` seconds (libFuzzer's fork mode does not
@@ -381,6 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--findings", type=Path, default=Path("findings"), help="where findings met while merging go")
     p.add_argument("libfuzzer", nargs="*", help="libFuzzer flags, after --")
     p.set_defaults(func=cmd_merge)
+    p = sub.add_parser("coverage", help="line coverage of a corpus replayed once (text and HTML)")
+    p.add_argument("lib", choices=LIBRARIES)
+    p.add_argument("corpus", type=Path)
+    p.add_argument("--out", type=Path, help="folder for coverage.txt and the HTML report")
+    p.set_defaults(func=cmd_coverage)
     p = sub.add_parser("check", help="check one hand-written JSON case")
     p.add_argument("case", type=Path)
     p.add_argument("--findings", type=Path, default=Path("findings"))

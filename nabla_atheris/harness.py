@@ -7,7 +7,7 @@ AD-relevant modules it names, plus the project's own oracle, so that oracle outc
 Environment: NABLA_FINDINGS (findings folder, default ./findings), NABLA_STATS (statistics JSON,
 default none), NABLA_RAISE=0 (findings are stored, none crashes: for merges),
 NABLA_RAISE_MISSING=1 (a new `missing-derivative` finding crashes too),
-NABLA_INSTRUMENT (comma-separated module prefixes to instrument instead of the harness' list),
+NABLA_INSTRUMENT (comma-separated module prefixes to instrument instead of AD_MODULES' list),
 NABLA_MAX_RSS_MB (default 4096, 0 for none): above it the process ends cleanly before its next
 input, so that a fork-mode worker is replaced before libFuzzer's -rss_limit_mb calls it an OOM
 (JAX and TensorFlow keep compiled code for every shape they meet).
@@ -26,6 +26,31 @@ from typing import Any
 import atheris
 
 OWN_MODULES = ["nabla_atheris"]
+# Per library, the modules whose coverage guides the search (and `coverage` reports): its AD machinery.
+AD_MODULES: dict[str, list[str]] = {
+    "torch": ["torch.autograd", "torch._functorch", "torch.func", "torch.nn.functional", "torch._decomp"],
+    "jax": [
+        "jax._src.interpreters.ad",
+        "jax._src.interpreters.partial_eval",
+        "jax._src.interpreters.batching",
+        "jax._src.custom_derivatives",
+        "jax._src.api",
+        "jax._src.lax",
+        "jax._src.numpy",
+        "jax._src.nn",
+        "jax._src.scipy",
+    ],
+    "tf": [
+        "tensorflow.python.ops.math_grad",
+        "tensorflow.python.ops.nn_grad",
+        "tensorflow.python.ops.array_grad",
+        "tensorflow.python.ops.linalg_grad",
+        "tensorflow.python.ops.gradients_util",
+        "tensorflow.python.eager.backprop",
+        "tensorflow.python.eager.forwardprop",
+        "tensorflow.python.eager.forwardprop_util",
+    ],
+}
 DEFAULT_MAX_RSS_MB = 4096
 MARK = "__ATHERIS_INSTRUMENTED__"
 
@@ -62,8 +87,8 @@ def instrument_modules(prefixes: list[str]) -> int:
     return count
 
 
-def run(library: str, argv: list[str], instrument: list[str]) -> None:
-    """Import the library and the oracle, instrument the named modules, then fuzz."""
+def run(library: str, argv: list[str]) -> None:
+    """Import the library and the oracle, instrument its AD modules (or NABLA_INSTRUMENT's), then fuzz."""
     from nabla_atheris.session import FuzzSession
 
     session = FuzzSession(
@@ -76,7 +101,7 @@ def run(library: str, argv: list[str], instrument: list[str]) -> None:
     session.warm_up()
     start = time.time()
     chosen = os.environ.get("NABLA_INSTRUMENT")
-    count = instrument_modules(chosen.split(",") if chosen else instrument + OWN_MODULES)
+    count = instrument_modules(chosen.split(",") if chosen else AD_MODULES[library] + OWN_MODULES)
     print(f"INFO: nabla-atheris instrumented {count} functions in {time.time() - start:.1f} s", file=sys.stderr)
     budget = float(os.environ.get("NABLA_MAX_RSS_MB", DEFAULT_MAX_RSS_MB))
     atheris.Setup(argv, within_memory_budget(session.test_one_input, budget))

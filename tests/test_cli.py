@@ -96,3 +96,16 @@ def test_checked_in_seeds_match_the_catalog(tmp_path):
     checked_in = {p.name: p.read_bytes() for p in (ROOT / "corpus" / "torch").iterdir()}
     assert generated == checked_in
     assert len(generated) == sum(len(e.templates) for e in load_catalog("torch").apis.values())
+
+
+def test_coverage_of_a_corpus_reports_the_ad_modules_and_writes_html(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("torch.sin.0", "torch.matmul.0"):
+        (corpus / name).write_bytes((ROOT / "corpus" / "torch" / name).read_bytes())
+    assert main(["coverage", "torch", str(corpus), "--out", str(tmp_path / "out")]) == 0
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[1:] if line[:1] != "H"}
+    assert int(rows["nabla_atheris"][1]) > 0 and int(rows["torch.autograd"][1]) > 0, rows
+    assert (tmp_path / "out" / "html" / "index.html").is_file() and (tmp_path / "out" / "coverage.txt").is_file()
+    (tmp_path / "empty").mkdir()
+    assert main(["coverage", "torch", str(tmp_path / "empty")]) == 2
