@@ -243,7 +243,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     is replaced; new corpus inputs land in the workdir."""
     harness = harness_path(args.lib)
     seeds = args.seeds or ROOT / "corpus" / args.lib
-    if not seeds.is_dir() or not any(seeds.iterdir()):
+    if not seeds.is_dir() or not corpus_files(seeds):
         raise BadInput(f"no seed corpus in {seeds} (run `nabla-atheris seed {args.lib}`)")
     workdir = args.workdir or Path("work") / args.lib
     corpus, artifacts = workdir / "corpus", workdir / "artifacts"
@@ -271,6 +271,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
 
 
 def harness_path(library: str) -> Path:
+    """The executable harness of a library."""
     harness = ROOT / "harnesses" / f"fuzz_{library}.py"
     if not harness.is_file():
         raise BadInput(f"no harness for {library} ({harness})")

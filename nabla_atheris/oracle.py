@@ -21,7 +21,7 @@ from nabla_atheris import projections as P
 from nabla_atheris.backends import Backend, BoundCall, ErrorClass
 from nabla_atheris.case import Case, encode
 from nabla_atheris.jacobians import confirm_first_order
-from nabla_atheris.tolerances import loses_precision, precision_class, tolerance
+from nabla_atheris.tolerances import Tolerance, loses_precision, precision_class, tolerance
 from nabla_atheris.verdict import Finding, Verdict
 
 DETERMINISM_REPEATS = 4  # extra direct calls before a value mismatch is reported
@@ -62,6 +62,21 @@ def dtype_class(case: Case) -> str:
     dtypes = case.float_dtypes()
     kind = "complex" if any(d.startswith("complex") for d in dtypes) else "real"
     return f"{kind}-{precision_class(dtypes)}"
+
+
+def output_difference(a: np.ndarray, b: np.ndarray, tol: Tolerance) -> tuple[str, float | None, bool] | None:
+    """How a mode's output `b` differs from the direct output `a` beyond `tol`: what differs, the
+    largest error (floating outputs), and whether they agree up to signs or phases; None if they agree."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return f": {a.dtype}{list(a.shape)} vs {b.dtype}{list(b.shape)}", None, False
+    if not P.is_floating(a):
+        return None if np.array_equal(a, b) else (" (non-floating) differs", None, False)
+    scale = float(np.max(np.abs(a))) if a.size else 0.0
+    err = float(np.max(np.abs(a - b))) if a.size else 0.0
+    bound = tol.atol + tol.rtol * scale
+    if np.all(np.isfinite(b)) and err <= bound:
+        return None
+    return f" differs by {err:.3g}", err, float(np.max(np.abs(np.abs(a) - np.abs(b)))) <= bound
 
 
 class Checker:
@@ -155,38 +170,17 @@ class Checker:
         """A mode's outputs equal the direct outputs."""
         tol = tolerance("value", self.dtypes + self.call.output_dtypes)
         for i, (a, b) in enumerate(zip(self.outputs, outputs)):
-            if a.shape != b.shape or a.dtype != b.dtype:
-                if self.repeats_itself():
-                    self.finding(kind, "direct", mode, f"output {i}: {a.dtype}{list(a.shape)} vs {b.dtype}{list(b.shape)}")
-                return False
-            if P.is_floating(a):
-                scale = float(np.max(np.abs(a))) if a.size else 0.0
-                err = float(np.max(np.abs(a - b))) if a.size else 0.0
-                if not np.all(np.isfinite(b)) or err > tol.atol + tol.rtol * scale:
-                    if (
-                        kind == "compiled-mismatch"
-                        and float(np.max(np.abs(np.abs(a) - np.abs(b)))) <= tol.atol + tol.rtol * scale
-                    ):
-                        # eigenvectors, singular vectors: each is unique only up to its sign or phase
-                        self.verdict.filter("sign-or-phase-ambiguity", mode, f"output {i} agrees up to signs or phases")
-                        return False
-                    if not self.repeats_itself():
-                        return False
-                    self.finding(
-                        kind,
-                        "direct",
-                        mode,
-                        f"output {i} differs by {err:.3g}",
-                        err,
-                        output=i,
-                        rtol=tol.rtol,
-                        atol=tol.atol,
-                    )
-                    return False
-            elif not np.array_equal(a, b):
-                if self.repeats_itself():
-                    self.finding(kind, "direct", mode, f"output {i} (non-floating) differs")
-                return False
+            difference = output_difference(a, b, tol)
+            if difference is None:
+                continue
+            what, err, up_to_sign = difference
+            if kind == "compiled-mismatch" and up_to_sign:
+                # eigenvectors, singular vectors: each is unique only up to its sign or phase
+                self.verdict.filter("sign-or-phase-ambiguity", mode, f"output {i} agrees up to signs or phases")
+            elif self.repeats_itself():
+                details = {} if err is None else {"output": i, "rtol": tol.rtol, "atol": tol.atol}
+                self.finding(kind, "direct", mode, f"output {i}{what}", err or 0.0, **details)
+            return False
         self.verdict.note(f"value {mode}", "ok")
         return True
 
@@ -218,7 +212,7 @@ class Checker:
         self.scale = max(magnitudes)
         numeric, stable = self.numeric(lambda xs: P.inner(u, self.wide.direct(xs)), v)
         results["numeric"] = numeric
-        return self.compare_first_order(results, stable, max(magnitudes))
+        return self.compare_first_order(results, stable, self.scale)
 
     def numeric(self, fn: Callable[[list[np.ndarray]], float], direction: list[np.ndarray]) -> tuple[float, bool]:
         out = attempt(filters.numeric_derivative, fn, self.wide.inputs, direction)

@@ -70,7 +70,6 @@ class FuzzSession:
         new = [(kind, folder) for kind, folder, is_new in stored if is_new]
         self.stats.update(verdict, [kind for kind, _ in new])
         raising = [(kind, folder) for kind, folder in new if kind != "missing-derivative" or self.raise_missing]
-        raising = raising if self.raise_new else []
-        if raising:
+        if raising and self.raise_new:
             kinds = ", ".join(f"{kind} -> {folder}" for kind, folder in raising)
             raise NewFinding(f"{verdict.case.api}: {kinds}")

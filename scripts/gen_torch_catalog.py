@@ -34,6 +34,7 @@ from torch.overrides import TorchFunctionMode
 from nabla_atheris.backends import get_backend
 from nabla_atheris.backends.torch_backend import DTYPE_NAMES
 from nabla_atheris.backends.torch_backend import resolve as resolve_api
+from nabla_atheris.catalog import discovery
 from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, recorded, time_limit, write_catalog
 
 DATA = Path(__file__).resolve().parents[1] / "nabla_atheris" / "catalog" / "data"
@@ -113,9 +114,7 @@ def from_manual(builder: CatalogBuilder, wanted: Callable[[str], bool]) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from torch_manual_templates import APIS
 
-    for api in sorted(APIS):
-        for template in APIS[api] if wanted(api) else ():
-            builder.offer(api, lambda template=template: {**template, "source": "manual"}, probe_dtypes=False)
+    discovery.from_manual(builder, APIS, wanted)
 
 
 def from_opinfo(builder: CatalogBuilder, wanted: Callable[[str], bool]) -> None:

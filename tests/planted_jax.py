@@ -68,28 +68,22 @@ def jit_only(x):
     return jnp.sin(x) * (1.001 if _under_jit(x) else 1.0)
 
 
-@jax.custom_vjp
-def internal_error_vjp(x):
-    return x * 2
+def vjp_raising(error):
+    """2 x, whose reverse rule raises `error`."""
+
+    @jax.custom_vjp
+    def f(x):
+        return x * 2
+
+    def fail(residual, g):
+        raise error
+
+    f.defvjp(lambda x: (x * 2, None), fail)
+    return f
 
 
-def _internal(residual, g):
-    raise RuntimeError("INTERNAL: planted failure in planted.cc:1")
-
-
-internal_error_vjp.defvjp(lambda x: (x * 2, None), _internal)
-
-
-@jax.custom_vjp
-def not_implemented_vjp(x):
-    return x * 2
-
-
-def _not_implemented(residual, g):
-    raise NotImplementedError("Differentiation rule for 'planted' not implemented")
-
-
-not_implemented_vjp.defvjp(lambda x: (x * 2, None), _not_implemented)
+internal_error_vjp = vjp_raising(RuntimeError("INTERNAL: planted failure in planted.cc:1"))
+not_implemented_vjp = vjp_raising(NotImplementedError("Differentiation rule for 'planted' not implemented"))
 
 C = complex(0.5, 2.0)
 

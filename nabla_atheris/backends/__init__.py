@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import importlib
+import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -25,6 +26,21 @@ class ErrorClass(enum.Enum):
     UNSUPPORTED = "unsupported"  # a derivative is not implemented
     INTERNAL = "internal"  # an internal assertion: always a bug
     NOT_COMPILABLE = "not-compilable"  # tracing needs concrete values (value-dependent shapes, Python control flow)
+
+
+def classify_message(
+    exc: BaseException,
+    internal: re.Pattern[str],
+    unsupported: re.Pattern[str],
+    unsupported_types: tuple[type[BaseException], ...] = (NotImplementedError,),
+) -> ErrorClass:
+    """INTERNAL, UNSUPPORTED or INVALID by an exception's type and its `Type: message` text."""
+    text = f"{type(exc).__name__}: {exc}"
+    if internal.search(text):
+        return ErrorClass.INTERNAL
+    if isinstance(exc, unsupported_types) or unsupported.search(text):
+        return ErrorClass.UNSUPPORTED
+    return ErrorClass.INVALID
 
 
 class BoundCall(Protocol):

@@ -38,7 +38,7 @@ class StructuredCall:
     """A case bound to a library: `f(*differentiable inputs)`, shared by all cases of one structure.
 
     Subclasses set `modes` (the library's scenario module: `flatten`, `to_numpy`, `vjp`, `jvp`,
-    `second_order`, `compiled`), `functions` (their FunctionCache) and implement `array`,
+    `second_order`, `compiled`), `functions` (their FunctionCache) and implement `to_library`,
     `resolve`, `attribute` and `compile`.
     """
 
@@ -54,8 +54,8 @@ class StructuredCall:
         self.output_dtypes: list[str] = []
 
     # -- what a library provides -----------------------------------------------------------------
-    def array(self, t: Tensor, dtype: str, values: np.ndarray | None = None) -> Any:
-        """The library's tensor for a case tensor (its own values, or `values`)."""
+    def to_library(self, data: np.ndarray, dtype: str) -> Any:
+        """A numpy array as the library's tensor of `dtype`."""
         raise NotImplementedError
 
     def resolve(self, name: str) -> Callable[..., Any]:
@@ -70,6 +70,10 @@ class StructuredCall:
         raise NotImplementedError
 
     # -- shared -------------------------------------------------------------------------------------
+    def array(self, t: Tensor, dtype: str, values: np.ndarray | None = None) -> Any:
+        """The library's tensor for a case tensor (its own values, or `values`)."""
+        return self.to_library(t.array() if values is None else np.asarray(values).reshape(t.shape), dtype)
+
     def _structure_key(self) -> Hashable:
         def part(arg: Any) -> Hashable:
             if isinstance(arg, Tensor):

@@ -10,10 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import ErrorClass
+from nabla_atheris.backends import ErrorClass, classify_message
 from nabla_atheris.backends import jax_modes as modes
 from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall
-from nabla_atheris.case import Tensor
 
 jax = modes.jax
 jnp = modes.jnp
@@ -66,8 +65,7 @@ class JaxCall(StructuredCall):
     modes = modes
     functions = FunctionCache()
 
-    def array(self, t: Tensor, dtype: str, values: np.ndarray | None = None) -> Any:
-        data = t.array() if values is None else np.asarray(values).reshape(t.shape)
+    def to_library(self, data: np.ndarray, dtype: str) -> Any:
         return jnp.asarray(data, dtype=jnp.dtype(dtype))
 
     def resolve(self, name: str) -> Callable[..., Any]:
@@ -91,14 +89,9 @@ class JaxBackend(StructuredBackend):
         return jax.__version__
 
     def classify(self, exc: BaseException) -> ErrorClass:
-        text = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, _NOT_COMPILABLE):
             return ErrorClass.NOT_COMPILABLE
-        if _INTERNAL.search(text):
-            return ErrorClass.INTERNAL
-        if isinstance(exc, NotImplementedError) or _UNSUPPORTED.search(text):
-            return ErrorClass.UNSUPPORTED
-        return ErrorClass.INVALID
+        return classify_message(exc, _INTERNAL, _UNSUPPORTED)
 
 
 def make_backend() -> JaxBackend:

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import ErrorClass
+from nabla_atheris.backends import ErrorClass, classify_message
 from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall
-from nabla_atheris.case import Tensor, storage_dtype
+from nabla_atheris.case import storage_dtype
 
 
 @contextlib.contextmanager
@@ -76,8 +76,7 @@ class TfCall(StructuredCall):
     modes = modes
     functions = FunctionCache()
 
-    def array(self, t: Tensor, dtype: str, values: np.ndarray | None = None) -> Any:
-        data = t.array() if values is None else np.asarray(values).reshape(t.shape)
+    def to_library(self, data: np.ndarray, dtype: str) -> Any:
         return tf.cast(tf.constant(np.asarray(data, dtype=storage_dtype(dtype))), dtype)
 
     def resolve(self, name: str) -> Callable[..., Any]:
@@ -105,15 +104,10 @@ class TfBackend(StructuredBackend):
         """Python TypeError/ValueError (not an op's runtime error) are tracing refusals: in graph mode a
         tensor cannot stand for a shape, a list or a Python constant whose dtype eager mode infers;
         UnimplementedError is a kernel XLA lacks."""
-        text = f"{type(exc).__name__}: {exc}"
         tracing = isinstance(exc, (TypeError, ValueError)) and not isinstance(exc, tf.errors.OpError)
-        if tracing or isinstance(exc, tf.errors.UnimplementedError) or _NOT_COMPILABLE.search(text):
+        if tracing or isinstance(exc, tf.errors.UnimplementedError) or _NOT_COMPILABLE.search(f"{type(exc).__name__}: {exc}"):
             return ErrorClass.NOT_COMPILABLE
-        if isinstance(exc, tf.errors.InternalError) or _INTERNAL.search(text):
-            return ErrorClass.INTERNAL
-        if isinstance(exc, (NotImplementedError, LookupError)) or _UNSUPPORTED.search(text):
-            return ErrorClass.UNSUPPORTED
-        return ErrorClass.INVALID
+        return classify_message(exc, _INTERNAL, _UNSUPPORTED, (NotImplementedError, LookupError))  # InternalError by name
 
 
 def make_backend() -> TfBackend:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, widen_dtype
+from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, classify_message, widen_dtype
 from nabla_atheris.backends import torch_modes as modes
 from nabla_atheris.case import Attr, Case, Tensor, TensorList
 from nabla_atheris.verdict import Finding
@@ -123,12 +123,7 @@ class TorchBackend:
         return TorchCall(case, widen)
 
     def classify(self, exc: BaseException) -> ErrorClass:
-        text = f"{type(exc).__name__}: {exc}"
-        if _INTERNAL.search(text):
-            return ErrorClass.INTERNAL
-        if isinstance(exc, NotImplementedError) or _UNSUPPORTED.search(text):
-            return ErrorClass.UNSUPPORTED
-        return ErrorClass.INVALID
+        return classify_message(exc, _INTERNAL, _UNSUPPORTED)
 
     def render_reproducer(self, case: Case, finding: Finding) -> str:
         from nabla_atheris.reproducer import render_reproducer
