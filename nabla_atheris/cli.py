@@ -1,4 +1,4 @@
-"""The `nabla-atheris` command: doctor, fuzz, merge, coverage, check, repro, minimize, seed, catalog, summary.
+"""The `nabla-atheris` command: doctor, fuzz, report, merge, coverage, check, repro, minimize, seed, catalog, summary.
 
 Exit codes of check and repro: 0 the scenarios agree, 1 a finding, 2 bad input; merge: 0, 2 bad
 input, 3 the merge produced nothing.
@@ -25,12 +25,9 @@ from nabla_atheris.verdict import Verdict
 
 EXIT_AGREE, EXIT_FINDING, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_MERGE_FAILED = 3
+EXIT_INTERRUPTED = 130
 ROOT = Path(__file__).resolve().parents[1]
 IMPORT_NAMES = {"torch": "torch", "jax": "jax", "tf": "tensorflow", "oneflow": "oneflow"}
-LIBFUZZER_DEFAULTS = ["-timeout=300", "-rss_limit_mb=6144"]
-# One worker at a time, replaced when it stops; crashes (new findings), timeouts and OOMs keep their artifacts.
-DEADLINE_GRACE_S = 30
-FORK_MODE = ["-fork=1", "-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"]
 
 
 class BadInput(Exception):
@@ -136,6 +133,8 @@ def cmd_repro(args: argparse.Namespace) -> int:
 
 def cmd_minimize(args: argparse.Namespace) -> int:
     """Shrink a finding's case while its signature stays; write the result next to the original."""
+    if args.native or native_finding_folder(args.target):
+        return minimize_native_crash(args)
     from nabla_atheris import case as case_codec
     from nabla_atheris.backends import get_backend
     from nabla_atheris.findings import META_FILE
@@ -176,6 +175,69 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     return EXIT_FINDING
 
 
+def native_finding_folder(target: Path) -> bool:
+    """Whether `target` is a finding folder of a native crash, timeout or OOM (found by libFuzzer)."""
+    from nabla_atheris.findings import META_FILE
+
+    try:
+        return target.is_dir() and json.loads((target / META_FILE).read_text())["scenarios"] == ["harness", "harness"]
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def minimize_native_crash(args: argparse.Namespace) -> int:
+    """libFuzzer's -minimize_crash for a native crash (a finding folder or a raw artifact), guarded
+    against drifting to another API's crash or another kind; writes the smallest input, its case and
+    reproducer next to the original."""
+    from nabla_atheris import case as case_codec
+    from nabla_atheris.artifacts import NATIVE_KINDS, minimize_native, native_finding, rerun
+    from nabla_atheris.backends import get_backend
+    from nabla_atheris.campaign import LIMITS
+    from nabla_atheris.catalog import load_catalog
+    from nabla_atheris.decoder import decode_bytes
+    from nabla_atheris.findings import INPUT_FILE, META_FILE
+    from nabla_atheris.minimize import case_to_json
+
+    if args.target.is_dir():
+        source, library = args.target / INPUT_FILE, json.loads((args.target / META_FILE).read_text())["library"]
+        prefix = args.target / "minimized"
+    elif args.target.is_file():
+        source, library, prefix = args.target, args.lib, args.target.with_name(args.target.name + ".minimized")
+    else:
+        raise BadInput(f"no such file or folder: {args.target}")
+    catalog, harness, limits = load_catalog(library), harness_path(library), LIMITS[library]
+    api = decode_bytes(source.read_bytes(), catalog).api
+    env = harness_env(findings=Path(os.devnull))
+    before = rerun([str(harness)], source, env, limits)
+    if before.outcome not in NATIVE_KINDS:
+        print(f"nabla-atheris: {source} does not end in a native crash, timeout or OOM ({before.outcome or 'clean run'})")
+        return EXIT_AGREE
+    size = source.stat().st_size
+    print(f"minimizing a {before.outcome} of {api} ({size} bytes) with libFuzzer's -minimize_crash for {args.time} s", flush=True)
+    out = Path(f"{prefix}.input")
+    after = minimize_native([str(harness)], source, out, env, limits, api, args.time)
+    data = out.read_bytes() if out.is_file() else b""
+    drifted = after is None or after.outcome != before.outcome or decode_bytes(data, catalog).api != api
+    if drifted:
+        out.unlink(missing_ok=True)
+        what = "nothing" if after is None else f"{after.outcome or 'a clean run'} of {decode_bytes(data, catalog).api}"
+        wanted = f"a {before.outcome} of {api}"
+        print(f"nabla-atheris: error: minimization gave {what}, not {wanted}; kept the original", file=sys.stderr)
+        return EXIT_MERGE_FAILED
+    backend = get_backend(library)
+    modes = [*backend.first_order_modes, *backend.compiled_modes, *backend.second_order_modes]
+    finding, case = native_finding(before.outcome, library, data, catalog, after, out.name, modes)
+    outputs = {
+        Path(f"{prefix}.case.msgpack"): case_codec.encode(case),
+        Path(f"{prefix}.json"): (json.dumps(case_to_json(case), indent=1) + "\n").encode(),
+        Path(f"{prefix}.repro.py"): backend.render_reproducer(case, finding).encode(),
+    }
+    for path, payload in outputs.items():
+        path.write_bytes(payload)
+    print(f"minimized {size} -> {len(data)} bytes, still a {after.outcome} of {api}: {out}, {', '.join(map(str, outputs))}")
+    return EXIT_FINDING
+
+
 def cmd_seed(args: argparse.Namespace) -> int:
     from nabla_atheris.seeds import write_seeds
 
@@ -206,26 +268,31 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def summarize(workdir: Path) -> str:
-    """A campaign's summary: statistics and deduplicated findings."""
+    """A campaign's summary: statistics over all its runs and deduplicated findings."""
+    from nabla_atheris.campaign import Workdir, read_records
     from nabla_atheris.findings import FindingsStore
+    from nabla_atheris.stats import campaign_totals
 
+    place = Workdir(workdir)
+    totals, records = campaign_totals(place.stats), read_records(place.records)
     lines = []
-    stats_path = workdir / "stats.json"
-    try:
-        s = json.loads(stats_path.read_text()) if stats_path.is_file() else None
-    except (OSError, ValueError) as exc:
-        s = None
-        lines.append(f"statistics unreadable: {stats_path} ({exc})")
-    if s is not None:
+    if totals["processes"]:
+        elapsed = float(records[-1]["elapsed_s"]) if records else totals["worker_s"]
+        runs = f"{records[-1]['run']} run(s), " if records else ""
+        coverage = f", coverage {records[-1]['cov']}, corpus {records[-1]['corpus']}" if records else ""
         lines.append(
-            f"checked {s['execs']} cases in {s['elapsed_s']:.0f} s ({s['checks_per_s']:.1f}/s), "
-            f"valid-call rate {s['valid_rate']:.1%}, {s['apis_exercised']} APIs exercised"
+            f"{runs}{elapsed:.0f} s: checked {totals['execs']} cases ({totals['execs'] / max(elapsed, 1e-9):.1f}/s) in "
+            f"{totals['processes']} worker process(es), valid-call rate {totals['valid_rate']:.1%}, "
+            f"{totals['apis_exercised']} APIs exercised{coverage}"
         )
-        lines.append("filtered: " + (", ".join(f"{k} {v}" for k, v in sorted(s["filtered"].items())) or "none"))
-    metas = FindingsStore(workdir / "findings").metas() if (workdir / "findings").is_dir() else []
+        lines.append("filtered: " + (", ".join(f"{k} {v}" for k, v in sorted(totals["filtered"].items())) or "none"))
+    metas = FindingsStore(place.findings).metas() if place.findings.is_dir() else []
     lines.append(f"unique findings: {len(metas)}")
     for m in sorted(metas, key=lambda m: (m["kind"], m["api"])):
-        lines.append(f"  {m['kind']:22} {m['api']:40} {'-vs-'.join(m['scenarios']):28} hits {m['hits']}  {m['message'][:80]}")
+        flaky = " (flaky)" if m.get("details", {}).get("flaky") else ""
+        lines.append(
+            f"  {m['kind']:22} {m['api']:40} {'-vs-'.join(m['scenarios']):28} hits {m['hits']}  {m['message'][:80]}{flaky}"
+        )
     return "\n".join(lines)
 
 
@@ -236,38 +303,57 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The campaign's HTML report and Markdown summary."""
+    from nabla_atheris.report import write_report
+
+    if not (args.workdir / "findings").is_dir() and not (args.workdir / "stats").is_dir():
+        raise BadInput(f"not a campaign workdir (no findings/ or stats/): {args.workdir}")
+    page, markdown = write_report(args.workdir, args.out or args.workdir / "report")
+    print(f"report: {page}\nsummary: {markdown}")
+    return EXIT_AGREE
+
+
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    """A campaign: the library's harness under libFuzzer's fork mode. Findings are stored (input,
-    case, reproducer) without crashing the worker, unless --crash-on-findings (OSS-Fuzz's way: each new
-    finding a crash artifact and a worker restart); a worker that stops (crash, timeout, out of memory)
-    is replaced; new corpus inputs land in the workdir."""
+    """A campaign: the library's harness under libFuzzer's fork mode with N workers over the workdir's
+    corpus and the seeds. Findings are stored (input, case, reproducer) without crashing the worker,
+    unless --crash-on-findings (OSS-Fuzz's way); a stopped worker is replaced; libFuzzer's crash,
+    timeout and OOM artifacts are re-run and recorded as findings at the end. Stop with Ctrl-C or
+    SIGTERM; the same command on the same workdir resumes."""
+    from nabla_atheris.artifacts import triage_artifacts
+    from nabla_atheris.campaign import DEADLINE_GRACE_S, LIMITS, CampaignBusy, Display, Workdir, campaign_argv, run_campaign
+
     harness = harness_path(args.lib)
     seeds = args.seeds or ROOT / "corpus" / args.lib
     if not seeds.is_dir() or not corpus_files(seeds):
         raise BadInput(f"no seed corpus in {seeds} (run `nabla-atheris seed {args.lib}`)")
-    workdir = args.workdir or Path("work") / args.lib
-    corpus, artifacts = workdir / "corpus", workdir / "artifacts"
-    for folder in (corpus, artifacts):
-        folder.mkdir(parents=True, exist_ok=True)
+    if args.jobs < 1 or args.time < 0:
+        raise BadInput("--jobs must be at least 1 and --time at least 0 (0: until interrupted)")
+    workdir = Workdir(args.workdir or Path("work") / args.lib)
+    workdir.create()
+    limits = LIMITS[args.lib]
     raising = {} if args.crash_on_findings else {"NABLA_RAISE": "0"}  # findings are stored either way
-    env = harness_env(findings=workdir / "findings", NABLA_STATS=str(workdir / "stats.json"), **raising)
-    argv = [
-        str(harness),
-        str(corpus),
-        str(seeds),
-        f"-max_total_time={args.time}",
-        f"-artifact_prefix={artifacts}/",
-        *FORK_MODE,
-        *LIBFUZZER_DEFAULTS,
-        *args.libfuzzer,
-    ]
-    print(f"fuzzing {args.lib} for {args.time} s in {workdir} (libFuzzer log: {workdir / 'fuzz.log'})", flush=True)
-    progress = lambda line: line.startswith(("#", "INFO: -fork"))  # noqa: E731
-    code, stopped = run_logged(argv, env, workdir / "fuzz.log", progress, deadline=args.time + DEADLINE_GRACE_S)
-    if code != 0 and not stopped:
-        print(f"libFuzzer exited with code {code}; see {workdir / 'fuzz.log'}", flush=True)
-    print(summarize(workdir))
-    return 0
+    budget = os.environ.get("NABLA_MAX_RSS_MB", str(limits.worker_budget_mb))
+    env = harness_env(findings=workdir.findings, NABLA_STATS=str(workdir.stats), NABLA_MAX_RSS_MB=budget, **raising)
+    argv = campaign_argv(harness, workdir, seeds, args.jobs, args.time, limits, args.libfuzzer)
+    display = Display(sys.stdout)
+    span = f"for {args.time} s" if args.time else "until interrupted"
+    try:
+        with workdir.lock():
+            print(f"fuzzing {args.lib} with {args.jobs} worker(s) {span} in {workdir.root}", flush=True)
+            deadline = args.time + DEADLINE_GRACE_S if args.time else None
+            code, interrupted = run_campaign(argv, env, workdir, deadline, display)
+            if code not in (None, 0):
+                print(f"libFuzzer exited with code {code}; see {workdir.log}", flush=True)
+            if interrupted:
+                waiting = len(workdir.artifact_files())
+                print(f"{waiting} artifact(s) in {workdir.artifacts}; new ones are triaged at the end of the next run")
+            else:
+                triage_artifacts(workdir, args.lib, [str(harness)], env, limits, progress=lambda line: print(line, flush=True))
+    except CampaignBusy as exc:
+        raise BadInput(str(exc)) from None
+    print(summarize(workdir.root))
+    return EXIT_INTERRUPTED if interrupted else EXIT_AGREE
 
 
 def harness_path(library: str) -> Path:
@@ -302,6 +388,8 @@ MERGE_SUMMARY = re.compile(r"MERGE-OUTER: (\d+) new files with (\d+) new feature
 
 def cmd_merge(args: argparse.Namespace) -> int:
     """libFuzzer's corpus merge (-merge=1, or -set_cover_merge=1) through the library's harness."""
+    from nabla_atheris.campaign import LIMITS
+
     harness = harness_path(args.lib)
     inputs = sum((corpus_files(folder) for folder in args.corpora), [])
     if not inputs:
@@ -311,7 +399,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     flag = "-set_cover_merge=1" if args.set_cover else "-merge=1"
     log = args.out.parent / f"{args.out.name}.merge.log"
     log.unlink(missing_ok=True)
-    argv = [str(harness), flag, str(args.out), *map(str, args.corpora), *LIBFUZZER_DEFAULTS, *args.libfuzzer]
+    argv = [str(harness), flag, str(args.out), *map(str, args.corpora), *LIMITS[args.lib].flags(), *args.libfuzzer]
     print(f"merging {len(inputs)} inputs of {len(args.corpora)} folder(s) into {args.out} ({flag}; log: {log})", flush=True)
     env = harness_env(findings=args.findings, NABLA_RAISE="0")  # a finding met while merging is stored, not a crash
     code, _ = run_logged(argv, env, log, lambda line: line.startswith("MERGE-OUTER"), deadline=args.time)
@@ -382,8 +470,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_doctor)
     p = sub.add_parser("fuzz", help="run a fuzzing campaign")
     p.add_argument("lib", choices=LIBRARIES)
-    p.add_argument("--time", type=int, default=60, help="seconds (default 60)")
-    p.add_argument("--workdir", type=Path)
+    p.add_argument("--time", type=int, default=60, help="seconds (default 60; 0: until interrupted)")
+    p.add_argument("--jobs", type=int, default=1, help="parallel libFuzzer workers (fork mode, default 1)")
+    p.add_argument("--workdir", type=Path, help="campaign folder (default work/LIB); the same workdir resumes")
     p.add_argument("--seeds", type=Path, help="seed corpus folder (default corpus/LIB)")
     p.add_argument(
         "--crash-on-findings", action="store_true", help="a new finding crashes its worker (libFuzzer keeps a crash artifact)"
@@ -417,6 +506,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", type=Path, help="a finding folder, case.msgpack or crash file")
     p.add_argument("--lib", choices=LIBRARIES, default="torch", help="library of a raw crash file")
     p.add_argument("--max-checks", type=int, default=300, help="oracle runs the shrinker may spend")
+    p.add_argument(
+        "--native", action="store_true", help="libFuzzer's -minimize_crash for a native crash (automatic for such findings)"
+    )
+    p.add_argument("--time", type=int, default=300, help="seconds for -minimize_crash (default 300)")
     p.set_defaults(func=cmd_minimize)
     p = sub.add_parser("seed", help="write one seed input per catalog template")
     p.add_argument("lib", choices=LIBRARIES)
@@ -427,6 +520,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stats", action="store_true", help="also list the APIs that failed validation, with the reason")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_catalog)
+    p = sub.add_parser("report", help="a campaign's HTML report and Markdown summary, with plots")
+    p.add_argument("workdir", type=Path)
+    p.add_argument("--out", type=Path, help="output folder (default WORKDIR/report)")
+    p.set_defaults(func=cmd_report)
     p = sub.add_parser("summary", help="summarize a campaign's workdir")
     p.add_argument("workdir", type=Path)
     p.set_defaults(func=cmd_summary)

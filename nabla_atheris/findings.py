@@ -104,10 +104,14 @@ class FindingsStore:
     def folders(self) -> list[Path]:
         return sorted(p for p in self.root.iterdir() if (p / META_FILE).is_file())
 
+    def entries(self) -> list[tuple[Path, dict[str, Any]]]:
+        """(folder, metadata) of every readable stored finding (an unreadable one is named on stderr)."""
+        pairs = [(p, _read_meta(p)) for p in self.folders()]
+        return [(p, m) for p, m in pairs if m is not None]
+
     def metas(self) -> list[dict[str, Any]]:
-        """The metadata of every readable stored finding (an unreadable one is named on stderr)."""
-        metas = [_read_meta(p) for p in self.folders()]
-        return [m for m in metas if m is not None]
+        """The metadata of every readable stored finding."""
+        return [m for _, m in self.entries()]
 
     def known(self) -> set[str]:
         """The signatures already stored."""

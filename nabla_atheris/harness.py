@@ -4,11 +4,12 @@
 start-up), so the harness imports normally and then instruments only the functions of the
 AD-relevant modules it names, plus the project's own oracle, so that oracle outcomes guide the search.
 
-Environment: NABLA_FINDINGS (findings folder, default ./findings), NABLA_STATS (statistics JSON,
-default none), NABLA_RAISE=0 (findings are stored, none crashes: for merges),
+Environment: NABLA_FINDINGS (findings folder, default ./findings), NABLA_STATS (statistics folder:
+this process writes its own worker-*.json there; default none), NABLA_RAISE=0 (findings are stored, none crashes: for merges),
 NABLA_RAISE_MISSING=1 (a new `missing-derivative` finding crashes too),
 NABLA_INSTRUMENT (comma-separated module prefixes to instrument instead of AD_MODULES' list),
-NABLA_MAX_RSS_MB (default 4096, 0 for none): above it the process ends cleanly before its next
+NABLA_ONLY_API (inputs that decode to another API are skipped: crash minimization cannot drift to
+another API's crash), NABLA_MAX_RSS_MB (default 4096, 0 for none): above it the process ends cleanly before its next
 input, so that a fork-mode worker is replaced before libFuzzer's -rss_limit_mb calls it an OOM
 (JAX and TensorFlow keep compiled code for every shape they meet).
 """
@@ -97,6 +98,7 @@ def run(library: str, argv: list[str]) -> None:
         Path(os.environ["NABLA_STATS"]) if os.environ.get("NABLA_STATS") else None,
         raise_missing=os.environ.get("NABLA_RAISE_MISSING") == "1",
         raise_new=os.environ.get("NABLA_RAISE", "1") != "0",
+        only_api=os.environ.get("NABLA_ONLY_API") or None,
     )
     session.warm_up()
     start = time.time()

@@ -37,17 +37,19 @@ class FuzzSession:
         self,
         library: str,
         findings_dir: Path,
-        stats_path: Path | None = None,
+        stats_folder: Path | None = None,
         raise_missing: bool = False,
         raise_new: bool = True,
         catalog: Catalog | None = None,
+        only_api: str | None = None,
     ) -> None:
         self.catalog = catalog or load_catalog(library)
         self.backend = get_backend(library)
         self.store = FindingsStore(findings_dir)
-        self.stats = Stats(stats_path)
+        self.stats = Stats(stats_folder)
         self.raise_missing = raise_missing
         self.raise_new = raise_new
+        self.only_api = only_api  # inputs of other APIs are skipped (a crash minimization that must not drift)
 
     def warm_up(self, limit: int = 20) -> None:
         """Check seeds until one runs every scenario, so that the library's lazily imported AD
@@ -65,7 +67,10 @@ class FuzzSession:
 
     def test_one_input(self, data: bytes) -> None:
         """libFuzzer's TestOneInput: raise `NewFinding` for a finding with a new signature."""
-        verdict = self.check(decode_bytes(data, self.catalog))
+        case = decode_bytes(data, self.catalog)
+        if self.only_api is not None and case.api != self.only_api:
+            return
+        verdict = self.check(case)
         stored = store_findings(verdict, self.backend, self.store, data) if verdict.findings else []
         new = [(kind, folder) for kind, folder, is_new in stored if is_new]
         self.stats.update(verdict, [kind for kind, _ in new])

@@ -1,6 +1,8 @@
-"""Campaign statistics, written after every check (libFuzzer exits without running atexit handlers,
-and a check takes far longer than writing a small JSON file). A process that finds the file of an
-earlier process of the same campaign (a libFuzzer restart) continues its counters."""
+"""Campaign statistics. Every fuzzing process writes its own counters to a file of its own in the
+campaign's statistics folder, after every check (libFuzzer exits without running atexit handlers,
+and a check takes far longer than writing a small JSON file). Parallel workers never write the same
+file, and a restarted or resumed campaign adds new files: the campaign's totals are the sum over the
+folder, so nothing is counted twice and nothing is lost."""
 
 from __future__ import annotations
 
@@ -16,14 +18,15 @@ from typing import Any
 
 from nabla_atheris.verdict import Verdict
 
+WORKER_GLOB = "worker-*.json"
+
 
 @dataclass
 class Stats:
     """Counters of one process: executions, valid calls, APIs, filters by reason, findings by kind."""
 
-    path: Path | None = None
+    folder: Path | None = None
     started: float = field(default_factory=time.time)
-    elapsed_before: float = 0.0  # seconds counted by earlier processes of the campaign
     execs: int = 0
     valid: int = 0
     apis: set[str] = field(default_factory=set)
@@ -32,25 +35,12 @@ class Stats:
     new_findings: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.is_file():
-            try:
-                self.resume(json.loads(self.path.read_text()))
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                print(f"nabla-atheris: warning: unreadable statistics {self.path} ({exc}); counting from zero", file=sys.stderr)
-
-    def resume(self, snapshot: dict[str, Any]) -> None:
-        """Continue the counters of an earlier snapshot."""
-        self.elapsed_before = float(snapshot["elapsed_s"])
-        self.execs, self.valid = int(snapshot["execs"]), int(snapshot["valid"])
-        self.apis = set(snapshot.get("apis", ()))
-        for name in ("filtered", "findings", "new_findings"):
-            getattr(self, name).update(snapshot.get(name, {}))
+        self.path = None if self.folder is None else self.folder / f"worker-{os.getpid()}-{time.time_ns()}.json"
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
 
     def update(self, verdict: Verdict, new_kinds: list[str]) -> None:
-        """Count one checked case and write the counters to `path`."""
+        """Count one checked case and write the counters to this process' file."""
         self.execs += 1
         if verdict.valid:
             self.valid += 1
@@ -63,14 +53,10 @@ class Stats:
             self.flush()
 
     def snapshot(self) -> dict[str, Any]:
-        elapsed = max(self.elapsed_before + time.time() - self.started, 1e-9)
         return {
-            "elapsed_s": round(elapsed, 2),
+            "worker_s": round(max(time.time() - self.started, 1e-9), 2),
             "execs": self.execs,
             "valid": self.valid,
-            "valid_rate": round(self.valid / self.execs, 4) if self.execs else 0.0,
-            "checks_per_s": round(self.execs / elapsed, 2),
-            "apis_exercised": len(self.apis),
             "filtered": dict(self.filtered),
             "findings": dict(self.findings),
             "new_findings": dict(self.new_findings),
@@ -81,5 +67,35 @@ class Stats:
         assert self.path is not None
         fd, tmp = tempfile.mkstemp(prefix=".stats-", dir=self.path.parent)
         with os.fdopen(fd, "w") as handle:
-            json.dump(self.snapshot(), handle, indent=2)
+            json.dump(self.snapshot(), handle)
         os.replace(tmp, self.path)
+
+
+def campaign_totals(folder: Path) -> dict[str, Any]:
+    """The counters of every process of a campaign, added up (an unreadable file is named and skipped).
+    `worker_s` is the sum of the processes' lifetimes, not the campaign's wall-clock time."""
+    execs = valid = 0
+    worker_s = 0.0
+    apis: set[str] = set()
+    counters: dict[str, Counter] = {"filtered": Counter(), "findings": Counter(), "new_findings": Counter()}
+    files = sorted(folder.glob(WORKER_GLOB)) if folder.is_dir() else []
+    for path in files:
+        try:
+            snapshot = json.loads(path.read_text())
+            execs, valid = execs + int(snapshot["execs"]), valid + int(snapshot["valid"])
+            worker_s += float(snapshot["worker_s"])
+            apis.update(snapshot["apis"])
+            for name, counter in counters.items():
+                counter.update(snapshot[name])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"nabla-atheris: warning: unreadable statistics {path} ({exc}); skipped", file=sys.stderr)
+    return {
+        "processes": len(files),
+        "worker_s": round(worker_s, 2),
+        "execs": execs,
+        "valid": valid,
+        "valid_rate": round(valid / execs, 4) if execs else 0.0,
+        "apis_exercised": len(apis),
+        **{name: dict(counter) for name, counter in counters.items()},
+        "apis": sorted(apis),
+    }

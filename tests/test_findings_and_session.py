@@ -14,6 +14,7 @@ from nabla_atheris.decoder import seed_bytes
 from nabla_atheris.findings import FindingsStore
 from nabla_atheris.oracle import check_case
 from nabla_atheris.session import FuzzSession, NewFinding, store_findings
+from nabla_atheris.stats import campaign_totals
 
 
 def run_reproducer(path, monkeypatch):
@@ -76,7 +77,7 @@ def planted_catalog():
 
 def test_session_crashes_once_per_signature_and_not_for_missing_derivatives(tmp_path):
     catalog = planted_catalog()
-    session = FuzzSession("torch", tmp_path / "findings", tmp_path / "stats.json", catalog=catalog)
+    session = FuzzSession("torch", tmp_path / "findings", tmp_path / "stats", catalog=catalog)
     wrong, missing, fine = (seed_bytes(catalog, i, 0) for i in range(3))
     with pytest.raises(NewFinding, match="wrong_backward"):
         session.test_one_input(wrong)
@@ -85,14 +86,12 @@ def test_session_crashes_once_per_signature_and_not_for_missing_derivatives(tmp_
     session.test_one_input(fine)
     kinds = sorted(m["kind"] for m in session.store.metas())
     assert kinds == ["missing-derivative", "rev-vs-fwd", "rev-vs-numeric"]
-    session.stats.flush()
-    stats = json.loads((tmp_path / "stats.json").read_text())
+    stats = campaign_totals(tmp_path / "stats")
     assert stats["execs"] == 4 and stats["valid"] == 4 and stats["findings"]["rev-vs-numeric"] == 2
-    restarted = FuzzSession("torch", tmp_path / "findings", tmp_path / "stats.json", catalog=catalog)  # libFuzzer restart
+    restarted = FuzzSession("torch", tmp_path / "findings", tmp_path / "stats", catalog=catalog)  # a second worker
     restarted.test_one_input(fine)
-    resumed = json.loads((tmp_path / "stats.json").read_text())
-    assert (resumed["execs"], resumed["findings"]["rev-vs-numeric"], len(resumed["apis"])) == (5, 2, 3)
-    assert resumed["elapsed_s"] >= stats["elapsed_s"]
+    added = campaign_totals(tmp_path / "stats")
+    assert (added["processes"], added["execs"], added["findings"]["rev-vs-numeric"], len(added["apis"])) == (2, 5, 2, 3)
     quiet = FuzzSession("torch", tmp_path / "quiet", raise_new=False, catalog=catalog)  # merges: store, never crash
     quiet.test_one_input(wrong)
     assert any("wrong_backward" in m["api"] for m in quiet.store.metas())
@@ -103,15 +102,15 @@ def test_session_crashes_once_per_signature_and_not_for_missing_derivatives(tmp_
 
 def test_unreadable_finding_and_statistics_files_are_skipped_not_fatal(tmp_path, torch_backend, capsys):
     from nabla_atheris.cli import main
-    from nabla_atheris.stats import Stats
 
     verdict = check_case(make_case("torch.nabla_planted.wrong_jvp", SMOOTH), torch_backend)
     store = FindingsStore(tmp_path / "findings")
     folder, _ = store.record(verdict.findings[0], verdict.case, b"x", "print()")
     (folder / "finding.json").write_text("{truncated")
-    (tmp_path / "stats.json").write_text("not json")
+    (tmp_path / "stats").mkdir()
+    (tmp_path / "stats" / "worker-1-1.json").write_text("not json")
     assert store.metas() == [] and "unreadable" in capsys.readouterr().err
     assert main(["summary", str(tmp_path)]) == 0 and "unique findings: 0" in capsys.readouterr().out
     again, new = store.record(verdict.findings[0], verdict.case, b"x", "print()")  # written anew, not lost
     assert again == folder and new and store.metas()[0]["hits"] == 1
-    assert Stats(tmp_path / "stats.json").execs == 0
+    assert campaign_totals(tmp_path / "stats")["execs"] == 0 and "unreadable statistics" in capsys.readouterr().err

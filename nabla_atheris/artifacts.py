@@ -1,0 +1,178 @@
+"""Triage of libFuzzer's artifacts (crash-, timeout-, oom- files): each is re-run once through the
+harness; a native crash, timeout or out-of-memory becomes a finding of that kind with its input, case
+and reproducer, marked flaky when the re-run does not repeat it. A crash artifact that is an oracle
+finding (a worker that crashed on purpose, `--crash-on-findings`) is already in the store and is
+only noted. Every artifact is triaged once: the outcomes are kept in `artifacts/triage.json`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nabla_atheris.campaign import Limits, Workdir
+from nabla_atheris.catalog import Catalog, load_catalog
+from nabla_atheris.decoder import decode_bytes
+from nabla_atheris.findings import FindingsStore
+from nabla_atheris.oracle import dtype_class
+from nabla_atheris.verdict import Finding
+
+TRIAGE_FILE = "triage.json"
+NATIVE_SCENARIOS = ("harness", "harness")
+KIND_OF_PREFIX = {"crash-": "crash", "leak-": "crash", "timeout-": "timeout", "oom-": "oom"}
+NATIVE_KINDS = ("crash", "timeout", "oom")
+ORACLE_FINDING = "oracle-finding"
+# What a re-run's output says, most specific first.
+SIGNS = (
+    (ORACLE_FINDING, ("NewFinding",)),
+    ("timeout", ("ERROR: libFuzzer: timeout", "ALARM: working on the last Unit")),
+    ("oom", ("ERROR: libFuzzer: out-of-memory", "out-of-memory (used:")),
+    ("crash", ("ERROR: libFuzzer: deadly signal", "Uncaught Python exception", "ERROR: libFuzzer:", "Segmentation fault")),
+)
+
+
+@dataclass(frozen=True)
+class Rerun:
+    """The outcome of running one artifact again: what happened (a kind, `oracle-finding` or None for
+    a clean run), the exit code and the last lines of output."""
+
+    outcome: str | None
+    exit_code: int
+    tail: str
+
+
+def classify_rerun(exit_code: int, output: str) -> str | None:
+    """What a re-run's exit code and output say happened."""
+    for outcome, signs in SIGNS:
+        if any(sign in output for sign in signs):
+            return outcome
+    return None if exit_code == 0 else "crash"
+
+
+def rerun(harness_argv: list[str], artifact: Path, env: dict[str, str], limits: Limits) -> Rerun:
+    """Run one input through the harness, as libFuzzer does with a file argument, with a fresh
+    findings store (so that an oracle finding raises) and the campaign's limits."""
+    with tempfile.TemporaryDirectory(prefix="nabla-rerun-") as scratch:
+        run_env = dict(env, NABLA_FINDINGS=scratch, NABLA_RAISE="1", NABLA_RAISE_MISSING="1")
+        run_env.pop("NABLA_STATS", None)
+        try:
+            result = subprocess.run(
+                [*harness_argv, *limits.flags(), str(artifact)],
+                env=run_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                timeout=limits.timeout_s * 2 + 300,
+                cwd=scratch,
+            )
+            output, code = result.stdout.decode(errors="replace"), result.returncode
+        except subprocess.TimeoutExpired as exc:
+            output, code = (exc.output or b"").decode(errors="replace") + "\nALARM: working on the last Unit", -9
+    return Rerun(classify_rerun(code, output), code, "\n".join(output.strip().splitlines()[-12:]))
+
+
+def native_finding(kind: str, library: str, data: bytes, catalog: Catalog, result: Rerun, artifact: str, modes: list[str]):
+    """The finding of a native crash, timeout or OOM, and its case."""
+    case = decode_bytes(data, catalog)
+    flaky = result.outcome != kind
+    what = f"not repeated by a re-run (exit {result.exit_code}): flaky" if flaky else "repeated by a re-run"
+    last = next((line for line in reversed(result.tail.splitlines()) if line.strip()), "")
+    finding = Finding(
+        kind,
+        NATIVE_SCENARIOS,
+        library,
+        case.api,
+        dtype_class(case),
+        f"libFuzzer {kind} ({artifact}), {what}",
+        details={
+            "artifact": artifact,
+            "flaky": flaky,
+            "rerun_exit": result.exit_code,
+            "rerun_tail": result.tail,
+            "last": last,
+            "modes": modes,
+        },
+    )
+    return finding, case
+
+
+def triage_artifacts(
+    workdir: Workdir,
+    library: str,
+    harness_argv: list[str],
+    env: dict[str, str],
+    limits: Limits,
+    catalog: Catalog | None = None,
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Re-run every artifact not yet triaged and record what it is; returns the triage registry."""
+    from nabla_atheris.backends import get_backend
+
+    registry_path = workdir.artifacts / TRIAGE_FILE
+    registry = _read_registry(registry_path)
+    pending = [p for p in workdir.artifact_files() if p.name not in registry]
+    if not pending:
+        return registry
+    catalog = catalog or load_catalog(library)
+    backend = get_backend(library)
+    modes = [*backend.first_order_modes, *backend.compiled_modes, *backend.second_order_modes]
+    store = FindingsStore(workdir.findings)
+    for number, artifact in enumerate(pending, 1):
+        kind = next(k for prefix, k in KIND_OF_PREFIX.items() if artifact.name.startswith(prefix))
+        progress(f"triage {number}/{len(pending)}: {artifact.name} ({kind}): re-running")
+        result = rerun(harness_argv, artifact, env, limits)
+        entry: dict[str, Any] = {"kind": kind, "rerun": result.outcome or "clean", "exit": result.exit_code}
+        if result.outcome == ORACLE_FINDING:
+            entry["note"] = "an oracle finding (stored by the worker that met it)"
+        else:
+            data = artifact.read_bytes()
+            finding, case = native_finding(kind, library, data, catalog, result, artifact.name, modes)
+            folder, new = store.record(finding, case, data, backend.render_reproducer(case, finding), backend.version())
+            entry.update(finding=folder.name, flaky=finding.details["flaky"], new=new)
+        progress(f"triage {number}/{len(pending)}: {artifact.name}: {entry.get('finding', entry.get('note'))}")
+        registry[artifact.name] = entry
+        _write_registry(registry_path, registry)
+    return registry
+
+
+def _read_registry(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text()) if path.is_file() else {}
+    except ValueError:
+        return {}  # unreadable: every artifact is triaged again (findings count hits, none is lost)
+
+
+def _write_registry(path: Path, registry: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(registry, indent=1))
+    os.replace(tmp, path)
+
+
+def minimize_native(
+    harness_argv: list[str], artifact: Path, out: Path, env: dict[str, str], limits: Limits, api: str, seconds: int
+) -> Rerun | None:
+    """libFuzzer's -minimize_crash over a native crash, guarded against drift: the harness skips
+    inputs that decode to another API (NABLA_ONLY_API) and oracle findings do not crash it
+    (NABLA_RAISE=0). The smallest input goes to `out`; it is re-run, and the re-run is returned
+    (None if libFuzzer wrote nothing). libFuzzer's output goes to `out`.log."""
+    out.unlink(missing_ok=True)
+    log = out.with_name(out.name + ".log")
+    with tempfile.TemporaryDirectory(prefix="nabla-minimize-") as scratch, open(log, "wb") as output:
+        run_env = dict(env, NABLA_FINDINGS=scratch, NABLA_RAISE="0", NABLA_ONLY_API=api)
+        run_env.pop("NABLA_STATS", None)
+        flags = ["-minimize_crash=1", f"-max_total_time={seconds}", f"-exact_artifact_path={out.resolve()}", *limits.flags()]
+        subprocess.run(
+            [*harness_argv, *flags, str(artifact.resolve())],
+            env=run_env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=scratch,
+            timeout=seconds * 2 + limits.timeout_s * 2 + 300,
+        )
+    if not out.is_file():
+        return None
+    return rerun(harness_argv, out, env, limits)

@@ -1,0 +1,141 @@
+"""A campaign's report: a self-contained HTML page (plots embedded as PNG) and a Markdown summary
+with its PNG files, from the workdir's progress records, findings store and artifact triage."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from nabla_atheris.campaign import Workdir, read_records
+from nabla_atheris.findings import REPRO_FILE, FindingsStore
+from nabla_atheris.stats import campaign_totals
+
+PLOTS = (
+    ("coverage", "cov", "coverage (libFuzzer features: cov)"),
+    ("corpus", "corpus", "corpus size (inputs)"),
+    ("findings", "unique_findings", "unique findings"),
+)
+
+
+def plot_png(records: list[dict[str, Any]], key: str, title: str) -> bytes:
+    """One line plot of a record field over elapsed minutes, as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    points = [(r["elapsed_s"] / 60, _value(r, key)) for r in records if _value(r, key) is not None]
+    figure, axes = plt.subplots(figsize=(6, 2.6), dpi=100)
+    if points:
+        xs, ys = zip(*points)
+        axes.plot(xs, ys, drawstyle="steps-post", color="#2a6fb0")
+    axes.set_title(title, fontsize=10)
+    axes.set_xlabel("minutes")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def _value(record: dict[str, Any], key: str) -> float | None:
+    value = record.get(key)
+    return sum(value.values()) if isinstance(value, dict) else value
+
+
+def overview(workdir: Workdir, records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The campaign's headline figures as (name, value) pairs."""
+    totals = campaign_totals(workdir.stats)
+    last = records[-1] if records else {}
+    elapsed = float(last.get("elapsed_s", 0.0))
+    return [
+        ("elapsed", f"{elapsed / 60:.1f} min in {last.get('run', 0)} run(s)"),
+        ("cases checked", f"{totals['execs']} ({totals['execs'] / max(elapsed, 1e-9):.1f}/s)"),
+        ("worker processes", str(totals["processes"])),
+        ("valid-call rate", f"{totals['valid_rate']:.1%}"),
+        ("APIs exercised", str(totals["apis_exercised"])),
+        ("coverage (cov / ft)", f"{last.get('cov', '-')} / {last.get('ft', '-')}"),
+        ("corpus size", str(last.get("corpus", "-"))),
+    ]
+
+
+def finding_rows(workdir: Workdir, relative_to: Path) -> list[dict[str, Any]]:
+    """One row per unique finding, most hits first."""
+    rows = []
+    for folder, meta in FindingsStore(workdir.findings).entries():
+        rows.append(
+            {
+                "api": meta["api"],
+                "kind": meta["kind"] + (" (flaky)" if meta.get("details", {}).get("flaky") else ""),
+                "scenarios": " vs ".join(meta["scenarios"]),
+                "max_error": f"{meta['max_error']:.3g}" if isinstance(meta.get("max_error"), (int, float)) else "-",
+                "first_seen": meta["first_seen"],
+                "hits": meta["hits"],
+                "reproducer": os.path.relpath(folder / REPRO_FILE, relative_to),
+                "message": meta["message"],
+            }
+        )
+    return sorted(rows, key=lambda r: (-r["hits"], r["kind"], r["api"]))
+
+
+COLUMNS = ("api", "kind", "scenarios", "max_error", "first_seen", "hits")
+
+
+def render_markdown(figures: list[tuple[str, str]], rows: list[dict], filtered: dict[str, int], plots: list[str]) -> str:
+    lines = ["# nabla-atheris campaign report", "", "| figure | value |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in figures]
+    lines += ["", f"## Unique findings ({len(rows)})", "", "| " + " | ".join(COLUMNS) + " | reproducer |", "|---" * 7 + "|"]
+    lines += [
+        "| " + " | ".join(f"`{r[c]}`" if c == "api" else str(r[c]) for c in COLUMNS) + f" | [repro.py]({r['reproducer']}) |"
+        for r in rows
+    ]
+    lines += ["", "## Filtered (not findings), by reason", "", "| reason | cases |", "|---|---|"]
+    lines += [f"| {reason} | {count} |" for reason, count in sorted(filtered.items(), key=lambda kv: -kv[1])]
+    lines += ["", "## Over time", ""] + [f"![{name}]({name}.png)" for name in plots] + [""]
+    return "\n".join(lines)
+
+
+STYLE = """body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
+td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}th{background:#eef}
+code{font-size:12px}img{margin:4px;border:1px solid #ddd}"""
+
+
+def render_html(figures: list[tuple[str, str]], rows: list[dict], filtered: dict[str, int], pngs: dict[str, bytes]) -> str:
+    esc = html.escape
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>nabla-atheris report</title><style>{STYLE}</style>"]
+    parts.append("</head><body><h1>nabla-atheris campaign report</h1><table>")
+    parts += [f"<tr><th>{esc(name)}</th><td>{esc(value)}</td></tr>" for name, value in figures]
+    parts.append("</table><div>")
+    for name, png in pngs.items():
+        parts.append(f"<img alt='{esc(name)}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>")
+    parts.append(f"</div><h2>Unique findings ({len(rows)})</h2><table><tr>")
+    parts += [f"<th>{esc(c)}</th>" for c in COLUMNS] + ["<th>reproducer</th></tr>"]
+    for r in rows:
+        cells = "".join(f"<td>{f'<code>{esc(str(r[c]))}</code>' if c == 'api' else esc(str(r[c]))}</td>" for c in COLUMNS)
+        parts.append(f"<tr title='{esc(r['message'])}'>{cells}<td><a href='{esc(r['reproducer'])}'>repro.py</a></td></tr>")
+    parts.append("</table><h2>Filtered (not findings), by reason</h2><table><tr><th>reason</th><th>cases</th></tr>")
+    parts += [f"<tr><td>{esc(k)}</td><td>{v}</td></tr>" for k, v in sorted(filtered.items(), key=lambda kv: -kv[1])]
+    parts.append("</table></body></html>")
+    return "".join(parts)
+
+
+def write_report(workdir_path: Path, out: Path) -> tuple[Path, Path]:
+    """Write report.html (self-contained) and report.md with its PNG plots into `out`."""
+    workdir = Workdir(workdir_path)
+    out.mkdir(parents=True, exist_ok=True)
+    records = read_records(workdir.records)
+    figures = overview(workdir, records)
+    rows = finding_rows(workdir, out)
+    filtered = campaign_totals(workdir.stats)["filtered"]
+    pngs = {name: plot_png(records, key, title) for name, key, title in PLOTS}
+    for name, png in pngs.items():
+        (out / f"{name}.png").write_bytes(png)
+    markdown, page = out / "report.md", out / "report.html"
+    markdown.write_text(render_markdown(figures, rows, filtered, list(pngs)))
+    page.write_text(render_html(figures, rows, filtered, pngs))
+    return page, markdown
