@@ -8,6 +8,7 @@ Environment: NABLA_FINDINGS (findings folder, default ./findings), NABLA_STATS (
 this process writes its own worker-*.json there; default none), NABLA_RAISE=0 (findings are stored, none crashes: for merges),
 NABLA_RAISE_MISSING=1 (a new `missing-derivative` finding crashes too),
 NABLA_INSTRUMENT (comma-separated module prefixes to instrument instead of AD_MODULES' list),
+NABLA_UNGUIDED=1 (every input replaced by random bytes of its length: no feedback, for benchmarks),
 NABLA_ONLY_API (inputs that decode to another API are skipped: crash minimization cannot drift to
 another API's crash), NABLA_MAX_RSS_MB (default 4096, 0 for none): above it the process ends cleanly before its next
 input, so that a fork-mode worker is replaced before libFuzzer's -rss_limit_mb calls it an OOM
@@ -106,8 +107,15 @@ def run(library: str, argv: list[str]) -> None:
     count = instrument_modules(chosen.split(",") if chosen else AD_MODULES[library] + OWN_MODULES)
     print(f"INFO: nabla-atheris instrumented {count} functions in {time.time() - start:.1f} s", file=sys.stderr)
     budget = float(os.environ.get("NABLA_MAX_RSS_MB", DEFAULT_MAX_RSS_MB))
-    atheris.Setup(argv, within_memory_budget(session.test_one_input, budget))
+    target = unguided(session.test_one_input) if os.environ.get("NABLA_UNGUIDED") == "1" else session.test_one_input
+    atheris.Setup(argv, within_memory_budget(target, budget))
     atheris.Fuzz()
+
+
+def unguided(test_one_input: Callable[[bytes], None]) -> Callable[[bytes], None]:
+    """`test_one_input` fed random bytes of the length libFuzzer chose: coverage feedback cannot
+    steer what runs (the baseline of the coverage-guidance benchmark)."""
+    return lambda data: test_one_input(os.urandom(len(data)))
 
 
 def rss_mb() -> float:

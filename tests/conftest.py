@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from oracle_suite import COMPLEX, SMOOTH, tensor  # noqa: E402,F401  (shared with scripts/bench.py)
 
 
 @pytest.fixture(scope="session")
@@ -34,16 +35,6 @@ def make_case(api, *args, **kwargs):
     from nabla_atheris.handcase import parse_case
 
     return parse_case({"library": api.split(".")[0], "api": api, "args": list(args), "kwargs": kwargs})
-
-
-def tensor(shape, values=None, dtype="float64", seed=0, **extra):
-    spec = {"dtype": dtype, "shape": list(shape), **extra}
-    spec.update({"values": values} if values is not None else {"seed": seed})
-    return spec
-
-
-SMOOTH = tensor([2, 3], [0.3, -0.7, 1.1, 0.5, -1.3, 0.9])  # away from kinks and domain edges
-COMPLEX = tensor([2, 2], [[0.3, 0.1], [-0.7, 0.4], [1.1, -0.2], [0.5, 0.8]], dtype="complex128")
 
 
 def kinds(verdict):

@@ -1,5 +1,6 @@
 """The oracle's own test: every planted bug is flagged with its kind, no trap is flagged."""
 
+import oracle_suite
 import planted_torch
 import pytest
 from conftest import COMPLEX, SMOOTH, explain, kinds, make_case, tensor
@@ -33,21 +34,10 @@ def test_wrong_second_order_passes_first_order(torch_backend):
     assert {f.scenarios[0] for f in verdict.findings} >= {"rev-over-rev"}
 
 
-@pytest.mark.parametrize(
-    "api, x",
-    [
-        ("torch.abs", tensor([4], [0.0, 1.0, -2.0, 0.5])),
-        ("torch.nn.functional.relu", tensor([4], [0.0, 0.0, -2.0, 0.5])),
-        ("torch.floor", tensor([4], [1.0, 2.0, -2.0, 0.5])),
-        ("torch.floor", tensor([3], [1.5, -2.25, 0.5])),
-        ("torch.tanh", tensor([3], [0.15, 1e30, -0.9])),  # mixed magnitudes: no single numerical step
-        ("torch.nabla_planted.right_complex", COMPLEX),
-        ("torch.sin", COMPLEX),
-    ],
-)
-def test_traps_are_not_flagged(torch_backend, api, x):
-    verdict = check_case(make_case(api, x), torch_backend)
-    assert verdict.findings == [], [f.message for f in verdict.findings]
+@pytest.mark.parametrize("api, args", oracle_suite.TRAPS["torch"])
+def test_traps_are_not_flagged(torch_backend, api, args):
+    verdict = check_case(make_case(api, *args), torch_backend)
+    assert not oracle_suite.flagged_by_trap("torch", kinds(verdict)), explain(verdict)
 
 
 def test_nondeterministic_op_is_filtered(torch_backend):
@@ -76,3 +66,10 @@ def test_kink_is_filtered_by_reason(torch_backend):
 )
 def test_error_messages_are_classified(torch_backend, message, expected):
     assert torch_backend.classify(RuntimeError(message)).value == expected
+
+
+def test_accuracy_suite_counts_every_planted_bug_and_trap(torch_backend):
+    result = oracle_suite.accuracy("torch", torch_backend)
+    assert sum(k["planted"] for k in result["by_kind"].values()) == len(planted_torch.PLANTED)
+    assert all(k["detected"] == k["planted"] for k in result["by_kind"].values()), result
+    assert result["traps"] == len(oracle_suite.TRAPS["torch"]) and result["traps_flagged"] == []

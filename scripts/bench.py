@@ -1,0 +1,395 @@
+#!/usr/bin/env python3
+"""How good the fuzzer is, per installed library, measured side by side in one run:
+
+- oracle cost: checks/s of the projection oracle vs a full-Jacobian (∇Fuzz-style) check vs the
+  bare direct call, on the same seed cases (and, with compiled scenarios, eager only / per compiler);
+- validity: valid-call rate and distinct APIs per minute, checking seed inputs vs random bytes;
+- coverage guidance: libFuzzer coverage after T seconds of guided fuzzing vs the same harness fed
+  random bytes of the lengths libFuzzer chose (NABLA_UNGUIDED=1: no feedback), same budget;
+- start-up: harness start to libFuzzer's INITED with and without instrumentation;
+- accuracy: the planted-bug suite (tests/oracle_suite.py): planted bugs detected / planted by kind,
+  traps flagged;
+- known bugs: upstream-reported AD bugs (bench/known_bugs.json) found by a campaign from the
+  ordinary seed corpus, with the time to first detection.
+
+Each library's figures go to bench/results-LIB.json; BENCHMARKS.md is rewritten from
+every results file present, under a fixed header (run OneFlow's with its own interpreter, the tables then include it).
+
+    PYTHONPATH=. .venv/bin/python scripts/bench.py --lib torch [--sections ...] [--seconds 60] [--guidance-seconds 300]
+        [--campaign WORKDIR | --campaign-seconds 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import itertools
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from nabla_atheris.backends import get_backend  # noqa: E402
+from nabla_atheris.catalog import load_catalog  # noqa: E402
+from nabla_atheris.decoder import decode_bytes  # noqa: E402
+from nabla_atheris.jacobians import full_jacobian_check  # noqa: E402
+from nabla_atheris.oracle import check_case  # noqa: E402
+
+RESULTS = ROOT / "bench"
+SECTIONS = ("oracle", "validity", "guidance", "startup", "accuracy", "known")
+STATUS = re.compile(r"cov: (\d+) ft: (\d+)")
+
+
+# -- oracle cost --------------------------------------------------------------------------------
+class WithCompiledModes:
+    """A backend seen with only some of its compiled scenarios."""
+
+    def __init__(self, backend: Any, compiled_modes: tuple[str, ...]) -> None:
+        self.backend = backend
+        self.compiled_modes = compiled_modes
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
+
+
+def timed(label: str, fn: Any, cases: list, rounds: int) -> dict[str, Any]:
+    errors = 0
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for case in cases:
+            try:
+                fn(case)
+            except Exception:  # invalid calls count as checks, as in a campaign
+                errors += 1
+    elapsed = time.perf_counter() - start
+    return {
+        "label": label,
+        "checks": len(cases) * rounds,
+        "seconds": round(elapsed, 3),
+        "checks_per_s": round(len(cases) * rounds / elapsed, 2),
+    }
+
+
+def oracle_cost(lib: str, limit: int, rounds: int) -> dict[str, Any]:
+    """Checks/s of each way of checking the same seed cases; each timed after an untimed pass."""
+    catalog, backend = load_catalog(lib), get_backend(lib)
+    seeds = sorted((ROOT / "corpus" / lib).iterdir())
+    seeds = seeds[:: max(1, len(seeds) // limit)][:limit]  # spread over the corpus, not its first namespace
+    cases = [decode_bytes(p.read_bytes(), catalog) for p in seeds]
+    methods = [
+        ("direct call only", lambda c: backend.bind(c).direct()),
+        ("projection oracle (all checks, second order included)", lambda c: check_case(c, backend)),
+        ("full-Jacobian first-order check (∇Fuzz-style)", lambda c: full_jacobian_check(c, backend)),
+    ]
+    if backend.compiled_modes:
+        compilers = sorted({mode.split("-", 1)[0] for mode in backend.compiled_modes})
+        for subset, label in [
+            ((), "eager only"),
+            *((tuple(m for m in backend.compiled_modes if m.startswith(c)), c) for c in compilers),
+        ]:
+            view = WithCompiledModes(backend, subset)
+            methods.append(
+                (f"projection oracle, {label} (compiled scenarios: {len(subset)})", lambda c, view=view: check_case(c, view))
+            )
+    rows = []
+    for label, fn in methods:
+        timed(label, fn, cases, 1)
+        rows.append(timed(label, fn, cases, rounds))
+    for row in rows:
+        row["relative_to_projection"] = round(row["checks_per_s"] / rows[1]["checks_per_s"], 3)
+    return {"cases": len(cases), "rounds": rounds, "rows": rows}
+
+
+# -- validity -------------------------------------------------------------------------------------
+def validity(lib: str, seconds: float) -> dict[str, Any]:
+    """Valid-call rate, checks/s and distinct APIs per minute: seed inputs vs random bytes of the
+    seeds' lengths, each for `seconds`."""
+    catalog, backend = load_catalog(lib), get_backend(lib)
+    seeds = [p.read_bytes() for p in sorted((ROOT / "corpus" / lib).iterdir())]
+    rng = random.Random(0)
+    rng.shuffle(seeds)
+    sources = {"seed corpus": iter(seeds * 100), "random bytes": (os.urandom(len(rng.choice(seeds))) for _ in itertools.count())}
+    out = {}
+    for name, inputs in sources.items():
+        execs = valid = 0
+        apis: set[str] = set()
+        start = time.time()
+        while time.time() - start < seconds:
+            verdict = check_case(decode_bytes(next(inputs), catalog), backend)
+            execs += 1
+            if verdict.valid:
+                valid += 1
+                apis.add(verdict.case.api)
+        minutes = (time.time() - start) / 60
+        out[name] = {
+            "checks": execs,
+            "checks_per_s": round(execs / minutes / 60, 2),
+            "valid_rate": round(valid / execs, 4) if execs else 0.0,
+            "apis": len(apis),
+            "apis_per_minute": round(len(apis) / minutes, 1),
+        }
+    return {"seconds": seconds, **out}
+
+
+# -- harness runs (guidance, start-up) -----------------------------------------------------------
+def harness_env(**extra: str) -> dict[str, str]:
+    return dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        **extra,
+    )
+
+
+def run_harness(lib: str, args: list[str], env: dict[str, str], timeout: float) -> tuple[str, float]:
+    """Run the library's harness; its output and wall time."""
+    start = time.time()
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "harnesses" / f"fuzz_{lib}.py"), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=timeout,
+    )
+    return result.stdout.decode(errors="replace"), time.time() - start
+
+
+def guidance(lib: str, seconds: int) -> dict[str, Any]:
+    """libFuzzer coverage (cov, ft) after `seconds` from an empty corpus: guided vs unguided."""
+    out = {}
+    for name, extra in (("guided", {}), ("unguided (random bytes, same lengths)", {"NABLA_UNGUIDED": "1"})):
+        with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+            corpus = Path(scratch) / "corpus"
+            corpus.mkdir()
+            env = harness_env(NABLA_FINDINGS=str(Path(scratch) / "findings"), NABLA_RAISE="0", **extra)
+            flags = [
+                f"-max_total_time={seconds}",
+                "-print_final_stats=1",
+                "-timeout=300",
+                "-rss_limit_mb=8192",
+                f"-artifact_prefix={scratch}/",
+            ]
+            log, wall = run_harness(lib, [str(corpus), *flags], env, seconds * 3 + 600)
+        statuses = STATUS.findall(log)
+        runs = re.findall(r"stat::number_of_executed_units: (\d+)", log)
+        out[name] = {
+            "cov": int(statuses[-1][0]) if statuses else None,
+            "ft": int(statuses[-1][1]) if statuses else None,
+            "executions": int(runs[-1]) if runs else None,
+            "wall_s": round(wall, 1),
+        }
+    guided, unguided = out.values()
+    if guided["cov"] and unguided["cov"]:
+        out["cov_ratio_guided_to_unguided"] = round(guided["cov"] / unguided["cov"], 3)
+    return {"seconds": seconds, **out}
+
+
+def startup(lib: str) -> dict[str, Any]:
+    """Seconds from harness start to INITED (one seed), with the AD modules instrumented and without."""
+    seed = sorted((ROOT / "corpus" / lib).iterdir())[0]
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+        corpus = Path(scratch) / "corpus"
+        corpus.mkdir()
+        (corpus / seed.name).write_bytes(seed.read_bytes())
+        for name, extra in (
+            ("instrumented (AD modules and oracle)", {}),
+            ("not instrumented", {"NABLA_INSTRUMENT": "nabla_atheris.none"}),
+        ):
+            env = harness_env(NABLA_FINDINGS=str(Path(scratch) / "findings"), NABLA_RAISE="0", **extra)
+            log, wall = run_harness(lib, [str(corpus), "-runs=0"], env, 900)
+            functions = re.findall(r"instrumented (\d+) functions", log)
+            out[name] = {"seconds": round(wall, 2), "functions": int(functions[-1]) if functions else None}
+    return out
+
+
+# -- accuracy and known bugs ---------------------------------------------------------------------
+def accuracy(lib: str) -> dict[str, Any]:
+    import oracle_suite
+
+    return oracle_suite.accuracy(lib, get_backend(lib))
+
+
+def known_bugs(lib: str, workdir: Path | None, seconds: int) -> dict[str, Any]:
+    """Which known upstream bugs a campaign from the seed corpus found, and after how long. Runs the
+    campaign (`seconds`) unless an existing workdir is given."""
+    from nabla_atheris.campaign import read_records
+    from nabla_atheris.findings import FindingsStore
+
+    bugs = [b for b in json.loads((RESULTS / "known_bugs.json").read_text()) if b["library"] == lib]
+    if not bugs:
+        return {"bugs": []}
+    if workdir is None:
+        workdir = Path(tempfile.mkdtemp(prefix=f"nabla-known-{lib}-"))
+        command = [sys.executable, "-m", "nabla_atheris", "fuzz", lib, "--time", str(seconds), "--workdir", str(workdir)]
+        subprocess.run(command, env=harness_env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, check=False)
+    records = read_records(workdir / "stats.jsonl")
+    start = _epoch(records[0]["time"]) - float(records[0]["elapsed_s"]) if records else None
+    budget = float(records[-1]["elapsed_s"]) if records else None
+    metas = FindingsStore(workdir / "findings").metas()
+    rows = []
+    for bug in bugs:
+        hits = [m for m in metas if _matches(bug, m)]
+        first = min((_epoch(m["first_seen"]) for m in hits), default=None)
+        rows.append(
+            {
+                "api": bug["api"],
+                "kind": bug["kind"],
+                "upstream": bug["upstream"],
+                "found": bool(hits),
+                "time_to_first_detection_s": round(first - start, 1) if first is not None and start is not None else None,
+            }
+        )
+    return {"campaign_s": budget, "workdir": workdir.name, "bugs": rows}
+
+
+def _matches(bug: dict[str, Any], meta: dict[str, Any]) -> bool:
+    """A finding is the bug's when library, API and kind match and the message has the bug's words
+    (the scenario pair is not required: the same wrong rule shows under several compositions)."""
+    if (meta["library"], meta["api"], meta["kind"]) != (bug["library"], bug["api"], bug["kind"]):
+        return False
+    return not bug.get("message_contains") or bug["message_contains"] in meta["message"]
+
+
+def _epoch(stamp: str) -> float:
+    return float(calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")))
+
+
+# -- tables ----------------------------------------------------------------------------------------
+def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    """A Markdown table."""
+    return (
+        ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        + ["| " + " | ".join(map(str, r)) + " |" for r in rows]
+        + [""]
+    )
+
+
+def upstream_link(bug: dict[str, Any]) -> str:
+    up = bug["upstream"]
+    return f"[{up['repo']}#{up['number']}]({up['url']})"
+
+
+def markdown(results: dict[str, dict[str, Any]]) -> str:
+    """BENCHMARKS.md's tables from every library's results: accuracy and known bugs of all libraries
+    together, then each library's speed, validity, guidance and start-up figures."""
+    lines = ["## Oracle accuracy: planted bugs detected / planted, traps flagged (all backends)", ""]
+    rows = []
+    for lib, r in results.items():
+        a = r.get("accuracy")
+        if a:
+            rows += [[lib, kind, f"{x['detected']} / {x['planted']}"] for kind, x in a["by_kind"].items()]
+            rows.append([lib, "**traps flagged (must be 0)**", f"{len(a['traps_flagged'])} of {a['traps']}"])
+    lines += table(["library", "kind", "detected / planted"], rows)
+    known = [(lib, r["known"], b) for lib, r in results.items() if r.get("known", {}).get("bugs") for b in r["known"]["bugs"]]
+    if known:
+        lines += ["## Known upstream bugs found from the seed corpus", ""]
+        headers = ["library", "API", "kind", "upstream", "found", "first detection (s)", "campaign (s)"]
+        found = [
+            [
+                lib,
+                f"`{b['api']}`",
+                b["kind"],
+                upstream_link(b),
+                "yes" if b["found"] else "no",
+                b["time_to_first_detection_s"],
+                k["campaign_s"],
+            ]
+            for lib, k, b in known
+        ]
+        lines += table(headers, found)
+    for lib, r in results.items():
+        lines += [f"## {lib} {r['version']} ({r['date']})", ""]
+        if "oracle" in r:
+            o = r["oracle"]
+            lines += [f"Oracle cost ({o['cases']} seed cases x {o['rounds']}):", ""]
+            lines += table(
+                ["way of checking", "checks/s", "relative to projection oracle"],
+                [[x["label"], x["checks_per_s"], x["relative_to_projection"]] for x in o["rows"]],
+            )
+        if "validity" in r:
+            v = r["validity"]
+            lines += [f"Validity ({v['seconds']:.0f} s each):", ""]
+            rows = [
+                [k, x["checks_per_s"], f"{x['valid_rate']:.1%}", x["apis"], x["apis_per_minute"]]
+                for k, x in v.items()
+                if k != "seconds"
+            ]
+            lines += table(["inputs", "checks/s", "valid-call rate", "distinct APIs", "APIs per minute"], rows)
+        if "guidance" in r:
+            g = r["guidance"]
+            ratio = g.get("cov_ratio_guided_to_unguided", "-")
+            lines += [f"Coverage guidance ({g['seconds']} s each from an empty corpus; cov guided / unguided: {ratio}):", ""]
+            lines += table(
+                ["mode", "cov", "ft", "executions"],
+                [[k, x["cov"], x["ft"], x["executions"]] for k, x in g.items() if isinstance(x, dict)],
+            )
+        if "startup" in r:
+            lines += ["Start-up to libFuzzer's INITED (one seed):", ""]
+            lines += table(
+                ["harness", "seconds", "functions instrumented"],
+                [[k, x["seconds"], x["functions"]] for k, x in r["startup"].items()],
+            )
+    return "\n".join(lines)
+
+
+HEADER = """# Benchmarks
+
+Written by `scripts/bench.py` from `bench/results-*.json` (one file per library; every figure of a
+library measured in one run on the machine named in the notes, so compare ratios, not absolute
+speeds). Reproduce with
+
+    PYTHONPATH=. .venv/bin/python scripts/bench.py --lib torch   # likewise jax, tf
+
+What each table measures: see the script's docstring. Known upstream bugs: `bench/known_bugs.json`.
+
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lib", required=True)
+    parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}")
+    parser.add_argument("--seconds", type=float, default=60, help="validity: seconds per input source")
+    parser.add_argument("--guidance-seconds", type=int, default=300, help="coverage guidance: seconds per mode")
+    parser.add_argument("--oracle-cases", type=int, default=30)
+    parser.add_argument("--campaign", type=Path, help="known bugs: an existing campaign workdir to evaluate")
+    parser.add_argument("--campaign-seconds", type=int, default=600, help="known bugs: the campaign's budget when run here")
+    args = parser.parse_args()
+    sections = args.sections.split(",")
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"results-{args.lib}.json"
+    result = json.loads(path.read_text()) if path.is_file() else {}
+    result.update(version=get_backend(args.lib).version(), date=time.strftime("%Y-%m-%d"))
+    runs = {
+        "oracle": lambda: oracle_cost(args.lib, args.oracle_cases, 2),
+        "validity": lambda: validity(args.lib, args.seconds),
+        "guidance": lambda: guidance(args.lib, args.guidance_seconds),
+        "startup": lambda: startup(args.lib),
+        "accuracy": lambda: accuracy(args.lib),
+        "known": lambda: known_bugs(args.lib, args.campaign, args.campaign_seconds),
+    }
+    for section in sections:
+        print(f"{args.lib}: {section} ...", file=sys.stderr, flush=True)
+        result[section] = runs[section]()
+        path.write_text(json.dumps(result, indent=1))
+    everything = {p.stem.removeprefix("results-"): json.loads(p.read_text()) for p in sorted(RESULTS.glob("results-*.json"))}
+    tables = markdown(everything)
+    (ROOT / "BENCHMARKS.md").write_text(HEADER + tables)
+    print(tables)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The oracle's accuracy suite, shared by the planted-bug tests and `scripts/bench.py`: per library,
+the planted bugs (an op with a known AD bug, and the finding kind it must produce) and the traps
+(correct ops at kinks, glue code, complex inputs, ops XLA computes differently but rightly) that
+must produce no finding."""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from typing import Any
+
+
+def tensor(shape, values=None, dtype="float64", seed=0, **extra) -> dict[str, Any]:
+    """A tensor in the JSON case form."""
+    spec = {"dtype": dtype, "shape": list(shape), **extra}
+    spec.update({"values": values} if values is not None else {"seed": seed})
+    return spec
+
+
+SMOOTH = tensor([2, 3], [0.3, -0.7, 1.1, 0.5, -1.3, 0.9])  # away from kinks and domain edges
+COMPLEX = tensor([2, 2], [[0.3, 0.1], [-0.7, 0.4], [1.1, -0.2], [0.5, 0.8]], dtype="complex128")
+KINK = tensor([4], [0.0, 1.0, -2.0, 0.5])
+
+# (API, arguments) per library.
+TRAPS: dict[str, list[tuple[str, list[Any]]]] = {
+    "torch": [
+        ("torch.abs", [KINK]),
+        ("torch.nn.functional.relu", [tensor([4], [0.0, 0.0, -2.0, 0.5])]),
+        ("torch.floor", [tensor([4], [1.0, 2.0, -2.0, 0.5])]),
+        ("torch.floor", [tensor([3], [1.5, -2.25, 0.5])]),
+        ("torch.tanh", [tensor([3], [0.15, 1e30, -0.9])]),  # mixed magnitudes: no single numerical step
+        ("torch.nabla_planted.right_complex", [COMPLEX]),
+        ("torch.sin", [COMPLEX]),
+    ],
+    "jax": [
+        ("jax.numpy.abs", [KINK]),
+        ("jax.nn.relu", [tensor([4], [0.0, 0.0, -2.0, 0.5])]),
+        ("jax.numpy.floor", [tensor([3], [1.5, -2.25, 0.5])]),
+        ("jax.nabla_planted.where_glue", [KINK]),
+        ("jax.nabla_planted.cond_sign", [SMOOTH]),
+        ("jax.nabla_planted.boolean_mask", [SMOOTH]),
+        ("jax.nabla_planted.right_complex_vjp", [COMPLEX]),
+        ("jax.numpy.sin", [COMPLEX]),
+        ("jax.numpy.linalg.det", [tensor([3, 3], seed=1)]),
+    ],
+    "tf": [
+        ("tf.math.abs", [KINK]),
+        ("tf.nn.relu", [tensor([4], [0.0, 0.0, -2.0, 0.5])]),
+        ("tf.math.floor", [tensor([3], [1.5, -2.25, 0.5])]),
+        ("tf.nabla_planted.where_glue", [KINK]),
+        ("tf.nabla_planted.right_complex_gradient", [COMPLEX]),
+        ("tf.nabla_planted.ignores_second", [SMOOTH, SMOOTH]),
+        ("tf.math.sin", [COMPLEX]),
+        ("tf.linalg.det", [tensor([3, 3], seed=1)]),  # no XLA kernel: the xla scenarios are skipped
+        ("tf.where", [tensor([], [True], dtype="bool"), 0.0, tensor([], [-0.75])]),  # graph mode types 0.0 as float32
+        ("tf.linalg.eigh", [tensor([3, 3], [0.5, -0.75, 0.25, 0.9, -0.3, 0.6, -0.9, 0.15, 1.0])]),  # XLA flips signs
+    ],
+}
+# Kinds a trap may show by design: a JAX custom_vjp function has no forward mode.
+TRAP_ALLOWS = {"jax": {"missing-derivative"}}
+
+
+def case_json(api: str, args: list[Any]) -> dict[str, Any]:
+    return {"library": api.split(".")[0], "api": api, "args": list(args), "kwargs": {}}
+
+
+def planted(library: str) -> dict[str, tuple[dict[str, Any], str]]:
+    """name -> (case JSON, expected finding kind) of the library's planted bugs (imports the planted ops)."""
+    module = importlib.import_module(f"planted_{library}")
+    return {
+        name: (case_json(f"{library}.nabla_planted.{name}", [COMPLEX if "complex" in name else SMOOTH]), kind)
+        for name, (_, kind) in module.PLANTED.items()
+    }
+
+
+def flagged_by_trap(library: str, kinds: set[str]) -> set[str]:
+    """The finding kinds that count against a trap."""
+    return kinds - TRAP_ALLOWS.get(library, set())
+
+
+def accuracy(library: str, backend: Any) -> dict[str, Any]:
+    """Run the suite: per kind, planted bugs detected and planted; traps run and flagged (with names)."""
+    from nabla_atheris.handcase import parse_case
+    from nabla_atheris.oracle import check_case
+
+    detected, total, missed = Counter(), Counter(), []
+    for name, (case, kind) in planted(library).items():
+        total[kind] += 1
+        if kind in {f.kind for f in check_case(parse_case(case), backend).findings}:
+            detected[kind] += 1
+        else:
+            missed.append(name)
+    flagged = []
+    for api, args in TRAPS[library]:
+        kinds = {f.kind for f in check_case(parse_case(case_json(api, args)), backend).findings}
+        if flagged_by_trap(library, kinds):
+            flagged.append(f"{api}: {sorted(kinds)}")
+    return {
+        "by_kind": {kind: {"detected": detected[kind], "planted": total[kind]} for kind in sorted(total)},
+        "missed": missed,
+        "traps": len(TRAPS[library]),
+        "traps_flagged": flagged,
+    }
