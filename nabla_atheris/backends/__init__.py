@@ -89,6 +89,7 @@ _BACKEND_MODULES: dict[str, str] = {
     "torch": "nabla_atheris.backends.torch_backend",
     "jax": "nabla_atheris.backends.jax_backend",
     "tf": "nabla_atheris.backends.tf_backend",
+    "oneflow": "nabla_atheris.backends.oneflow_backend",
 }
 _cache: dict[str, Backend] = {}
 
