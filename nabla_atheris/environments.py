@@ -45,7 +45,7 @@ def oneflow_venv() -> Path:
 
 def oneflow_library_path(venv: Path) -> str:
     """LD_LIBRARY_PATH for OneFlow: the cuBLAS and cuDNN libraries of its nvidia packages, then the current one."""
-    site = venv / "lib" / "python3.10" / "site-packages" / "nvidia"
+    site = venv.resolve() / "lib" / "python3.10" / "site-packages" / "nvidia"
     parts = [str(site / "cublas" / "lib"), str(site / "cudnn" / "lib"), os.environ.get("LD_LIBRARY_PATH", "")]
     return os.pathsep.join(p for p in parts if p)
 

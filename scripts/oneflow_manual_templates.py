@@ -64,7 +64,6 @@ MODULES = {
     "oneflow.nn.Threshold": activation(threshold=v(0.1, 0.5), value=v(20.0, -1.0)),
     "oneflow.nn.Identity": activation(),
     "oneflow.nn.Flatten": image({"start_dim": v(1, 0, 2)}),
-    "oneflow.nn.Dropout": activation(p=v(0.5, 0.0, 0.2)),
     "oneflow.nn.Linear": call({"n": 2, "i": 3, "o": 4}, [t("n", "i")], {"in_features": v(3), "out_features": v(4)}, REAL),
     "oneflow.nn.Conv1d": sequence({"in_channels": v(2), "out_channels": v(3), "kernel_size": v(2, 3), "stride": v(1, 2)}),
     "oneflow.nn.Conv2d": image({"in_channels": v(2), "out_channels": v(3), "kernel_size": v(2, 3), "padding": v(0, 1)}),

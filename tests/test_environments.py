@@ -24,7 +24,7 @@ def test_oneflow_runs_in_its_own_environment_with_its_library_path(monkeypatch, 
     (tmp_path / "venv" / "bin" / "python").touch()
     env = environments.environment("oneflow")
     assert env.python == str(tmp_path / "venv" / "bin" / "python")
-    cublas = tmp_path / "venv" / "lib" / "python3.10" / "site-packages" / "nvidia" / "cublas" / "lib"
+    cublas = tmp_path.resolve() / "venv" / "lib" / "python3.10" / "site-packages" / "nvidia" / "cublas" / "lib"
     assert env.variables["LD_LIBRARY_PATH"].split(os.pathsep)[0] == str(cublas)
 
 

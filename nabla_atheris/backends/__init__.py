@@ -43,6 +43,20 @@ def classify_message(
     return ErrorClass.INVALID
 
 
+def lookup(root: object, name: str) -> object:
+    """The object a dotted API name denotes under the library's top-level module `root` (whose name
+    is the first part); KeyError when a part is missing or the name is not the library's."""
+    parts = name.split(".")
+    if parts[0] != getattr(root, "__name__", "").split(".")[0]:
+        raise KeyError(f"not a {getattr(root, '__name__', '?')} API: {name}")
+    obj = root
+    for part in parts[1:]:
+        if not hasattr(obj, part):
+            raise KeyError(f"no such API: {name}")
+        obj = getattr(obj, part)
+    return obj
+
+
 class BoundCall(Protocol):
     """One case bound to a library: a function of its differentiable inputs, run in every mode.
 

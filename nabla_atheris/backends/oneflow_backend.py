@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import Arrays, ErrorClass, classify_message
+from nabla_atheris.backends import Arrays, ErrorClass, classify_message, lookup
 from nabla_atheris.backends import oneflow_modes as modes
 from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall
 from nabla_atheris.case import storage_dtype
@@ -49,14 +49,7 @@ _INTERNAL = re.compile(r"Check failed|INTERNAL ASSERT|Internal error|please repo
 def resolve(name: str) -> Callable[..., Any]:
     """The callable for a dotted API name such as `oneflow.sin`, `oneflow.Tensor.mm` or `oneflow.nn.Conv2d`
     (a module class: keyword arguments construct it, positional arguments are its inputs)."""
-    parts = name.split(".")
-    if parts[0] != "oneflow":
-        raise KeyError(f"not a oneflow API: {name}")
-    obj: Any = flow
-    for part in parts[1:]:
-        if not hasattr(obj, part):
-            raise KeyError(f"no such API: {name}")
-        obj = getattr(obj, part)
+    obj: Any = lookup(flow, name)
     if isinstance(obj, type) and issubclass(obj, flow.nn.Module):
         return modes.module_call(obj)
     if not callable(obj) or isinstance(obj, type):

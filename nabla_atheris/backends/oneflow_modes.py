@@ -53,13 +53,18 @@ def as_like(array, like):
 
 def module_call(module_type):
     """An `oneflow.nn` module as a function: keyword arguments construct it (seeded, in the inputs'
-    floating dtype), positional arguments are its inputs."""
+    floating dtype, once per options and dtype, eagerly: nn.Graph runs the same weights), positional
+    arguments are its inputs."""
+    modules = {}
 
     def call(*inputs, **options):
-        flow.manual_seed(0)
-        module = module_type(**options)
         dtype = next((x.dtype for x in inputs if isinstance(x, flow.Tensor) and x.is_floating_point()), None)
-        return module.to(dtype)(*inputs) if dtype is not None else module(*inputs)
+        key = (repr(sorted(options.items())), str(dtype))
+        if key not in modules:
+            flow.manual_seed(0)
+            module = module_type(**options)
+            modules[key] = module.to(dtype) if dtype is not None else module
+        return modules[key](*inputs)
 
     return call
 
@@ -179,6 +184,8 @@ def compiled(g, mode, xs, vectors):
     """Run a compiled scenario: the outputs and (for rev) the gradient, as numpy."""
     if mode == "rev" and any(x.dtype != flow.float32 for x in xs):
         raise GraphRefused("nn.Graph trains in float32 only (no CPU sgd_update kernel for other dtypes)")
+    if any(0 in tuple(x.shape) for x in xs):
+        raise GraphRefused("nn.Graph aborts the process on empty tensors (interface_op_util.cpp CHECK)")
     if g["graph"] is None:
         if POISONED:
             raise GraphRefused(f"an earlier nn.Graph plan failed in this process: {POISONED[0]}")
