@@ -1,6 +1,9 @@
 # The two commands: `make fuzz` (a 60-second PyTorch campaign, then a summary) and `make test`.
 FUZZ_SECONDS ?= 60
 PY = PYTHONPATH=$(CURDIR) .venv/bin/python
+# OneFlow runs in its own Python 3.10 environment with its CUDA libraries on LD_LIBRARY_PATH.
+ONEFLOW = scripts/oneflow-env
+ONEFLOW_TESTS = $(wildcard tests/test_*oneflow*.py)
 
 .PHONY: setup fuzz test
 setup:
@@ -12,3 +15,4 @@ fuzz: setup
 test: setup
 	.venv/bin/ruff check nabla_atheris harnesses scripts tests
 	$(PY) -m pytest -q -p no:cacheprovider
+	$(ONEFLOW) python -m pytest -q -p no:cacheprovider $(ONEFLOW_TESTS)

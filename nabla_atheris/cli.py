@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nabla_atheris import environments
 from nabla_atheris.backends import LIBRARIES
 from nabla_atheris.case import Case, CaseFormatError
 from nabla_atheris.verdict import Verdict
@@ -532,6 +533,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    delegated = environments.delegate(args, argv)  # OneFlow's commands run in its Python 3.10 environment
+    if delegated is not None:
+        return delegated
     try:
         return args.func(args)
     except (BadInput, CaseFormatError) as exc:

@@ -52,6 +52,16 @@ AD_MODULES: dict[str, list[str]] = {
         "tensorflow.python.eager.forwardprop",
         "tensorflow.python.eager.forwardprop_util",
     ],
+    # OneFlow's AD is C++; its Python layer wraps it: autograd.Function, nn.Graph tracing and
+    # compilation, the functional and module front ends, the Tensor methods written in Python.
+    "oneflow": [
+        "oneflow.autograd",
+        "oneflow.nn.graph",
+        "oneflow.nn.modules",
+        "oneflow.nn.functional",
+        "oneflow.framework.tensor",
+        "oneflow.framework.graph_build_util",
+    ],
 }
 DEFAULT_MAX_RSS_MB = 4096
 MARK = "__ATHERIS_INSTRUMENTED__"

@@ -4,6 +4,7 @@ disagreement and exits 1 while the bug is present (0 once the scenarios agree)."
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -43,7 +44,7 @@ def arrays_literal(arrays: list[np.ndarray]) -> str:
     return "[" + ", ".join(array_literal(a) for a in arrays) + "]"
 
 
-def call_source(case: Case, constant: str = "cs") -> tuple[list[str], str]:
+def call_source(case: Case, constant: str = "cs", callee: str | None = None) -> tuple[list[str], str]:
     """Tensor constructors for the case's tensors and the source of the call on `xs` and constants."""
     diff_names, const_tensors = [], []
 
@@ -60,7 +61,7 @@ def call_source(case: Case, constant: str = "cs") -> tuple[list[str], str]:
         return literal(list(arg.value) if isinstance(arg.value, tuple) else arg.value)
 
     parts = [render(a) for a in case.args] + [f"{k}={render(a)}" for k, a in case.kwargs]
-    return diff_names, f"{case.api}({', '.join(parts)})"
+    return diff_names, f"{callee or case.api}({', '.join(parts)})"
 
 
 def helper_source() -> str:
@@ -69,13 +70,14 @@ def helper_source() -> str:
     return "\n\n".join(inspect.getsource(fn) for fn in helpers)
 
 
-def scenario_header(case: Case, finding: Finding, library_imports: str) -> str:
+def scenario_header(case: Case, finding: Finding, library_imports: str, note: str = "") -> str:
     lines = [
         "#!/usr/bin/env python3",
         f'"""Reproducer for {finding.signature()}',
         "",
         f"{finding.message}",
         "Exit status: 1 while the scenarios disagree, 0 once they agree.",
+        *([note] if note else []),
         '"""',
         "from __future__ import annotations",
         "",
@@ -163,6 +165,8 @@ class LibrarySource:
     lift_body: str
     compilers: tuple[str, ...] = ()  # prefixes of compiled scenarios ("jit" for "jit-rev")
     compile_expr: str = ""  # the compiled function of scenario `mode` under compiler `kind`
+    note: str = ""  # how to run it (set-up the library needs), in the docstring
+    callee: Callable[[str], str] | None = None  # the source that calls an API, if not its dotted name
 
 
 def _library_source(library: str) -> LibrarySource:
@@ -197,7 +201,28 @@ def _library_source(library: str) -> LibrarySource:
             ("graph", "xla"),
             'compiled_function(mode, f, xla=kind == "xla")',
         )
+    if library == "oneflow":
+        from nabla_atheris.backends import oneflow_backend, oneflow_modes
+
+        return LibrarySource(
+            "import oneflow",
+            oneflow_modes,
+            "flow.tensor(values, dtype=getattr(flow, WIDE.get(dtype, dtype) if wide else dtype))",
+            "[flow.tensor(x) for x in arrays]",
+            ("graph",),
+            "compiled_function(mode, f)",
+            note=ONEFLOW_NOTE,
+            callee=lambda api: f"module_call({api})" if oneflow_backend.is_module(api) else api,
+        )
     raise KeyError(f"no reproducer for library {library!r}")
+
+
+ONEFLOW_NOTE = """
+OneFlow 0.9's wheel is a CUDA build: put its CUDA libraries on the library path before running this
+script (the dynamic loader reads LD_LIBRARY_PATH when the process starts), e.g.
+    SITE=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    LD_LIBRARY_PATH=$SITE/nvidia/cublas/lib:$SITE/nvidia/cudnn/lib python repro.py
+(or `scripts/oneflow-env python repro.py` in a nabla-atheris checkout)."""
 
 
 def compiled_scenario(lib: LibrarySource) -> list[str]:
@@ -217,13 +242,13 @@ def compiled_scenario(lib: LibrarySource) -> list[str]:
 def render_reproducer(case: Case, finding: Finding) -> str:
     """A standalone reproducer (the library and numpy only) for a finding on a case."""
     lib = _library_source(case.library)
-    names, call = call_source(case)
+    names, call = call_source(case, callee=lib.callee(case.api) if lib.callee else None)
     diff = case.differentiable()
     consts = [t for t in case.tensors() if not t.differentiable]
     modes_source = inspect.getsource(lib.modes).split('"""', 2)[2]
     vec = finding.vectors
     body = [
-        scenario_header(case, finding, lib.imports),
+        scenario_header(case, finding, lib.imports, lib.note),
         f"# --- the scenarios, as nabla-atheris runs them (nabla_atheris/backends/{lib.modes.__name__.rsplit('.', 1)[1]}.py) ---",
         modes_source.strip(),
         "",

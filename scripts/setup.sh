@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create (or reuse) the Python 3.11 environment with the pinned libraries (the package runs from
+# Create (or reuse) the Python 3.11 environment with the pinned libraries, then OneFlow's Python 3.10
+# one (scripts/setup_oneflow.sh) (the package runs from
 # the checkout: the Makefile puts it on PYTHONPATH).
 # Idempotent: the environment lives in a cache folder keyed by requirements.txt, so clones of the
 # same revision share it; `.venv` in the checkout links to it. Prints the environment's path.
@@ -27,4 +28,6 @@ if [ ! -f "$venv/.compiled-torch-sympy" ]; then
   touch "$venv/.compiled-torch-sympy"
 fi
 ln -sfn "$venv" .venv
+# OneFlow's Python 3.10 environment (its own requirements, cache key and link: `.venv-oneflow`).
+bash scripts/setup_oneflow.sh >/dev/null
 echo "$venv"

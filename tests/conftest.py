@@ -1,5 +1,7 @@
-"""Shared fixtures: the torch, jax and tf backends and a helper that builds hand-written cases."""
+"""Shared fixtures: the torch, jax, tf and oneflow backends and a helper that builds hand-written cases."""
 
+import ast
+import runpy
 import sys
 from pathlib import Path
 
@@ -24,6 +26,13 @@ def jax_backend():
 
 
 @pytest.fixture(scope="session")
+def oneflow_backend():
+    from nabla_atheris.backends import get_backend
+
+    return get_backend("oneflow")
+
+
+@pytest.fixture(scope="session")
 def tf_backend():
     from nabla_atheris.backends import get_backend
 
@@ -45,3 +54,19 @@ def kinds(verdict):
 def explain(verdict):
     """A verdict's check lines, for assertion messages."""
     return [(line.check, line.status, line.detail) for line in verdict.lines]
+
+
+def run_reproducer(path, monkeypatch):
+    """Run a reproducer script in-process; its exit code."""
+    monkeypatch.setattr("sys.argv", [str(path)])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(path), run_name="__main__")
+    return exit_info.value.code
+
+
+def imported_modules(source):
+    """The top-level modules a script imports."""
+    nodes = list(ast.walk(ast.parse(source)))
+    return {a.name.split(".")[0] for n in nodes if isinstance(n, ast.Import) for a in n.names} | {
+        n.module.split(".")[0] for n in nodes if isinstance(n, ast.ImportFrom)
+    }

@@ -19,6 +19,7 @@ def tensor(shape, values=None, dtype="float64", seed=0, **extra) -> dict[str, An
 
 SMOOTH = tensor([2, 3], [0.3, -0.7, 1.1, 0.5, -1.3, 0.9])  # away from kinks and domain edges
 COMPLEX = tensor([2, 2], [[0.3, 0.1], [-0.7, 0.4], [1.1, -0.2], [0.5, 0.8]], dtype="complex128")
+SMOOTH32 = {**SMOOTH, "dtype": "float32"}
 KINK = tensor([4], [0.0, 1.0, -2.0, 0.5])
 
 # (API, arguments) per library.
@@ -54,6 +55,18 @@ TRAPS: dict[str, list[tuple[str, list[Any]]]] = {
         ("tf.linalg.det", [tensor([3, 3], seed=1)]),  # no XLA kernel: the xla scenarios are skipped
         ("tf.where", [tensor([], [True], dtype="bool"), 0.0, tensor([], [-0.75])]),  # graph mode types 0.0 as float32
         ("tf.linalg.eigh", [tensor([3, 3], [0.5, -0.75, 0.25, 0.9, -0.3, 0.6, -0.9, 0.15, 1.0])]),  # XLA flips signs
+    ],
+    "oneflow": [
+        ("oneflow.abs", [KINK]),
+        ("oneflow.nn.functional.relu", [tensor([4], [0.0, 0.0, -2.0, 0.5])]),
+        ("oneflow.floor", [tensor([3], [1.5, -2.25, 0.5])]),
+        ("oneflow.nabla_planted.where_glue", [KINK]),
+        ("oneflow.nabla_planted.right_backward", [SMOOTH]),
+        ("oneflow.nabla_planted.right_backward", [SMOOTH32]),
+        ("oneflow.nabla_planted.ignores_second", [SMOOTH, SMOOTH]),  # no allow_unused in OneFlow: zeros
+        ("oneflow.nabla_planted.ignores_second", [SMOOTH32, SMOOTH32]),  # the unused offset in the graph
+        ("oneflow.nabla_planted.numpy_roundtrip", [SMOOTH32]),  # nn.Graph refuses: not a finding
+        ("oneflow.nn.ReLU", [KINK]),
     ],
 }
 # Kinds a trap may show by design: a JAX custom_vjp function has no forward mode.

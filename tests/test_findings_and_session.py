@@ -1,13 +1,11 @@
 """Findings store, standalone reproducers and the fuzzing session's crash-once behaviour."""
 
-import ast
 import json
-import runpy
 
 import planted_torch  # noqa: F401  (registers torch.nabla_planted)
 import pytest
 import torch
-from conftest import SMOOTH, make_case
+from conftest import SMOOTH, imported_modules, make_case, run_reproducer
 
 from nabla_atheris.catalog import build_catalog
 from nabla_atheris.decoder import seed_bytes
@@ -15,21 +13,6 @@ from nabla_atheris.findings import FindingsStore
 from nabla_atheris.oracle import check_case
 from nabla_atheris.session import FuzzSession, NewFinding, store_findings
 from nabla_atheris.stats import campaign_totals
-
-
-def run_reproducer(path, monkeypatch):
-    monkeypatch.setattr("sys.argv", [str(path)])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(str(path), run_name="__main__")
-    return exit_info.value.code
-
-
-def imported_modules(source):
-    """The top-level modules a script imports."""
-    nodes = list(ast.walk(ast.parse(source)))
-    return {a.name.split(".")[0] for n in nodes if isinstance(n, ast.Import) for a in n.names} | {
-        n.module.split(".")[0] for n in nodes if isinstance(n, ast.ImportFrom)
-    }
 
 
 @pytest.mark.parametrize(

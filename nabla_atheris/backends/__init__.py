@@ -43,6 +43,20 @@ def classify_message(
     return ErrorClass.INVALID
 
 
+def lookup(root: object, name: str) -> object:
+    """The object a dotted API name denotes under the library's top-level module `root` (whose name
+    is the first part); KeyError when a part is missing or the name is not the library's."""
+    parts = name.split(".")
+    if parts[0] != getattr(root, "__name__", "").split(".")[0]:
+        raise KeyError(f"not a {getattr(root, '__name__', '?')} API: {name}")
+    obj = root
+    for part in parts[1:]:
+        if not hasattr(obj, part):
+            raise KeyError(f"no such API: {name}")
+        obj = getattr(obj, part)
+    return obj
+
+
 class BoundCall(Protocol):
     """One case bound to a library: a function of its differentiable inputs, run in every mode.
 
@@ -89,6 +103,7 @@ _BACKEND_MODULES: dict[str, str] = {
     "torch": "nabla_atheris.backends.torch_backend",
     "jax": "nabla_atheris.backends.jax_backend",
     "tf": "nabla_atheris.backends.tf_backend",
+    "oneflow": "nabla_atheris.backends.oneflow_backend",
 }
 _cache: dict[str, Backend] = {}
 

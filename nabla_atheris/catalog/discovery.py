@@ -15,6 +15,7 @@ import contextlib
 import doctest
 import inspect
 import io
+import os
 import sys
 import tempfile
 import time
@@ -55,6 +56,17 @@ class Library:
     tensor: Callable[[np.ndarray], Any]  # a float64 numpy array as the library's tensor
     floating_leaves: Callable[[Any], bool]  # does a call's output hold a floating tensor?
     keyword_only: Callable[[str], bool] = field(default=lambda api: False)  # pass probe arguments by name
+
+
+@contextlib.contextmanager
+def working_directory(path: str) -> Iterator[None]:
+    """`contextlib.chdir` of Python 3.11, for the OneFlow environment's Python 3.10."""
+    previous = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
 
 
 class Recorder:
@@ -101,7 +113,7 @@ def example_calls(library: Library, api: str) -> list[tuple[tuple, dict]]:
         return []
     scope = dict(library.scope)
     recorder = Recorder(target)
-    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), contextlib.redirect_stdout(io.StringIO()):
+    with tempfile.TemporaryDirectory() as tmp, working_directory(tmp), contextlib.redirect_stdout(io.StringIO()):
         with recorder.installed(list(library.namespaces.values())):
             for example in examples:
                 try:
@@ -215,12 +227,15 @@ def generate(
     sources: Sequence[str],
     manual: dict[str, list[dict]],
     wanted: Callable[[str], bool],
+    extra: dict[str, Callable[[], None]] | None = None,
 ) -> dict[str, float]:
-    """Run the sources ("manual", "docstring", "probe") in order; seconds per source."""
+    """Run the sources ("manual", "docstring", "probe" and a generator's `extra` ones) in order;
+    seconds per source."""
     steps = {
         "manual": lambda: from_manual(builder, manual, wanted),
         "docstring": lambda: from_docstrings(builder, library, names),
         "probe": lambda: from_probes(builder, library, names),
+        **(extra or {}),
     }
     timings = {}
     for source in sources:
@@ -237,11 +252,12 @@ def generator_main(
     candidates: Callable[[], list[str]],
     run: Callable[[list[str], Sequence[str], Callable[[str], bool]], tuple[CatalogBuilder, dict]],
     default_out: Path,
+    default_sources: Sequence[str] = ("manual", "docstring", "probe"),
 ) -> int:
     """The command line of a generator: --only, --sources, --out; writes the catalog files."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated API names (for tests and debugging)")
-    parser.add_argument("--sources", default="manual,docstring,probe")
+    parser.add_argument("--sources", default=",".join(default_sources))
     parser.add_argument("--out", type=Path, default=default_out, help="folder of the catalog files")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # deprecation warnings of probed calls

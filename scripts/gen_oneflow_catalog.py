@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Generate the OneFlow catalog from the installed oneflow (nabla_atheris/catalog/data/oneflow.{json,registry}).
+
+Runs in the OneFlow environment (Python 3.10): `scripts/oneflow-env python scripts/gen_oneflow_catalog.py`.
+Candidates are the public functions of `oneflow`, `oneflow.nn.functional`, `oneflow.linalg`, the
+methods of `oneflow.Tensor` and the `oneflow.nn` module classes (each object under its first name).
+Sources, in order, each only for APIs that still lack templates:
+  manual     the hand-written templates of scripts/oneflow_manual_templates.py (nn modules);
+  torch      PyTorch's checked-in templates (catalog/data/torch.json and torch_manual_templates.py),
+             mapped by name (OneFlow mirrors PyTorch's API: torch.X -> oneflow.X, torch.special.X ->
+             oneflow.X, torch.Tensor.X -> oneflow.Tensor.X, ...), revalidated on OneFlow;
+  docstring  the API's runnable docstring examples (see nabla_atheris/catalog/discovery.py);
+  probe      signature-driven calls (discovery.py).
+
+    scripts/oneflow-env python scripts/gen_oneflow_catalog.py [--only API,...] [--out DIR]
+        [--sources manual,torch,docstring,probe]
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nabla_atheris.backends import get_backend
+from nabla_atheris.backends.oneflow_backend import DTYPE_NAMES, flow, is_module, resolve
+from nabla_atheris.catalog import discovery
+from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, Unrepresentable
+
+SCRIPTS = Path(__file__).resolve().parent
+DATA = SCRIPTS.parent / "nabla_atheris" / "catalog" / "data"
+# Names (substrings) that touch files, devices, randomness, global state or distribution.
+SKIP_WORDS = (
+    "save", "load", "seed", "set_", "cuda", "device", "global", "to_local", "distributed", "comm", "sbp", "placement",
+    "boxing", "rand", "bernoulli", "multinomial", "empty", "from_numpy", "as_tensor", "numpy", "register", "hook",
+    "backward", "requires_grad", "pin_memory", "is_", "profile", "manual", "Reader", "Decoder", "Observer",
+    "Quantization", "Qat", "Fused", "Distributed", "CombinedMargin", "CropMirror", "CoinFlip", "AllReduce", "Module",
+    "Parameter", "Sequential", "RNNBase", "RNNCellBase", "MaxUnpool", "Embedding", "CTCLoss", "SyncBatchNorm",
+    "storage", "data_ptr", "offload", "new_", "check_", "fused_", "one_embedding", "dropout",
+)  # fmt: skip
+# Exact names: constructors, conversions and introspection (no differentiable call).
+SKIP_NAMES = {
+    "zeros", "ones", "full", "arange", "linspace", "logspace", "eye", "tensor", "Tensor", "normal", "grad", "fill",
+    "copy", "type_as", "cpu", "half", "bfloat16", "double", "float", "int", "long", "bool", "byte", "char", "item",
+    "tolist", "element_size", "nelement", "numel", "dim", "ndimension", "size", "stride", "get_device", "to",
+    "detach", "clone_", "local_to_global", "to_global", "to_consistent", "zero_", "uniform_", "type", "contiguous",
+}  # fmt: skip
+# Calls that end the process (a failed CHECK aborts instead of raising) on the values a template or
+# the decoder gives: validated templates would crash every campaign on its first pass.
+ABORTS = {
+    "oneflow.nn.BCELoss": "aborts the process on inputs outside [0, 1] (binary_cross_entropy_kernel.cpp CHECK)",
+    "oneflow.nn.functional.binary_cross_entropy": "aborts the process on inputs outside [0, 1] (CHECK)",
+}
+MAX_RESTARTS = 200
+SOURCES = ("manual", "torch", "docstring", "probe")
+TORCH_PREFIXES = {
+    "torch.Tensor.": "oneflow.Tensor.",
+    "torch.nn.functional.": "oneflow.nn.functional.",
+    "torch.linalg.": "oneflow.linalg.",
+    "torch.special.": "oneflow.",
+    "torch.": "oneflow.",
+}
+
+
+def namespaces() -> dict[str, Any]:
+    functional, linalg = flow.nn.functional, flow.linalg
+    return {"oneflow": flow, "oneflow.nn.functional": functional, "oneflow.linalg": linalg, "oneflow.Tensor": flow.Tensor}
+
+
+def public_names() -> list[str]:
+    """The candidate API names, each object under its first name."""
+    names: dict[int, str] = {}
+    for prefix, namespace in namespaces().items():
+        for attr in sorted(dir(namespace)):
+            if attr.startswith("_") or attr.endswith("_") or attr in SKIP_NAMES or any(word in attr for word in SKIP_WORDS):
+                continue
+            obj = getattr(namespace, attr, None)
+            if callable(obj) and not isinstance(obj, type) and not inspect.ismodule(obj):
+                names.setdefault(id(obj), f"{prefix}.{attr}")
+    modules = [
+        f"oneflow.nn.{attr}"
+        for attr in sorted(dir(flow.nn))
+        if isinstance(getattr(flow.nn, attr), type)
+        and issubclass(getattr(flow.nn, attr), flow.nn.Module)
+        and not any(word in attr for word in SKIP_WORDS)
+    ]
+    return sorted(set(names.values()) | set(modules))
+
+
+def describe(value: Any) -> Any:
+    """A recorded argument in the building module's terms."""
+    if isinstance(value, flow.Tensor):
+        if value.dtype not in DTYPE_NAMES:
+            raise Unrepresentable(f"a tensor of dtype {value.dtype}")
+        data = value.detach()
+        data = data.to(flow.float32) if data.dtype in (flow.float16, flow.bfloat16) else data
+        return TensorInfo(DTYPE_NAMES[value.dtype], tuple(value.shape), np.array(data.numpy()))
+    if isinstance(value, flow.Size):
+        return list(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [describe(v) for v in value]
+    if isinstance(value, (np.ndarray, flow.dtype)) or isinstance(value, type):
+        raise Unrepresentable(f"an argument of type {type(value).__name__}")
+    return value
+
+
+def floating_leaves(out: Any) -> bool:
+    if isinstance(out, flow.Tensor):
+        return out.is_floating_point()
+    return isinstance(out, (tuple, list)) and any(floating_leaves(o) for o in out)
+
+
+def library() -> discovery.Library:
+    """OneFlow in the terms of catalog discovery."""
+    scope = {"flow": flow, "oneflow": flow, "np": np, "nn": flow.nn, "F": flow.nn.functional, "math": __import__("math")}
+    return discovery.Library(namespaces(), scope, resolve, describe, flow.tensor, floating_leaves)
+
+
+def torch_name(api: str) -> list[str]:
+    """The PyTorch names whose templates an OneFlow API may take."""
+    out = []
+    for torch_prefix, prefix in TORCH_PREFIXES.items():
+        if api.startswith(prefix) and not (prefix == "oneflow." and api.count(".") > 1):
+            out.append(torch_prefix + api[len(prefix) :])
+    return out
+
+
+def torch_templates() -> dict[str, list[dict]]:
+    """PyTorch's checked-in catalog and hand-written templates, by PyTorch name."""
+    sys.path.insert(0, str(SCRIPTS))
+    from torch_manual_templates import APIS
+
+    document = json.loads((DATA / "torch.json").read_text())
+    merged = {name: list(templates) for name, templates in APIS.items()}
+    for name, templates in document["apis"].items():
+        merged.setdefault(name, []).extend(templates)
+    return merged
+
+
+def from_torch(builder: CatalogBuilder, names: Sequence[str]) -> None:
+    """Offer PyTorch's templates under OneFlow's names, in float64 first (the other dtypes are probed)."""
+    templates = torch_templates()
+    for api in names:
+        if builder.covered(api) or is_module(api):
+            continue
+        for name in torch_name(api):
+            for template in templates.get(name, ()):
+                real = [d for d in template.get("dtypes", ("float64",)) if not d.startswith("complex")]
+                if real:
+                    offered = {**template, "dtypes": ["float64"], "source": f"torch-{template.get('source', 'manual')}"}
+                    builder.offer(api, lambda offered=offered: offered)
+
+
+class ResumableBuilder(CatalogBuilder):
+    """A builder that survives OneFlow's aborts (a failed CHECK ends the process instead of raising).
+
+    With ONEFLOW_CATALOG_STATE=FILE it saves its templates, failures and the (source, API) pairs it
+    finished to FILE whenever it moves to another API, and marks the API in progress there; a rerun
+    loads the file, records the API that was in progress as failed ("aborts the process") and goes on
+    with the next one. `main` reruns the generator until it ends normally. APIs of ABORTS are skipped.
+    """
+
+    def __init__(self, library: str, backend: Any) -> None:
+        super().__init__(library, backend)
+        self.path = os.environ.get("ONEFLOW_CATALOG_STATE")
+        self.done: set[tuple[str, str]] = set()
+        self.current: tuple[str, str] | None = None
+        self.source = ""
+        if self.path and os.path.isfile(self.path):
+            state = json.loads(Path(self.path).read_text())
+            self.apis, self.failed = state["apis"], state["failed"]
+            self.done = {tuple(pair) for pair in state["done"]}  # type: ignore[misc]
+            if state.get("current"):
+                source, api = state["current"]
+                self.done.add((source, api))
+                if not self.apis.get(api):
+                    self.failed[api] = f"aborts the process ({source} template)"
+
+    def pending(self, source: str, names: Sequence[str]) -> list[str]:
+        """The APIs of `names` not yet finished in `source` (which becomes the current source)."""
+        self.source = source
+        return [n for n in names if (source, n) not in self.done]
+
+    def start(self, api: str) -> None:
+        """Note that `api` is being worked on (saving the state when it changes)."""
+        pair = (self.source, api)
+        if pair == self.current:
+            return
+        if self.current is not None:
+            self.done.add(self.current)
+        self.current = pair
+        if self.path:
+            state = {"apis": self.apis, "failed": self.failed, "done": sorted(self.done), "current": list(pair)}
+            Path(self.path).write_text(json.dumps(state))
+
+    def offer(self, api: str, make_template: Callable[[], dict], probe_dtypes: bool = True) -> bool:
+        if api in ABORTS:
+            self.failed[api] = ABORTS[api]
+            return False
+        self.start(api)
+        return super().offer(api, make_template, probe_dtypes)
+
+
+def generate(names: list[str], sources: Sequence[str], wanted: Callable[[str], bool]) -> tuple[CatalogBuilder, dict]:
+    """Run the sources in order; the builder holds the validated templates and the failures."""
+    sys.path.insert(0, str(SCRIPTS))
+    from oneflow_manual_templates import APIS
+
+    builder = ResumableBuilder("oneflow", get_backend("oneflow"))
+    lib = library()
+    resolve_api = lib.resolve
+    lib.resolve = lambda api: (builder.start(api), resolve_api(api))[1]  # docstring and probe resolve first
+    functions = [n for n in names if not is_module(n)]
+    extra = {
+        "torch": lambda: from_torch(builder, builder.pending("torch", names)),
+        "docstring": lambda: discovery.from_docstrings(builder, lib, builder.pending("docstring", functions)),
+        "probe": lambda: discovery.from_probes(builder, lib, builder.pending("probe", functions)),
+    }
+    timings = discovery.generate(builder, lib, functions, sources, APIS, wanted, extra)
+    for name in names:
+        if is_module(name) and name not in builder.apis:
+            builder.failed.setdefault(name, "no hand-written template")
+    return builder, timings
+
+
+def main() -> int:
+    """Rerun the generator in a child process, resuming from its saved state, until it ends normally."""
+    if os.environ.get("ONEFLOW_CATALOG_STATE"):
+        return discovery.generator_main("oneflow", __doc__, public_names, generate, DATA, SOURCES)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, ONEFLOW_CATALOG_STATE=str(Path(tmp) / "state.json"))
+        for attempt in range(1, MAX_RESTARTS + 1):
+            code = subprocess.call([sys.executable, __file__, *sys.argv[1:]], env=env)
+            if code >= 0 and code != 134:
+                return code
+            print(f"gen_oneflow_catalog: the process aborted (restart {attempt})", file=sys.stderr, flush=True)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
