@@ -45,7 +45,10 @@ pyinstaller_flags() {
       # plots) are left out: 23 MB less, and nothing the harness calls imports them.
       echo "--collect-all jaxlib --exclude-module tensorflow --exclude-module torch --exclude-module matplotlib --exclude-module PIL"
       ;;
-    *) echo "" ;;
+    # The contrib hooks collect every submodule of torch, of tensorflow and of keras (whose jax and
+    # torch backends import those libraries): the other libraries are kept out of each target.
+    torch) echo "--exclude-module tensorflow --exclude-module jax --exclude-module jaxlib" ;;
+    tf) echo "--exclude-module torch --exclude-module jax --exclude-module jaxlib" ;;
   esac
 }
 
