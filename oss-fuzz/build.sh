@@ -47,7 +47,14 @@ pyinstaller_flags() {
       ;;
     # The contrib hooks collect every submodule of torch, of tensorflow and of keras (whose jax and
     # torch backends import those libraries): the other libraries are kept out of each target.
-    torch) echo "--exclude-module tensorflow --exclude-module jax --exclude-module jaxlib" ;;
+    # torch: TorchScript compiles Enum classes on first use of forward AD and reads the source of
+    # the standard library's Enum methods (inspect.getsource), absent from a frozen build (every
+    # forward-mode check failed as a status-mismatch): enum.py goes next to the bundle's modules,
+    # where linecache finds it through sys.path.
+    torch)
+      echo "--exclude-module tensorflow --exclude-module jax --exclude-module jaxlib" \
+        "--add-data $(python3 -c 'import enum; print(enum.__file__)'):."
+      ;;
     tf) echo "--exclude-module torch --exclude-module jax --exclude-module jaxlib" ;;
   esac
 }

@@ -116,4 +116,17 @@ if [ "$code" -ne 0 ] || ! grep -q "INITED" "$work/run.log" || ! grep -q "Done [0
   echo "check_frozen_harness: FAILED (log: $work/run.log)" >&2
   exit 1
 fi
+# A frozen build that lacks a module or a source file shows as findings of every input (a scenario
+# raising where the others work): those messages fail the check too.
+"$envpy" - "$work/run" <<'EOF' || { echo "check_frozen_harness: FAILED: findings caused by the frozen build" >&2; exit 1; }
+import json, pathlib, re, sys
+run = pathlib.Path(sys.argv[1])
+stats = json.loads((run / "stats.json").read_text()) if (run / "stats.json").is_file() else {}
+print(f"checked {stats.get('execs', 0)} inputs, {stats.get('apis_exercised', 0)} APIs; findings: {stats.get('findings', {})}")
+frozen = re.compile(r"No module named|ModuleNotFoundError|Failed to get source|could not get source|CatalogDataMissing")
+bad = [m["message"] for f in run.glob("findings/*/finding.json") if frozen.search((m := json.loads(f.read_text()))["message"])]
+for message in bad[:5]:
+    print(f"frozen-build finding: {message[:300]}")
+sys.exit(1 if bad else 0)
+EOF
 echo "check_frozen_harness: OK"
