@@ -8,6 +8,7 @@ nabla-atheris oracle. Run it like any libFuzzer binary: `./fuzz_jax.py CORPUS_DI
 
 import sys
 
+import nabla_atheris.backends.jax_backend  # noqa: F401  (loaded by name at run time: a static import for PyInstaller)
 from nabla_atheris.harness import run
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ binary: `./fuzz_tf.py CORPUS_DIR -max_total_time=60`.
 
 import sys
 
+import nabla_atheris.backends.tf_backend  # noqa: F401  (loaded by name at run time: a static import for PyInstaller)
 from nabla_atheris.harness import run
 
 if __name__ == "__main__":

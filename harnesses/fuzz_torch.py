@@ -7,6 +7,7 @@ nabla-atheris oracle. Run it like any libFuzzer binary: `./fuzz_torch.py CORPUS_
 
 import sys
 
+import nabla_atheris.backends.torch_backend  # noqa: F401  (loaded by name at run time: a static import for PyInstaller)
 from nabla_atheris.harness import run
 
 if __name__ == "__main__":

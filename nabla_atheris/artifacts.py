@@ -47,11 +47,12 @@ class Rerun:
 
 
 def classify_rerun(exit_code: int, output: str) -> str | None:
-    """What a re-run's exit code and output say happened."""
+    """What a re-run's exit code and output say happened: a kind, `oracle-finding`, `error` (a failure
+    libFuzzer does not report as a crash, such as a missing file) or None (a clean run)."""
     for outcome, signs in SIGNS:
         if any(sign in output for sign in signs):
             return outcome
-    return None if exit_code == 0 else "crash"
+    return None if exit_code == 0 else "error"  # it failed, but not as libFuzzer reports a crash: unconfirmed
 
 
 def rerun(harness_argv: list[str], artifact: Path, env: dict[str, str], limits: Limits) -> Rerun:
@@ -62,7 +63,7 @@ def rerun(harness_argv: list[str], artifact: Path, env: dict[str, str], limits: 
         run_env.pop("NABLA_STATS", None)
         try:
             result = subprocess.run(
-                [*harness_argv, *limits.flags(), str(artifact)],
+                [*harness_argv, *limits.flags(), str(artifact.resolve())],
                 env=run_env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,

@@ -4,21 +4,27 @@
 start-up), so the harness imports normally and then instruments only the functions of the
 AD-relevant modules it names, plus the project's own oracle, so that oracle outcomes guide the search.
 
-Environment: NABLA_FINDINGS (findings folder, default ./findings), NABLA_STATS (statistics folder:
-this process writes its own worker-*.json there; default none), NABLA_RAISE=0 (findings are stored, none crashes: for merges),
-NABLA_RAISE_MISSING=1 (a new `missing-derivative` finding crashes too),
-NABLA_INSTRUMENT (comma-separated module prefixes to instrument instead of AD_MODULES' list),
-NABLA_UNGUIDED=1 (every input replaced by random bytes of its length: no feedback, for benchmarks),
-NABLA_ONLY_API (inputs that decode to another API are skipped: crash minimization cannot drift to
-another API's crash), NABLA_MAX_RSS_MB (default 4096, 0 for none): above it the process ends cleanly before its next
-input, so that a fork-mode worker is replaced before libFuzzer's -rss_limit_mb calls it an OOM
-(JAX and TensorFlow keep compiled code for every shape they meet).
+Environment: NABLA_FINDINGS (findings folder, default ./findings, or a folder in the temporary
+directory when the working folder is read-only, as it may be on a fuzzing service), NABLA_STATS
+(statistics folder: this process writes its own worker-*.json there; default none), NABLA_RAISE=0
+(findings are stored, none crashes: for merges), NABLA_RAISE_MISSING=1 (a new `missing-derivative`
+finding crashes too), NABLA_INSTRUMENT (comma-separated module prefixes to instrument instead of
+AD_MODULES' list), NABLA_UNGUIDED=1 (every input replaced by random bytes of its length: no
+feedback, for benchmarks), NABLA_ONLY_API (inputs that decode to another API are skipped: crash
+minimization cannot drift to another API's crash), NABLA_MAX_RSS_MB (default 4096, or 85% of
+libFuzzer's -rss_limit_mb when that is lower; 0 for none): above it the process ends cleanly before
+its next input, so that a fork-mode worker is replaced (and OSS-Fuzz restarts the target) before
+libFuzzer's -rss_limit_mb calls it an OOM (JAX and TensorFlow keep compiled code for every shape
+they meet).
+The harness reads nothing relative to the source tree (the catalog is package data), so it also
+runs frozen by PyInstaller, where argv[0] is the binary.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 import types
 from collections.abc import Callable
@@ -64,6 +70,7 @@ AD_MODULES: dict[str, list[str]] = {
     ],
 }
 DEFAULT_MAX_RSS_MB = 4096
+RSS_LIMIT_SHARE = 0.85  # of libFuzzer's -rss_limit_mb: the memory budget when NABLA_MAX_RSS_MB is unset
 MARK = "__ATHERIS_INSTRUMENTED__"
 
 
@@ -105,7 +112,7 @@ def run(library: str, argv: list[str]) -> None:
 
     session = FuzzSession(
         library,
-        Path(os.environ.get("NABLA_FINDINGS", "findings")),
+        findings_dir(),
         Path(os.environ["NABLA_STATS"]) if os.environ.get("NABLA_STATS") else None,
         raise_missing=os.environ.get("NABLA_RAISE_MISSING") == "1",
         raise_new=os.environ.get("NABLA_RAISE", "1") != "0",
@@ -116,9 +123,8 @@ def run(library: str, argv: list[str]) -> None:
     chosen = os.environ.get("NABLA_INSTRUMENT")
     count = instrument_modules(chosen.split(",") if chosen else AD_MODULES[library] + OWN_MODULES)
     print(f"INFO: nabla-atheris instrumented {count} functions in {time.time() - start:.1f} s", file=sys.stderr)
-    budget = float(os.environ.get("NABLA_MAX_RSS_MB", DEFAULT_MAX_RSS_MB))
     target = unguided(session.test_one_input) if os.environ.get("NABLA_UNGUIDED") == "1" else session.test_one_input
-    atheris.Setup(argv, within_memory_budget(target, budget))
+    atheris.Setup(argv, within_memory_budget(target, memory_budget_mb(argv)))
     atheris.Fuzz()
 
 
@@ -126,6 +132,24 @@ def unguided(test_one_input: Callable[[bytes], None]) -> Callable[[bytes], None]
     """`test_one_input` fed random bytes of the length libFuzzer chose: coverage feedback cannot
     steer what runs (the baseline of the coverage-guidance benchmark)."""
     return lambda data: test_one_input(os.urandom(len(data)))
+
+
+def findings_dir() -> Path:
+    """NABLA_FINDINGS; else ./findings, or a folder in the temporary directory if the working folder is read-only."""
+    if os.environ.get("NABLA_FINDINGS"):
+        return Path(os.environ["NABLA_FINDINGS"])
+    if os.access(".", os.W_OK):
+        return Path("findings")
+    return Path(tempfile.gettempdir()) / "nabla-atheris-findings"
+
+
+def memory_budget_mb(argv: list[str]) -> float:
+    """NABLA_MAX_RSS_MB; else the default, lowered to RSS_LIMIT_SHARE of libFuzzer's last -rss_limit_mb flag."""
+    if os.environ.get("NABLA_MAX_RSS_MB"):
+        return float(os.environ["NABLA_MAX_RSS_MB"])
+    limits = [arg.split("=", 1)[1] for arg in argv[1:] if arg.startswith("-rss_limit_mb=")]
+    limit = int(limits[-1]) if limits and limits[-1].isdigit() else 0
+    return min(DEFAULT_MAX_RSS_MB, RSS_LIMIT_SHARE * limit) if limit > 0 else DEFAULT_MAX_RSS_MB
 
 
 def rss_mb() -> float:

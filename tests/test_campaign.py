@@ -154,12 +154,13 @@ def test_classify_rerun_reads_libfuzzer_outcomes():
     assert classify_rerun(71, "==1== ERROR: libFuzzer: out-of-memory (malloc(1))") == "oom"
     assert classify_rerun(1, "==1== ERROR: libFuzzer: deadly signal") == "crash"
     assert classify_rerun(0, "Executed x in 3 ms") is None
+    assert classify_rerun(1, 'ERROR: The required directory "x" does not exist') == "error"
 
 
 def test_native_crash_timeout_and_flaky_artifacts_become_findings_once(tmp_path, torch_backend):
     harness = tmp_path / "fake_harness.py"
     harness.write_text(FAKE_HARNESS)
-    place = Workdir(tmp_path / "w")
+    place = Workdir(Path(os.path.relpath(tmp_path / "w")))  # relative, as a user gives it: the re-run runs elsewhere
     place.create()
     (place.artifacts / "crash-abrt").write_bytes(b"ABRT" + bytes(range(40)))
     (place.artifacts / "timeout-slow").write_bytes(b"SLOW" + bytes(range(40, 80)))

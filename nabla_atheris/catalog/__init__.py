@@ -157,8 +157,19 @@ def build_catalog(library: str, registry: list[str], apis: dict[str, list[dict]]
     return catalog
 
 
+class CatalogDataMissing(RuntimeError):
+    """The package's `catalog/data` folder is absent: an installation or a frozen build without its data files."""
+
+
 def _data_text(filename: str) -> str:
-    return resources.files(__package__).joinpath("data", filename).read_text(encoding="utf-8")
+    folder = resources.files(__package__).joinpath("data")
+    if not folder.is_dir():
+        raise CatalogDataMissing(
+            f"nabla_atheris' catalog data folder is missing ({folder}); a PyInstaller build must collect it: "
+            "install the package (its hook is found through the pyinstaller40 entry point) or pass "
+            "--collect-data nabla_atheris"
+        )
+    return folder.joinpath(filename).read_text(encoding="utf-8")
 
 
 @cache
