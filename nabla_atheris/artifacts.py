@@ -56,10 +56,12 @@ def classify_rerun(exit_code: int, output: str) -> str | None:
 
 
 def rerun(harness_argv: list[str], artifact: Path, env: dict[str, str], limits: Limits) -> Rerun:
-    """Run one input through the harness, as libFuzzer does with a file argument, with a fresh
-    findings store (so that an oracle finding raises) and the campaign's limits."""
+    """Run one input through the harness, as libFuzzer does with a file argument, with the campaign's
+    environment and limits and a fresh findings store: under --crash-on-findings an oracle finding
+    raises again (it is then recognized as one); by default (NABLA_RAISE=0) none does, so only a
+    native crash, timeout or OOM can repeat."""
     with tempfile.TemporaryDirectory(prefix="nabla-rerun-") as scratch:
-        run_env = dict(env, NABLA_FINDINGS=scratch, NABLA_RAISE="1", NABLA_RAISE_MISSING="1")
+        run_env = dict(env, NABLA_FINDINGS=scratch)
         run_env.pop("NABLA_STATS", None)
         try:
             result = subprocess.run(

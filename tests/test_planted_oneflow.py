@@ -69,6 +69,7 @@ def test_module_api_constructs_from_keywords_and_differentiates_its_inputs(onefl
     [
         ("Check failed: axis < num_axes (0 vs. 0)", "internal"),
         ("planted backward is not implemented", "unsupported"),
+        ("Cannot find the kernel matching Current OperatorConf.  The Info of OperatorConf are ", "unsupported"),
         ("The size of tensor a (3) must match the size of tensor b (4)", "invalid-input"),
     ],
 )
