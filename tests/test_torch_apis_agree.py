@@ -29,3 +29,17 @@ def test_first_order_agrees(torch_backend, api, args, kwargs):
     assert not [f for f in verdict.findings if not set(f.scenarios) & SECOND_ORDER], verdict.findings
     if api in FULLY_AGREE:
         assert verdict.findings == [] and verdict.filtered is None and status["fwd-over-fwd vs numeric"] == "ok", status
+
+
+def test_empty_jacobians_agree_whatever_shape_they_were_built_in():
+    import numpy as np
+
+    from nabla_atheris.jacobians import compare_jacobians
+
+    assert compare_jacobians(np.zeros((0,)), np.zeros((0, 5)), "ad-vs-numeric", ["float64"])[0]
+    assert not compare_jacobians(np.zeros((2, 3)), np.zeros((3, 2)), "ad-vs-numeric", ["float64"])[0]
+
+
+def test_matrix_product_with_an_empty_dimension_is_no_finding(torch_backend):
+    verdict = check_case(make_case("torch.mm", tensor([0, 5], []), tensor([5, 3], seed=1)), torch_backend)
+    assert verdict.findings == [], [f.message for f in verdict.findings]
