@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import calendar
-import itertools
 import json
 import os
 import random
@@ -112,32 +111,53 @@ def oracle_cost(lib: str, limit: int, rounds: int) -> dict[str, Any]:
 # -- validity -------------------------------------------------------------------------------------
 def validity(lib: str, seconds: float) -> dict[str, Any]:
     """Valid-call rate, checks/s and distinct APIs per minute: seed inputs vs random bytes of the
-    seeds' lengths, each for `seconds`."""
-    catalog, backend = load_catalog(lib), get_backend(lib)
-    seeds = [p.read_bytes() for p in sorted((ROOT / "corpus" / lib).iterdir())]
-    rng = random.Random(0)
-    rng.shuffle(seeds)
-    sources = {"seed corpus": iter(seeds * 100), "random bytes": (os.urandom(len(rng.choice(seeds))) for _ in itertools.count())}
+    seeds' lengths, each for `seconds`. The checks run in a child process that records every check,
+    restarted after a native crash (random bytes find some), which is counted."""
     out = {}
-    for name, inputs in sources.items():
-        execs = valid = 0
-        apis: set[str] = set()
-        start = time.time()
-        while time.time() - start < seconds:
-            verdict = check_case(decode_bytes(next(inputs), catalog), backend)
-            execs += 1
-            if verdict.valid:
-                valid += 1
-                apis.add(verdict.case.api)
-        minutes = (time.time() - start) / 60
-        out[name] = {
-            "checks": execs,
-            "checks_per_s": round(execs / minutes / 60, 2),
-            "valid_rate": round(valid / execs, 4) if execs else 0.0,
-            "apis": len(apis),
-            "apis_per_minute": round(len(apis) / minutes, 1),
+    for source in ("seed corpus", "random bytes"):
+        with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+            state_path = Path(scratch) / "state.json"
+            crashes, start = 0, time.time()
+            while time.time() - start < seconds:
+                left = seconds - (time.time() - start)
+                command = [sys.executable, __file__, "--lib", lib, "--validity-worker", source, str(left), str(state_path)]
+                if subprocess.run(command, env=harness_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
+                    crashes += 1
+            state = json.loads(state_path.read_text())
+        minutes = seconds / 60
+        out[source] = {
+            "checks": state["checks"],
+            "checks_per_s": round(state["checks"] / seconds, 2),
+            "valid_rate": round(state["valid"] / state["checks"], 4) if state["checks"] else 0.0,
+            "apis": len(state["apis"]),
+            "apis_per_minute": round(len(state["apis"]) / minutes, 1),
+            "native_crashes": crashes,
         }
     return {"seconds": seconds, **out}
+
+
+def validity_worker(lib: str, source: str, seconds: float, state_path: Path) -> None:
+    """Check inputs of one source for `seconds`, continuing the state file of an earlier worker
+    (the input that killed it is skipped); the state is written before and after every check."""
+    catalog, backend = load_catalog(lib), get_backend(lib)
+    seeds = [p.read_bytes() for p in sorted((ROOT / "corpus" / lib).iterdir())]
+    random.Random(0).shuffle(seeds)
+    state = json.loads(state_path.read_text()) if state_path.is_file() else {"attempted": 0, "checks": 0, "valid": 0, "apis": []}
+    apis = set(state["apis"])
+    rng = random.Random(state["attempted"])
+    start = time.time()
+    while time.time() - start < seconds:
+        index = state["attempted"]
+        data = seeds[index % len(seeds)] if source == "seed corpus" else os.urandom(len(rng.choice(seeds)))
+        state["attempted"] = index + 1
+        state_path.write_text(json.dumps(state))
+        verdict = check_case(decode_bytes(data, catalog), backend)
+        state["checks"] += 1
+        if verdict.valid:
+            state["valid"] += 1
+            apis.add(verdict.case.api)
+        state["apis"] = sorted(apis)
+        state_path.write_text(json.dumps(state))
 
 
 # -- harness runs (guidance, start-up) -----------------------------------------------------------
@@ -320,11 +340,12 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
             v = r["validity"]
             lines += [f"Validity ({v['seconds']:.0f} s each):", ""]
             rows = [
-                [k, x["checks_per_s"], f"{x['valid_rate']:.1%}", x["apis"], x["apis_per_minute"]]
+                [k, x["checks_per_s"], f"{x['valid_rate']:.1%}", x["apis"], x["apis_per_minute"], x.get("native_crashes", 0)]
                 for k, x in v.items()
                 if k != "seconds"
             ]
-            lines += table(["inputs", "checks/s", "valid-call rate", "distinct APIs", "APIs per minute"], rows)
+            headers = ["inputs", "checks/s", "valid-call rate", "distinct APIs", "APIs per minute", "native crashes"]
+            lines += table(headers, rows)
         if "guidance" in r:
             g = r["guidance"]
             ratio = g.get("cov_ratio_guided_to_unguided", "-")
@@ -358,6 +379,7 @@ What each table measures: see the script's docstring. Known upstream bugs: `benc
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lib", required=True)
+    parser.add_argument("--validity-worker", nargs=3, metavar=("SOURCE", "SECONDS", "STATE"), help=argparse.SUPPRESS)
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}")
     parser.add_argument("--seconds", type=float, default=60, help="validity: seconds per input source")
     parser.add_argument("--guidance-seconds", type=int, default=300, help="coverage guidance: seconds per mode")
@@ -365,6 +387,9 @@ def main() -> None:
     parser.add_argument("--campaign", type=Path, help="known bugs: an existing campaign workdir to evaluate")
     parser.add_argument("--campaign-seconds", type=int, default=600, help="known bugs: the campaign's budget when run here")
     args = parser.parse_args()
+    if args.validity_worker:
+        source, seconds, state = args.validity_worker
+        return validity_worker(args.lib, source, float(seconds), Path(state))
     sections = args.sections.split(",")
     unknown = set(sections) - set(SECTIONS)
     if unknown:
