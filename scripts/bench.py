@@ -369,7 +369,14 @@ Written by `scripts/bench.py` from `bench/results-*.json` (one file per library;
 library measured in one run on the machine named in the notes, so compare ratios, not absolute
 speeds). Reproduce with
 
-    PYTHONPATH=. .venv/bin/python scripts/bench.py --lib torch   # likewise jax, tf
+    PYTHONPATH=. .venv/bin/python scripts/bench.py --lib torch --guidance-seconds 180 --campaign WORKDIR
+    PYTHONPATH=. .venv/bin/python scripts/bench.py --lib tf --guidance-seconds 180 --campaign-seconds 600
+    PYTHONPATH=. .venv/bin/python scripts/bench.py --lib jax --guidance-seconds 180
+    PYTHONPATH=. scripts/oneflow-env python scripts/bench.py --lib oneflow --guidance-seconds 180
+
+(`--campaign WORKDIR` evaluates the known bugs on an existing campaign, here the 30-minute 2-worker
+one; otherwise a campaign of `--campaign-seconds` runs from the seed corpus. Libraries without
+known bugs skip it.)
 
 What each table measures: see the script's docstring. Known upstream bugs: `bench/known_bugs.json`.
 
