@@ -78,34 +78,77 @@ def timed(label: str, fn: Any, cases: list, rounds: int) -> dict[str, Any]:
     }
 
 
-def oracle_cost(lib: str, limit: int, rounds: int) -> dict[str, Any]:
-    """Checks/s of each way of checking the same seed cases; each timed after an untimed pass."""
-    catalog, backend = load_catalog(lib), get_backend(lib)
-    seeds = sorted((ROOT / "corpus" / lib).iterdir())
-    seeds = seeds[:: max(1, len(seeds) // limit)][:limit]  # spread over the corpus, not its first namespace
-    cases = [decode_bytes(p.read_bytes(), catalog) for p in seeds]
+def ways_of_checking(backend: Any) -> list[tuple[str, Any]]:
+    """(label, check function of a case) for each way of checking the benchmark compares."""
     methods = [
         ("direct call only", lambda c: backend.bind(c).direct()),
         ("projection oracle (all checks, second order included)", lambda c: check_case(c, backend)),
         ("full-Jacobian first-order check (∇Fuzz-style)", lambda c: full_jacobian_check(c, backend)),
     ]
-    if backend.compiled_modes:
-        compilers = sorted({mode.split("-", 1)[0] for mode in backend.compiled_modes})
-        for subset, label in [
-            ((), "eager only"),
-            *((tuple(m for m in backend.compiled_modes if m.startswith(c)), c) for c in compilers),
-        ]:
-            view = WithCompiledModes(backend, subset)
-            methods.append(
-                (f"projection oracle, {label} (compiled scenarios: {len(subset)})", lambda c, view=view: check_case(c, view))
-            )
+    compilers = sorted({mode.split("-", 1)[0] for mode in backend.compiled_modes})
+    subsets = [((), "eager only")] if compilers else []
+    subsets += [(tuple(m for m in backend.compiled_modes if m.startswith(c)), c) for c in compilers]
+    for subset, label in subsets:
+        view = WithCompiledModes(backend, subset)
+        methods.append(
+            (f"projection oracle, {label} (compiled scenarios: {len(subset)})", lambda c, view=view: check_case(c, view))
+        )
+    return methods
+
+
+def oracle_cost(lib: str, limit: int, rounds: int) -> dict[str, Any]:
+    """Checks/s of each way of checking the same seed cases; each timed after an untimed pass."""
+    catalog, backend = load_catalog(lib), get_backend(lib)
+    seeds = sorted((ROOT / "corpus" / lib).iterdir())
+    seeds, killers = screened(lib, seeds[:: max(1, len(seeds) // limit)][:limit])  # spread over the corpus
+    cases = [decode_bytes(p.read_bytes(), catalog) for p in seeds]
     rows = []
-    for label, fn in methods:
+    for label, fn in ways_of_checking(backend):
         timed(label, fn, cases, 1)
         rows.append(timed(label, fn, cases, rounds))
     for row in rows:
         row["relative_to_projection"] = round(row["checks_per_s"] / rows[1]["checks_per_s"], 3)
-    return {"cases": len(cases), "rounds": rounds, "rows": rows}
+    return {"cases": len(cases), "rounds": rounds, "rows": rows, "left_out_killed_the_process": killers}
+
+
+def screened(lib: str, seeds: list[Path]) -> tuple[list[Path], list[str]]:
+    """The seeds that every way of checking gets through in a child process, and the names of those
+    that killed it (OneFlow aborts the process on some inputs instead of raising)."""
+    with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+        state_path = Path(scratch) / "state.json"
+        state: dict[str, Any] = {"done": [], "killed": [], "current": None}
+        while len(state["done"]) + len(state["killed"]) < len(seeds):
+            state_path.write_text(json.dumps(state))
+            command = [sys.executable, __file__, "--lib", lib, "--screen-worker", str(state_path), *map(str, seeds)]
+            code = subprocess.run(command, env=harness_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+            state = json.loads(state_path.read_text())
+            if code != 0 and state["current"] is None:
+                raise RuntimeError(f"the screening worker failed before any case (exit {code})")
+            if code != 0:
+                state["killed"].append(state["current"])
+                state["current"] = None
+    return [p for p in seeds if str(p) in state["done"]], [Path(p).name for p in state["killed"]]
+
+
+def screen_worker(lib: str, state_path: Path, seeds: list[str]) -> None:
+    """Run every way of checking once on each seed not yet screened, noting the one in progress."""
+    catalog, backend = load_catalog(lib), get_backend(lib)
+    methods = ways_of_checking(backend)
+    state = json.loads(state_path.read_text())
+    for seed in seeds:
+        if seed in state["done"] or seed in state["killed"]:
+            continue
+        state["current"] = seed
+        state_path.write_text(json.dumps(state))
+        case = decode_bytes(Path(seed).read_bytes(), catalog)
+        for _, fn in methods:
+            try:
+                fn(case)
+            except Exception:  # an invalid call is still a case to time
+                pass
+        state["done"].append(seed)
+        state["current"] = None
+        state_path.write_text(json.dumps(state))
 
 
 # -- validity -------------------------------------------------------------------------------------
@@ -331,7 +374,9 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
         lines += [f"## {lib} {r['version']} ({r['date']})", ""]
         if "oracle" in r:
             o = r["oracle"]
-            lines += [f"Oracle cost ({o['cases']} seed cases x {o['rounds']}):", ""]
+            killed = o.get("left_out_killed_the_process") or []
+            left_out = f"; left out, they kill the process: {', '.join(killed)}" if killed else ""
+            lines += [f"Oracle cost ({o['cases']} seed cases x {o['rounds']}{left_out}):", ""]
             lines += table(
                 ["way of checking", "checks/s", "relative to projection oracle"],
                 [[x["label"], x["checks_per_s"], x["relative_to_projection"]] for x in o["rows"]],
@@ -387,6 +432,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lib", required=True)
     parser.add_argument("--validity-worker", nargs=3, metavar=("SOURCE", "SECONDS", "STATE"), help=argparse.SUPPRESS)
+    parser.add_argument("--screen-worker", nargs="+", metavar="STATE SEED", help=argparse.SUPPRESS)
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}")
     parser.add_argument("--seconds", type=float, default=60, help="validity: seconds per input source")
     parser.add_argument("--guidance-seconds", type=int, default=300, help="coverage guidance: seconds per mode")
@@ -394,6 +440,8 @@ def main() -> None:
     parser.add_argument("--campaign", type=Path, help="known bugs: an existing campaign workdir to evaluate")
     parser.add_argument("--campaign-seconds", type=int, default=600, help="known bugs: the campaign's budget when run here")
     args = parser.parse_args()
+    if args.screen_worker:
+        return screen_worker(args.lib, Path(args.screen_worker[0]), args.screen_worker[1:])
     if args.validity_worker:
         source, seconds, state = args.validity_worker
         return validity_worker(args.lib, source, float(seconds), Path(state))
