@@ -136,10 +136,9 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     """Shrink a finding's case while its signature stays; write the result next to the original."""
     if args.native or native_finding_folder(args.target):
         return minimize_native_crash(args)
-    from nabla_atheris import case as case_codec
     from nabla_atheris.backends import get_backend
     from nabla_atheris.findings import META_FILE
-    from nabla_atheris.minimize import case_size, case_to_json, minimize_case
+    from nabla_atheris.minimize import case_size, minimize_case
     from nabla_atheris.oracle import check_case
 
     case, _ = load_repro_target(args.target, args.lib)
@@ -165,15 +164,24 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     smallest = minimize_case(case, reproduces, args.max_checks, progress=print)
     final = matching[smallest]
     prefix = args.target / "minimized" if args.target.is_dir() else args.target.with_name(args.target.name + ".minimized")
+    outputs = write_minimized(prefix, smallest, backend.render_reproducer(smallest, final))
+    print(f"minimized to size {case_size(smallest)}: {', '.join(str(p) for p in outputs)}")
+    return EXIT_FINDING
+
+
+def write_minimized(prefix: Path, case: Case, reproducer: str) -> list[Path]:
+    """Write a minimized case as PREFIX.case.msgpack, PREFIX.json (a case for `check`) and PREFIX.repro.py."""
+    from nabla_atheris import case as case_codec
+    from nabla_atheris.minimize import case_to_json
+
     outputs = {
-        Path(f"{prefix}.case.msgpack"): case_codec.encode(smallest),
-        Path(f"{prefix}.json"): (json.dumps(case_to_json(smallest), indent=1) + "\n").encode(),
-        Path(f"{prefix}.repro.py"): backend.render_reproducer(smallest, final).encode(),
+        Path(f"{prefix}.case.msgpack"): case_codec.encode(case),
+        Path(f"{prefix}.json"): (json.dumps(case_to_json(case), indent=1) + "\n").encode(),
+        Path(f"{prefix}.repro.py"): reproducer.encode(),
     }
     for path, data in outputs.items():
         path.write_bytes(data)
-    print(f"minimized to size {case_size(smallest)}: {', '.join(str(p) for p in outputs)}")
-    return EXIT_FINDING
+    return list(outputs)
 
 
 def native_finding_folder(target: Path) -> bool:
@@ -190,14 +198,12 @@ def minimize_native_crash(args: argparse.Namespace) -> int:
     """libFuzzer's -minimize_crash for a native crash (a finding folder or a raw artifact), guarded
     against drifting to another API's crash or another kind; writes the smallest input, its case and
     reproducer next to the original."""
-    from nabla_atheris import case as case_codec
     from nabla_atheris.artifacts import NATIVE_KINDS, minimize_native, native_finding, rerun
     from nabla_atheris.backends import get_backend
     from nabla_atheris.campaign import LIMITS
     from nabla_atheris.catalog import load_catalog
     from nabla_atheris.decoder import decode_bytes
     from nabla_atheris.findings import INPUT_FILE, META_FILE
-    from nabla_atheris.minimize import case_to_json
 
     if args.target.is_dir():
         source, library = args.target / INPUT_FILE, json.loads((args.target / META_FILE).read_text())["library"]
@@ -228,13 +234,7 @@ def minimize_native_crash(args: argparse.Namespace) -> int:
     backend = get_backend(library)
     modes = [*backend.first_order_modes, *backend.compiled_modes, *backend.second_order_modes]
     finding, case = native_finding(before.outcome, library, data, catalog, after, out.name, modes)
-    outputs = {
-        Path(f"{prefix}.case.msgpack"): case_codec.encode(case),
-        Path(f"{prefix}.json"): (json.dumps(case_to_json(case), indent=1) + "\n").encode(),
-        Path(f"{prefix}.repro.py"): backend.render_reproducer(case, finding).encode(),
-    }
-    for path, payload in outputs.items():
-        path.write_bytes(payload)
+    outputs = write_minimized(prefix, case, backend.render_reproducer(case, finding))
     print(f"minimized {size} -> {len(data)} bytes, still a {after.outcome} of {api}: {out}, {', '.join(map(str, outputs))}")
     return EXIT_FINDING
 
