@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nabla_atheris.backends import Backend
 from nabla_atheris.campaign import Limits, Workdir
+from nabla_atheris.case import Case
 from nabla_atheris.catalog import Catalog, load_catalog
 from nabla_atheris.decoder import decode_bytes
 from nabla_atheris.findings import FindingsStore
@@ -55,18 +57,23 @@ def classify_rerun(exit_code: int, output: str) -> str | None:
     return None if exit_code == 0 else "error"  # it failed, but not as libFuzzer reports a crash: unconfirmed
 
 
+def scratch_env(env: dict[str, str], scratch: str, **extra: str) -> dict[str, str]:
+    """A campaign's harness environment for a one-off run: findings into `scratch`, no statistics."""
+    run_env = dict(env, NABLA_FINDINGS=scratch, **extra)
+    run_env.pop("NABLA_STATS", None)
+    return run_env
+
+
 def rerun(harness_argv: list[str], artifact: Path, env: dict[str, str], limits: Limits) -> Rerun:
     """Run one input through the harness, as libFuzzer does with a file argument, with the campaign's
     environment and limits and a fresh findings store: under --crash-on-findings an oracle finding
     raises again (it is then recognized as one); by default (NABLA_RAISE=0) none does, so only a
     native crash, timeout or OOM can repeat."""
     with tempfile.TemporaryDirectory(prefix="nabla-rerun-") as scratch:
-        run_env = dict(env, NABLA_FINDINGS=scratch)
-        run_env.pop("NABLA_STATS", None)
         try:
             result = subprocess.run(
                 [*harness_argv, *limits.flags(), str(artifact.resolve())],
-                env=run_env,
+                env=scratch_env(env, scratch),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 timeout=limits.timeout_s * 2 + 300,
@@ -78,16 +85,22 @@ def rerun(harness_argv: list[str], artifact: Path, env: dict[str, str], limits: 
     return Rerun(classify_rerun(code, output), code, "\n".join(output.strip().splitlines()[-12:]))
 
 
-def native_finding(kind: str, library: str, data: bytes, catalog: Catalog, result: Rerun, artifact: str, modes: list[str]):
+def every_scenario(backend: Backend) -> list[str]:
+    """The scenarios a native-crash reproducer runs in turn after the direct call."""
+    return [*backend.first_order_modes, *backend.compiled_modes, *backend.second_order_modes]
+
+
+def native_finding(
+    kind: str, data: bytes, catalog: Catalog, result: Rerun, artifact: str, backend: Backend
+) -> tuple[Finding, Case]:
     """The finding of a native crash, timeout or OOM, and its case."""
     case = decode_bytes(data, catalog)
     flaky = result.outcome != kind
     what = f"not repeated by a re-run (exit {result.exit_code}): flaky" if flaky else "repeated by a re-run"
-    last = next((line for line in reversed(result.tail.splitlines()) if line.strip()), "")
     finding = Finding(
         kind,
         NATIVE_SCENARIOS,
-        library,
+        case.library,
         case.api,
         dtype_class(case),
         f"libFuzzer {kind} ({artifact}), {what}",
@@ -96,8 +109,7 @@ def native_finding(kind: str, library: str, data: bytes, catalog: Catalog, resul
             "flaky": flaky,
             "rerun_exit": result.exit_code,
             "rerun_tail": result.tail,
-            "last": last,
-            "modes": modes,
+            "modes": every_scenario(backend),
         },
     )
     return finding, case
@@ -122,7 +134,6 @@ def triage_artifacts(
         return registry
     catalog = catalog or load_catalog(library)
     backend = get_backend(library)
-    modes = [*backend.first_order_modes, *backend.compiled_modes, *backend.second_order_modes]
     store = FindingsStore(workdir.findings)
     for number, artifact in enumerate(pending, 1):
         kind = next(k for prefix, k in KIND_OF_PREFIX.items() if artifact.name.startswith(prefix))
@@ -133,7 +144,7 @@ def triage_artifacts(
             entry["note"] = "an oracle finding (stored by the worker that met it)"
         else:
             data = artifact.read_bytes()
-            finding, case = native_finding(kind, library, data, catalog, result, artifact.name, modes)
+            finding, case = native_finding(kind, data, catalog, result, artifact.name, backend)
             folder, new = store.record(finding, case, data, backend.render_reproducer(case, finding), backend.version())
             entry.update(finding=folder.name, flaky=finding.details["flaky"], new=new)
         progress(f"triage {number}/{len(pending)}: {artifact.name}: {entry.get('finding', entry.get('note'))}")
@@ -165,12 +176,10 @@ def minimize_native(
     out.unlink(missing_ok=True)
     log = out.with_name(out.name + ".log")
     with tempfile.TemporaryDirectory(prefix="nabla-minimize-") as scratch, open(log, "wb") as output:
-        run_env = dict(env, NABLA_FINDINGS=scratch, NABLA_RAISE="0", NABLA_ONLY_API=api)
-        run_env.pop("NABLA_STATS", None)
         flags = ["-minimize_crash=1", f"-max_total_time={seconds}", f"-exact_artifact_path={out.resolve()}", *limits.flags()]
         subprocess.run(
             [*harness_argv, *flags, str(artifact.resolve())],
-            env=run_env,
+            env=scratch_env(env, scratch, NABLA_RAISE="0", NABLA_ONLY_API=api),
             stdout=output,
             stderr=subprocess.STDOUT,
             cwd=scratch,

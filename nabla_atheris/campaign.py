@@ -264,7 +264,7 @@ def run_campaign(
             while proc.poll() is None:
                 if deadline_s is not None and time.time() - progress.started > deadline_s:
                     display.message(f"time is up: stopping libFuzzer (process group {proc.pid})")
-                    _stop_group(proc)
+                    stop_group(proc)
                     stopped_by_us = True
                     break
                 if time.time() >= next_record:
@@ -274,7 +274,7 @@ def run_campaign(
         except KeyboardInterrupt:
             interrupted = stopped_by_us = True
             display.message("interrupted: stopping libFuzzer; resume with the same command and workdir")
-            _stop_group(proc)
+            stop_group(proc)
         finally:
             signal.signal(signal.SIGTERM, previous)
         reader.join(timeout=10)
@@ -289,7 +289,7 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _stop_group(proc: subprocess.Popen) -> None:
+def stop_group(proc: subprocess.Popen) -> None:
     """SIGTERM to libFuzzer's process group, SIGKILL if it lingers."""
     if proc.poll() is not None:
         return

@@ -11,7 +11,6 @@ import importlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -214,7 +213,7 @@ def minimize_native_crash(args: argparse.Namespace) -> int:
         raise BadInput(f"no such file or folder: {args.target}")
     catalog, harness, limits = load_catalog(library), harness_path(library), LIMITS[library]
     api = decode_bytes(source.read_bytes(), catalog).api
-    env = harness_env(findings=Path(os.devnull))
+    env = harness_env()  # each run gets a scratch findings folder
     before = rerun([str(harness)], source, env, limits)
     if before.outcome not in NATIVE_KINDS:
         print(f"nabla-atheris: {source} does not end in a native crash, timeout or OOM ({before.outcome or 'clean run'})")
@@ -224,16 +223,15 @@ def minimize_native_crash(args: argparse.Namespace) -> int:
     out = Path(f"{prefix}.input")
     after = minimize_native([str(harness)], source, out, env, limits, api, args.time)
     data = out.read_bytes() if out.is_file() else b""
-    drifted = after is None or after.outcome != before.outcome or decode_bytes(data, catalog).api != api
-    if drifted:
+    got = None if after is None else (after.outcome, decode_bytes(data, catalog).api)
+    if got != (before.outcome, api):
         out.unlink(missing_ok=True)
-        what = "nothing" if after is None else f"{after.outcome or 'a clean run'} of {decode_bytes(data, catalog).api}"
+        what = "nothing" if got is None else f"{got[0] or 'a clean run'} of {got[1]}"
         wanted = f"a {before.outcome} of {api}"
         print(f"nabla-atheris: error: minimization gave {what}, not {wanted}; kept the original", file=sys.stderr)
         return EXIT_MERGE_FAILED
     backend = get_backend(library)
-    modes = [*backend.first_order_modes, *backend.compiled_modes, *backend.second_order_modes]
-    finding, case = native_finding(before.outcome, library, data, catalog, after, out.name, modes)
+    finding, case = native_finding(before.outcome, data, catalog, after, out.name, backend)
     outputs = write_minimized(prefix, case, backend.render_reproducer(case, finding))
     print(f"minimized {size} -> {len(data)} bytes, still a {after.outcome} of {api}: {out}, {', '.join(map(str, outputs))}")
     return EXIT_FINDING
@@ -306,9 +304,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """The campaign's HTML report and Markdown summary."""
+    from nabla_atheris.campaign import Workdir
     from nabla_atheris.report import write_report
 
-    if not (args.workdir / "findings").is_dir() and not (args.workdir / "stats").is_dir():
+    place = Workdir(args.workdir)
+    if not place.findings.is_dir() and not place.stats.is_dir():
         raise BadInput(f"not a campaign workdir (no findings/ or stats/): {args.workdir}")
     page, markdown = write_report(args.workdir, args.out or args.workdir / "report")
     print(f"report: {page}\nsummary: {markdown}")
@@ -365,12 +365,13 @@ def harness_path(library: str) -> Path:
     return harness
 
 
-def harness_env(findings: Path, **extra: str) -> dict[str, str]:
+def harness_env(findings: Path | None = None, **extra: str) -> dict[str, str]:
     """The environment of a harness run by libFuzzer: the project importable, the environment's
-    python first on PATH (libFuzzer starts workers and merge processes through the shebang)."""
+    python first on PATH (libFuzzer starts workers and merge processes through the shebang), the
+    findings folder if given."""
     return dict(
         os.environ,
-        NABLA_FINDINGS=str(findings),
+        **({"NABLA_FINDINGS": str(findings)} if findings is not None else {}),
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         **extra,
@@ -439,11 +440,21 @@ def run_logged(argv: list[str], env: dict[str, str], log_path: Path, progress: A
     """Run a command in its own process group, appending its output to a log and echoing the lines
     `progress` selects; SIGTERM to the group after `deadline` seconds (libFuzzer's fork mode does not
     look at -max_total_time while it replays the seed corpus). The exit code, and whether it was stopped."""
+    from nabla_atheris.campaign import stop_group
+
     with (
         open(log_path, "ab") as log,
         subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True) as proc,
     ):
-        timer = threading.Timer(deadline, lambda: _terminate_group(proc))
+        stopped = threading.Event()
+
+        def time_is_up() -> None:
+            if proc.poll() is None:
+                stopped.set()
+                print(f"time is up: stopping libFuzzer (process group {proc.pid})", flush=True)
+                stop_group(proc)
+
+        timer = threading.Timer(deadline, time_is_up)
         timer.start()
         try:
             assert proc.stdout is not None
@@ -452,15 +463,9 @@ def run_logged(argv: list[str], env: dict[str, str], log_path: Path, progress: A
                 line = raw.decode(errors="replace")
                 if progress(line):
                     print(line.rstrip(), flush=True)
-            return proc.wait(), timer.finished.is_set()  # set only by firing: cancel() comes after
+            return proc.wait(), stopped.is_set()
         finally:
             timer.cancel()
-
-
-def _terminate_group(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        print(f"time is up: stopping libFuzzer (process group {proc.pid})", flush=True)
-        os.killpg(proc.pid, signal.SIGTERM)
 
 
 def build_parser() -> argparse.ArgumentParser:

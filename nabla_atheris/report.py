@@ -48,9 +48,8 @@ def _value(record: dict[str, Any], key: str) -> float | None:
     return sum(value.values()) if isinstance(value, dict) else value
 
 
-def overview(workdir: Workdir, records: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """The campaign's headline figures as (name, value) pairs."""
-    totals = campaign_totals(workdir.stats)
+def overview(totals: dict[str, Any], records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The campaign's headline figures as (name, value) pairs, from its totals and progress records."""
     last = records[-1] if records else {}
     elapsed = float(last.get("elapsed_s", 0.0))
     return [
@@ -129,9 +128,10 @@ def write_report(workdir_path: Path, out: Path) -> tuple[Path, Path]:
     workdir = Workdir(workdir_path)
     out.mkdir(parents=True, exist_ok=True)
     records = read_records(workdir.records)
-    figures = overview(workdir, records)
+    totals = campaign_totals(workdir.stats)
+    figures = overview(totals, records)
     rows = finding_rows(workdir, out)
-    filtered = campaign_totals(workdir.stats)["filtered"]
+    filtered = totals["filtered"]
     pngs = {name: plot_png(records, key, title) for name, key, title in PLOTS}
     for name, png in pngs.items():
         (out / f"{name}.png").write_bytes(png)

@@ -38,14 +38,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from nabla_atheris.backends import get_backend  # noqa: E402
+from nabla_atheris.campaign import FORK_FLAGS, STATUS  # noqa: E402
 from nabla_atheris.catalog import load_catalog  # noqa: E402
+from nabla_atheris.cli import harness_env  # noqa: E402
 from nabla_atheris.decoder import decode_bytes  # noqa: E402
 from nabla_atheris.jacobians import full_jacobian_check  # noqa: E402
 from nabla_atheris.oracle import check_case  # noqa: E402
 
 RESULTS = ROOT / "bench"
 SECTIONS = ("oracle", "validity", "guidance", "startup", "accuracy", "known")
-STATUS = re.compile(r"#(\d+)[:\s].*?cov: (\d+) ft: (\d+)")
 
 
 # -- oracle cost --------------------------------------------------------------------------------
@@ -204,15 +205,6 @@ def validity_worker(lib: str, source: str, seconds: float, state_path: Path) -> 
 
 
 # -- harness runs (guidance, start-up) -----------------------------------------------------------
-def harness_env(**extra: str) -> dict[str, str]:
-    return dict(
-        os.environ,
-        PYTHONPATH=str(ROOT),
-        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-        **extra,
-    )
-
-
 def run_harness(lib: str, args: list[str], env: dict[str, str], timeout: float) -> tuple[str, float]:
     """Run the library's harness; its output and wall time."""
     start = time.time()
@@ -234,19 +226,17 @@ def guidance(lib: str, seconds: int) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
             corpus = Path(scratch) / "corpus"
             corpus.mkdir()
-            env = harness_env(NABLA_FINDINGS=str(Path(scratch) / "findings"), NABLA_RAISE="0", **extra)
+            env = harness_env(Path(scratch) / "findings", NABLA_RAISE="0", **extra)
             flags = [
                 f"-max_total_time={seconds}",
                 "-fork=1",
-                "-ignore_crashes=1",
-                "-ignore_timeouts=1",
-                "-ignore_ooms=1",
+                *FORK_FLAGS,
                 "-timeout=300",
                 "-rss_limit_mb=8192",
                 f"-artifact_prefix={scratch}/",
             ]
             log, wall = run_harness(lib, [str(corpus), *flags], env, seconds * 3 + 600)
-        statuses = STATUS.findall(log)
+        statuses = [m.groups() for m in map(STATUS.match, log.splitlines()) if m]
         out[name] = {
             "cov": int(statuses[-1][1]) if statuses else None,
             "ft": int(statuses[-1][2]) if statuses else None,
@@ -271,7 +261,7 @@ def startup(lib: str) -> dict[str, Any]:
             ("instrumented (AD modules and oracle)", {}),
             ("not instrumented", {"NABLA_INSTRUMENT": "nabla_atheris.none"}),
         ):
-            env = harness_env(NABLA_FINDINGS=str(Path(scratch) / "findings"), NABLA_RAISE="0", **extra)
+            env = harness_env(Path(scratch) / "findings", NABLA_RAISE="0", **extra)
             log, wall = run_harness(lib, [str(corpus), "-runs=0"], env, 900)
             functions = re.findall(r"instrumented (\d+) functions", log)
             out[name] = {"seconds": round(wall, 2), "functions": int(functions[-1]) if functions else None}
