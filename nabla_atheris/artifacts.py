@@ -21,7 +21,7 @@ from nabla_atheris.case import Case
 from nabla_atheris.catalog import Catalog, load_catalog
 from nabla_atheris.decoder import decode_bytes
 from nabla_atheris.findings import FindingsStore
-from nabla_atheris.oracle import dtype_class
+from nabla_atheris.oracle.subject import dtype_class
 from nabla_atheris.verdict import Finding
 
 TRIAGE_FILE = "triage.json"
@@ -145,7 +145,7 @@ def triage_artifacts(
         else:
             data = artifact.read_bytes()
             finding, case = native_finding(kind, data, catalog, result, artifact.name, backend)
-            folder, new = store.record(finding, case, data, backend.render_reproducer(case, finding), backend.version())
+            folder, new, _ = store.record(finding, case, data, backend.render_reproducer(case, finding), backend.version())
             entry.update(finding=folder.name, flaky=finding.details["flaky"], new=new)
         progress(f"triage {number}/{len(pending)}: {artifact.name}: {entry.get('finding', entry.get('note'))}")
         registry[artifact.name] = entry

@@ -8,6 +8,8 @@ from typing import Any, Union
 import msgpack
 import numpy as np
 
+from nabla_atheris.structures import STRUCTURES
+
 CODEC_VERSION = 1
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
@@ -34,12 +36,14 @@ def storage_dtype(dtype: str) -> np.dtype:
 
 @dataclass(frozen=True, eq=False)
 class Tensor:
-    """A tensor argument: dtype, shape and row-major values; floating tensors may be differentiable."""
+    """A tensor argument: dtype, shape and row-major values; floating tensors may be differentiable.
+    `structure` names the input space the API reads it in (see `structures`: "hermitian", "lower" ...)."""
 
     dtype: str
     shape: tuple[int, ...]
     values: np.ndarray
     differentiable: bool = False
+    structure: str | None = None
 
     def array(self) -> np.ndarray:
         """The values as a numpy array of the tensor's shape."""
@@ -105,7 +109,8 @@ class Case:
 def _pack_arg(arg: Arg) -> dict:
     if isinstance(arg, Tensor):
         data = np.ascontiguousarray(arg.values, dtype=storage_dtype(arg.dtype).newbyteorder("<"))
-        return {"t": arg.dtype, "s": list(arg.shape), "d": data.tobytes(), "g": arg.differentiable}
+        packed = {"t": arg.dtype, "s": list(arg.shape), "d": data.tobytes(), "g": arg.differentiable}
+        return packed if arg.structure is None else {**packed, "st": arg.structure}
     if isinstance(arg, TensorList):
         return {"l": [_pack_arg(t) for t in arg.items]}
     return {"a": arg.value}
@@ -121,7 +126,10 @@ def _unpack_arg(obj: Any) -> Arg:
         values = np.frombuffer(obj["d"], dtype=storage_dtype(dtype).newbyteorder("<")).astype(storage_dtype(dtype))
         if values.size != int(np.prod(shape, dtype=np.int64)):
             raise CaseFormatError(f"tensor of shape {shape} holds {values.size} values")
-        return Tensor(dtype, shape, values, bool(obj["g"]))
+        structure = obj.get("st")
+        if structure is not None and structure not in STRUCTURES:
+            raise CaseFormatError(f"unknown input structure {structure!r}")
+        return Tensor(dtype, shape, values, bool(obj["g"]), structure)
     if "l" in obj:
         items = tuple(_unpack_arg(t) for t in obj["l"])
         if not all(isinstance(t, Tensor) for t in items):

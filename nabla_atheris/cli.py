@@ -1,7 +1,8 @@
 """The `nabla-atheris` command: doctor, fuzz, report, merge, coverage, check, repro, minimize, seed, catalog, summary.
 
-Exit codes of check and repro: 0 the scenarios agree, 1 a finding, 2 bad input; merge: 0, 2 bad
-input, 3 the merge produced nothing.
+Exit codes of check and repro: 0 the scenarios agree (or only recorded kinds, such as a missing
+derivative, were found), 1 a finding, 2 bad input, 4 an error of nabla-atheris' own code (a harness
+error: please report it); merge: 0, 2 bad input, 3 the merge produced nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from nabla_atheris.verdict import Verdict
 
 EXIT_AGREE, EXIT_FINDING, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_MERGE_FAILED = 3
+EXIT_HARNESS_ERROR = 4
 EXIT_INTERRUPTED = 130
 ROOT = Path(__file__).resolve().parents[1]
 IMPORT_NAMES = {"torch": "torch", "jax": "jax", "tf": "tensorflow", "oneflow": "oneflow"}
@@ -65,13 +67,21 @@ def print_verdict(verdict: Verdict) -> None:
     print(f"{case.library} {case.api} ({tensors})")
     for line in verdict.lines:
         print(f"  {line.check:26} {line.status:9} {line.detail}")
-    if verdict.findings:
-        for f in verdict.findings:
-            print(f"FINDING {f.kind}: {f.message}")
-    elif verdict.filtered:
-        print(f"filtered: {verdict.filtered}")
-    else:
+    for error in verdict.harness_errors:
+        print(f"HARNESS ERROR (nabla-atheris' own, not the library's): {error}")
+    for f in verdict.findings:
+        print(f"{'recorded' if f.recorded_only else 'FINDING'} {f.kind}: {f.message}")
+    if not verdict.findings and verdict.filters:
+        print(f"filtered: {', '.join(dict.fromkeys(verdict.filters))}")
+    elif not verdict.findings and not verdict.harness_errors:
         print("agree: all scenarios agree")
+
+
+def exit_code(verdict: Verdict) -> int:
+    """check's and repro's exit code for a verdict (see the module's docstring)."""
+    if verdict.harness_errors:
+        return EXIT_HARNESS_ERROR
+    return EXIT_FINDING if any(not f.recorded_only for f in verdict.findings) else EXIT_AGREE
 
 
 def check_and_store(case: Case, findings_dir: Path, data: bytes | None = None) -> int:
@@ -88,9 +98,9 @@ def check_and_store(case: Case, findings_dir: Path, data: bytes | None = None) -
     if verdict.lines and verdict.lines[0].check == "bind":
         raise BadInput(f"cannot call {case.api}: {verdict.lines[0].detail}")
     print_verdict(verdict)
-    for kind, folder, new in store_findings(verdict, backend, _store(findings_dir), data):
-        print(f"{'new' if new else 'known'} {kind} finding: {folder}")
-    return EXIT_FINDING if verdict.findings else EXIT_AGREE
+    for stored in store_findings(verdict, backend, _store(findings_dir), data):
+        print(f"{'new' if stored.new else 'known'} {stored.kind} finding: {stored.folder}")
+    return exit_code(verdict)
 
 
 def _store(findings_dir: Path) -> Any:

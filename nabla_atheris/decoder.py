@@ -17,6 +17,8 @@ import numpy as np
 
 from nabla_atheris.case import Attr, Case, Tensor, TensorList, is_floating, storage_dtype
 from nabla_atheris.catalog import AttrSlot, Catalog, ListSlot, Template, TensorSlot
+from nabla_atheris.catalog.properties import NONE, ApiProperties, properties_of
+from nabla_atheris.structures import applies, make_values
 
 FORMAT_VERSION = 1
 MAX_DIM = 8
@@ -175,11 +177,13 @@ def _clamp_shape(shape: list[int]) -> tuple[int, ...]:
 
 
 class _CaseBuilder:
-    """Walks a template, taking each choice from `src` in a fixed order."""
+    """Walks a template, taking each choice from `src` in a fixed order; the API's declared
+    properties give structured values, unique indices and parameters that are not inputs."""
 
-    def __init__(self, src: Choices, template: Template, key_hook: Any = None) -> None:
+    def __init__(self, src: Choices, template: Template, key_hook: Any = None, properties: ApiProperties = NONE) -> None:
         self.src = src
         self.template = template
+        self.properties = properties
         self.key = key_hook or (lambda key: None)
         self.key("dtype")
         self.dtype = template.dtypes[src.choice(len(template.dtypes))]
@@ -187,7 +191,7 @@ class _CaseBuilder:
         for name, _default in template.dims:
             self.key(f"dim:{name}")
             self.dims[name] = src.choice(MAX_DIM + 1)
-        self.pending: list[tuple[Tensor, TensorSlot]] = []
+        self.pending: list[tuple[Tensor, TensorSlot, str]] = []  # tensor, slot, argument name
 
     def shape(self, slot: TensorSlot) -> tuple[int, ...]:
         shape = [self.dims[d] if isinstance(d, str) else int(d) for d in slot.shape]
@@ -199,35 +203,64 @@ class _CaseBuilder:
             shape.append(1)
         return _clamp_shape(shape)
 
-    def tensor(self, slot: TensorSlot) -> Tensor:
+    def tensor(self, slot: TensorSlot, name: str) -> Tensor:
         dtype = slot.dtype or self.dtype
         shape = self.shape(slot)
         differentiable = False
         if is_floating(dtype):
             self.key("grad")
             differentiable = self.src.choice(DIFF_CHOICES) != DIFF_CHOICES - 1
-        placeholder = Tensor(dtype, shape, np.zeros(0), differentiable)
-        self.pending.append((placeholder, slot))
+        placeholder = Tensor(dtype, shape, np.zeros(0), differentiable and name not in self.properties.nondifferentiable)
+        self.pending.append((placeholder, slot, name))
         return placeholder
 
-    def arg(self, slot: Any) -> Any:
+    def arg(self, slot: Any, name: str) -> Any:
         if isinstance(slot, TensorSlot):
-            return self.tensor(slot)
+            return self.tensor(slot, name)
         if isinstance(slot, ListSlot):
-            return TensorList(tuple(self.tensor(s) for s in slot.items))
+            return TensorList(tuple(self.tensor(s, name) for s in slot.items))
         assert isinstance(slot, AttrSlot)
         options = slot.candidates()
         self.key("attr")
         return Attr(options[self.src.choice(len(options))])
 
-    def fill_values(self) -> dict[int, np.ndarray]:
-        """Read the element values of every tensor, in call order, from the value region."""
-        return {id(t): _decode_values(self.src, t.dtype, math.prod(t.shape), slot) for t, slot in self.pending}
+    def fill_values(self, upper: bool) -> dict[int, tuple[np.ndarray, str | None]]:
+        """Read the element values of every tensor, in call order, from the value region, and put them
+        in the argument's declared space (`upper`: the call reads the upper triangle)."""
+        filled = {}
+        for t, slot, name in self.pending:
+            values = _decode_values(self.src, t.dtype, math.prod(t.shape), slot)
+            structure = self.properties.structures.get(name)
+            if structure == "triangular":
+                structure = "upper" if upper else "lower"
+            if structure is not None and applies(structure, t.shape) and is_floating(t.dtype):
+                values = make_values(values.reshape(t.shape), structure).astype(values.dtype).ravel()
+            elif name in self.properties.unique_indices and not is_floating(t.dtype):
+                values = _unique(values, slot)
+            filled[id(t)] = (values, structure if applies(structure, t.shape) else None)
+        return filled
 
 
-def _with_values(arg: Any, values: dict[int, np.ndarray]) -> Any:
+def _unique(values: np.ndarray, slot: TensorSlot) -> np.ndarray:
+    """Integer values made distinct within the slot's range (each repeat moves to the next free value),
+    where the range has room for all of them."""
+    span = slot.high - slot.low
+    if values.size > span or values.dtype == bool:
+        return values
+    taken: set[int] = set()
+    out = []
+    for v in values.tolist():
+        while v in taken:
+            v = slot.low + (v - slot.low + 1) % span
+        taken.add(v)
+        out.append(v)
+    return np.array(out, dtype=values.dtype)
+
+
+def _with_values(arg: Any, values: dict[int, tuple[np.ndarray, str | None]]) -> Any:
     if isinstance(arg, Tensor):
-        return Tensor(arg.dtype, arg.shape, values[id(arg)], arg.differentiable)
+        data, structure = values[id(arg)]
+        return Tensor(arg.dtype, arg.shape, data, arg.differentiable, structure)
     if isinstance(arg, TensorList):
         return TensorList(tuple(_with_values(t, values) for t in arg.items))
     return arg
@@ -243,10 +276,11 @@ def decode_from(src: Choices, catalog: Catalog, key_hook: Any = None) -> Case:
     key("template")
     template_index = src.choice(TEMPLATE_RANGE) % len(entry.templates)
     template = entry.templates[template_index]
-    builder = _CaseBuilder(src, template, key)
-    args = tuple(builder.arg(s) for s in template.args)
-    kwargs = tuple((name, builder.arg(s)) for name, s in template.kwargs)
-    values = builder.fill_values()
+    builder = _CaseBuilder(src, template, key, properties_of(catalog.library, entry.name))
+    args = tuple(builder.arg(s, str(i)) for i, s in enumerate(template.args))
+    kwargs = tuple((name, builder.arg(s, name)) for name, s in template.kwargs)
+    upper = any(name == "upper" and isinstance(a, Attr) and a.value is True for name, a in kwargs)
+    values = builder.fill_values(upper)
     return Case(
         library=catalog.library,
         api=entry.name,

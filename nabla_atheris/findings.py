@@ -1,5 +1,8 @@
 """The findings store: one folder per signature, written atomically, with input, case,
-standalone reproducer and report; repeated hits count up and keep the smallest input."""
+standalone reproducer and report; repeated hits count up and keep the smallest input (whose
+message, error and details then describe the stored input). Each finding names its root cause
+(`rootcause`); `roots/` holds one marker file per root cause, created atomically, so that several
+processes agree on which finding was the first of its root cause."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nabla_atheris.case import Case, encode
+from nabla_atheris.rootcause import root_cause
 from nabla_atheris.verdict import Finding
 
 INPUT_FILE = "input"
@@ -24,6 +28,12 @@ CASE_FILE = "case.msgpack"
 REPRO_FILE = "repro.py"
 REPORT_FILE = "report.md"
 META_FILE = "finding.json"
+ROOTS_DIR = "roots"
+
+
+def finding_root(finding: Finding) -> str:
+    """The root-cause key of a finding."""
+    return root_cause(finding.library, finding.api, finding.kind, finding.scenarios, str(finding.details.get("error", "")))
 
 
 def slug(signature: str) -> str:
@@ -44,6 +54,7 @@ def render_report(finding: Finding, case: Case, meta: dict[str, Any]) -> str:
         f"- max error: {finding.max_error:.6g}",
         f"- hits: {meta['hits']}, first seen {meta['first_seen']}",
         f"- signature: `{finding.signature()}`",
+        f"- root cause: `{meta.get('root_cause', finding_root(finding))}`",
     ]
     location = finding.details.get("location")
     if location:
@@ -113,14 +124,30 @@ class FindingsStore:
         """The metadata of every readable stored finding."""
         return [m for _, m in self.entries()]
 
-    def known(self) -> set[str]:
-        """The signatures already stored."""
-        return {m["signature"] for m in self.metas()}
+    def claim_root(self, root: str) -> bool:
+        """Mark a root cause as met; True for the first claim in this store (atomic across processes)."""
+        folder = self.root / ROOTS_DIR
+        folder.mkdir(exist_ok=True)
+        try:
+            fd = os.open(folder / slug(root), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w") as handle:
+            handle.write(root + "\n")
+        return True
 
     def record(
         self, finding: Finding, case: Case, data: bytes | None, reproducer: str, library_version: str = ""
+    ) -> tuple[Path, bool, bool]:
+        """Store a finding; returns its folder, whether its signature is new and whether its root cause is."""
+        root = finding_root(finding)
+        new_root = self.claim_root(root)
+        folder, new = self._record(finding, case, data, reproducer, library_version, root)
+        return folder, new, new_root
+
+    def _record(
+        self, finding: Finding, case: Case, data: bytes | None, reproducer: str, library_version: str, root: str
     ) -> tuple[Path, bool]:
-        """Store a finding; returns its folder and whether its signature is new."""
         folder = self.root / slug(finding.signature())
         payload = data if data is not None else encode(case)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -129,14 +156,16 @@ class FindingsStore:
             if meta is not None:  # an unreadable finding.json is written anew below
                 meta["hits"] += 1
                 meta["last_seen"] = now
-                if len(payload) < meta["input_size"]:
-                    meta["input_size"] = len(payload)
+                if len(payload) < meta["input_size"]:  # the smaller input's own message, error and details
+                    meta.update(input_size=len(payload), message=finding.message, max_error=finding.max_error)
+                    meta["details"] = _jsonable(finding.details)
                     self._write_files(folder, finding, case, payload, reproducer, meta)
                 else:
                     _atomic_write(folder / META_FILE, json.dumps(meta, indent=2).encode())
                 return folder, False
             meta = {
                 "signature": finding.signature(),
+                "root_cause": root,
                 "kind": finding.kind,
                 "scenarios": list(finding.scenarios),
                 "library": finding.library,

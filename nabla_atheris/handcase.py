@@ -14,7 +14,10 @@
 A tensor is an object with "dtype" and "shape", and either "values" (row-major; a complex value
 is a [re, im] pair) or "seed" (values drawn uniformly from [-1, 1), or from "range": [low, high)
 for integer tensors). Floating tensors are differentiable unless "requires_grad": false.
-A list of tensor objects is a list of tensors; any other JSON value is an attribute.
+"structure" ("hermitian", "hermitian-pd", "lower", "upper") names the space the API reads a matrix
+in: directions and perturbations stay in it (the values are taken as given); without it, the
+catalog's declared structure of the argument applies. A list of tensor objects is a list of
+tensors; any other JSON value is an attribute. Unknown keys are an error.
 """
 
 from __future__ import annotations
@@ -25,11 +28,20 @@ from typing import Any
 
 import numpy as np
 
+from nabla_atheris.backends import LIBRARIES
 from nabla_atheris.case import DTYPES, Attr, Case, CaseFormatError, Tensor, TensorList, is_floating, storage_dtype
 from nabla_atheris.catalog import load_catalog
+from nabla_atheris.catalog.properties import properties_of
+from nabla_atheris.structures import STRUCTURES, applies
+
+CASE_KEYS = {"library", "api", "args", "kwargs"}
+TENSOR_KEYS = {"dtype", "shape", "values", "seed", "range", "requires_grad", "structure"}
 
 
-def _tensor(spec: dict) -> Tensor:
+def _tensor(spec: dict, declared: str | None = None) -> Tensor:
+    unknown = set(spec) - TENSOR_KEYS
+    if unknown:
+        raise CaseFormatError(f"unknown tensor key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(TENSOR_KEYS))})")
     dtype, shape = spec.get("dtype"), spec.get("shape")
     if dtype not in DTYPES:
         raise CaseFormatError(f"unknown dtype {dtype!r} (one of {', '.join(DTYPES)})")
@@ -51,14 +63,18 @@ def _tensor(spec: dict) -> Tensor:
     if values.size != size:
         raise CaseFormatError(f"shape {shape} needs {size} values, got {values.size}")
     grad = bool(spec.get("requires_grad", is_floating(dtype)))
-    return Tensor(dtype, tuple(shape), values.astype(storage_dtype(dtype)), grad and is_floating(dtype))
+    structure = spec.get("structure", declared)
+    if structure not in (None, *STRUCTURES):
+        raise CaseFormatError(f"unknown structure {structure!r} (one of {', '.join(STRUCTURES)})")
+    structure = structure if applies(structure, tuple(shape)) else None
+    return Tensor(dtype, tuple(shape), values.astype(storage_dtype(dtype)), grad and is_floating(dtype), structure)
 
 
-def _arg(value: Any) -> Any:
+def _arg(value: Any, declared: str | None) -> Any:
     if isinstance(value, dict):
-        return _tensor(value)
+        return _tensor(value, declared)
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        return TensorList(tuple(_tensor(v) for v in value))
+        return TensorList(tuple(_tensor(v, declared) for v in value))
     return Attr(tuple(value) if isinstance(value, list) else value)
 
 
@@ -66,6 +82,9 @@ def parse_case(obj: Any) -> Case:
     """A case from its JSON form; `CaseFormatError` explains what is wrong."""
     if not isinstance(obj, dict) or "library" not in obj or "api" not in obj:
         raise CaseFormatError("a case is an object with 'library', 'api', 'args' and 'kwargs'")
+    unknown = set(obj) - CASE_KEYS
+    if unknown:
+        raise CaseFormatError(f"unknown case key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(CASE_KEYS))})")
     library, api = str(obj["library"]), str(obj["api"])
     try:
         entry = load_catalog(library).by_name(api)
@@ -75,14 +94,22 @@ def parse_case(obj: Any) -> Case:
     kwargs = obj.get("kwargs", {})
     if not isinstance(args, list) or not isinstance(kwargs, dict):
         raise CaseFormatError("'args' must be a list and 'kwargs' an object")
+    declared = _declared_structures(library, api, kwargs)
     return Case(
         library=library,
         api=api,
         api_id=entry.id if entry else -1,
         template=-1,
-        args=tuple(_arg(a) for a in args),
-        kwargs=tuple((str(k), _arg(v)) for k, v in kwargs.items()),
+        args=tuple(_arg(a, declared.get(str(i))) for i, a in enumerate(args)),
+        kwargs=tuple((str(k), _arg(v, declared.get(str(k)))) for k, v in kwargs.items()),
     )
+
+
+def _declared_structures(library: str, api: str, kwargs: dict) -> dict[str, str]:
+    """The catalog's declared input spaces of the API's arguments ("triangular" resolved by `upper`)."""
+    declared = dict(properties_of(library, api).structures) if library in LIBRARIES else {}
+    side = "upper" if kwargs.get("upper") is True else "lower"
+    return {k: side if v == "triangular" else v for k, v in declared.items()}
 
 
 def load_case_file(path: Path) -> Case:

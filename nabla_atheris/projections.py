@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nabla_atheris.structures import project
+
 Arrays = list[np.ndarray]
 
 
@@ -20,16 +22,19 @@ def rng_for(data: bytes, salt: str = "") -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
-def random_like(rng: np.random.Generator, arrays: Sequence[np.ndarray]) -> Arrays:
-    """A unit-norm random direction shaped like `arrays` (zero on non-floating arrays)."""
+def random_like(rng: np.random.Generator, arrays: Sequence[np.ndarray], structures: Sequence[str | None] = ()) -> Arrays:
+    """A unit-norm random direction shaped like `arrays` (zero on non-floating arrays), in the
+    declared input space of each array (`structures`, see nabla_atheris.structures)."""
     out = []
-    for a in arrays:
+    for i, a in enumerate(arrays):
         if not is_floating(a):
             out.append(np.zeros(a.shape, dtype=np.float64))
-        elif np.iscomplexobj(a):
-            out.append(np.asarray(rng.standard_normal(a.shape) + 1j * rng.standard_normal(a.shape)))
+            continue
+        if np.iscomplexobj(a):
+            d = np.asarray(rng.standard_normal(a.shape) + 1j * rng.standard_normal(a.shape))
         else:
-            out.append(np.asarray(rng.standard_normal(a.shape)))
+            d = np.asarray(rng.standard_normal(a.shape))
+        out.append(project(d, structures[i] if i < len(structures) else None))
     norm = np.sqrt(sum(float(np.sum(np.abs(d) ** 2)) for d in out))
     return [d / norm for d in out] if norm > 0 else out
 

@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris import projections
+from nabla_atheris import numerics, projections, structures, tolerances
 from nabla_atheris.case import Attr, Case, Tensor, TensorList
+from nabla_atheris.oracle.values import output_difference
 from nabla_atheris.verdict import Finding
+from nabla_atheris.vocabulary import ERROR_KINDS
 
 
 def literal(value: Any) -> str:
@@ -35,9 +37,7 @@ def literal(value: Any) -> str:
 
 def array_literal(a: np.ndarray) -> str:
     """`np.array([...], dtype=...).reshape(...)` for an array."""
-    return (
-        f"np.array({literal([x for x in np.asarray(a).ravel().tolist()])}, dtype=np.{a.dtype}).reshape({literal(tuple(a.shape))})"
-    )
+    return f"np.array({literal(np.asarray(a).ravel().tolist())}, dtype={str(a.dtype)!r}).reshape({literal(tuple(a.shape))})"
 
 
 def arrays_literal(arrays: list[np.ndarray]) -> str:
@@ -65,9 +65,33 @@ def call_source(case: Case, constant: str = "cs", callee: str | None = None) -> 
 
 
 def helper_source() -> str:
-    """The projection helpers the reproducer shares with the oracle (annotations stay unevaluated)."""
-    helpers = (projections.is_floating, projections.inner, projections.axpy, projections.random_like)
-    return "\n\n".join(inspect.getsource(fn) for fn in helpers)
+    """The oracle's own code the reproducer runs: projections, input spaces, the numerical derivative
+    and the comparisons (annotations stay unevaluated), with the tolerances' constants."""
+    constants = "\n".join(
+        f"{name} = {value!r}"
+        for name, value in (
+            ("STRUCTURES", structures.STRUCTURES),
+            ("NUMERIC_STEP", tolerances.NUMERIC_STEP),
+            ("NUMERIC_STEP_RATIO", tolerances.NUMERIC_STEP_RATIO),
+        )
+    )
+    helpers = (
+        structures.applies,
+        structures._conj_t,
+        structures.project,
+        projections.is_floating,
+        projections.inner,
+        projections.axpy,
+        projections.random_like,
+        numerics.step_for,
+        numerics.central_difference,
+        numerics.numeric_derivative,
+        output_difference,
+    )
+    sources = [inspect.getsource(tolerances.Tolerance), *(inspect.getsource(fn) for fn in helpers)]
+    steps = tolerances.tolerance("numeric-steps", [])
+    agreement = f"STEP_AGREEMENT = Tolerance({steps.rtol!r}, {steps.atol!r})"
+    return constants + "\n\n\n" + "\n\n".join(sources) + "\n\n" + agreement
 
 
 def scenario_header(case: Case, finding: Finding, library_imports: str, note: str = "") -> str:
@@ -82,6 +106,7 @@ def scenario_header(case: Case, finding: Finding, library_imports: str, note: st
         "from __future__ import annotations",
         "",
         "import sys",
+        "from dataclasses import dataclass",
         "",
         "import numpy as np",
         library_imports,
@@ -90,15 +115,17 @@ def scenario_header(case: Case, finding: Finding, library_imports: str, note: st
 
 
 def render_comparison(finding: Finding) -> str:
-    """The reproducer's main: compute both scenarios of the finding, print them, exit 1 on a mismatch."""
+    """The reproducer's main: compute the finding's two scenarios with the oracle's code, print them
+    (flushed before each scenario, which may abort the process), exit 1 while they disagree."""
     a, b = finding.scenarios
     d = finding.details
+    tol = f"Tolerance({d.get('rtol', 0.0)!r}, {d.get('atol', 0.0)!r})"
     if finding.scenarios == ("harness", "harness"):  # a native crash, timeout or OOM met by libFuzzer
         return f"""
 def main():
     global U, V, V2
-    f, xs = bind(False)
     print("direct", flush=True)
+    f, xs = bind(False)
     outs = direct(f, xs)
     rng = np.random.default_rng(0)
     x = [to_numpy(t) for t in xs]
@@ -112,10 +139,29 @@ def main():
     print("every scenario completed: the {finding.kind} is gone")
     return 0
 """
-    if finding.kind in ("crash", "status-mismatch", "missing-derivative"):
+    if "absent" in d:  # the library reports no derivative (None) where the numerical one is not zero
+        return f"""
+def main():
+    print({b!r}, flush=True)
+    f, xs = bind(False)
+    products = vjp(f, xs, U)[1] if {b!r} == "rev" else jvp(f, xs, V)[1]
+    absent = [i for i, p in enumerate(products) if p is None]
+    print("{'inputs' if b == 'rev' else 'outputs'} without a derivative (None):", absent, flush=True)
+    if not absent:
+        return 0
+    fw, xw = bind(True)
+    x64 = [to_numpy(x) for x in xw]
+    u = U if {b!r} == "rev" else [w if i in absent else np.zeros_like(w) for i, w in enumerate(U)]
+    v = [w if i in absent else np.zeros_like(w) for i, w in enumerate(V)] if {b!r} == "rev" else V
+    value, stable = numeric_derivative(lambda a: inner(u, direct(fw, lift(a))), x64, v)
+    print("numerical derivative along them:", value, "" if stable else "(depends on the step)")
+    return 1 if not {tol}.close(value, 0.0, {d.get("scale", 0.0)!r}) else 0
+"""
+    if finding.kind in ERROR_KINDS:
         failing = d.get("failing", b)
         return f'''
 def main():
+    print("running {failing}", flush=True)
     try:
         scenario({failing!r})
     except Exception as exc:
@@ -127,30 +173,31 @@ def main():
     if finding.kind == "value-mismatch" or (finding.kind == "compiled-mismatch" and a == "direct"):
         return f"""
 def main():
-    reference, other = scenario("direct"), scenario({b!r}, outputs=True)
-    worst = 0.0
+    print("direct", flush=True)
+    reference = scenario("direct")
+    print({b!r}, flush=True)
+    other = scenario({b!r}, outputs=True)
+    if len(reference) != len(other):
+        print(f"{{len(other)}} outputs vs {{len(reference)}}")
+        return 1
     for i, (p, q) in enumerate(zip(reference, other)):
-        if p.shape != q.shape or p.dtype != q.dtype:
-            print(f"output {{i}}: direct {{p.dtype}}{{list(p.shape)}} vs {b} {{q.dtype}}{{list(q.shape)}}")
-            return 1
-        if p.size and is_floating(p):
-            err, scale = float(np.max(np.abs(p - q))), float(np.max(np.abs(p)))
-            print(f"output {{i}}: max |direct - {b}| = {{err:.6g}}")
-            if not np.isfinite(err) or err > {d.get("atol", 0.0)!r} + {d.get("rtol", 0.0)!r} * scale:
-                return 1
-        elif not np.array_equal(p, q):
-            print(f"output {{i}} differs")
+        difference = output_difference(p, q, {tol})
+        print(f"output {{i}}:", "agrees" if difference is None else f"{b}{{difference[0]}}")
+        if difference is not None:
             return 1
     return 0
 """
     return f'''
 def main():
-    a, b = scenario({a!r}), scenario({b!r})
-    print("{a}: <u, J v> =", a)
-    print("{b}: <u, J v> =", b)
+    print({a!r}, flush=True)
+    a = scenario({a!r})
+    print("{a}:", a, flush=True)
+    print({b!r}, flush=True)
+    b = scenario({b!r})
+    print("{b}:", b, flush=True)
     if not (np.isfinite(a) and np.isfinite(b)):
         return 1 if np.isfinite(a) != np.isfinite(b) else 0
-    return 1 if abs(a - b) > {d.get("atol", 0.0)!r} + {d.get("rtol", 0.0)!r} * max(abs(a), abs(b), {d.get("scale", 0.0)!r}) else 0
+    return 0 if {tol}.close(a, b, {d.get("scale", 0.0)!r}) else 1
 '''
 
 
@@ -252,7 +299,7 @@ def render_reproducer(case: Case, finding: Finding) -> str:
         f"# --- the scenarios, as nabla-atheris runs them (nabla_atheris/backends/{lib.modes.__name__.rsplit('.', 1)[1]}.py) ---",
         modes_source.strip(),
         "",
-        "# --- projection helpers (nabla_atheris/projections.py) ---",
+        "# --- the oracle's own helpers (nabla_atheris/structures, projections, numerics, tolerances, oracle/values) ---",
         helper_source(),
         "",
         "# --- the case ---",
@@ -281,11 +328,8 @@ def render_reproducer(case: Case, finding: Finding) -> str:
         f"U = {arrays_literal(vec.get('u', []))}",
         f"V = {arrays_literal(vec.get('v', []))}",
         f"V2 = {arrays_literal(vec.get('v2', []))}",
-        f"STEP = {finding.details.get('step', 1e-6)!r}",
-        "",
-        "",
-        "def numeric(fn, xs, direction):",
-        "    return (fn(axpy(xs, STEP, direction)) - fn(axpy(xs, -STEP, direction))) / (2 * STEP)",
+        f"ORDER = {2 if finding.kind == 'second-order-mismatch' else 1}",
+        f"REFEREE = {finding.details.get('referee', 'rev')!r}  # the first-order mode whose product second order differentiates",
         "",
         "",
         "def scenario(name, outputs=False):",
@@ -302,11 +346,18 @@ def render_reproducer(case: Case, finding: Finding) -> str:
         *compiled_scenario(lib),
         "    fw, xw = bind(True)",
         "    x64 = [to_numpy(x) for x in xw]",
-        '    if name == "numeric":',
-        "        if not V2:",
-        "            return numeric(lambda a: inner(U, direct(fw, lift(a))), x64, V)",
-        "        phi = lambda a: inner(vjp(fw, lift(a), U)[1], V)  # noqa: E731",
-        "        return numeric(phi, x64, V2)",
+        '    if name == "numeric" and ORDER == 1:',
+        "        value, stable = numeric_derivative(lambda a: inner(U, direct(fw, lift(a))), x64, V)",
+        '        print("numerical derivative:", value, "" if stable else "(depends on the step)", flush=True)',
+        "        return value",
+        '    if name == "numeric":  # the derivative of the first-order product <u, J v> along V2',
+        '        if REFEREE == "rev":',
+        "            phi = lambda a: inner(vjp(fw, lift(a), U)[1], V)  # noqa: E731",
+        "        else:",
+        "            phi = lambda a: inner(U, jvp(fw, lift(a), V)[1])  # noqa: E731",
+        "        value, stable = numeric_derivative(phi, x64, V2)",
+        '        print("numerical derivative:", value, "" if stable else "(depends on the step)", flush=True)',
+        "        return value",
         "    return second_order(f, xs, U, V, V2, name)",
         "",
         render_comparison(finding).strip(),

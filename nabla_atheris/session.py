@@ -1,7 +1,10 @@
-"""The glue between a fuzzer's input and the oracle: decode, check, store, count, raise if new."""
+"""The glue between a fuzzer's input and the oracle: decode, check, store, count, and raise for the
+first finding of a new root cause (a finding of a known root cause is stored as a member, and the
+worker goes on)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from nabla_atheris.backends import Backend, get_backend
@@ -12,21 +15,30 @@ from nabla_atheris.findings import FindingsStore
 from nabla_atheris.oracle import check_case
 from nabla_atheris.stats import Stats
 from nabla_atheris.verdict import Verdict
+from nabla_atheris.vocabulary import RECORDED_KINDS
 
 
 class NewFinding(Exception):
-    """Raised for a finding whose signature is new, so that libFuzzer saves the input."""
+    """Raised for the first finding of a new root cause, so that libFuzzer saves the input."""
 
 
-def store_findings(
-    verdict: Verdict, backend: Backend, store: FindingsStore, data: bytes | None = None
-) -> list[tuple[str, Path, bool]]:
-    """Record every finding of a verdict: (kind, folder, is new) for each."""
+@dataclass(frozen=True)
+class Stored:
+    """A finding as the store took it."""
+
+    kind: str
+    folder: Path
+    new: bool  # a new signature
+    new_root: bool  # the first finding of its root cause
+
+
+def store_findings(verdict: Verdict, backend: Backend, store: FindingsStore, data: bytes | None = None) -> list[Stored]:
+    """Record every finding of a verdict."""
     out = []
     for finding in verdict.findings:
         reproducer = backend.render_reproducer(verdict.case, finding)
-        folder, new = store.record(finding, verdict.case, data, reproducer, backend.version())
-        out.append((finding.kind, folder, new))
+        folder, new, new_root = store.record(finding, verdict.case, data, reproducer, backend.version())
+        out.append(Stored(finding.kind, folder, new, new_root))
     return out
 
 
@@ -72,9 +84,8 @@ class FuzzSession:
             return
         verdict = self.check(case)
         stored = store_findings(verdict, self.backend, self.store, data) if verdict.findings else []
-        new = [(kind, folder) for kind, folder, is_new in stored if is_new]
-        self.stats.update(verdict, [kind for kind, _ in new])
-        raising = [(kind, folder) for kind, folder in new if kind != "missing-derivative" or self.raise_missing]
+        self.stats.update(verdict, [s.kind for s in stored if s.new], sum(s.new_root for s in stored))
+        raising = [s for s in stored if s.new_root and (s.kind not in RECORDED_KINDS or self.raise_missing)]
         if raising and self.raise_new:
-            kinds = ", ".join(f"{kind} -> {folder}" for kind, folder in raising)
+            kinds = ", ".join(f"{s.kind} -> {s.folder}" for s in raising)
             raise NewFinding(f"{verdict.case.api}: {kinds}")

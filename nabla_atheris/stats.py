@@ -23,7 +23,8 @@ WORKER_GLOB = "worker-*.json"
 
 @dataclass
 class Stats:
-    """Counters of one process: executions, valid calls, APIs, filters by reason, findings by kind."""
+    """Counters of one process: executions, valid calls, APIs, filters by reason (each reason once per
+    case), findings by kind, new root causes, and harness errors (nabla-atheris' own, by stage and message)."""
 
     folder: Path | None = None
     started: float = field(default_factory=time.time)
@@ -33,22 +34,25 @@ class Stats:
     filtered: Counter = field(default_factory=Counter)
     findings: Counter = field(default_factory=Counter)
     new_findings: Counter = field(default_factory=Counter)
+    new_roots: int = 0
+    harness_errors: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.path = None if self.folder is None else self.folder / f"worker-{os.getpid()}-{time.time_ns()}.json"
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
 
-    def update(self, verdict: Verdict, new_kinds: list[str]) -> None:
+    def update(self, verdict: Verdict, new_kinds: list[str], new_roots: int = 0) -> None:
         """Count one checked case and write the counters to this process' file."""
         self.execs += 1
-        if verdict.valid:
+        if verdict.valid and verdict.case is not None:
             self.valid += 1
             self.apis.add(verdict.case.api)
-        if verdict.filtered:
-            self.filtered[verdict.filtered] += 1
+        self.filtered.update(set(verdict.filters))
         self.findings.update(f.kind for f in verdict.findings)
         self.new_findings.update(new_kinds)
+        self.new_roots += new_roots
+        self.harness_errors.update(e[:200] for e in verdict.harness_errors)
         if self.path is not None:
             self.flush()
 
@@ -60,6 +64,8 @@ class Stats:
             "filtered": dict(self.filtered),
             "findings": dict(self.findings),
             "new_findings": dict(self.new_findings),
+            "new_roots": self.new_roots,
+            "harness_errors": dict(self.harness_errors.most_common(50)),
             "apis": sorted(self.apis),
         }
 
@@ -77,7 +83,12 @@ def campaign_totals(folder: Path) -> dict[str, Any]:
     execs = valid = 0
     worker_s = 0.0
     apis: set[str] = set()
-    counters: dict[str, Counter] = {"filtered": Counter(), "findings": Counter(), "new_findings": Counter()}
+    counters: dict[str, Counter] = {
+        "filtered": Counter(),
+        "findings": Counter(),
+        "new_findings": Counter(),
+        "harness_errors": Counter(),
+    }
     files = sorted(folder.glob(WORKER_GLOB)) if folder.is_dir() else []
     for path in files:
         try:
@@ -86,7 +97,7 @@ def campaign_totals(folder: Path) -> dict[str, Any]:
             worker_s += float(snapshot["worker_s"])
             apis.update(snapshot["apis"])
             for name, counter in counters.items():
-                counter.update(snapshot[name])
+                counter.update(snapshot.get(name, {}))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             print(f"nabla-atheris: warning: unreadable statistics {path} ({exc}); skipped", file=sys.stderr)
     return {

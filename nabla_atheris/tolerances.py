@@ -16,8 +16,6 @@ class Tolerance:
         return abs(a - b) <= self.atol + self.rtol * max(abs(a), abs(b), scale)
 
 
-PRECISION_CLASSES = ("float64", "float32", "half")
-
 # Checks and their tolerance by precision class.
 _POLICY: dict[str, dict[str, Tolerance]] = {
     "value": {"float64": Tolerance(1e-7, 1e-10), "float32": Tolerance(1e-4, 1e-6), "half": Tolerance(2e-2, 1e-3)},
@@ -27,13 +25,20 @@ _POLICY: dict[str, dict[str, Tolerance]] = {
     # The numerical derivative at two step sizes, and at neighbouring points (instability filters).
     "numeric-steps": {"float64": Tolerance(1e-4, 1e-7), "float32": Tolerance(1e-4, 1e-7), "half": Tolerance(1e-4, 1e-7)},
     "neighbours": {"float64": Tolerance(1e-2, 1e-5), "float32": Tolerance(1e-2, 1e-5), "half": Tolerance(1e-2, 1e-5)},
+    # The jump between one-sided derivatives that marks a kink (relative to the derivatives' scale).
+    "one-sided": {"float64": Tolerance(1e-3, 1e-7), "float32": Tolerance(1e-3, 1e-7), "half": Tolerance(1e-3, 1e-7)},
 }
 
-# Numerical differentiation (always in float64): central differences with steps h and NEIGHBOUR_RADIUS.
+# Numerical differentiation (always in float64): central differences with steps h and h * NUMERIC_STEP_RATIO,
+# checked at NEIGHBOURS points within NEIGHBOUR_RADIUS.
 NUMERIC_STEP = 1e-6
 NUMERIC_STEP_RATIO = 10.0
 NEIGHBOUR_RADIUS = 1e-4
 NEIGHBOURS = 3
+ONE_SIDED_STEP = 1e-5  # relative to the largest input, for the one-sided differences of the kink test
+# A decomposition's input is ill-conditioned when its smallest singular value, or its smallest gap
+# between eigenvalues or singular values, is below this share of the largest (by precision class).
+ILL_CONDITIONED = {"float64": 1e-6, "float32": 1e-3, "half": 1e-2}
 
 
 def precision_class(dtypes: list[str]) -> str:

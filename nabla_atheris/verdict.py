@@ -1,4 +1,4 @@
-"""What a check concludes: findings, filter reasons and per-check lines (shared by all backends)."""
+"""What a check concludes: findings, filter reasons, harness errors and per-check lines (shared by all backends)."""
 
 from __future__ import annotations
 
@@ -6,35 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nabla_atheris.case import Case
-
-# The fixed vocabulary of finding kinds, shared by all backends.
-KINDS = (
-    "crash",
-    "status-mismatch",
-    "value-mismatch",
-    "rev-vs-fwd",
-    "rev-vs-numeric",
-    "fwd-vs-numeric",
-    "nan-mismatch",
-    "compiled-mismatch",
-    "second-order-mismatch",
-    "missing-derivative",
-    "timeout",
-    "oom",
-)
-# Why a case produced no finding although it was checked (or could not be).
-FILTER_REASONS = (
-    "invalid-input",
-    "nondeterministic",
-    "no-differentiable-io",
-    "non-finite-output",
-    "nan-both",
-    "precision-loss",
-    "non-differentiable-point",
-    "numerical-instability",
-    "unconfirmed",
-    "sign-or-phase-ambiguity",
-)
+from nabla_atheris.vocabulary import FILTER_REASONS, KINDS, RECORDED_KINDS
 
 
 @dataclass
@@ -51,15 +23,23 @@ class Finding:
     details: dict[str, Any] = field(default_factory=dict)
     vectors: dict[str, Any] = field(default_factory=dict)  # u, v, v2 of the projections (for reproducers)
 
+    def __post_init__(self) -> None:
+        assert self.kind in KINDS, self.kind
+
     def signature(self) -> str:
-        """The deduplication key: library, API, kind, scenario pair and dtype class."""
+        """The deduplication key of the store: library, API, kind, scenario pair and dtype class."""
         a, b = self.scenarios
         return f"{self.library}:{self.api}:{self.kind}:{a}-vs-{b}:{self.dtype_class}"
+
+    @property
+    def recorded_only(self) -> bool:
+        """Whether the kind is recorded but not raised by default (see vocabulary.RECORDED_KINDS)."""
+        return self.kind in RECORDED_KINDS
 
 
 @dataclass
 class CheckLine:
-    """One line of a verdict: a check, its status (ok, mismatch, error, filtered, skipped), detail."""
+    """One line of a verdict: a check, its status (ok, mismatch, filtered, skipped, FINDING, HARNESS), detail."""
 
     check: str
     status: str
@@ -67,25 +47,47 @@ class CheckLine:
 
 
 @dataclass
-class Verdict:
-    """The outcome of checking one case."""
+class Judgement:
+    """What one stage of the oracle concluded: findings, filter reasons and check lines."""
 
-    case: Case
-    valid: bool = True
-    filtered: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    filters: list[str] = field(default_factory=list)  # the reasons, in the order met
     lines: list[CheckLine] = field(default_factory=list)
 
     def note(self, check: str, status: str, detail: str = "") -> None:
         self.lines.append(CheckLine(check, status, detail))
 
-    def filter(self, reason: str, check: str, detail: str = "") -> Verdict:
+    def filter(self, reason: str, check: str, detail: str = "") -> None:
+        """A comparison dismissed for a reason of FILTER_REASONS."""
         assert reason in FILTER_REASONS, reason
-        self.filtered = self.filtered or reason
+        self.filters.append(reason)
         self.note(check, "filtered", f"{reason}: {detail}" if detail else reason)
-        return self
 
     def add(self, finding: Finding) -> None:
-        assert finding.kind in KINDS, finding.kind
         self.findings.append(finding)
         self.note(finding.kind, "FINDING", finding.message)
+
+    def absorb(self, other: Judgement) -> None:
+        """Take over another judgement's findings, filters and lines."""
+        self.findings += other.findings
+        self.filters += other.filters
+        self.lines += other.lines
+
+
+@dataclass
+class Verdict(Judgement):
+    """The outcome of checking one case: every stage's judgement, and errors of the harness itself."""
+
+    case: Case | None = None
+    valid: bool = True
+    harness_errors: list[str] = field(default_factory=list)
+
+    @property
+    def filtered(self) -> str | None:
+        """The first filter reason met (the case's reason in statistics), if any."""
+        return self.filters[0] if self.filters else None
+
+    def harness_error(self, stage: str, detail: str) -> None:
+        """An exception of nabla-atheris' own code: shown and counted, never a finding."""
+        self.harness_errors.append(f"{stage}: {detail}")
+        self.note(stage, "HARNESS", detail)

@@ -42,8 +42,8 @@ from nabla_atheris.campaign import FORK_FLAGS, STATUS  # noqa: E402
 from nabla_atheris.catalog import load_catalog  # noqa: E402
 from nabla_atheris.cli import harness_env  # noqa: E402
 from nabla_atheris.decoder import decode_bytes  # noqa: E402
-from nabla_atheris.jacobians import full_jacobian_check  # noqa: E402
 from nabla_atheris.oracle import check_case  # noqa: E402
+from nabla_atheris.oracle.confirm import full_jacobian_check  # noqa: E402
 
 RESULTS = ROOT / "bench"
 SECTIONS = ("oracle", "validity", "guidance", "startup", "accuracy", "known")

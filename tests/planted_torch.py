@@ -139,6 +139,26 @@ class NotImplementedBackward(torch.autograd.Function):
         return t * 2
 
 
+class NoDerivative(torch.autograd.Function):
+    """An op with no derivative in any mode."""
+
+    @staticmethod
+    def forward(x):
+        return x * 2
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        pass
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("the derivative for 'planted_op' is not implemented.")
+
+    @staticmethod
+    def jvp(ctx, t):
+        raise RuntimeError("the derivative for 'planted_op' is not implemented.")
+
+
 class WrongComplexBackward(torch.autograd.Function):
     """z * c for a complex constant c, with a backward that forgets to conjugate c."""
 
@@ -193,7 +213,8 @@ PLANTED = {
     "wrong_second_order": (WrongSecondOrder.apply, "second-order-mismatch"),
     "output_differs_with_grad": (output_differs_with_grad, "value-mismatch"),
     "internal_error_backward": (InternalErrorBackward.apply, "crash"),
-    "not_implemented_backward": (NotImplementedBackward.apply, "missing-derivative"),
+    "not_implemented_backward": (NotImplementedBackward.apply, "derivative-gap"),
+    "no_derivative": (NoDerivative.apply, "missing-derivative"),
     "wrong_complex_backward": (WrongComplexBackward.apply, "rev-vs-numeric"),
 }
 TRAPS = {"nondeterministic": nondeterministic, "right_complex": right_complex, "lucky_random": RandomAfterTwoCalls()}

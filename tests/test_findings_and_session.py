@@ -24,16 +24,18 @@ from nabla_atheris.stats import campaign_totals
         "output_differs_with_grad",
         "internal_error_backward",
         "not_implemented_backward",
+        "no_derivative",
     ],
 )
 def test_reproducer_fails_while_the_bug_is_present_and_passes_once_fixed(tmp_path, torch_backend, monkeypatch, name):
     verdict = check_case(make_case(f"torch.nabla_planted.{name}", SMOOTH), torch_backend)
     expected = planted_torch.PLANTED[name][1]
-    stored = [s for s in store_findings(verdict, torch_backend, FindingsStore(tmp_path)) if s[0] == expected]
-    _, folder, new = stored[0]
-    assert new and sorted(p.name for p in folder.iterdir()) == ["case.msgpack", "finding.json", "input", "report.md", "repro.py"]
-    assert imported_modules((folder / "repro.py").read_text()) <= {"__future__", "sys", "numpy", "torch"}
-    assert run_reproducer(folder / "repro.py", monkeypatch) == 1
+    stored = [s for s in store_findings(verdict, torch_backend, FindingsStore(tmp_path)) if s.kind == expected]
+    folder = stored[0].folder
+    assert stored[0].new and stored[0].new_root
+    assert sorted(p.name for p in folder.iterdir()) == ["case.msgpack", "finding.json", "input", "report.md", "repro.py"]
+    assert imported_modules((folder / "repro.py").read_text()) <= {"__future__", "sys", "dataclasses", "numpy", "torch"}
+    assert run_reproducer(folder / "repro.py", monkeypatch) == 1  # missing derivatives too: the reproducer shows it
     monkeypatch.setattr(torch.nabla_planted, name, lambda x: torch.sin(x))
     assert run_reproducer(folder / "repro.py", monkeypatch) == 0
 
@@ -42,35 +44,38 @@ def test_repeated_hits_count_up_and_keep_the_smallest_input(tmp_path, torch_back
     store = FindingsStore(tmp_path)
     verdict = check_case(make_case("torch.nabla_planted.wrong_jvp", SMOOTH), torch_backend)
     finding = verdict.findings[0]
-    folder, new = store.record(finding, verdict.case, b"x" * 50, "print()")
-    assert new
-    assert store.record(finding, verdict.case, b"x" * 80, "print()") == (folder, False)
-    assert store.record(finding, verdict.case, b"x" * 10, "print()") == (folder, False)
+    folder, new, new_root = store.record(finding, verdict.case, b"x" * 50, "print()")
+    assert new and new_root
+    assert store.record(finding, verdict.case, b"x" * 80, "print()") == (folder, False, False)
+    finding.message = "the smaller input's own message"
+    assert store.record(finding, verdict.case, b"x" * 10, "print()") == (folder, False, False)
     meta = json.loads((folder / "finding.json").read_text())
     assert meta["hits"] == 3 and (folder / "input").read_bytes() == b"x" * 10
+    assert meta["message"] == "the smaller input's own message"  # finding.json describes the stored input
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".new-")] == []
-    assert store.known() == {finding.signature()}
+    assert [m["signature"] for m in store.metas()] == [finding.signature()]
 
 
 def planted_catalog():
-    names = ["torch.nabla_planted.wrong_backward", "torch.nabla_planted.not_implemented_backward", "torch.sin"]
+    names = ["torch.nabla_planted.wrong_backward", "torch.nabla_planted.no_derivative", "torch.sin"]
     template = [{"dims": {"n": 3}, "dtypes": ["float64"], "args": [{"tensor": ["n"]}]}]
     return build_catalog("torch", names, {name: template for name in names})
 
 
-def test_session_crashes_once_per_signature_and_not_for_missing_derivatives(tmp_path):
+def test_session_crashes_once_per_root_cause_and_not_for_missing_derivatives(tmp_path):
     catalog = planted_catalog()
     session = FuzzSession("torch", tmp_path / "findings", tmp_path / "stats", catalog=catalog)
     wrong, missing, fine = (seed_bytes(catalog, i, 0) for i in range(3))
     with pytest.raises(NewFinding, match="wrong_backward"):
         session.test_one_input(wrong)
-    session.test_one_input(wrong)  # known signature: no crash
+    session.test_one_input(wrong)  # known root cause: no crash
     session.test_one_input(missing)  # recorded, not raised by default
     session.test_one_input(fine)
     kinds = sorted(m["kind"] for m in session.store.metas())
-    assert kinds == ["missing-derivative", "rev-vs-fwd", "rev-vs-numeric"]
+    assert "rev-vs-numeric" in kinds and "missing-derivative" in kinds and "rev-vs-fwd" not in kinds, kinds
     stats = campaign_totals(tmp_path / "stats")
     assert stats["execs"] == 4 and stats["valid"] == 4 and stats["findings"]["rev-vs-numeric"] == 2
+    assert stats["harness_errors"] == {}
     restarted = FuzzSession("torch", tmp_path / "findings", tmp_path / "stats", catalog=catalog)  # a second worker
     restarted.test_one_input(fine)
     added = campaign_totals(tmp_path / "stats")
@@ -88,12 +93,12 @@ def test_unreadable_finding_and_statistics_files_are_skipped_not_fatal(tmp_path,
 
     verdict = check_case(make_case("torch.nabla_planted.wrong_jvp", SMOOTH), torch_backend)
     store = FindingsStore(tmp_path / "findings")
-    folder, _ = store.record(verdict.findings[0], verdict.case, b"x", "print()")
+    folder, _, _ = store.record(verdict.findings[0], verdict.case, b"x", "print()")
     (folder / "finding.json").write_text("{truncated")
     (tmp_path / "stats").mkdir()
     (tmp_path / "stats" / "worker-1-1.json").write_text("not json")
     assert store.metas() == [] and "unreadable" in capsys.readouterr().err
     assert main(["summary", str(tmp_path)]) == 0 and "unique findings: 0" in capsys.readouterr().out
-    again, new = store.record(verdict.findings[0], verdict.case, b"x", "print()")  # written anew, not lost
+    again, new, _ = store.record(verdict.findings[0], verdict.case, b"x", "print()")  # written anew, not lost
     assert again == folder and new and store.metas()[0]["hits"] == 1
     assert campaign_totals(tmp_path / "stats")["execs"] == 0 and "unreadable statistics" in capsys.readouterr().err

@@ -18,7 +18,8 @@ def test_planted_bug_is_flagged_with_its_kind(jax_backend, name):
 
 def test_wrong_vjp_without_forward_rule_is_reverse_only(jax_backend):
     verdict = check_case(make_case("jax.nabla_planted.wrong_vjp", SMOOTH), jax_backend)
-    assert kinds(verdict) == {"rev-vs-numeric", "missing-derivative"}, explain(verdict)
+    assert kinds(verdict) == {"rev-vs-numeric"}, explain(verdict)
+    assert "by-design" in verdict.filters  # JAX documents that a custom_vjp function has no forward mode
 
 
 def test_forward_only_bug_blames_forward_not_reverse(jax_backend):
@@ -29,7 +30,8 @@ def test_forward_only_bug_blames_forward_not_reverse(jax_backend):
 def test_wrong_second_order_passes_first_order_and_jit(jax_backend):
     verdict = check_case(make_case("jax.nabla_planted.wrong_second_order", SMOOTH), jax_backend)
     assert kinds(verdict) == {"second-order-mismatch"}, explain(verdict)
-    assert {f.scenarios[0] for f in verdict.findings} == {"rev-over-rev", "fwd-over-rev", "rev-over-fwd", "fwd-over-fwd"}
+    (finding,) = verdict.findings  # one root cause: the four compositions agree with each other, not with the referee
+    assert finding.scenarios[1] == "numeric" and "all 4 compositions agree" in finding.message
 
 
 def test_jit_only_divergence_names_the_compiled_scenario(jax_backend):
@@ -47,7 +49,8 @@ def test_traps_are_not_flagged(jax_backend, api, args):
 def test_a_call_jit_cannot_trace_skips_the_compiled_scenarios(jax_backend):
     verdict = check_case(make_case("jax.nabla_planted.boolean_mask", SMOOTH), jax_backend)
     skipped = [line for line in verdict.lines if line.status == "skipped"]
-    assert [line.check for line in skipped] == ["jit-direct"] and "NonConcreteBooleanIndexError" in skipped[0].detail
+    assert [line.check for line in skipped] == ["jit-direct", "jit-rev", "jit-fwd"], explain(verdict)
+    assert "NonConcreteBooleanIndexError" in skipped[0].detail and "jit refused" in skipped[1].detail
     assert any(line.check.startswith("fwd-over-fwd") for line in verdict.lines), explain(verdict)
 
 
@@ -80,8 +83,8 @@ def test_reproducer_imports_only_jax_and_numpy_and_fails_until_fixed(tmp_path, j
 
     verdict = check_case(make_case(f"jax.nabla_planted.{name}", SMOOTH), jax_backend)
     expected = planted_jax.PLANTED[name][1]
-    _, folder, _ = next(s for s in store_findings(verdict, jax_backend, FindingsStore(tmp_path)) if s[0] == expected)
-    assert imported_modules((folder / "repro.py").read_text()) <= {"__future__", "sys", "numpy", "jax"}
+    folder = next(s for s in store_findings(verdict, jax_backend, FindingsStore(tmp_path)) if s.kind == expected).folder
+    assert imported_modules((folder / "repro.py").read_text()) <= {"__future__", "sys", "dataclasses", "numpy", "jax"}
     assert run_reproducer(folder / "repro.py", monkeypatch) == 1
     monkeypatch.setattr(jax.nabla_planted, name, jnp.sin)
     assert run_reproducer(folder / "repro.py", monkeypatch) == 0

@@ -43,8 +43,9 @@ def test_reproducer_imports_only_tensorflow_and_numpy_and_fails_until_fixed(tmp_
 
     verdict = check_case(make_case(f"tf.nabla_planted.{name}", SMOOTH), tf_backend)
     expected = planted_tf.PLANTED[name][1]
-    _, folder, _ = next(s for s in store_findings(verdict, tf_backend, FindingsStore(tmp_path)) if s[0] == expected)
-    assert imported_modules((folder / "repro.py").read_text()) <= {"__future__", "sys", "os", "numpy", "tensorflow"}
+    folder = next(s for s in store_findings(verdict, tf_backend, FindingsStore(tmp_path)) if s.kind == expected).folder
+    allowed = {"__future__", "sys", "dataclasses", "os", "numpy", "tensorflow"}
+    assert imported_modules((folder / "repro.py").read_text()) <= allowed
     assert run_reproducer(folder / "repro.py", monkeypatch) == 1
     monkeypatch.setattr(tf.nabla_planted, name, tf.sin)
     assert run_reproducer(folder / "repro.py", monkeypatch) == 0

@@ -6,17 +6,17 @@ import enum
 import importlib
 import re
 from collections.abc import Callable, Sequence
+from types import CodeType, ModuleType
 from typing import Protocol
 
 import numpy as np
 
 from nabla_atheris.case import Case
 from nabla_atheris.verdict import Finding
+from nabla_atheris.vocabulary import SECOND_ORDER as SECOND_ORDER_MODES  # noqa: F401  (re-exported)
 
 Arrays = list[np.ndarray]
 
-FIRST_ORDER_MODES = ("rev", "fwd")
-SECOND_ORDER_MODES = ("rev-over-rev", "fwd-over-rev", "rev-over-fwd", "fwd-over-fwd")
 
 
 class ErrorClass(enum.Enum):
@@ -26,6 +26,7 @@ class ErrorClass(enum.Enum):
     UNSUPPORTED = "unsupported"  # a derivative is not implemented
     INTERNAL = "internal"  # an internal assertion: always a bug
     NOT_COMPILABLE = "not-compilable"  # tracing needs concrete values (value-dependent shapes, Python control flow)
+    DOCUMENTED = "documented-unsupported"  # the library documents the mode as unsupported for this kind of function
 
 
 def classify_message(
@@ -33,11 +34,14 @@ def classify_message(
     internal: re.Pattern[str],
     unsupported: re.Pattern[str],
     unsupported_types: tuple[type[BaseException], ...] = (NotImplementedError,),
+    documented: re.Pattern[str] | None = None,
 ) -> ErrorClass:
-    """INTERNAL, UNSUPPORTED or INVALID by an exception's type and its `Type: message` text."""
+    """INTERNAL, DOCUMENTED, UNSUPPORTED or INVALID by an exception's type and its `Type: message` text."""
     text = f"{type(exc).__name__}: {exc}"
     if internal.search(text):
         return ErrorClass.INTERNAL
+    if documented is not None and documented.search(text):
+        return ErrorClass.DOCUMENTED
     if isinstance(exc, unsupported_types) or unsupported.search(text):
         return ErrorClass.UNSUPPORTED
     return ErrorClass.INVALID
@@ -85,6 +89,8 @@ class Backend(Protocol):
     """A library: binds cases, runs its modes, classifies its errors, renders reproducers."""
 
     name: str
+    primary_mode: str  # the mode the library's derivative rules are written for (the other is derived from it)
+    glue: frozenset[CodeType]  # the code of its conversion functions: errors raised there are the harness' own
     first_order_modes: tuple[str, ...]
     second_order_modes: tuple[str, ...]
     compiled_modes: tuple[str, ...]  # "jit-direct", "jit-rev", "jit-fwd": compared with eager
@@ -116,6 +122,11 @@ def get_backend(library: str) -> Backend:
         factory: Callable[[], Backend] = importlib.import_module(_BACKEND_MODULES[library]).make_backend
         _cache[library] = factory()
     return _cache[library]
+
+
+def glue_of(modes: ModuleType) -> frozenset[CodeType]:
+    """The code objects of the conversion functions a modes module lists in `GLUE`."""
+    return frozenset(getattr(modes, name).__code__ for name in modes.GLUE)
 
 
 def widen_dtype(dtype: str) -> str:

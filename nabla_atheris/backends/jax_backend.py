@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import ErrorClass, classify_message
+from nabla_atheris.backends import ErrorClass, classify_message, glue_of
 from nabla_atheris.backends import jax_modes as modes
 from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall
 
@@ -33,6 +33,9 @@ _UNSUPPORTED = re.compile(
     r"only supports reverse-mode|is not differentiable|NotImplementedError|Linearization failed",
     re.IGNORECASE,
 )
+# JAX documents that a custom_vjp function has no forward mode (and a custom_jvp one no reverse-mode
+# rule of its own): a limitation of the user-level construct, not a derivative the API lacks.
+_DOCUMENTED = re.compile(r"can't apply forward-mode autodiff \(jvp\) to a custom_vjp function", re.IGNORECASE)
 _INTERNAL = re.compile(r"INTERNAL:|Internal error|Check failed|please report this", re.IGNORECASE)
 
 
@@ -84,6 +87,8 @@ class JaxBackend(StructuredBackend):
     name = "jax"
     call_type = JaxCall
     compiled_modes = COMPILED_MODES
+    primary_mode = "fwd"  # JAX's rules are JVPs; reverse mode transposes them
+    glue = glue_of(modes)
 
     def version(self) -> str:
         return jax.__version__
@@ -91,7 +96,7 @@ class JaxBackend(StructuredBackend):
     def classify(self, exc: BaseException) -> ErrorClass:
         if isinstance(exc, _NOT_COMPILABLE):
             return ErrorClass.NOT_COMPILABLE
-        return classify_message(exc, _INTERNAL, _UNSUPPORTED)
+        return classify_message(exc, _INTERNAL, _UNSUPPORTED, documented=_DOCUMENTED)
 
 
 def make_backend() -> JaxBackend:

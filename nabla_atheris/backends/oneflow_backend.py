@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import Arrays, ErrorClass, classify_message, lookup
+from nabla_atheris.backends import Arrays, ErrorClass, classify_message, glue_of, lookup
 from nabla_atheris.backends import oneflow_modes as modes
 from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall
 from nabla_atheris.case import storage_dtype
@@ -98,6 +98,8 @@ class OneflowBackend(StructuredBackend):
     first_order_modes = ("rev",)  # no forward mode in OneFlow 0.9: the verdict says so
     second_order_modes = ("rev-over-rev",)
     compiled_modes = COMPILED_MODES
+    primary_mode = "rev"  # gradient functions are the library's rules
+    glue = glue_of(modes)
 
     def version(self) -> str:
         return flow.__version__

@@ -2,9 +2,11 @@
 
 This module imports only oneflow and numpy: the reproducer of a finding embeds its source verbatim,
 so a maintainer's script runs exactly the code the fuzzer ran. Every scenario takes a function of
-the differentiable inputs `f(*xs)` and returns numpy arrays. OneFlow 0.9 has reverse mode only
-(`oneflow.autograd.grad`, which has no `allow_unused`: an input the outputs do not depend on is
-asked for on its own and counts as zeros). The compiled scenarios run `f` inside `oneflow.nn.Graph`:
+the differentiable inputs `f(*xs)` and returns numpy arrays. OneFlow 0.9 has reverse mode only.
+Its `oneflow.autograd.grad` has no `allow_unused` (it fails on an input the outputs do not depend
+on), so gradients are read from the leaves' `.grad` after `oneflow.autograd.backward`: the program
+under test stays as it is, and an input the library gives no gradient is returned as `None` (zeros
+inside the second-order composition). The compiled scenarios run `f` inside `oneflow.nn.Graph`:
 the call itself ("direct") and a training step ("rev") whose gradient is read from SGD with learning
 rate 1 on zero-valued parameters added to the inputs (the updated parameters are minus the gradient,
 exactly). Graph training compiles in float32 only (float64 has no CPU `sgd_update` kernel, and after a
@@ -20,6 +22,10 @@ HALF = (flow.float16, flow.bfloat16)
 class GraphRefused(Exception):
     """nn.Graph did not compile the call (tracing or planning failed, or the dtype cannot train)."""
 
+
+
+# The conversions between the library's values and numpy: an error raised in them is the harness' own.
+GLUE = ("flatten", "to_numpy", "as_like")
 
 def flatten(out):
     """The outputs of a call as a flat list of tensors (tuples, lists and named tuples unpacked)."""
@@ -86,21 +92,24 @@ def _project(outs, cotangents):
 
 
 def grad(targets, leaves, cotangents, create_graph=False):
-    """`oneflow.autograd.grad` with zeros for the leaves the targets do not depend on (it has no
-    `allow_unused`): each leaf joins the targets as `leaf + 0` with a zero cotangent."""
-    links = [x + 0 for x in leaves]
-    zeros = [flow.zeros_like(x) for x in leaves]
-    return list(flow.autograd.grad(targets + links, leaves, cotangents + zeros, retain_graph=True, create_graph=create_graph))
+    """The leaves' gradients of <cotangents, targets> as OneFlow accumulates them (None for a leaf
+    the targets do not depend on); the leaves' `.grad` is cleared afterwards."""
+    flow.autograd.backward(targets, cotangents, retain_graph=create_graph, create_graph=create_graph)
+    grads = [x.grad for x in leaves]
+    for x in leaves:
+        x.grad = None
+    return grads
 
 
 def vjp(f, xs, cotangents):
-    """Reverse mode: the outputs (computed with gradients on) and the vector-Jacobian product."""
+    """Reverse mode: the outputs (computed with gradients on) and the vector-Jacobian product (None
+    for an input that no output is connected to)."""
     leaves = _leaves(xs)
     outs = flatten(f(*leaves))
     targets, us = _project(outs, cotangents)
     if not targets:
-        return [to_numpy(o) for o in outs], [np.zeros_like(to_numpy(x)) for x in xs]
-    return [to_numpy(o) for o in outs], [to_numpy(g) for g in grad(targets, leaves, us)]
+        return [to_numpy(o) for o in outs], [None for _ in xs]
+    return [to_numpy(o) for o in outs], [None if g is None else to_numpy(g) for g in grad(targets, leaves, us)]
 
 
 def jvp(f, xs, tangents):
@@ -121,10 +130,14 @@ def second_order(f, xs, u, v, v2, mode):
     targets, us = _project(flatten(f(*leaves)), u)
     if not targets:
         return 0.0
-    phi = _inner(grad(targets, leaves, us, create_graph=True), v)
+    phi = _inner(zeros_for_none(grad(targets, leaves, us, create_graph=True), leaves), v)
     if not phi.requires_grad:
         return 0.0
-    return float(_inner(grad([phi], leaves, [flow.ones_like(phi)]), v2).detach().numpy())
+    return float(_inner(zeros_for_none(grad([phi], leaves, [flow.ones_like(phi)]), leaves), v2).detach().numpy())
+
+
+def zeros_for_none(grads, like):
+    return [flow.zeros_like(x) if g is None else g for g, x in zip(grads, like)]
 
 
 class _Offsets(flow.nn.Module):

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import ErrorClass, classify_message
+from nabla_atheris.backends import ErrorClass, classify_message, glue_of
 from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall
 from nabla_atheris.case import storage_dtype
 
@@ -96,6 +96,8 @@ class TfBackend(StructuredBackend):
     name = "tf"
     call_type = TfCall
     compiled_modes = COMPILED_MODES
+    primary_mode = "rev"  # gradient functions are the library's rules (ForwardAccumulator derives JVPs from them)
+    glue = glue_of(modes)
 
     def version(self) -> str:
         return tf.__version__

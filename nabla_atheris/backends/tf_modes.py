@@ -3,9 +3,12 @@
 This module imports only tensorflow and numpy: the reproducer of a finding embeds its source
 verbatim, so a maintainer's script runs exactly the code the fuzzer ran. Every scenario takes a
 function of the differentiable inputs `f(*xs)` and returns numpy arrays. Reverse mode is
-`tf.GradientTape`, forward mode `tf.autodiff.ForwardAccumulator`; an unconnected (`None`) gradient
-is zeros. TensorFlow's complex gradients follow the same convention as PyTorch's. The compiled
-scenarios are the same functions under `tf.function` (graph) and `tf.function(jit_compile=True)` (XLA).
+`tf.GradientTape`, forward mode `tf.autodiff.ForwardAccumulator`. A first-order gradient or tangent
+that TensorFlow reports as unconnected (`None`) is returned as `None`, so that the oracle can tell "no
+derivative" from "a zero derivative"; inside second-order compositions and compiled scenarios it is
+zeros. Sparse results (`IndexedSlices` gradients, `SparseTensor` and ragged outputs) are made dense.
+TensorFlow's complex gradients follow the same convention as PyTorch's. The compiled scenarios are
+the same functions under `tf.function` (graph) and `tf.function(jit_compile=True)` (XLA).
 """
 
 import os
@@ -16,11 +19,26 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 ZERO = tf.UnconnectedGradients.ZERO
+NONE = tf.UnconnectedGradients.NONE
+
+
+
+# The conversions between the library's values and numpy: an error raised in them is the harness' own.
+GLUE = ("dense", "flatten", "to_numpy", "as_like")
+
+def dense(t):
+    """A tensor-like result as a dense tensor (IndexedSlices, SparseTensor, RaggedTensor, variables)."""
+    if isinstance(t, tf.SparseTensor):
+        return tf.sparse.to_dense(t)
+    if isinstance(t, tf.RaggedTensor):
+        return t.to_tensor()
+    return tf.convert_to_tensor(t)
 
 
 def flatten(out):
-    """The outputs of a call as a flat list of tensors (nested structures unpacked)."""
-    return [tf.convert_to_tensor(leaf) for leaf in tf.nest.flatten(out) if leaf is not None]
+    """The outputs of a call as a flat list of dense tensors (nested structures unpacked)."""
+    leaves = tf.nest.flatten(out, expand_composites=False)
+    return [dense(leaf) for leaf in leaves if leaf is not None]
 
 
 def to_numpy(t):
@@ -52,17 +70,20 @@ def _inner(tensors, arrays):
     return tf.add_n(terms) if terms else tf.zeros((), tf.float64)
 
 
-def _grads(tape, outs, xs, u):
+def _grads(tape, outs, xs, u, unconnected=ZERO):
+    """The VJP with cotangents `u` (IndexedSlices made dense; None for an unconnected input when
+    `unconnected` is NONE)."""
     pairs = [(o, as_like(ui, o)) for o, ui in zip(outs, u) if is_diff(o)]
     if not pairs:
-        return [tf.zeros_like(x) for x in xs]
+        return [tf.zeros_like(x) if unconnected == ZERO else None for x in xs]
     targets, cotangents = zip(*pairs)
-    grads = tape.gradient(list(targets), xs, output_gradients=list(cotangents), unconnected_gradients=ZERO)
-    return [tf.convert_to_tensor(g) for g in grads]  # IndexedSlices (gather) become dense
+    grads = tape.gradient(list(targets), xs, output_gradients=list(cotangents), unconnected_gradients=unconnected)
+    return [None if g is None else dense(g) for g in grads]
 
 
-def _tangents(acc, outs):
-    return [acc.jvp(o, unconnected_gradients=ZERO) if is_diff(o) else tf.zeros_like(o) for o in outs]
+def _tangents(acc, outs, unconnected=ZERO):
+    """The JVP of every output (zeros for a non-floating output)."""
+    return [acc.jvp(o, unconnected_gradients=unconnected) if is_diff(o) else tf.zeros_like(o) for o in outs]
 
 
 def direct(f, xs):
@@ -70,29 +91,31 @@ def direct(f, xs):
     return [to_numpy(o) for o in flatten(f(*xs))]
 
 
-def vjp_tensors(f, xs, u):
+def vjp_tensors(f, xs, u, unconnected=ZERO):
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(xs)
         outs = flatten(f(*xs))
-    return outs, _grads(tape, outs, xs, u)
+    return outs, _grads(tape, outs, xs, u, unconnected)
 
 
-def jvp_tensors(f, xs, v):
+def jvp_tensors(f, xs, v, unconnected=ZERO):
     with tf.autodiff.ForwardAccumulator(xs, [as_like(vi, x) for vi, x in zip(v, xs)]) as acc:
         outs = flatten(f(*xs))
-    return outs, _tangents(acc, outs)
+    return outs, _tangents(acc, outs, unconnected)
 
 
 def vjp(f, xs, u):
-    """Reverse mode: the outputs and the vector-Jacobian product with cotangents `u`."""
-    outs, grads = vjp_tensors(f, xs, u)
-    return [to_numpy(o) for o in outs], [to_numpy(g) for g in grads]
+    """Reverse mode: the outputs and the vector-Jacobian product with cotangents `u` (None for an
+    unconnected input)."""
+    outs, grads = vjp_tensors(f, xs, u, NONE)
+    return [to_numpy(o) for o in outs], [None if g is None else to_numpy(g) for g in grads]
 
 
 def jvp(f, xs, v):
-    """Forward mode: the primal outputs and the Jacobian-vector product with tangents `v`."""
-    outs, tangents = jvp_tensors(f, xs, v)
-    return [to_numpy(o) for o in outs], [to_numpy(t) for t in tangents]
+    """Forward mode: the primal outputs and the Jacobian-vector product with tangents `v` (None for
+    an unconnected output)."""
+    outs, tangents = jvp_tensors(f, xs, v, NONE)
+    return [to_numpy(o) for o in outs], [None if t is None else to_numpy(t) for t in tangents]
 
 
 def second_order(f, xs, u, v, v2, mode):
@@ -109,7 +132,7 @@ def second_order(f, xs, u, v, v2, mode):
             tape.watch(xs)
             value = phi()
         grads = tape.gradient(value, xs, unconnected_gradients=ZERO)
-        return float(_inner([tf.convert_to_tensor(g) for g in grads], v2))
+        return float(_inner([dense(g) for g in grads], v2))
     with tf.autodiff.ForwardAccumulator(xs, [as_like(w, x) for w, x in zip(v2, xs)]) as acc:
         value = phi()
     return float(acc.jvp(value, unconnected_gradients=ZERO))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, classify_message, widen_dtype
+from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, classify_message, glue_of, widen_dtype
 from nabla_atheris.backends import torch_modes as modes
 from nabla_atheris.case import Attr, Case, Tensor, TensorList
 from nabla_atheris.verdict import Finding
@@ -115,6 +115,8 @@ class TorchBackend:
     first_order_modes = ("rev", "fwd")
     second_order_modes = SECOND_ORDER_MODES
     compiled_modes: tuple[str, ...] = ()  # torch.compile is not a scenario yet
+    primary_mode = "rev"  # derivatives.yaml's backward formulas (forward formulas are often derived from them)
+    glue = glue_of(modes)
 
     def version(self) -> str:
         return torch.__version__

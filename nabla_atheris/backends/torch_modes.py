@@ -2,14 +2,18 @@
 
 This module imports only torch and numpy: the reproducer of a finding embeds its source verbatim,
 so a maintainer's script runs exactly the code the fuzzer ran. Every scenario takes a function of
-the differentiable inputs `f(*xs) -> list of outputs` and returns numpy arrays; gradients that
-torch reports as absent (`None`, unconnected) are returned as zeros.
+the differentiable inputs `f(*xs) -> list of outputs` and returns numpy arrays. A first-order
+gradient or tangent that torch reports as absent (`None`: the output is not connected to the input)
+is returned as `None`, so that the oracle can tell "no derivative" from "a zero derivative"; inside
+second-order compositions absent gradients are zeros.
 """
 
 import numpy as np
 import torch
 import torch.autograd.forward_ad as fwd_ad
 
+# The conversions between the library's values and numpy: an error raised in them is the harness' own.
+GLUE = ("flatten", "to_numpy", "as_like")
 
 def flatten(out):
     """The outputs of a call as a flat list of tensors (tuples, lists and named tuples unpacked)."""
@@ -25,8 +29,11 @@ def flatten(out):
 
 
 def to_numpy(t):
-    """A tensor's values as numpy (half types widened to float32)."""
+    """A tensor's values as numpy (half types widened to float32; lazily-zero, sparse, conjugated and
+    negated views materialized)."""
     t = t.detach()
+    if t._is_zerotensor():  # autograd's efficient zeros (e.g. the gradient of sgn) refuse .numpy()
+        t = torch.zeros(t.shape, dtype=t.dtype)
     if t.layout != torch.strided:
         t = t.to_dense()
     t = t.resolve_conj().resolve_neg().cpu()
@@ -64,19 +71,21 @@ def _project(outs, cotangents):
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
-def vjp(f, xs, cotangents, create_graph=False):
-    """Reverse mode: the outputs and the vector-Jacobian product with `cotangents`."""
+def vjp(f, xs, cotangents):
+    """Reverse mode: the outputs and the vector-Jacobian product with `cotangents` (None for an
+    input that no output is connected to)."""
     leaves = _leaves(xs)
     outs = flatten(f(*leaves))
     targets, us = _project(outs, cotangents)
     if not targets:
-        return [to_numpy(o) for o in outs], [np.zeros_like(to_numpy(x)) for x in xs]
-    grads = torch.autograd.grad(targets, leaves, us, allow_unused=True, create_graph=create_graph)
-    return [to_numpy(o) for o in outs], [to_numpy(g) for g in zeros_for_none(grads, leaves)]
+        return [to_numpy(o) for o in outs], [None for _ in xs]
+    grads = torch.autograd.grad(targets, leaves, us, allow_unused=True)
+    return [to_numpy(o) for o in outs], [None if g is None else to_numpy(g) for g in grads]
 
 
 def jvp(f, xs, tangents):
-    """Forward mode with dual tensors: the primal outputs and the Jacobian-vector product."""
+    """Forward mode with dual tensors: the primal outputs and the Jacobian-vector product (None for
+    an output that carries no tangent)."""
     with fwd_ad.dual_level():
         duals = [fwd_ad.make_dual(x.detach().clone(), as_like(v, x)) for x, v in zip(xs, tangents)]
         outs = flatten(f(*duals))
@@ -84,7 +93,7 @@ def jvp(f, xs, tangents):
         for o in outs:
             p, t = fwd_ad.unpack_dual(o)
             primals.append(to_numpy(p))
-            tangent_outs.append(np.zeros_like(to_numpy(p)) if t is None else to_numpy(t))
+            tangent_outs.append(None if t is None else to_numpy(t))
     return primals, tangent_outs
 
 

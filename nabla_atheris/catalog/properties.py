@@ -1,0 +1,88 @@
+"""Per-API properties that make documented behaviour declared rather than rediscovered, as PyTorch's
+OpInfo declares gradcheck wrappers and skips. `data/<lib>.properties.json` holds them, written by
+`scripts/infer_properties.py` (OpInfo, docstrings, name patterns, probing), each with its source:
+
+    {"apis": {"torch.linalg.eigh": {"structures": {"0": "hermitian"},
+                                    "sources": {"structures": "opinfo: gradcheck_wrapper_hermitian_input"}}}}
+
+Arguments are named by position ("0") or keyword ("A"). The decoder draws structured values and
+unique indices; the oracle projects directions onto the declared spaces, expects no derivative of
+gradient-cutting APIs, treats ties of tie-sensitive APIs and ill-conditioned inputs of
+decompositions as points with no derivative, and files errors of documented-unsupported modes as
+missing derivatives.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from nabla_atheris.structures import STRUCTURES
+from nabla_atheris.vocabulary import FIRST_ORDER_AD, SECOND_ORDER
+
+GRADIENTS = ("cut", "straight-through")  # no derivative by design; a derivative by convention, not by the math
+FIELDS = ("structures", "gradient", "tie_sensitive", "decomposition", "unsupported", "unique_indices", "nondifferentiable")
+
+
+@dataclass(frozen=True)
+class ApiProperties:
+    """What an API's documentation declares about its derivatives and inputs."""
+
+    # argument -> input space (see `structures`; "triangular": lower or upper by the call's `upper`)
+    structures: dict[str, str] = field(default_factory=dict)
+    gradient: str | None = None  # one of GRADIENTS
+    tie_sensitive: bool = False  # repeated values are non-differentiable points (max, sort, pool, clamp ...)
+    decomposition: bool = False  # rank-deficient or degenerate inputs are ill-conditioned points
+    unsupported: frozenset[str] = frozenset()  # modes documented to have no derivative
+    unique_indices: tuple[str, ...] = ()  # index arguments whose duplicates the docs call undefined
+    nondifferentiable: tuple[str, ...] = ()  # floating arguments that are parameters, not inputs
+    sources: dict[str, str] = field(default_factory=dict)  # property -> where it was read
+
+    def __post_init__(self) -> None:
+        for argument, structure in self.structures.items():
+            if structure not in (*STRUCTURES, "triangular"):
+                raise ValueError(f"argument {argument}: unknown structure {structure!r}")
+        if self.gradient not in (None, *GRADIENTS):
+            raise ValueError(f"unknown gradient property {self.gradient!r}")
+        unknown = self.unsupported - set(FIRST_ORDER_AD) - set(SECOND_ORDER)
+        if unknown:
+            raise ValueError(f"unknown modes {sorted(unknown)}")
+
+
+NONE = ApiProperties()
+
+
+def parse_properties(spec: dict[str, Any]) -> ApiProperties:
+    """An `ApiProperties` from its JSON form (unknown keys are an error)."""
+    unknown = set(spec) - set(FIELDS) - {"sources"}
+    if unknown:
+        raise ValueError(f"unknown property keys {sorted(unknown)}")
+    return ApiProperties(
+        structures={str(k): str(v) for k, v in spec.get("structures", {}).items()},
+        gradient=spec.get("gradient"),
+        tie_sensitive=bool(spec.get("tie_sensitive", False)),
+        decomposition=bool(spec.get("decomposition", False)),
+        unsupported=frozenset(spec.get("unsupported", ())),
+        unique_indices=tuple(str(a) for a in spec.get("unique_indices", ())),
+        nondifferentiable=tuple(str(a) for a in spec.get("nondifferentiable", ())),
+        sources={str(k): str(v) for k, v in spec.get("sources", {}).items()},
+    )
+
+
+@cache
+def library_properties(library: str) -> dict[str, ApiProperties]:
+    """Every API's declared properties for a library (empty when it has no properties file)."""
+    path = resources.files("nabla_atheris.catalog").joinpath("data", f"{library}.properties.json")
+    if not path.is_file():
+        return {}
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return {name: parse_properties(spec) for name, spec in document["apis"].items()}
+
+
+def properties_of(library: str, api: str) -> ApiProperties:
+    """The declared properties of one API (none declared: `NONE`)."""
+    return library_properties(library).get(api, NONE)
+

@@ -1,0 +1,95 @@
+"""Numerical differentiation in float64 and the tests built on it: step stability, kinks at
+neighbouring points, and one-sided differences (a non-differentiable point along a direction).
+
+Reproducers embed `step_for`, `central_difference` and `numeric_derivative` verbatim, so they
+compute the numerical derivative exactly as the oracle does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from nabla_atheris import projections as P
+from nabla_atheris.tolerances import (
+    NEIGHBOUR_RADIUS,
+    NEIGHBOURS,
+    NUMERIC_STEP,
+    NUMERIC_STEP_RATIO,
+    ONE_SIDED_STEP,
+    tolerance,
+)
+
+Arrays = list[np.ndarray]
+ScalarFn = Callable[[Arrays], float]  # a scalar function of the differentiable inputs
+axpy = P.axpy
+STEP_AGREEMENT = tolerance("numeric-steps", [])
+
+
+def step_for(xs: Arrays) -> float:
+    """The central-difference step: NUMERIC_STEP relative to the inputs' magnitude."""
+    finite = [np.max(np.abs(x[np.isfinite(x)])) for x in xs if x.size and np.isfinite(x).any()]
+    return NUMERIC_STEP * max([1.0] + [float(m) for m in finite])
+
+
+def central_difference(fn: ScalarFn, xs: Arrays, direction: Arrays, h: float) -> float:
+    """(fn(x + h d) - fn(x - h d)) / 2h."""
+    return (fn(axpy(xs, h, direction)) - fn(axpy(xs, -h, direction))) / (2.0 * h)
+
+
+def numeric_derivative(fn: ScalarFn, xs: Arrays, direction: Arrays) -> tuple[float, bool]:
+    """The directional derivative, and whether other step sizes agree on it (numerical stability).
+
+    The step grows with the largest input; when that makes it larger than the unit-scale step, the
+    unit-scale step must agree too (inputs of mixed magnitude, say 0.15 and 1e30, have no one step
+    that resolves both: a large step flattens the small entries' derivatives)."""
+    h = step_for(xs)
+    close = STEP_AGREEMENT.close
+    fine = central_difference(fn, xs, direction, h)
+    others = [central_difference(fn, xs, direction, h * NUMERIC_STEP_RATIO)]
+    if h > NUMERIC_STEP:
+        others.append(central_difference(fn, xs, direction, NUMERIC_STEP))
+    stable = bool(np.isfinite(fine)) and all(np.isfinite(o) and close(fine, o) for o in others)
+    return fine, stable
+
+
+def changes_nearby(fn: ScalarFn, xs: Arrays, direction: Arrays, at_x: float, rng: np.random.Generator, scale: float) -> bool:
+    """True when the numerical derivative at random neighbours differs from the one at x.
+
+    Within NEIGHBOUR_RADIUS (relative to each input) a differentiable function's derivative
+    barely moves; a kink nearby (relu at 0, floor at an integer, ties in max) changes it. The
+    neighbours are offset within the inputs' declared spaces only through `direction`-independent
+    noise, so this test judges the numerical derivative's reliability, not the point itself.
+    """
+    tol = tolerance("neighbours", [])
+    for _ in range(NEIGHBOURS):
+        offsets = [NEIGHBOUR_RADIUS * (1.0 + np.abs(np.real(x))) * np.sign(rng.standard_normal(x.shape)) for x in xs]
+        neighbour = [(x + d).astype(x.dtype) for x, d in zip(xs, offsets)]
+        value, stable = numeric_derivative(fn, neighbour, direction)
+        if not stable or not tol.close(value, at_x, scale):
+            return True
+    return False
+
+
+def one_sided_gap(fn: ScalarFn, xs: Arrays, direction: Arrays, scale: float) -> float | None:
+    """The jump between the right and the left derivative of fn at x along `direction`, if there
+    is one; None where fn is differentiable along it.
+
+    (f(x + h d) - f(x)) / h - (f(x) - f(x - h d)) / h is h f''(x)[d, d] + O(h^2) for a smooth f, so it
+    shrinks tenfold with h; at a kink (max with ties, clamp at its bound, abs at 0) it stays the jump
+    in slope. A gap counts when it exceeds the tolerance at two steps and does not shrink."""
+    tol = tolerance("one-sided", [])
+    h = ONE_SIDED_STEP * max([1.0] + [float(np.max(np.abs(x))) for x in xs if x.size and np.all(np.isfinite(x))])
+    at = fn(xs)
+    gaps = []
+    for step in (h, h / NUMERIC_STEP_RATIO):
+        right = (fn(axpy(xs, step, direction)) - at) / step
+        left = (at - fn(axpy(xs, -step, direction))) / step
+        gaps.append(right - left)
+    if not all(np.isfinite(g) for g in gaps):
+        return None
+    big, small = gaps
+    if abs(big) <= tol.atol + tol.rtol * scale or abs(small) < 0.5 * abs(big):
+        return None
+    return float(small)

@@ -1,0 +1,198 @@
+"""Evidence about a subject that several stages weigh, computed once and only when asked:
+
+- the numerical derivative of a scalar function along a direction, and whether it can referee
+  (`Numeric`: the float64 reference computes the case's outputs, no output loses precision, the
+  step does not change it);
+- the character of the point (`point`): a tie of a tie-sensitive API, an ill-conditioned input of a
+  decomposition, or a jump between the one-sided derivatives along the direction mean that the
+  function has no derivative here to be right about; this dismisses any derivative comparison;
+- whether the numerical derivative changes at neighbouring points (`changes_nearby`): a kink near x
+  makes the numerical derivative an unreliable referee; this dismisses numerical comparisons only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from nabla_atheris import numerics
+from nabla_atheris import projections as P
+from nabla_atheris.case import Attr, Tensor, TensorList
+from nabla_atheris.oracle.subject import Arrays, Subject
+from nabla_atheris.tolerances import ILL_CONDITIONED, loses_precision, precision_class, tolerance
+
+ScalarFn = Callable[[Arrays], float]
+
+
+@dataclass(frozen=True)
+class Numeric:
+    """A numerical directional derivative and, when it cannot referee, the filter reason why."""
+
+    value: float
+    unreliable: str | None = None  # a filter reason (precision-loss, reference-disagrees, numerical-instability)
+    detail: str = ""
+
+    @property
+    def reliable(self) -> bool:
+        return self.unreliable is None
+
+
+@dataclass(frozen=True)
+class Point:
+    """Why the function has no derivative at the subject's point (None: it may have one)."""
+
+    reason: str | None = None  # non-differentiable-point or ill-conditioned
+    detail: str = ""
+
+
+class Evidence:
+    """Lazily computed evidence about one subject."""
+
+    def __init__(self, subject: Subject) -> None:
+        self.subject = subject
+        self._first_point: Point | None = None
+
+    # -- scalar functions of the widened inputs ---------------------------------------------------
+    def projected_output(self, u: Arrays | None = None) -> ScalarFn:
+        """x -> <u, f(x)> in float64 (NaN where the library raises)."""
+        u = self.subject.u if u is None else u
+        wide = self.subject.wide
+        return lambda xs: _or_nan(self.subject, lambda out: P.inner(u, out), wide.direct, xs)
+
+    def first_order_product(self, mode: str) -> ScalarFn:
+        """x -> <u, J(x) v> in float64 by the first-order AD mode `mode` (NaN where the library raises)."""
+        s = self.subject
+        if mode == "rev":
+            return lambda xs: _or_nan(s, lambda out: P.inner(out[1], s.v), s.wide.vjp, s.u, xs)
+        return lambda xs: _or_nan(s, lambda out: P.inner(s.u, out[1]), s.wide.jvp, s.v, xs)
+
+    # -- the numerical derivative -----------------------------------------------------------------
+    def numeric(self, fn: ScalarFn, direction: Arrays, check_reference: bool = True) -> Numeric:
+        """The derivative of fn along `direction` at the widened inputs, with its reliability."""
+        s = self.subject
+        if loses_precision(s.case.float_dtypes(), list(s.call.output_dtypes)):
+            return Numeric(float("nan"), "precision-loss", "an output is less precise than an input")
+        if check_reference and self.reference_disagrees:
+            return Numeric(float("nan"), "reference-disagrees", self.reference_disagrees)
+        value, stable = numerics.numeric_derivative(fn, s.wide.inputs, direction)
+        if not stable:
+            return Numeric(value, "numerical-instability", "the numerical derivative depends on the step")
+        return Numeric(value)
+
+    @cached_property
+    def first_numeric(self) -> Numeric:
+        """d/dt <u, f(x + t v)>: the first-order referee."""
+        return self.numeric(self.projected_output(), self.subject.v)
+
+    @cached_property
+    def reference_disagrees(self) -> str:
+        """Why the widened call is no reference for the case's outputs ('' when it is one)."""
+        s = self.subject
+        if s.wide is s.call:
+            return ""
+        wide = s.run(s.wide.direct)
+        if not wide.ok:
+            return f"the float64 call raised: {type(wide.error).__name__}"
+        tol = tolerance("value", s.dtypes)
+        for i, (a, b) in enumerate(zip(s.outputs, wide.value)):
+            if a.shape != b.shape:
+                return f"output {i} has shape {list(b.shape)} in float64, {list(a.shape)} in {s.case.float_dtypes()[0]}"
+            if P.is_floating(a) and a.size:
+                with np.errstate(all="ignore"):
+                    err = float(np.max(np.abs(a.astype(b.dtype) - b)))
+                if not err <= tol.atol + tol.rtol * float(np.max(np.abs(b))):
+                    return f"output {i} differs by {err:.3g} between the case's dtype and float64 (order or conditioning)"
+        return ""
+
+    def changes_nearby(self, fn: ScalarFn, direction: Arrays, at_x: float, scale: float) -> bool:
+        """Whether the numerical derivative of fn moves at neighbouring points (a kink nearby)."""
+        s = self.subject
+        return numerics.changes_nearby(fn, s.wide.inputs, direction, at_x, s.rng, scale)
+
+    # -- the point --------------------------------------------------------------------------------
+    def point(self, fn: ScalarFn, direction: Arrays, scale: float) -> Point:
+        """Whether fn has no derivative at x along `direction`: declared ties, ill-conditioning, or a
+        jump between one-sided derivatives."""
+        declared = self.declared_point
+        if declared.reason:
+            return declared
+        gap = numerics.one_sided_gap(fn, self.subject.wide.inputs, direction, scale)
+        if gap is not None:
+            return Point("non-differentiable-point", f"the one-sided derivatives differ by {gap:.3g} (a kink)")
+        return Point()
+
+    @cached_property
+    def declared_point(self) -> Point:
+        """Ties of a tie-sensitive API, or an ill-conditioned input of a decomposition."""
+        s = self.subject
+        if s.properties.tie_sensitive:
+            tie = repeated_value(s.case)
+            if tie is not None:
+                return Point("non-differentiable-point", f"a tie: the value {tie:.6g} occurs more than once")
+        if s.properties.decomposition:
+            worst = conditioning(s.call.inputs)
+            limit = ILL_CONDITIONED[precision_class(s.case.float_dtypes())]
+            if worst is not None and worst < limit:
+                return Point("ill-conditioned", f"relative gap or smallest singular value {worst:.3g} < {limit:g}")
+        return Point()
+
+    def first_point(self, scale: float) -> Point:
+        """The point's character for <u, f> along v (computed once; `scale`: the derivatives' magnitude)."""
+        if self._first_point is None:
+            self._first_point = self.point(self.projected_output(), self.subject.v, scale)
+        return self._first_point
+
+
+def _or_nan(subject: Subject, reduce: Callable[[Any], float], fn: Callable[..., Any], *args: Any) -> float:
+    """reduce(fn(*args)) where fn is a library call; NaN where the library raises."""
+    out = subject.run(fn, *args)
+    return float(reduce(out.value)) if out.ok else float("nan")
+
+
+def repeated_value(case: object) -> float | None:
+    """A value that occurs more than once among the differentiable inputs' entries and the floating
+    attributes (a tie for max, sort, pooling or a clamp at its bound), if any."""
+    values: list[np.ndarray] = []
+    for arg in list(case.args) + [a for _, a in case.kwargs]:  # type: ignore[attr-defined]
+        items = arg.items if isinstance(arg, TensorList) else (arg,)
+        for item in items:
+            if isinstance(item, Tensor) and item.differentiable:
+                values.append(np.real(np.asarray(item.values, dtype=np.complex128)).ravel())
+            elif isinstance(item, Attr) and isinstance(item.value, float):
+                values.append(np.array([item.value]))
+    if not values:
+        return None
+    flat = np.concatenate(values)
+    flat = flat[np.isfinite(flat)]
+    unique, counts = np.unique(flat, return_counts=True)
+    repeated = unique[counts > 1]
+    return float(repeated[0]) if repeated.size else None
+
+
+def conditioning(inputs: Arrays) -> float | None:
+    """The worst relative conditioning measure over the matrix inputs: the smallest singular value,
+    and for square matrices the smallest gap between singular values or eigenvalues, each relative
+    to the largest singular value (None when no input is a matrix)."""
+    worst = None
+    for x in inputs:
+        if x.ndim < 2 or 0 in x.shape or not np.all(np.isfinite(x)):
+            continue
+        matrices = np.asarray(x, dtype=np.complex128 if np.iscomplexobj(x) else np.float64).reshape(-1, *x.shape[-2:])
+        for m in matrices:
+            s = np.linalg.svd(m, compute_uv=False)
+            top = float(s[0]) if s.size else 0.0
+            if top == 0.0:
+                return 0.0
+            measures = [float(s[-1]) / top]
+            if s.size > 1:
+                measures.append(float(np.min(np.abs(np.diff(s)))) / top)
+            if m.shape[0] == m.shape[1] and m.shape[0] > 1:
+                eig = np.linalg.eigvals(m)
+                gaps = np.abs(eig[:, None] - eig[None, :]) + np.eye(len(eig)) * np.inf
+                measures.append(float(np.min(gaps)) / top)
+            worst = min(measures) if worst is None else min(worst, *measures)
+    return worst

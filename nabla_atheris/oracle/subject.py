@@ -1,0 +1,153 @@
+"""The subject of a check: a case bound to a backend, its direct outputs and the random directions
+of its projections. All of a check's state is set here, once; the stages only read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nabla_atheris import projections as P
+from nabla_atheris.backends import Backend, BoundCall, ErrorClass
+from nabla_atheris.case import Case, encode
+from nabla_atheris.catalog.properties import ApiProperties, properties_of
+from nabla_atheris.numerics import step_for
+from nabla_atheris.oracle.running import Outcome, attempt, describe
+from nabla_atheris.tolerances import precision_class
+from nabla_atheris.verdict import Finding, Judgement
+
+Arrays = list[np.ndarray]
+DETERMINISM_REPEATS = 4  # extra direct calls before a mode is blamed for other outputs
+
+
+class LibraryRaised(Exception):
+    """The library raised during a computation of the oracle's (a confirmation, a numerical derivative)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(describe(error))
+        self.error = error
+
+
+def dtype_class(case: Case) -> str:
+    """The signature's dtype class: real or complex, and precision class."""
+    dtypes = case.float_dtypes()
+    kind = "complex" if any(d.startswith("complex") for d in dtypes) else "real"
+    return f"{kind}-{precision_class(dtypes)}"
+
+
+@dataclass
+class Subject:
+    """A bound case and everything the stages compare against (set by `prepare`)."""
+
+    case: Case
+    backend: Backend
+    call: BoundCall
+    wide: BoundCall  # the float64 (complex128) binding the numerical derivative runs in
+    outputs: Arrays  # the direct call's outputs
+    u: Arrays  # cotangent: a random unit direction over the outputs
+    v: Arrays  # tangent: a random unit direction over the inputs, in their declared spaces
+    v2: Arrays  # the second tangent of second order
+    rng: np.random.Generator
+    properties: ApiProperties = field(default_factory=ApiProperties)
+
+    @property
+    def structures(self) -> list[str | None]:
+        """The declared input space of each differentiable input."""
+        return [t.structure for t in self.case.differentiable()]
+
+    @property
+    def dtypes(self) -> list[str]:
+        """The floating dtypes of inputs and outputs (they choose the tolerances)."""
+        return self.case.float_dtypes() + list(self.call.output_dtypes)
+
+    @property
+    def glue(self) -> Any:
+        return self.backend.glue
+
+    def run(self, fn: Any, *args: Any) -> Outcome:
+        """Run a scenario of this subject (library errors as data; glue errors raise HarnessError)."""
+        return attempt(fn, *args, glue=self.glue)
+
+    def library(self, fn: Any, *args: Any) -> Any:
+        """A library call inside the oracle's own computations: its value, or LibraryRaised."""
+        out = attempt(fn, *args, glue=self.glue)
+        if not out.ok:
+            raise LibraryRaised(out.error)
+        return out.value
+
+    def error_class(self, exc: BaseException) -> ErrorClass:
+        return self.backend.classify(exc)
+
+    def repeats_itself(self) -> bool:
+        """The direct call, repeated, gives the first outputs again (asked before a mode is blamed for
+        other outputs: two equal calls of a random op, such as bernoulli, can be luck)."""
+        for _ in range(DETERMINISM_REPEATS):
+            again = self.run(self.call.direct)
+            if not again.ok or not P.same_values(self.outputs, again.value):
+                return False
+        return True
+
+    def finding(self, kind: str, a: str, b: str, message: str, max_error: float = 0.0, **details: Any) -> Finding:
+        """A finding on this subject, with the directions and step its reproducer needs."""
+        details.setdefault("step", step_for(self.wide.inputs))
+        vectors = {"u": self.u, "v": self.v, "v2": self.v2}
+        return Finding(
+            kind, (a, b), self.case.library, self.case.api, dtype_class(self.case), message, max_error, details, vectors
+        )
+
+
+def prepare(case: Case, backend: Backend, judgement: Judgement) -> Subject | None:
+    """Bind the case and run the direct call twice (determinism, status); the subject, or None when
+    the case goes no further (its reasons and findings in `judgement`)."""
+    glue = backend.glue
+    bound = attempt(backend.bind, case, glue=glue)
+    if not bound.ok:
+        judgement.filter("invalid-input", "bind", describe(bound.error))
+        return None
+    call: BoundCall = bound.value
+    first, second = attempt(call.direct, glue=glue), attempt(call.direct, glue=glue)
+    if not _direct_ok(case, backend, call, first, second, judgement):
+        return None
+    outputs = first.value
+    if not call.inputs or not any(P.is_floating(o) for o in outputs):
+        judgement.filter("no-differentiable-io", "direct", "nothing to differentiate")
+        return None
+    if not P.all_finite(outputs):
+        judgement.filter("non-finite-output", "direct", "NaN or inf in the direct output")
+        return None
+    wide = call if all(d in ("float64", "complex128") for d in case.float_dtypes()) else backend.bind(case, widen=True)
+    rng = P.rng_for(encode(case))
+    structures = [t.structure for t in case.differentiable()]
+    u = P.random_like(rng, outputs)
+    v = P.random_like(rng, call.inputs, structures)
+    v2 = P.random_like(rng, call.inputs, structures)
+    return Subject(case, backend, call, wide, outputs, u, v, v2, rng, properties_of(case.library, case.api))
+
+
+def _direct_ok(case: Case, backend: Backend, call: BoundCall, first: Outcome, second: Outcome, judgement: Judgement) -> bool:
+    """Determinism and status of the direct call; False when the case goes no further."""
+    if not first.ok:
+        error = describe(first.error)
+        if backend.classify(first.error) is ErrorClass.INTERNAL:
+            finding = Finding("crash", ("direct", "direct"), case.library, case.api, dtype_class(case), f"direct call: {error}")
+            finding.details.update(error=error, failing="direct")
+            judgement.add(finding)
+            return False
+        if second.ok:
+            judgement.filter("nondeterministic", "direct", "the direct call failed once and succeeded once")
+            return False
+        rev = attempt(call.vjp, [np.ones_like(x) for x in call.inputs], glue=backend.glue) if call.inputs else first
+        if rev.ok:
+            message = f"direct raised but rev succeeded: {error}"
+            finding = Finding("status-mismatch", ("direct", "rev"), case.library, case.api, dtype_class(case), message)
+            finding.details.update(error=error, failing="direct")
+            judgement.add(finding)
+            return False
+        judgement.filter("invalid-input", "direct", error)
+        return False
+    if not second.ok or not P.same_values(first.value, second.value):
+        judgement.filter("nondeterministic", "direct", "two direct calls differ")
+        return False
+    judgement.note("direct", "ok", f"{len(first.value)} output(s)")
+    return True

@@ -1,0 +1,97 @@
+"""Root causes: one wrong rule shows up as several findings (under several spellings of an API, in
+several scenario pairs, in several dtypes). A disagreement's root cause is the underlying function
+and the class of scenario it is in; an error's is its normalized message (which names the failing
+op, and is shared by every API that reaches it):
+
+    torch:det:second-order                torch.linalg.det, torch.det, torch.Tensor.det; any composition
+    tf:cumulativelogsumexp:second-order   tf.math.cumulative_logsumexp, tf.raw_ops.CumulativeLogsumexp
+    torch:error:RuntimeError: derivative for aten::scatter is not implemented
+
+The function's name is the API's last name with namespaces, an in-place underscore, underscores and
+case removed (`tf.raw_ops.CumulativeLogsumexp` and `tf.math.cumulative_logsumexp` meet), then looked
+up in the library's aliases (`ALIASES`: functions the documentation calls aliases under other names).
+"""
+
+from __future__ import annotations
+
+import re
+
+from nabla_atheris.vocabulary import ERROR_KINDS, KIND_CLASS, compiled_parts
+
+# Per library, names the documentation gives as aliases of one function (canonical spelling first).
+ALIASES: dict[str, dict[str, str]] = {
+    "torch": {
+        "expit": "sigmoid",  # torch.special.expit: "Alias for torch.sigmoid"
+        "gammaln": "lgamma",  # torch.special.gammaln: "Alias for torch.lgamma"
+        "psi": "digamma",  # torch.special.psi: "Alias for torch.special.digamma"
+        "absolute": "abs",  # torch.absolute: "Alias for torch.abs"
+        "arccos": "acos",
+        "arcsin": "asin",
+        "arctan": "atan",
+        "arctan2": "atan2",
+        "arccosh": "acosh",
+        "arcsinh": "asinh",
+        "arctanh": "atanh",
+        "clip": "clamp",  # torch.clip: "Alias for torch.clamp"
+        "fix": "trunc",
+        "negative": "neg",
+        "multiply": "mul",
+        "divide": "div",
+        "subtract": "sub",
+        "true_divide": "div",
+        "ger": "outer",
+        "swapaxes": "transpose",
+        "swapdims": "transpose",
+        "moveaxis": "movedim",
+        "concat": "cat",
+        "concatenate": "cat",
+        "greaterequal": "ge",
+    },
+    "tf": {
+        "absolute": "abs",
+        "reducesum": "sum",
+        "reducemean": "mean",
+        "reducemax": "max",
+        "reducemin": "min",
+        "reduceprod": "prod",
+    },
+    "jax": {"gammaln": "lgamma", "expit": "sigmoid", "absolute": "abs", "arccos": "acos", "arcsin": "asin", "arctan": "atan"},
+    "oneflow": {"expit": "sigmoid", "absolute": "abs", "arccos": "acos", "arcsin": "asin", "arctan": "atan", "clip": "clamp"},
+}
+_DTYPES = re.compile(
+    r"\b(b?float(16|32|64)|half|double|float|complex(64|128)|c?(Half|Float|Double|BFloat16|ComplexFloat|ComplexDouble))\b",
+    re.IGNORECASE,
+)
+_TENSOR_TYPES = re.compile(r"\b(Double|Float|Half|BFloat16|ComplexFloat|ComplexDouble)Tensor\b")
+_SHAPES = re.compile(r"[\[(]\s*-?\d+(\s*,\s*-?\d+)*\s*,?\s*[\])]")
+_NUMBERS = re.compile(r"(0x[0-9a-f]+|-?\d+(\.\d+)?(e[-+]?\d+)?)", re.IGNORECASE)
+
+
+def function_name(library: str, api: str) -> str:
+    """The underlying function of an API name, independent of namespace and spelling."""
+    last = api.rsplit(".", 1)[-1].rstrip("_")
+    key = last.replace("_", "").lower()
+    return ALIASES.get(library, {}).get(key, key)
+
+
+def normalized_error(text: str) -> str:
+    """An error message without what varies between inputs: dtypes, shapes, numbers, spacing."""
+    text = text.strip().splitlines()[0] if text.strip() else ""
+    text = _TENSOR_TYPES.sub("<dtype>Tensor", text)
+    text = _DTYPES.sub("<dtype>", text)
+    text = _SHAPES.sub("<shape>", text)
+    text = _NUMBERS.sub("N", text)
+    return re.sub(r"\s+", " ", text)[:160]
+
+
+def root_cause(library: str, api: str, kind: str, scenarios: tuple[str, str] | list[str], error: str = "") -> str:
+    """The root-cause key of a finding (see the module's docstring)."""
+    if kind in ERROR_KINDS and error:
+        return f"{library}:error:{normalized_error(error)}"
+    scenario_class = KIND_CLASS[kind]
+    if scenario_class == "compiled":
+        compiler = next(
+            (compiled_parts(s)[0] for s in scenarios if "-" in s and s.split("-", 1)[1] in ("direct", "rev", "fwd")), ""
+        )
+        scenario_class = f"compiled:{compiler}"
+    return f"{library}:{function_name(library, api)}:{scenario_class}"

@@ -1,0 +1,87 @@
+"""The shared vocabulary of the oracle: scenario names, finding kinds, filter reasons and the
+classes that group them (one place, read by the oracle, the backends, the store and the reports)."""
+
+from __future__ import annotations
+
+# -- scenarios ----------------------------------------------------------------------------------
+DIRECT = "direct"
+REV = "rev"
+FWD = "fwd"
+NUMERIC = "numeric"
+FIRST_ORDER_AD = (REV, FWD)
+SECOND_ORDER = ("rev-over-rev", "fwd-over-rev", "rev-over-fwd", "fwd-over-fwd")
+HARNESS = "harness"  # a native crash, timeout or OOM met by libFuzzer: no one scenario to name
+
+
+def second_order_parts(mode: str) -> tuple[str, str]:
+    """The (outer, inner) first-order modes of a second-order composition such as "fwd-over-rev"."""
+    outer, _, inner = mode.split("-")
+    return outer, inner
+
+
+def compiled_parts(mode: str) -> tuple[str, str]:
+    """The (compiler, eager scenario) of a compiled scenario such as "jit-rev" or "xla-direct"."""
+    compiler, eager = mode.split("-", 1)
+    return compiler, eager
+
+
+# -- finding kinds ------------------------------------------------------------------------------
+# Each kind with what it claims; RECORDED kinds are stored and counted but do not crash a worker
+# unless asked (NABLA_RAISE_MISSING=1), all others are raised.
+KIND_MEANING = {
+    "crash": "an internal error or a native crash of the library",
+    "status-mismatch": "a scenario raised an error where another succeeded",
+    "value-mismatch": "a differentiating scenario computed other outputs than the direct call",
+    "rev-vs-fwd": "reverse and forward mode disagree (the numerical derivative cannot referee)",
+    "rev-vs-numeric": "reverse mode disagrees with the numerical derivative",
+    "fwd-vs-numeric": "forward mode disagrees with the numerical derivative",
+    "nan-mismatch": "a derivative is NaN or infinite in one scenario only",
+    "compiled-mismatch": "a compiled scenario disagrees with its eager counterpart",
+    "second-order-mismatch": "a second-order composition disagrees with the others or with the numerical derivative",
+    "derivative-gap": "a derivative that one mode or order provides is not implemented in another",
+    "missing-derivative": "the library has no derivative for the call in any mode (or reports none for an input)",
+    "timeout": "the library did not finish within libFuzzer's -timeout",
+    "oom": "the library exceeded libFuzzer's -rss_limit_mb",
+}
+KINDS = tuple(KIND_MEANING)
+RECORDED_KINDS = frozenset({"missing-derivative"})
+
+# Classes of scenario that one root cause shows up in (a wrong rule shows in several pairs).
+KIND_CLASS = {
+    "crash": "crash",
+    "timeout": "crash",
+    "oom": "crash",
+    "status-mismatch": "status",
+    "derivative-gap": "status",
+    "missing-derivative": "missing",
+    "value-mismatch": "value",
+    "rev-vs-fwd": "first-order",
+    "rev-vs-numeric": "first-order",
+    "fwd-vs-numeric": "first-order",
+    "nan-mismatch": "first-order",
+    "compiled-mismatch": "compiled",
+    "second-order-mismatch": "second-order",
+}
+# Kinds whose root cause is an error: grouped by the normalized error message.
+ERROR_KINDS = frozenset({"crash", "status-mismatch", "derivative-gap", "missing-derivative"})
+
+# -- filter reasons -----------------------------------------------------------------------------
+# Why a comparison produced no finding although it disagreed (or why a case could not be checked).
+FILTER_MEANING = {
+    "invalid-input": "every scenario rejects the arguments alike",
+    "nondeterministic": "the direct call does not repeat itself",
+    "no-differentiable-io": "no floating input or output to differentiate",
+    "non-finite-output": "the direct output holds NaN or inf",
+    "nan-both": "the derivative is NaN or infinite in every scenario",
+    "precision-loss": "an output is less precise than an input (numerical comparisons only)",
+    "numerical-instability": "the numerical derivative depends on its step (numerical comparisons only)",
+    "reference-disagrees": "the widened float64 call does not compute the case's outputs (numerical comparisons only)",
+    "non-differentiable-point": "the function has a kink or a tie here: no derivative to be right about",
+    "ill-conditioned": "a decomposition's input is (nearly) rank-deficient or has repeated eigenvalues",
+    "unconfirmed": "full Jacobians (or further projections) agree",
+    "sign-or-phase-ambiguity": "outputs agree up to the signs or phases of vectors that are unique only up to them",
+    "by-design": "the catalog declares this behaviour (gradient-cutting, straight-through)",
+}
+FILTER_REASONS = tuple(FILTER_MEANING)
+
+HARNESS_ERROR = "harness-error"  # an exception raised in nabla-atheris' own code: never a finding
