@@ -131,6 +131,14 @@ def unique_findings_by_kind(findings: Path) -> dict[str, int]:
     return dict(Counter(m["kind"] for m in FindingsStore(findings).metas()))
 
 
+def root_cause_count(findings: Path) -> int:
+    """The root causes met so far (one marker file each in the store's roots folder)."""
+    from nabla_atheris.findings import ROOTS_DIR
+
+    folder = findings / ROOTS_DIR
+    return sum(1 for _ in folder.iterdir()) if folder.is_dir() else 0
+
+
 @dataclass
 class LibFuzzerStatus:
     """What libFuzzer's output says: coverage, features and worker failures (updated line by line)."""
@@ -176,6 +184,7 @@ class Progress:
             "corpus": sum(1 for p in self.workdir.corpus.iterdir() if p.is_file()) if self.workdir.corpus.is_dir() else 0,
             "apis_exercised": totals["apis_exercised"],
             "valid_rate": totals["valid_rate"],
+            "root_causes": root_cause_count(self.workdir.findings),
             "unique_findings": unique_findings_by_kind(self.workdir.findings),
             "filtered": totals["filtered"],
             "worker_failures": self.status.failures,
@@ -196,7 +205,7 @@ def progress_line(record: dict[str, Any]) -> str:
         f"[{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}] execs {record['execs']} "
         f"({record['execs_per_s']:.1f}/s) cov {record['cov'] if record['cov'] is not None else '-'} "
         f"corpus {record['corpus']} APIs {record['apis_exercised']} valid {record['valid_rate']:.1%} | "
-        f"findings {sum(findings.values())}{f' ({by_kind})' if by_kind else ''} | "
+        f"root causes {record.get('root_causes', '-')}, findings {sum(findings.values())}{f' ({by_kind})' if by_kind else ''} | "
         f"filtered {sum(filtered.values())}{f' ({by_reason})' if by_reason else ''}"
     )
 

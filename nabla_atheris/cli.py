@@ -276,38 +276,11 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
-def summarize(workdir: Path) -> str:
-    """A campaign's summary: statistics over all its runs and deduplicated findings."""
-    from nabla_atheris.campaign import Workdir, read_records
-    from nabla_atheris.findings import FindingsStore
-    from nabla_atheris.stats import campaign_totals
-
-    place = Workdir(workdir)
-    totals, records = campaign_totals(place.stats), read_records(place.records)
-    lines = []
-    if totals["processes"]:
-        elapsed = float(records[-1]["elapsed_s"]) if records else totals["worker_s"]
-        runs = f"{records[-1]['run']} run(s), " if records else ""
-        coverage = f", coverage {records[-1]['cov']}, corpus {records[-1]['corpus']}" if records else ""
-        lines.append(
-            f"{runs}{elapsed:.0f} s: checked {totals['execs']} cases ({totals['execs'] / max(elapsed, 1e-9):.1f}/s) in "
-            f"{totals['processes']} worker process(es), valid-call rate {totals['valid_rate']:.1%}, "
-            f"{totals['apis_exercised']} APIs exercised{coverage}"
-        )
-        lines.append("filtered: " + (", ".join(f"{k} {v}" for k, v in sorted(totals["filtered"].items())) or "none"))
-    metas = FindingsStore(place.findings).metas() if place.findings.is_dir() else []
-    lines.append(f"unique findings: {len(metas)}")
-    for m in sorted(metas, key=lambda m: (m["kind"], m["api"])):
-        flaky = " (flaky)" if m.get("details", {}).get("flaky") else ""
-        lines.append(
-            f"  {m['kind']:22} {m['api']:40} {'-vs-'.join(m['scenarios']):28} hits {m['hits']}  {m['message'][:80]}{flaky}"
-        )
-    return "\n".join(lines)
-
-
 def cmd_summary(args: argparse.Namespace) -> int:
     if not args.workdir.is_dir():
         raise BadInput(f"no such workdir: {args.workdir}")
+    from nabla_atheris.report import summarize
+
     print(summarize(args.workdir))
     return 0
 
@@ -363,6 +336,8 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
                 triage_artifacts(workdir, args.lib, [str(harness)], env, limits, progress=lambda line: print(line, flush=True))
     except CampaignBusy as exc:
         raise BadInput(str(exc)) from None
+    from nabla_atheris.report import summarize
+
     print(summarize(workdir.root))
     return EXIT_INTERRUPTED if interrupted else EXIT_AGREE
 

@@ -115,7 +115,7 @@ def test_a_two_worker_campaign_stops_on_sigterm_resumes_and_reports(tmp_path):
 
     page, markdown = write_report(workdir, tmp_path / "report")
     html = page.read_text()
-    assert html.count("data:image/png;base64,") == 3 and "Unique findings" in html
+    assert html.count("data:image/png;base64,") == 3 and "Root causes (" in html
     assert "| valid-call rate |" in markdown.read_text() and (tmp_path / "report" / "coverage.png").stat().st_size > 1000
 
 
