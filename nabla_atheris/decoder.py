@@ -235,26 +235,27 @@ class _CaseBuilder:
                 structure = "upper" if upper else "lower"
             if structure is not None and applies(structure, t.shape) and is_floating(t.dtype):
                 values = make_values(values.reshape(t.shape), structure).astype(values.dtype).ravel()
-            elif name in self.properties.unique_indices and not is_floating(t.dtype):
-                values = _unique(values, slot)
+            elif self.properties.unique_indices and not is_floating(t.dtype):
+                values = _unique(values.reshape(t.shape), slot).ravel()
             filled[id(t)] = (values, structure if applies(structure, t.shape) else None)
         return filled
 
 
 def _unique(values: np.ndarray, slot: TensorSlot) -> np.ndarray:
-    """Integer values made distinct within the slot's range (each repeat moves to the next free value),
-    where the range has room for all of them."""
+    """Integer values made distinct along the last axis within the slot's range (each repeat moves to
+    the next free value), where the range has room for a whole row."""
     span = slot.high - slot.low
-    if values.size > span or values.dtype == bool:
+    if values.ndim == 0 or values.shape[-1] > span or values.dtype == bool:
         return values
-    taken: set[int] = set()
-    out = []
-    for v in values.tolist():
-        while v in taken:
-            v = slot.low + (v - slot.low + 1) % span
-        taken.add(v)
-        out.append(v)
-    return np.array(out, dtype=values.dtype)
+    rows = values.reshape(-1, values.shape[-1]).copy()
+    for row in rows:
+        taken: set[int] = set()
+        for i, v in enumerate(row.tolist()):
+            while v in taken:
+                v = slot.low + (v - slot.low + 1) % span
+            taken.add(v)
+            row[i] = v
+    return rows.reshape(values.shape)
 
 
 def _with_values(arg: Any, values: dict[int, tuple[np.ndarray, str | None]]) -> Any:

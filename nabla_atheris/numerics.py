@@ -74,22 +74,25 @@ def changes_nearby(fn: ScalarFn, xs: Arrays, direction: Arrays, at_x: float, rng
 
 def one_sided_gap(fn: ScalarFn, xs: Arrays, direction: Arrays, scale: float) -> float | None:
     """The jump between the right and the left derivative of fn at x along `direction`, if there
-    is one; None where fn is differentiable along it.
+    is one; None where fn is differentiable along it (or where the differences are noise).
 
     (f(x + h d) - f(x)) / h - (f(x) - f(x - h d)) / h is h f''(x)[d, d] + O(h^2) for a smooth f, so it
     shrinks tenfold with h; at a kink (max with ties, clamp at its bound, abs at 0) it stays the jump
-    in slope. A gap counts when it exceeds the tolerance at two steps and does not shrink."""
+    in slope. A jump counts when it exceeds the tolerance and is the same at three steps a decade
+    apart (noise, such as a rapidly oscillating term, gives differences that do not agree)."""
     tol = tolerance("one-sided", [])
     h = ONE_SIDED_STEP * max([1.0] + [float(np.max(np.abs(x))) for x in xs if x.size and np.all(np.isfinite(x))])
     at = fn(xs)
     gaps = []
-    for step in (h, h / NUMERIC_STEP_RATIO):
+    for step in (h, h / NUMERIC_STEP_RATIO, h / NUMERIC_STEP_RATIO**2):
         right = (fn(axpy(xs, step, direction)) - at) / step
         left = (at - fn(axpy(xs, -step, direction))) / step
         gaps.append(right - left)
     if not all(np.isfinite(g) for g in gaps):
         return None
-    big, small = gaps
-    if abs(big) <= tol.atol + tol.rtol * scale or abs(small) < 0.5 * abs(big):
+    jump = gaps[-1]
+    if abs(jump) <= tol.atol + tol.rtol * scale:
         return None
-    return float(small)
+    if not all(abs(g - jump) <= 0.1 * abs(jump) for g in gaps):
+        return None
+    return float(jump)

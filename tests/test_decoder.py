@@ -4,8 +4,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nabla_atheris.case import Attr, decode, encode, is_floating
+from nabla_atheris.case import Attr, Tensor, decode, encode, is_floating
 from nabla_atheris.catalog import AttrSlot, ListSlot, TensorSlot, load_catalog
+from nabla_atheris.catalog.properties import properties_of
 from nabla_atheris.decoder import MAX_ELEMENTS, MAX_RANK, decode_bytes, seed_bytes
 
 CATALOG = load_catalog("torch")
@@ -68,7 +69,12 @@ def test_every_seed_decodes_to_its_templates_default_call():
             assert [(t.shape, t.dtype) for t in case.tensors()] == _default_tensors(template)
             attrs = [a.value for a in case.args if isinstance(a, Attr)]
             assert attrs == [s.value for s in template.args if isinstance(s, AttrSlot)]
-            assert all(t.differentiable for t in case.tensors() if is_floating(t.dtype))
+            parameters = properties_of("torch", entry.name).nondifferentiable  # declared: not inputs
+            keys = [str(i) for i, a in enumerate(case.args)] + [k for k, _ in case.kwargs]
+            arguments = list(case.args) + [a for _, a in case.kwargs]
+            for key, arg in zip(keys, arguments):
+                if isinstance(arg, Tensor) and is_floating(arg.dtype):
+                    assert arg.differentiable == (key not in parameters), (entry.name, key)
 
 
 def test_api_ids_out_of_range_wrap_to_a_catalog_entry():

@@ -40,6 +40,8 @@ _UNSUPPORTED = re.compile(
     r"is not differentiable with respect to argument|is not differentiable twice|batch_norm is not differentiable",
     re.IGNORECASE,
 )
+# Reverse or forward mode refuses an argument the function documents as a parameter, not an input.
+_DOCUMENTED = re.compile(r"is not differentiable with respect to argument|cannot have forward grad defined", re.IGNORECASE)
 _INTERNAL = re.compile(r"INTERNAL ASSERT FAILED|Internal error|CHECK failed|Please report a bug to PyTorch", re.IGNORECASE)
 
 
@@ -125,7 +127,7 @@ class TorchBackend:
         return TorchCall(case, widen)
 
     def classify(self, exc: BaseException) -> ErrorClass:
-        return classify_message(exc, _INTERNAL, _UNSUPPORTED)
+        return classify_message(exc, _INTERNAL, _UNSUPPORTED, documented=_DOCUMENTED)
 
     def render_reproducer(self, case: Case, finding: Finding) -> str:
         from nabla_atheris.reproducer import render_reproducer

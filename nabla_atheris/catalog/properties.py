@@ -7,9 +7,9 @@ OpInfo declares gradcheck wrappers and skips. `data/<lib>.properties.json` holds
 
 Arguments are named by position ("0") or keyword ("A"). The decoder draws structured values and
 unique indices; the oracle projects directions onto the declared spaces, expects no derivative of
-gradient-cutting APIs, treats ties of tie-sensitive APIs and ill-conditioned inputs of
-decompositions as points with no derivative, and files errors of documented-unsupported modes as
-missing derivatives.
+gradient-cutting APIs, treats ties of tie-sensitive APIs, ill-conditioned inputs of decompositions
+and inverses and duplicate indices where they are undefined as points with no derivative, and files
+errors of documented-unsupported modes as missing derivatives.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from nabla_atheris.structures import STRUCTURES
 from nabla_atheris.vocabulary import FIRST_ORDER_AD, SECOND_ORDER
 
 GRADIENTS = ("cut", "straight-through")  # no derivative by design; a derivative by convention, not by the math
-FIELDS = ("structures", "gradient", "tie_sensitive", "decomposition", "unsupported", "unique_indices", "nondifferentiable")
+CONDITIONING = ("spectral", "inverse")  # eigen/singular gaps and rank; the smallest singular value only
+FIELDS = ("structures", "gradient", "tie_sensitive", "conditioning", "unsupported", "unique_indices", "nondifferentiable")
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,9 @@ class ApiProperties:
     structures: dict[str, str] = field(default_factory=dict)
     gradient: str | None = None  # one of GRADIENTS
     tie_sensitive: bool = False  # repeated values are non-differentiable points (max, sort, pool, clamp ...)
-    decomposition: bool = False  # rank-deficient or degenerate inputs are ill-conditioned points
+    conditioning: str | None = None  # one of CONDITIONING: which inputs are ill-conditioned points
     unsupported: frozenset[str] = frozenset()  # modes documented to have no derivative
-    unique_indices: tuple[str, ...] = ()  # index arguments whose duplicates the docs call undefined
+    unique_indices: bool = False  # duplicate indices are undefined (index_put, scatter, max_unpool ...)
     nondifferentiable: tuple[str, ...] = ()  # floating arguments that are parameters, not inputs
     sources: dict[str, str] = field(default_factory=dict)  # property -> where it was read
 
@@ -47,6 +48,8 @@ class ApiProperties:
                 raise ValueError(f"argument {argument}: unknown structure {structure!r}")
         if self.gradient not in (None, *GRADIENTS):
             raise ValueError(f"unknown gradient property {self.gradient!r}")
+        if self.conditioning not in (None, *CONDITIONING):
+            raise ValueError(f"unknown conditioning {self.conditioning!r}")
         unknown = self.unsupported - set(FIRST_ORDER_AD) - set(SECOND_ORDER)
         if unknown:
             raise ValueError(f"unknown modes {sorted(unknown)}")
@@ -64,9 +67,9 @@ def parse_properties(spec: dict[str, Any]) -> ApiProperties:
         structures={str(k): str(v) for k, v in spec.get("structures", {}).items()},
         gradient=spec.get("gradient"),
         tie_sensitive=bool(spec.get("tie_sensitive", False)),
-        decomposition=bool(spec.get("decomposition", False)),
+        conditioning=spec.get("conditioning"),
         unsupported=frozenset(spec.get("unsupported", ())),
-        unique_indices=tuple(str(a) for a in spec.get("unique_indices", ())),
+        unique_indices=bool(spec.get("unique_indices", False)),
         nondifferentiable=tuple(str(a) for a in spec.get("nondifferentiable", ())),
         sources={str(k): str(v) for k, v in spec.get("sources", {}).items()},
     )

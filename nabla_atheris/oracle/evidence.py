@@ -127,17 +127,22 @@ class Evidence:
 
     @cached_property
     def declared_point(self) -> Point:
-        """Ties of a tie-sensitive API, or an ill-conditioned input of a decomposition."""
+        """Ties of a tie-sensitive API, an ill-conditioned input of a decomposition or an inverse, or
+        duplicate indices where the API's documentation calls them undefined."""
         s = self.subject
         if s.properties.tie_sensitive:
             tie = repeated_value(s.case)
             if tie is not None:
                 return Point("non-differentiable-point", f"a tie: the value {tie:.6g} occurs more than once")
-        if s.properties.decomposition:
-            worst = conditioning(s.call.inputs)
+        if s.properties.conditioning:
+            worst = conditioning(s.call.inputs, spectral=s.properties.conditioning == "spectral")
             limit = ILL_CONDITIONED[precision_class(s.case.float_dtypes())]
             if worst is not None and worst < limit:
-                return Point("ill-conditioned", f"relative gap or smallest singular value {worst:.3g} < {limit:g}")
+                spectral = s.properties.conditioning == "spectral"
+                what = "relative gap or smallest singular value" if spectral else "1 / condition number"
+                return Point("ill-conditioned", f"{what} {worst:.3g} < {limit:g}")
+        if s.properties.unique_indices and duplicate_indices(s.case):
+            return Point("by-design", "duplicate indices, which the documentation calls undefined")
         return Point()
 
     def first_point(self, scale: float) -> Point:
@@ -173,10 +178,20 @@ def repeated_value(case: object) -> float | None:
     return float(repeated[0]) if repeated.size else None
 
 
-def conditioning(inputs: Arrays) -> float | None:
+def duplicate_indices(case: object) -> bool:
+    """Whether an integer tensor argument repeats a value along its last axis."""
+    for t in case.tensors():  # type: ignore[attr-defined]
+        if t.dtype in ("int8", "int16", "int32", "int64", "uint8") and t.size and t.shape:
+            rows = t.array().reshape(-1, t.shape[-1])
+            if any(len(np.unique(row)) < len(row) for row in rows):
+                return True
+    return False
+
+
+def conditioning(inputs: Arrays, spectral: bool = True) -> float | None:
     """The worst relative conditioning measure over the matrix inputs: the smallest singular value,
-    and for square matrices the smallest gap between singular values or eigenvalues, each relative
-    to the largest singular value (None when no input is a matrix)."""
+    and (`spectral`) for square matrices the smallest gap between singular values or eigenvalues,
+    each relative to the largest singular value (None when no input is a matrix)."""
     worst = None
     for x in inputs:
         if x.ndim < 2 or 0 in x.shape or not np.all(np.isfinite(x)):
@@ -188,9 +203,9 @@ def conditioning(inputs: Arrays) -> float | None:
             if top == 0.0:
                 return 0.0
             measures = [float(s[-1]) / top]
-            if s.size > 1:
+            if spectral and s.size > 1:
                 measures.append(float(np.min(np.abs(np.diff(s)))) / top)
-            if m.shape[0] == m.shape[1] and m.shape[0] > 1:
+            if spectral and m.shape[0] == m.shape[1] and m.shape[0] > 1:
                 eig = np.linalg.eigvals(m)
                 gaps = np.abs(eig[:, None] - eig[None, :]) + np.eye(len(eig)) * np.inf
                 measures.append(float(np.min(gaps)) / top)

@@ -138,6 +138,8 @@ def blamed(judgement: Judgement) -> set[str]:
             modes.add(b)
         elif finding.kind in ("rev-vs-numeric", "fwd-vs-numeric", "missing-derivative"):
             modes |= {a, b} & {REV, FWD}
+            if finding.details.get("modes_agree"):  # the other AD mode computes the same wrong value
+                modes |= {REV, FWD}
     return modes
 
 
@@ -154,7 +156,7 @@ def judge_derivatives(subject: Subject, runs: dict[str, ModeRun], evidence: Evid
     if nonfinite:
         _judge_nonfinite(subject, values, nonfinite, scale, evidence, judgement)
     elif len(values) == 2 and not tolerance("ad-vs-ad", subject.dtypes).close(values[REV], values[FWD], scale):
-        _judge_ad_disagreement(subject, values, scale, evidence, judgement)
+        _judge_ad_disagreement(subject, runs, values, scale, evidence, judgement)
     else:
         _judge_against_numeric(subject, runs, values, scale, evidence, judgement)
     return judgement
@@ -193,7 +195,7 @@ def _confirmation(subject: Subject, a: str, b: str, scale: float) -> Confirmatio
 
 
 def _judge_ad_disagreement(
-    subject: Subject, values: dict[str, float], scale: float, evidence: Evidence, judgement: Judgement
+    subject: Subject, runs: dict[str, ModeRun], values: dict[str, float], scale: float, evidence: Evidence, judgement: Judgement
 ) -> None:
     """Reverse and forward mode disagree: a finding on their own evidence; the numerical derivative
     (when reliable) says which one is wrong."""
@@ -225,6 +227,8 @@ def _judge_ad_disagreement(
         else:
             blame = f"no numerical referee ({numeric.unreliable})"
     a, b, value_a, value_b = pair
+    if b == "numeric" and _absent_explains(subject, runs[a], value_a, scale, evidence, judgement):
+        return
     message = f"<u, J v> by {a} = {value_a:.6g}, by {b} = {value_b:.6g}; {blame}"
     judgement.add(
         subject.finding(
@@ -274,7 +278,8 @@ def _judge_against_numeric(
             "non-differentiable-point", f"{mode} vs numeric", "the numerical derivative changes at neighbouring points"
         )
         return
-    if _absent_explains(subject, runs[mode], value, scale, evidence, judgement):
+    # The modes agree: either one's absent products (rev: inputs, fwd: outputs) may explain the gap.
+    if any(_absent_explains(subject, run, value, scale, evidence, judgement) for run in runs.values()):
         return
     confirmation = _confirmation(subject, mode, "numeric", scale)
     judgement.note(f"{mode} vs numeric confirmation", "mismatch" if confirmation.confirmed else "ok", confirmation.note)
@@ -296,6 +301,7 @@ def _judge_against_numeric(
             rtol=tol.rtol,
             atol=tol.atol,
             scale=scale,
+            modes_agree=len(values) == 2,
         )
     )
 

@@ -1,0 +1,177 @@
+"""Inferring per-API properties (see `properties`) by library-agnostic means: the API's name, its
+docstring, and probing calls of its first template through a backend. Each inferred property comes
+with its source, so that a reader of the properties file can check it against the documentation.
+
+Name patterns (source "name"): tie-sensitive functions (max, sort, pooling, clamp ...), spectral
+decompositions and inverses (conditioning), gradient-cutting and straight-through APIs, index
+arguments whose duplicates are undefined, positive-definite inputs of Cholesky factorizations.
+Probing (source "probe"): a square-matrix argument of a linear-algebra API whose strict upper (or
+lower) triangle does not change the outputs is read in one triangle; when reverse mode's gradient
+is Hermitian the API treats the matrix as Hermitian (it reads one triangle of a Hermitian matrix,
+as eigh does), otherwise as triangular (a factor, as cholesky_solve reads). An argument reverse
+mode refuses to differentiate by name ("not differentiable with respect to argument 'weight'") is
+a parameter, not an input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from nabla_atheris.case import Case, Tensor, is_floating
+from nabla_atheris.projections import rng_for
+
+Properties = dict[str, Any]  # the JSON form of one API's properties (with "sources")
+
+TIE_TOKENS = {
+    "max", "min", "amax", "amin", "maximum", "minimum", "fmax", "fmin", "nanmax", "nanmin", "ptp", "aminmax",
+    "sort", "argsort", "msort", "sorted", "topk", "top", "kthvalue", "median", "nanmedian", "mode", "quantile",
+    "nanquantile", "percentile", "nanpercentile", "clamp", "clip", "hardtanh", "relu6", "threshold", "cummax",
+    "cummin", "unique", "pool", "unpool", "hardshrink", "softshrink", "rrelu", "approx",
+}  # fmt: skip
+SPECTRAL_TOKENS = {
+    "svd", "svdvals", "eig", "eigh", "eigvals", "eigvalsh", "qr", "lu", "cholesky", "pinv", "pinverse", "lstsq",
+    "rank", "polar", "schur", "eigen", "selfadjoint", "geqrf", "orgqr", "ormqr", "householder",
+}  # fmt: skip
+INVERSE_TOKENS = {"inv", "inverse", "solve", "det", "slogdet", "logdet", "determinant", "tensorinv", "tensorsolve", "cond"}
+CUT = re.compile(r"^(detach|stop_?gradient|prevent_?gradient)$")
+STRAIGHT_THROUGH = re.compile(r"fake_?quant")
+UNIQUE_INDEX = re.compile(r"^(index_put|put|index_copy|scatter|scatter_nd_update|tensor_scatter_nd_update|max_unpool\w*)$")
+NOT_DIFFERENTIABLE_ARG = re.compile(r"not differentiable with respect to argument '(\w+)'")
+
+
+def tokens(api: str) -> list[str]:
+    """The lower-case words of an API's last name (snake and Camel case split, digits and a trailing
+    'd' of dimensioned variants dropped: `AdaptiveMaxPool2d` and `max_pool2d` give ..., 'max', 'pool')."""
+    last = api.rsplit(".", 1)[-1].strip("_")
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", last).lower().split("_")
+    return [re.sub(r"\d+d?$", "", w) or w for w in words if w]
+
+
+def snake(api: str) -> str:
+    return "_".join(tokens(api))
+
+
+def from_name(api: str) -> Properties:
+    """Properties an API's name implies (see the module's docstring)."""
+    words, name = set(tokens(api)), snake(api)
+    out: Properties = {}
+    if words & TIE_TOKENS:
+        out["tie_sensitive"] = True
+    if words & SPECTRAL_TOKENS:
+        out["conditioning"] = "spectral"
+    elif words & INVERSE_TOKENS:
+        out["conditioning"] = "inverse"
+    if CUT.match(name):
+        out["gradient"] = "cut"
+    elif STRAIGHT_THROUGH.search(name):
+        out["gradient"] = "straight-through"
+    if UNIQUE_INDEX.match(name):
+        out["unique_indices"] = True
+    out["sources"] = {key: "name" for key in out}
+    return out
+
+
+def argument_tensors(case: Case) -> Iterator[tuple[str, Tensor]]:
+    """(argument key, tensor) for the tensor arguments of a case: positions, then keyword names."""
+    for i, arg in enumerate(case.args):
+        if isinstance(arg, Tensor):
+            yield str(i), arg
+    for name, arg in case.kwargs:
+        if isinstance(arg, Tensor):
+            yield name, arg
+
+
+def with_tensor(case: Case, key: str, tensor: Tensor) -> Case:
+    """The case with the tensor argument `key` replaced."""
+    if key.isdigit():
+        args = tuple(tensor if str(i) == key else a for i, a in enumerate(case.args))
+        return dataclasses.replace(case, args=args)
+    return dataclasses.replace(case, kwargs=tuple((k, tensor if k == key else a) for k, a in case.kwargs))
+
+
+def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    return len(a) == len(b) and all(x.shape == y.shape and np.array_equal(x, y, equal_nan=True) for x, y in zip(a, b))
+
+
+def triangle_read(direct: Callable[[Case], list[np.ndarray]], case: Case, key: str, tensor: Tensor) -> str | None:
+    """"lower" or "upper" when the outputs depend on only that triangle of the matrix argument `key`."""
+    rng = rng_for(repr((case.api, key)).encode())
+    matrix = tensor.array()
+    base = direct(case)
+    changed = {}
+    for side, mask in (("upper", np.triu), ("lower", np.tril)):
+        noise = mask(rng.uniform(0.5, 1.0, matrix.shape), 1 if side == "upper" else -1).astype(matrix.dtype)
+        moved = dataclasses.replace(tensor, values=(matrix + noise).ravel())
+        changed[side] = not _same(base, direct(with_tensor(case, key, moved)))
+    if changed["upper"] == changed["lower"]:
+        return None
+    return "lower" if changed["lower"] else "upper"
+
+
+LINEAR_ALGEBRA_TOKENS = SPECTRAL_TOKENS | INVERSE_TOKENS | {"triangular", "tril", "triu", "matrix", "cholesky"}
+
+
+def is_linear_algebra(api: str) -> bool:
+    """Whether an API works on matrices as such (its namespace or its name say so)."""
+    return ".linalg." in api or bool(set(tokens(api)) & LINEAR_ALGEBRA_TOKENS)
+
+
+def hermitian_gradient(gradient: np.ndarray | None) -> bool:
+    """Whether a matrix gradient is Hermitian (the convention of an API that reads a Hermitian matrix)."""
+    if gradient is None or gradient.ndim < 2:
+        return False
+    adjoint = np.conj(np.swapaxes(gradient, -1, -2))
+    return bool(np.allclose(gradient, adjoint, rtol=1e-6, atol=1e-9)) and bool(np.any(np.triu(gradient, 1) != 0))
+
+
+def structure_of(api: str, read: str, hermitian: bool, has_upper_flag: bool) -> str:
+    """The declared input space of a matrix read in one triangle."""
+    if not hermitian:
+        return "triangular" if has_upper_flag else read
+    cholesky = "cholesky" in tokens(api) and not {"solve", "inverse"} & set(tokens(api))
+    return "hermitian-pd" if cholesky else "hermitian"
+
+
+def square_matrices(case: Case) -> list[tuple[str, Tensor]]:
+    """The floating square-matrix arguments of a case."""
+    return [
+        (key, t)
+        for key, t in argument_tensors(case)
+        if is_floating(t.dtype) and len(t.shape) >= 2 and t.shape[-1] == t.shape[-2] >= 2
+    ]
+
+
+def nondifferentiable_argument(message: str, parameter_names: list[str], case: Case) -> str | None:
+    """The argument key a library names as not differentiable in an error message, if any."""
+    found = NOT_DIFFERENTIABLE_ARG.search(message)
+    if not found:
+        return None
+    name = found.group(1)
+    if any(k == name for k, _ in case.kwargs):
+        return name
+    if name in parameter_names and parameter_names.index(name) < len(case.args):
+        return str(parameter_names.index(name))
+    return name
+
+
+def merge(into: Properties, more: Properties) -> None:
+    """Add properties (and their sources) that `into` does not have yet."""
+    for key, value in more.items():
+        if key == "sources":
+            continue
+        if key in ("structures", "nondifferentiable"):
+            merged = into.setdefault(key, {} if key == "structures" else [])
+            if key == "structures":
+                for arg, structure in value.items():
+                    merged.setdefault(arg, structure)
+            else:
+                merged.extend(v for v in value if v not in merged)
+            into.setdefault("sources", {}).setdefault(key, more["sources"][key])
+        elif key not in into:
+            into[key] = value
+            into.setdefault("sources", {})[key] = more["sources"][key]

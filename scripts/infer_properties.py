@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Infer the per-API properties of a library's catalog and write nabla_atheris/catalog/data/LIB.properties.json.
+
+Sources, each recorded with the property it gave:
+  opinfo     (torch) OpInfo's gradcheck wrappers (Hermitian or triangular inputs) and its
+             supports_forward_ad / supports_gradgrad / supports_fwgrad_bwgrad declarations;
+  name       name patterns (nabla_atheris/catalog/inference.py);
+  probe      calls of the API's first template: which triangle of a square matrix it reads, and the
+             arguments reverse mode names as not differentiable.
+Properties already given by an earlier source are kept (OpInfo first, then names, then probes).
+
+    PYTHONPATH=. .venv/bin/python scripts/infer_properties.py --lib torch
+    PYTHONPATH=. scripts/oneflow-env python scripts/infer_properties.py --lib oneflow
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import inspect
+import json
+import signal
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nabla_atheris import decoder
+from nabla_atheris.backends import LIBRARIES, get_backend
+from nabla_atheris.case import Case
+from nabla_atheris.catalog import inference as infer
+from nabla_atheris.catalog import load_catalog
+from nabla_atheris.catalog.properties import NONE, parse_properties
+from nabla_atheris.decoder import decode_bytes, seed_bytes
+from nabla_atheris.projections import random_like, rng_for
+
+DATA = Path(__file__).resolve().parents[1] / "nabla_atheris" / "catalog" / "data"
+PROBE_SECONDS = 20
+FORWARD = ["fwd", "fwd-over-rev", "rev-over-fwd", "fwd-over-fwd"]
+
+
+def from_opinfo(apis: set[str]) -> dict[str, infer.Properties]:
+    """torch: OpInfo's gradcheck wrappers and mode declarations, for every spelling of each op."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from gen_torch_catalog import opinfo_candidates
+    from torch.testing._internal.common_methods_invocations import op_db
+
+    out: dict[str, infer.Properties] = {}
+    for op in op_db:
+        if op.variant_test_name or not op.supports_autograd:
+            continue  # a variant's wrapper (e.g. pinv's 'hermitian') holds only for its own arguments
+        found: infer.Properties = {"sources": {}}
+        wrapper = getattr(op.gradcheck_wrapper, "__name__", "")
+        if wrapper.startswith("gradcheck_wrapper_hermitian_input"):
+            pd = "cholesky" in op.name
+            found["structures"] = {"0": "hermitian-pd" if pd else "hermitian"}
+            found["sources"]["structures"] = f"opinfo: {wrapper}" + (" (positive-definite samples)" if pd else "")
+        elif wrapper.startswith("gradcheck_wrapper_triangular_input"):
+            found["structures"] = {"0": "triangular"}
+            found["sources"]["structures"] = f"opinfo: {wrapper}"
+        unsupported = set()
+        if not op.supports_forward_ad:
+            unsupported |= set(FORWARD)
+        if not op.supports_gradgrad:
+            unsupported |= {"rev-over-rev", "fwd-over-rev"}
+        if not op.supports_fwgrad_bwgrad:
+            unsupported |= {"fwd-over-rev"}
+        if unsupported:
+            found["unsupported"] = sorted(unsupported)
+            flags = [f for f in ("supports_forward_ad", "supports_gradgrad", "supports_fwgrad_bwgrad") if not getattr(op, f)]
+            found["sources"]["unsupported"] = "opinfo: " + ", ".join(f"{f}=False" for f in flags)
+        if len(found) == 1:
+            continue
+        for api, _ in opinfo_candidates(op):
+            if api in apis:
+                infer.merge(out.setdefault(api, {}), found)
+    return out
+
+
+def parameter_names(library: str, api: str) -> list[str]:
+    """The API's parameter names, from its signature or (torch builtins) its ATen schema."""
+    backend_module = importlib.import_module(f"nabla_atheris.backends.{library}_backend")
+    try:
+        fn = backend_module.resolve(api)
+        return list(inspect.signature(fn).parameters)
+    except (ValueError, TypeError, KeyError):
+        pass
+    if library == "torch":
+        import torch
+
+        schemas = torch._C._jit_get_schemas_for_operator(f"aten::{api.rsplit('.', 1)[-1]}")
+        if schemas:
+            names = [a.name for a in schemas[0].arguments]
+            return names[1:] if api.startswith("torch.Tensor.") else names
+    return []
+
+
+class Timeout(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise Timeout
+
+
+def probe(library: str, backend: Any, case: Case) -> infer.Properties:
+    """Triangles read and arguments reverse mode refuses, from calls of one case."""
+    found: infer.Properties = {"sources": {}}
+
+    def direct(c: Case) -> list[np.ndarray]:
+        return backend.bind(c).direct()
+
+    names = parameter_names(library, case.api)
+    has_upper = "upper" in names or any(k == "upper" for k, _ in case.kwargs)
+    for key, tensor in infer.square_matrices(case) if infer.is_linear_algebra(case.api) else []:
+        read = infer.triangle_read(direct, case, key, tensor)
+        if read is None:
+            continue
+        call = backend.bind(case)
+        outputs = call.direct()
+        u = random_like(rng_for(case.api.encode()), outputs)
+        index = [i for i, t in enumerate(case.differentiable()) if t is tensor]
+        gradient = call.vjp(u)[1][index[0]] if index else None
+        hermitian = infer.hermitian_gradient(gradient)
+        structure = infer.structure_of(case.api, read, hermitian, has_upper)
+        found.setdefault("structures", {})[key] = structure
+        convention = "Hermitian (a Hermitian input)" if hermitian else "not Hermitian (a triangular input)"
+        found["sources"]["structures"] = f"probe: only the {read} triangle is read; reverse mode's gradient is {convention}"
+    for _ in range(4):  # each refused argument in turn
+        try:
+            call = backend.bind(case)
+            call.vjp(random_like(rng_for(b"u"), call.direct()))
+            break
+        except Exception as exc:  # noqa: BLE001 - the library's refusal is what is probed
+            key = infer.nondifferentiable_argument(str(exc), names, case)
+            if key is None or key in found.get("nondifferentiable", []):
+                break
+            found.setdefault("nondifferentiable", []).append(key)
+            said = infer.NOT_DIFFERENTIABLE_ARG.search(str(exc))
+            found["sources"]["nondifferentiable"] = f"probe: reverse mode says {said[0] if said else key!r}"
+            case = _without_gradient(case, key)
+    return found
+
+
+def _without_gradient(case: Case, key: str) -> Case:
+    for k, t in infer.argument_tensors(case):
+        if k == key:
+            return infer.with_tensor(case, key, dataclasses.replace(t, differentiable=False))
+    return case
+
+
+def probe_cases(catalog: Any, api_id: int, template: int) -> list[Case]:
+    """The template's default call, and the calls with one string or boolean attribute changed (a
+    reduction mode or a flag can decide which arguments are differentiable)."""
+    from nabla_atheris.case import Attr
+    from nabla_atheris.catalog import AttrSlot
+
+    entry = catalog.by_id(api_id)
+    base = decode_bytes(seed_bytes(catalog, api_id, template), catalog)
+    cases = [base]
+    slots = dict(enumerate(entry.templates[template].args)) | dict(entry.templates[template].kwargs)
+    for key, slot in slots.items():
+        if not isinstance(slot, AttrSlot) or not isinstance(slot.value, (str, bool)):
+            continue
+        for value in slot.candidates()[1:4]:
+            if isinstance(key, int):
+                args = tuple(Attr(value) if i == key else a for i, a in enumerate(base.args))
+                cases.append(dataclasses.replace(base, args=args))
+            else:
+                cases.append(dataclasses.replace(base, kwargs=tuple((k, Attr(value) if k == key else a) for k, a in base.kwargs)))
+    return cases
+
+
+def infer_library(library: str, progress: Callable[[str], None]) -> dict[str, infer.Properties]:
+    decoder.properties_of = lambda library, api: NONE  # probe the calls as the templates write them
+    catalog, backend = load_catalog(library), get_backend(library)
+    apis = sorted(catalog.apis)
+    properties: dict[str, infer.Properties] = {api: {} for api in apis}
+    if library == "torch":
+        for api, found in from_opinfo(set(apis)).items():
+            infer.merge(properties[api], found)
+    signal.signal(signal.SIGALRM, _alarm)
+    for number, api in enumerate(apis, 1):
+        infer.merge(properties[api], infer.from_name(api))
+        entry = catalog.apis[api]
+        for template in range(len(entry.templates)):
+            for case in probe_cases(catalog, entry.id, template):
+                try:
+                    signal.alarm(PROBE_SECONDS)
+                    infer.merge(properties[api], probe(library, backend, case))
+                except Exception as exc:  # noqa: BLE001 - a call that cannot be probed adds nothing
+                    progress(f"  {api} template {template}: not probed ({type(exc).__name__}: {str(exc)[:80]})")
+                finally:
+                    signal.alarm(0)
+        if number % 100 == 0:
+            progress(f"{number}/{len(apis)} APIs")
+    return {api: p for api, p in properties.items() if len(p) > 1 or (p and "sources" not in p)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lib", choices=LIBRARIES, required=True)
+    parser.add_argument("--out", type=Path, default=DATA)
+    args = parser.parse_args()
+    properties = infer_library(args.lib, lambda line: print(line, file=sys.stderr, flush=True))
+    for spec in properties.values():
+        parse_properties(spec)  # validates
+    document = {"library": args.lib, "apis": dict(sorted(properties.items()))}
+    path = args.out / f"{args.lib}.properties.json"
+    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    counts = Counter(key for spec in properties.values() for key in spec if key != "sources")
+    print(f"{path}: {len(properties)} APIs with properties: {dict(sorted(counts.items()))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

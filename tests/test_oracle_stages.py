@@ -1,0 +1,155 @@
+"""The oracle's stages and filters on a numpy fake backend with planted defects (no DL library)."""
+
+import numpy as np
+import pytest
+from conftest import explain, kinds, tensor
+from fake_backend import FakeBackend
+
+from nabla_atheris import numerics
+from nabla_atheris.catalog.properties import NONE, ApiProperties
+from nabla_atheris.handcase import parse_case
+from nabla_atheris.oracle import check_case
+from nabla_atheris.oracle.confirm import compare_jacobians
+
+X = tensor([2, 3], [0.3, -0.7, 1.1, 0.5, -1.3, 0.9])
+BACKEND = FakeBackend()
+
+
+def check(op, *args, properties=None, monkeypatch=None):
+    if monkeypatch is not None:
+        monkeypatch.setattr("nabla_atheris.oracle.subject.properties_of", lambda library, api: properties or NONE)
+    case = parse_case({"library": "fake", "api": f"fake.{op}", "args": list(args or [X])})
+    return check_case(case, BACKEND)
+
+
+@pytest.mark.parametrize(
+    "op, kind, scenarios",
+    [
+        ("wrong_rev", "rev-vs-numeric", ("rev", "numeric")),
+        ("wrong_fwd", "fwd-vs-numeric", ("fwd", "numeric")),
+        ("wrong_both", "rev-vs-numeric", ("rev", "numeric")),  # the primary mode is named; fwd agrees with it
+        ("unstable_disagree", "rev-vs-fwd", ("rev", "fwd")),  # no reliable referee: the AD pair stands alone
+        ("nan_fwd", "nan-mismatch", ("rev", "fwd")),
+        ("absent_rev", "missing-derivative", ("numeric", "rev")),
+        ("gap_rev", "derivative-gap", ("direct", "rev")),
+        ("no_derivative", "missing-derivative", ("direct", "rev")),
+        ("gap_second", "derivative-gap", ("rev", "fwd-over-rev")),
+        ("internal_rev", "crash", ("direct", "rev")),
+        ("status_rev", "status-mismatch", ("direct", "rev")),
+        ("value_rev", "value-mismatch", ("direct", "rev")),
+        ("wrong_rev_over_rev", "second-order-mismatch", ("rev-over-rev", "fwd-over-rev")),
+        ("wrong_all_second", "second-order-mismatch", ("rev-over-rev", "numeric")),
+        ("wrong_jit", "compiled-mismatch", ("rev", "jit-rev")),
+    ],
+)
+def test_planted_defect_is_found_with_its_kind_and_scenarios(op, kind, scenarios):
+    verdict = check(op)
+    assert (kind, scenarios) in {(f.kind, f.scenarios) for f in verdict.findings}, explain(verdict)
+    assert not verdict.harness_errors
+
+
+def test_a_wrong_rule_is_one_finding_blamed_on_the_wrong_mode():
+    verdict = check("wrong_rev")
+    assert [f.kind for f in verdict.findings] == ["rev-vs-numeric"], explain(verdict)  # not also rev-vs-fwd
+    assert "forward mode agrees" in verdict.findings[0].message
+    # the wrong mode is not composed further: second order runs fwd-over-fwd only
+    skipped = {line.check for line in verdict.lines if line.status == "skipped"}
+    assert {"rev-over-rev", "fwd-over-rev", "rev-over-fwd", "jit-rev"} <= skipped, explain(verdict)
+
+
+def test_both_modes_wrong_the_same_way_is_one_finding():
+    verdict = check("wrong_both")
+    assert [f.kind for f in verdict.findings] == ["rev-vs-numeric"], explain(verdict)
+    assert "forward mode agrees with reverse mode" in verdict.findings[0].message
+
+
+def test_numerical_filters_do_not_dismiss_a_disagreement_of_two_ad_modes():
+    verdict = check("unstable_disagree")
+    assert "rev-vs-fwd" in kinds(verdict), explain(verdict)
+    assert "no numerical referee (numerical-instability)" in verdict.findings[0].message
+
+
+def test_second_order_runs_when_the_first_order_numerical_comparison_is_filtered():
+    verdict = check("unstable_wrong_second")
+    assert "numerical-instability" in verdict.filters, explain(verdict)
+    assert kinds(verdict) == {"second-order-mismatch"}, explain(verdict)
+    assert verdict.findings[0].scenarios[0] == "rev-over-rev"
+
+
+def test_missing_derivative_is_recorded_and_documented_limits_are_by_design(monkeypatch):
+    assert all(f.recorded_only for f in check("no_derivative").findings)
+    verdict = check("documented_fwd")
+    assert verdict.findings == [] and "by-design" in verdict.filters, explain(verdict)
+    declared = ApiProperties(unsupported=frozenset({"rev"}))
+    verdict = check("gap_rev", properties=declared, monkeypatch=monkeypatch)
+    assert kinds(verdict) == {"missing-derivative"}, explain(verdict)  # documented: not a gap
+
+
+@pytest.mark.parametrize(
+    "op, args, reason",
+    [
+        ("sin", [X], None),
+        ("abs", [tensor([4], [0.0, 1.0, -2.0, 0.5])], None),
+        ("tie_max", [tensor([4], [0.5, 2.0, 2.0, -1.0])], "non-differentiable-point"),
+        ("half_output", [X], "precision-loss"),
+        ("noisy", [X], "nondeterministic"),
+    ],
+)
+def test_traps_are_not_findings(op, args, reason):
+    verdict = check(op, *args)
+    assert verdict.findings == [] and not verdict.harness_errors, explain(verdict)
+    assert reason is None or reason in verdict.filters, explain(verdict)
+
+
+def test_a_tie_of_a_tie_sensitive_api_is_declared_without_numerics(monkeypatch):
+    verdict = check(
+        "tie_max", tensor([4], [0.5, 2.0, 2.0, -1.0]), properties=ApiProperties(tie_sensitive=True), monkeypatch=monkeypatch
+    )
+    assert verdict.findings == [] and any("a tie" in line.detail for line in verdict.lines), explain(verdict)
+
+
+def test_declared_hermitian_input_keeps_directions_in_its_space():
+    matrix = [0.9, -0.4, 0.3, 0.2, 1.4, -0.6, 0.7, 0.1, 2.2]
+    unstructured = check("eigvalsh", tensor([3, 3], matrix))  # general directions: the convention shows as a mismatch
+    assert kinds(unstructured) & {"rev-vs-fwd", "rev-vs-numeric"}, explain(unstructured)
+    structured = check("eigvalsh", tensor([3, 3], matrix, structure="hermitian"))
+    assert [f for f in structured.findings if f.kind != "missing-derivative"] == [], explain(structured)
+
+
+def test_gradient_cutting_api_is_by_design(monkeypatch):
+    assert kinds(check("cut")) == {"missing-derivative"}  # undeclared: recorded as a missing derivative
+    verdict = check("cut", properties=ApiProperties(gradient="cut"), monkeypatch=monkeypatch)
+    assert verdict.findings == [] and "by-design" in verdict.filters, explain(verdict)
+
+
+def test_an_error_in_the_harness_glue_is_a_harness_error_not_a_finding():
+    verdict = check("glue_error")
+    assert verdict.findings == [] and verdict.harness_errors, explain(verdict)
+    assert "converting a result" in verdict.harness_errors[0] and "fake_backend.py" in verdict.harness_errors[0]
+
+
+def test_a_compiler_that_refuses_is_skipped_for_the_rest_of_the_case():
+    verdict = check("not_compilable")
+    skipped = [line.check for line in verdict.lines if line.status == "skipped"]
+    assert skipped == ["jit-direct", "jit-rev", "jit-fwd"] and verdict.findings == [], explain(verdict)
+
+
+def test_numerical_derivative_and_its_stability():
+    xs, direction = [np.array([0.3, -0.7])], [np.array([0.6, 0.8])]
+    value, stable = numerics.numeric_derivative(lambda a: float(np.sum(np.sin(a[0]))), xs, direction)
+    assert stable and abs(value - float(np.sum(np.cos(xs[0]) * direction[0]))) < 1e-8
+    _, stable = numerics.numeric_derivative(lambda a: float(np.sum(np.sin(a[0]) + 1e-3 * np.sin(1e7 * a[0]))), xs, direction)
+    assert not stable
+
+
+def test_one_sided_differences_tell_a_kink_from_curvature():
+    direction = [np.array([1.0, 0.0])]
+    at_kink = [np.array([0.0, 0.5])]
+    assert numerics.one_sided_gap(lambda a: float(np.sum(np.abs(a[0]))), at_kink, direction, 1.0) is not None
+    assert numerics.one_sided_gap(lambda a: float(np.sum(np.exp(5 * a[0]))), at_kink, direction, 1.0) is None
+
+
+def test_jacobians_compare_entrywise_and_empty_ones_agree():
+    assert compare_jacobians(np.zeros((0,)), np.zeros((0, 5)), "ad-vs-numeric", ["float64"])[0]
+    ok, err, where = compare_jacobians(np.eye(2), np.array([[1.0, 0.0], [0.5, 1.0]]), "ad-vs-ad", ["float64"])
+    assert not ok and err == 0.5 and where == (1, 0)

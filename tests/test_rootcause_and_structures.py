@@ -1,0 +1,72 @@
+"""Root causes (one wrong rule, many spellings and pairs), declared input spaces and their use by the decoder."""
+
+import numpy as np
+import pytest
+
+from nabla_atheris import structures
+from nabla_atheris.catalog import load_catalog
+from nabla_atheris.decoder import decode_bytes, seed_bytes
+from nabla_atheris.rootcause import function_name, normalized_error, root_cause
+
+
+@pytest.mark.parametrize(
+    "library, spellings",
+    [
+        ("torch", ["torch.linalg.det", "torch.det", "torch.Tensor.det"]),
+        ("torch", ["torch.special.expit", "torch.sigmoid", "torch.Tensor.sigmoid_"]),
+        ("tf", ["tf.math.cumulative_logsumexp", "tf.raw_ops.CumulativeLogsumexp"]),
+        ("jax", ["jax.numpy.sin", "jax.lax.sin"]),
+        ("oneflow", ["oneflow.nn.functional.log_softmax", "oneflow.nn.LogSoftmax", "oneflow.Tensor.log_softmax"]),
+    ],
+)
+def test_spellings_of_one_function_share_a_root_cause(library, spellings):
+    roots = {root_cause(library, api, "second-order-mismatch", ("rev-over-fwd", "numeric")) for api in spellings}
+    assert len(roots) == 1, roots
+
+
+def test_pairs_of_one_scenario_class_share_a_root_cause_and_classes_differ():
+    first = {
+        root_cause("torch", "torch.det", kind, pair)
+        for kind, pair in [("rev-vs-fwd", ("rev", "fwd")), ("fwd-vs-numeric", ("fwd", "numeric"))]
+    }
+    assert len(first) == 1
+    assert root_cause("torch", "torch.det", "second-order-mismatch", ("a", "b")) not in first
+    assert function_name("torch", "torch.max") != function_name("torch", "torch.maximum")
+
+
+def test_errors_are_grouped_by_their_normalized_message_across_apis():
+    a = "RuntimeError: one of the variables ... [torch.DoubleTensor [3, 4]], which is output 0 of ExpBackward0, is at version 1"
+    b = "RuntimeError: one of the variables ... [torch.FloatTensor [2]], which is output 0 of ExpBackward0, is at version 2"
+    assert normalized_error(a) == normalized_error(b)
+    assert root_cause("torch", "torch.softmax", "status-mismatch", ("fwd", "rev-over-fwd"), a) == root_cause(
+        "torch", "torch.nn.functional.cross_entropy", "status-mismatch", ("fwd", "rev-over-fwd"), b
+    )
+    assert normalized_error("derivative for aten::sgn is not implemented") != normalized_error(
+        "derivative for aten::abs is not implemented"
+    )
+
+
+@pytest.mark.parametrize("structure", ["hermitian", "lower", "upper"])
+def test_a_structure_basis_spans_its_space_and_projection_keeps_it(structure):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 3))
+    p = structures.project(a, structure)
+    assert np.allclose(structures.project(p, structure), p)
+    basis = structures.basis((3, 3), structure, False)
+    assert len(basis) == 6  # n (n + 1) / 2 free entries
+    coefficients = np.linalg.lstsq(np.array([d.ravel() for d, _ in basis]).T, p.ravel(), rcond=None)
+    assert np.allclose(np.array([d.ravel() for d, _ in basis]).T @ coefficients[0], p.ravel())
+    assert structures.project(np.ones((2, 3)), structure).shape == (2, 3)  # not square: unchanged
+
+
+def test_decoder_draws_declared_structures_and_unique_indices():
+    catalog = load_catalog("torch")
+    eigh = decode_bytes(seed_bytes(catalog, catalog.apis["torch.linalg.eigh"].id, 0), catalog)
+    (matrix,) = eigh.differentiable()
+    assert matrix.structure == "hermitian" and np.allclose(matrix.array(), matrix.array().T)
+    cholesky = decode_bytes(seed_bytes(catalog, catalog.apis["torch.linalg.cholesky"].id, 0), catalog)
+    assert np.all(np.linalg.eigvalsh(cholesky.differentiable()[0].array()) > 0)  # positive definite
+    unpool = decode_bytes(seed_bytes(catalog, catalog.apis["torch.nn.functional.max_unpool2d"].id, 1), catalog)
+    indices = next(t for t in unpool.tensors() if t.dtype == "int64").array()
+    rows = indices.reshape(-1, indices.shape[-1])
+    assert all(len(set(row)) == len(row) for row in rows.tolist())
