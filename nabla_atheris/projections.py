@@ -60,7 +60,7 @@ def axpy(xs: Sequence[np.ndarray], alpha: float, ds: Sequence[np.ndarray]) -> Ar
     out = []
     for x, d in zip(xs, ds):
         y = x + alpha * (d if np.iscomplexobj(x) else np.real(d))
-        out.append(y.astype(x.dtype))
+        out.append(np.asarray(y, dtype=x.dtype))  # 0-d stays an array
     return out
 
 

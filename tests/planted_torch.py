@@ -217,6 +217,12 @@ PLANTED = {
     "no_derivative": (NoDerivative.apply, "missing-derivative"),
     "wrong_complex_backward": (WrongComplexBackward.apply, "rev-vs-numeric"),
 }
+def masked_wrong_backward(x, mask):
+    """x * mask (a bool mask) through WrongBackward: reproducers must handle bool and 0-d tensors."""
+    return WrongBackward.apply(x) * mask
+
+
+EXTRAS = {"masked_wrong_backward": masked_wrong_backward}
 TRAPS = {"nondeterministic": nondeterministic, "right_complex": right_complex, "lucky_random": RandomAfterTwoCalls()}
 
-torch.nabla_planted = types.SimpleNamespace(**{k: fn for k, (fn, _) in PLANTED.items()}, **TRAPS)
+torch.nabla_planted = types.SimpleNamespace(**{k: fn for k, (fn, _) in PLANTED.items()}, **TRAPS, **EXTRAS)

@@ -58,7 +58,7 @@ def test_kink_is_filtered_by_reason(torch_backend):
 @pytest.mark.parametrize(
     "message, expected",
     [
-        ("The function 'native_batch_norm' is not differentiable with respect to argument 'running_mean'.", "documented-unsupported"),
+        ("The function 'native_batch_norm' is not differentiable with respect to argument 'running_mean'.", "documented-unsupported"),  # noqa: E501
         ("batch_norm is not differentiable wrt running_mean and running_var, they cannot have tangents", "unsupported"),
         ("one of the variables needed for gradient computation has been modified by an inplace operation", "invalid-input"),
         ("INTERNAL ASSERT FAILED at aten/src/ATen/native/x.cpp:1", "internal"),
