@@ -18,7 +18,7 @@ import numpy as np
 from nabla_atheris.case import Attr, Case, Tensor, TensorList, is_floating, storage_dtype
 from nabla_atheris.catalog import AttrSlot, Catalog, ListSlot, Template, TensorSlot
 from nabla_atheris.catalog.properties import NONE, ApiProperties, properties_of
-from nabla_atheris.structures import applies, make_values
+from nabla_atheris.structures import applies, make_values, resolve
 
 FORMAT_VERSION = 1
 MAX_DIM = 8
@@ -224,15 +224,13 @@ class _CaseBuilder:
         self.key("attr")
         return Attr(options[self.src.choice(len(options))])
 
-    def fill_values(self, upper: bool) -> dict[int, tuple[np.ndarray, str | None]]:
+    def fill_values(self, flags: dict[str, Any]) -> dict[int, tuple[np.ndarray, str | None]]:
         """Read the element values of every tensor, in call order, from the value region, and put them
-        in the argument's declared space (`upper`: the call reads the upper triangle)."""
+        in the argument's declared space (`flags`: the call's keyword attributes, for its triangle)."""
         filled = {}
         for t, slot, name in self.pending:
             values = _decode_values(self.src, t.dtype, math.prod(t.shape), slot)
-            structure = self.properties.structures.get(name)
-            if structure == "triangular":
-                structure = "upper" if upper else "lower"
+            structure = resolve(self.properties.structures.get(name), flags)
             if structure is not None and applies(structure, t.shape) and is_floating(t.dtype):
                 values = make_values(values.reshape(t.shape), structure).astype(values.dtype).ravel()
             elif self.properties.unique_indices and not is_floating(t.dtype):
@@ -280,8 +278,7 @@ def decode_from(src: Choices, catalog: Catalog, key_hook: Any = None) -> Case:
     builder = _CaseBuilder(src, template, key, properties_of(catalog.library, entry.name))
     args = tuple(builder.arg(s, str(i)) for i, s in enumerate(template.args))
     kwargs = tuple((name, builder.arg(s, name)) for name, s in template.kwargs)
-    upper = any(name == "upper" and isinstance(a, Attr) and a.value is True for name, a in kwargs)
-    values = builder.fill_values(upper)
+    values = builder.fill_values({name: a.value for name, a in kwargs if isinstance(a, Attr)})
     return Case(
         library=catalog.library,
         api=entry.name,

@@ -32,7 +32,7 @@ from nabla_atheris.backends import LIBRARIES
 from nabla_atheris.case import DTYPES, Attr, Case, CaseFormatError, Tensor, TensorList, is_floating, storage_dtype
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.catalog.properties import properties_of
-from nabla_atheris.structures import STRUCTURES, applies
+from nabla_atheris.structures import STRUCTURES, applies, resolve
 
 CASE_KEYS = {"library", "api", "args", "kwargs"}
 TENSOR_KEYS = {"dtype", "shape", "values", "seed", "range", "requires_grad", "structure"}
@@ -106,10 +106,9 @@ def parse_case(obj: Any) -> Case:
 
 
 def _declared_structures(library: str, api: str, kwargs: dict) -> dict[str, str]:
-    """The catalog's declared input spaces of the API's arguments ("triangular" resolved by `upper`)."""
+    """The catalog's declared input spaces of the API's arguments (a triangle resolved by the call's flags)."""
     declared = dict(properties_of(library, api).structures) if library in LIBRARIES else {}
-    side = "upper" if kwargs.get("upper") is True else "lower"
-    return {k: side if v == "triangular" else v for k, v in declared.items()}
+    return {k: resolve(v, kwargs) for k, v in declared.items()}
 
 
 def load_case_file(path: Path) -> Case:

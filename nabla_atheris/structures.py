@@ -8,9 +8,25 @@ is ignored (the call is then checked in the full space).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 STRUCTURES = ("hermitian", "hermitian-pd", "lower", "upper")
+# Declared for an API with an `upper` or `lower` flag: the side the call's flag says, else the default.
+TRIANGULAR = ("triangular:lower", "triangular:upper")
+
+
+def resolve(declared: str | None, flags: dict[str, Any]) -> str | None:
+    """The structure of one call's argument: a declared "triangular:<default side>" takes its side
+    from the call's `upper` or `lower` flag; any other declaration is the structure itself."""
+    if declared not in TRIANGULAR:
+        return declared
+    if flags.get("upper") is True or flags.get("lower") is False:
+        return "upper"
+    if flags.get("upper") is False or flags.get("lower") is True:
+        return "lower"
+    return declared.split(":")[1]
 
 
 def applies(structure: str | None, shape: tuple[int, ...]) -> bool:

@@ -21,7 +21,9 @@ import importlib
 import inspect
 import json
 import signal
+import subprocess
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -60,7 +62,7 @@ def from_opinfo(apis: set[str]) -> dict[str, infer.Properties]:
             found["structures"] = {"0": "hermitian-pd" if pd else "hermitian"}
             found["sources"]["structures"] = f"opinfo: {wrapper}" + (" (positive-definite samples)" if pd else "")
         elif wrapper.startswith("gradcheck_wrapper_triangular_input"):
-            found["structures"] = {"0": "triangular"}
+            found["structures"] = {"0": "triangular:lower"}  # the wrapper's default: upper=False
             found["sources"]["structures"] = f"opinfo: {wrapper}"
         unsupported = set()
         if not op.supports_forward_ad:
@@ -115,7 +117,7 @@ def probe(library: str, backend: Any, case: Case) -> infer.Properties:
         return backend.bind(c).direct()
 
     names = parameter_names(library, case.api)
-    has_upper = "upper" in names or any(k == "upper" for k, _ in case.kwargs)
+    has_upper = bool({"upper", "lower"} & set(names)) or any(k in ("upper", "lower") for k, _ in case.kwargs)
     for key, tensor in infer.square_matrices(case) if infer.is_linear_algebra(case.api) else []:
         read = infer.triangle_read(direct, case, key, tensor)
         if read is None:
@@ -175,38 +177,62 @@ def probe_cases(catalog: Any, api_id: int, template: int) -> list[Case]:
     return cases
 
 
-def infer_library(library: str, progress: Callable[[str], None]) -> dict[str, infer.Properties]:
+def infer_library(library: str, state_path: Path, progress: Callable[[str], None]) -> dict[str, infer.Properties]:
+    """Every API's properties; progress is saved in `state_path` after each API, so that a run the
+    library aborts (OneFlow's failed CHECKs end the process) resumes after the API that aborted it."""
     decoder.properties_of = lambda library, api: NONE  # probe the calls as the templates write them
     catalog, backend = load_catalog(library), get_backend(library)
     apis = sorted(catalog.apis)
-    properties: dict[str, infer.Properties] = {api: {} for api in apis}
-    if library == "torch":
-        for api, found in from_opinfo(set(apis)).items():
-            infer.merge(properties[api], found)
+    state = json.loads(state_path.read_text()) if state_path.is_file() else {"done": {}, "current": None}
+    if state["current"] is not None:
+        progress(f"  {state['current']}: not probed (the library aborted the process)")
+        state["done"][state["current"]] = infer.from_name(state["current"])
+    properties: dict[str, infer.Properties] = state["done"]
+    opinfo = from_opinfo(set(apis)) if library == "torch" else {}
     signal.signal(signal.SIGALRM, _alarm)
     for number, api in enumerate(apis, 1):
-        infer.merge(properties[api], infer.from_name(api))
+        if api in properties:
+            continue
+        state_path.write_text(json.dumps({"done": properties, "current": api}))
+        found = opinfo.get(api, {})
+        infer.merge(found, infer.from_name(api))
         entry = catalog.apis[api]
         for template in range(len(entry.templates)):
             for case in probe_cases(catalog, entry.id, template):
                 try:
                     signal.alarm(PROBE_SECONDS)
-                    infer.merge(properties[api], probe(library, backend, case))
+                    infer.merge(found, probe(library, backend, case))
                 except Exception as exc:  # noqa: BLE001 - a call that cannot be probed adds nothing
                     progress(f"  {api} template {template}: not probed ({type(exc).__name__}: {str(exc)[:80]})")
                 finally:
                     signal.alarm(0)
+        properties[api] = found
         if number % 100 == 0:
             progress(f"{number}/{len(apis)} APIs")
+    state_path.write_text(json.dumps({"done": properties, "current": None}))
     return {api: p for api, p in properties.items() if len(p) > 1 or (p and "sources" not in p)}
+
+
+def run_resuming(argv: list[str], state_path: Path) -> int:
+    """Run this script as a child until it completes, restarting it after the library aborts it."""
+    for attempt in range(1, 200):
+        code = subprocess.call([sys.executable, __file__, *argv, "--state", str(state_path)])
+        if code == 0:
+            return 0
+        print(f"infer_properties: the process ended with {code} (restart {attempt})", file=sys.stderr, flush=True)
+    return 1
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lib", choices=LIBRARIES, required=True)
     parser.add_argument("--out", type=Path, default=DATA)
+    parser.add_argument("--state", type=Path, help="(internal) progress file of a resuming child")
     args = parser.parse_args()
-    properties = infer_library(args.lib, lambda line: print(line, file=sys.stderr, flush=True))
+    if args.state is None:
+        with tempfile.TemporaryDirectory() as scratch:
+            return run_resuming(sys.argv[1:], Path(scratch) / "state.json")
+    properties = infer_library(args.lib, args.state, lambda line: print(line, file=sys.stderr, flush=True))
     for spec in properties.values():
         parse_properties(spec)  # validates
     document = {"library": args.lib, "apis": dict(sorted(properties.items()))}

@@ -93,6 +93,7 @@ def test_missing_derivative_is_recorded_and_documented_limits_are_by_design(monk
         ("tie_max", [tensor([4], [0.5, 2.0, 2.0, -1.0])], "non-differentiable-point"),
         ("half_output", [X], "precision-loss"),
         ("noisy", [X], "nondeterministic"),
+        ("order_by_dtype", [{**X, "dtype": "float32"}], "reference-disagrees"),  # float64 lists outputs otherwise
     ],
 )
 def test_traps_are_not_findings(op, args, reason):

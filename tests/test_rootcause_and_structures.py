@@ -70,3 +70,11 @@ def test_decoder_draws_declared_structures_and_unique_indices():
     indices = next(t for t in unpool.tensors() if t.dtype == "int64").array()
     rows = indices.reshape(-1, indices.shape[-1])
     assert all(len(set(row)) == len(row) for row in rows.tolist())
+
+
+def test_a_declared_triangle_takes_its_side_from_the_calls_flag():
+    assert structures.resolve("triangular:upper", {}) == "upper"
+    assert structures.resolve("triangular:upper", {"lower": True}) == "lower"
+    assert structures.resolve("triangular:lower", {"upper": True}) == "upper"
+    assert structures.resolve("hermitian", {"upper": True}) == "hermitian"
+    assert structures.resolve(None, {}) is None

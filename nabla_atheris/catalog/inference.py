@@ -129,10 +129,11 @@ def hermitian_gradient(gradient: np.ndarray | None) -> bool:
     return bool(np.allclose(gradient, adjoint, rtol=1e-6, atol=1e-9)) and bool(np.any(np.triu(gradient, 1) != 0))
 
 
-def structure_of(api: str, read: str, hermitian: bool, has_upper_flag: bool) -> str:
-    """The declared input space of a matrix read in one triangle."""
+def structure_of(api: str, read: str, hermitian: bool, has_side_flag: bool) -> str:
+    """The declared input space of a matrix read in one triangle (`has_side_flag`: the API takes an
+    `upper` or `lower` flag, so the side is the call's)."""
     if not hermitian:
-        return "triangular" if has_upper_flag else read
+        return f"triangular:{read}" if has_side_flag else read
     cholesky = "cholesky" in tokens(api) and not {"solve", "inverse"} & set(tokens(api))
     return "hermitian-pd" if cholesky else "hermitian"
 

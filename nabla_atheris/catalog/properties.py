@@ -20,7 +20,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from nabla_atheris.structures import STRUCTURES
+from nabla_atheris.structures import STRUCTURES, TRIANGULAR
 from nabla_atheris.vocabulary import FIRST_ORDER_AD, SECOND_ORDER
 
 GRADIENTS = ("cut", "straight-through")  # no derivative by design; a derivative by convention, not by the math
@@ -32,7 +32,7 @@ FIELDS = ("structures", "gradient", "tie_sensitive", "conditioning", "unsupporte
 class ApiProperties:
     """What an API's documentation declares about its derivatives and inputs."""
 
-    # argument -> input space (see `structures`; "triangular": lower or upper by the call's `upper`)
+    # argument -> input space (see `structures`; "triangular:<default>": by the call's upper/lower flag)
     structures: dict[str, str] = field(default_factory=dict)
     gradient: str | None = None  # one of GRADIENTS
     tie_sensitive: bool = False  # repeated values are non-differentiable points (max, sort, pool, clamp ...)
@@ -44,7 +44,7 @@ class ApiProperties:
 
     def __post_init__(self) -> None:
         for argument, structure in self.structures.items():
-            if structure not in (*STRUCTURES, "triangular"):
+            if structure not in (*STRUCTURES, *TRIANGULAR):
                 raise ValueError(f"argument {argument}: unknown structure {structure!r}")
         if self.gradient not in (None, *GRADIENTS):
             raise ValueError(f"unknown gradient property {self.gradient!r}")
