@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""The skeleton of a campaign's triage table (bench/triage/LIB.md): one row per unique finding other
+than missing derivatives, grouped by root cause, with its reproducer's exit code (run here) and an
+empty verdict for a person to fill in: TRUE (a library bug), BY-DESIGN (documented behaviour) or
+FALSE-POSITIVE (not a bug of the library: the harness' or the oracle's), with one line of reason
+from the library's documentation or the math.
+
+    PYTHONPATH=. .venv/bin/python scripts/triage_table.py WORKDIR > bench/triage/LIB.md
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from nabla_atheris.campaign import Workdir  # noqa: E402
+from nabla_atheris.report import finding_rows, root_counts  # noqa: E402
+from nabla_atheris.stats import campaign_totals  # noqa: E402
+
+VERDICTS = ("TRUE", "BY-DESIGN", "FALSE-POSITIVE")
+COLUMNS = ("#", "root cause", "API", "kind", "scenarios", "what the finding says", "repro exit", "verdict", "reason")
+
+
+def repro_exit(path: Path, python: str) -> str:
+    """The reproducer's exit code (a native crash shows as a negative signal number)."""
+    try:
+        return str(subprocess.run([python, str(path)], capture_output=True, timeout=600).returncode)
+    except subprocess.TimeoutExpired:
+        return "timeout"
+
+
+def main() -> int:
+    workdir = Workdir(Path(sys.argv[1]))
+    python = sys.argv[2] if len(sys.argv) > 2 else sys.executable
+    totals = campaign_totals(workdir.stats)
+    rows = [r for r in finding_rows(workdir, workdir.root) if not r["recorded"]]
+    counts = root_counts(rows)
+    print(f"Campaign `{workdir.root.name}`: {totals['execs']} cases, {len(rows)} unique findings other than missing")
+    print(f"derivatives in {counts['root_causes']} root causes.\n")
+    print("| " + " | ".join(COLUMNS) + " |")
+    print("|" + "---|" * len(COLUMNS))
+    for number, r in enumerate(rows, 1):
+        code = repro_exit(workdir.root / r["reproducer"], python)
+        message = r["message"][:160]
+        cells = [str(number), f"`{r['root']}`", f"`{r['api']}`", r["kind"], r["scenarios"], message, code, "?", "?"]
+        print("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
