@@ -62,8 +62,8 @@ _DTYPES = re.compile(
     r"\b(b?float(16|32|64)|half|double|float|complex(64|128)|c?(Half|Float|Double|BFloat16|ComplexFloat|ComplexDouble))\b",
     re.IGNORECASE,
 )
-_TENSOR_TYPES = re.compile(r"\b(Double|Float|Half|BFloat16|ComplexFloat|ComplexDouble)Tensor\b")
-_SHAPES = re.compile(r"[\[(]\s*-?\d+(\s*,\s*-?\d+)*\s*,?\s*[\])]")
+_TENSOR_TYPES = re.compile(r"\b(torch\.)?((Double|Float|Half|BFloat16|ComplexFloat|ComplexDouble)Tensor|CPU\w*Type)\b")
+_SHAPES = re.compile(r"[\[(]\s*(-?\d+(\s*,\s*-?\d+)*\s*,?)?\s*[\])]")
 _NUMBERS = re.compile(r"(0x[0-9a-f]+|-?\d+(\.\d+)?(e[-+]?\d+)?)", re.IGNORECASE)
 
 

@@ -1,10 +1,11 @@
-"""Inferring per-API properties (see `properties`) by library-agnostic means: the API's name, its
-docstring, and probing calls of its first template through a backend. Each inferred property comes
-with its source, so that a reader of the properties file can check it against the documentation.
+"""Inferring per-API properties (see `properties`) by library-agnostic means: the API's name and
+probing calls of its templates through a backend. Each inferred property comes with its source, so
+that a reader of the properties file can check it against the documentation.
 
 Name patterns (source "name"): tie-sensitive functions (max, sort, pooling, clamp ...), spectral
-decompositions and inverses (conditioning), gradient-cutting and straight-through APIs, index
-arguments whose duplicates are undefined, positive-definite inputs of Cholesky factorizations.
+decompositions and inverses (conditioning), eigen- and singular-vector outputs (gauge),
+gradient-cutting and straight-through APIs, index arguments whose duplicates are undefined,
+positive-definite inputs of Cholesky factorizations.
 Probing (source "probe"): a square-matrix argument of a linear-algebra API whose strict upper (or
 lower) triangle does not change the outputs is read in one triangle; when reverse mode's gradient
 is Hermitian the API treats the matrix as Hermitian (it reads one triangle of a Hermitian matrix,
@@ -37,6 +38,7 @@ SPECTRAL_TOKENS = {
     "svd", "svdvals", "eig", "eigh", "eigvals", "eigvalsh", "qr", "lu", "cholesky", "pinv", "pinverse", "lstsq",
     "rank", "polar", "schur", "eigen", "selfadjoint", "geqrf", "orgqr", "ormqr", "householder",
 }  # fmt: skip
+GAUGE_TOKENS = {"eig", "eigh", "svd", "schur"}  # their vector outputs are unique only up to sign or phase
 INVERSE_TOKENS = {"inv", "inverse", "solve", "det", "slogdet", "logdet", "determinant", "tensorinv", "tensorsolve", "cond"}
 CUT = re.compile(r"^(detach|stop_?gradient|prevent_?gradient)$")
 STRAIGHT_THROUGH = re.compile(r"fake_?quant")
@@ -66,6 +68,8 @@ def from_name(api: str) -> Properties:
         out["conditioning"] = "spectral"
     elif words & INVERSE_TOKENS:
         out["conditioning"] = "inverse"
+    if words & GAUGE_TOKENS:
+        out["gauge_vectors"] = True
     if CUT.match(name):
         out["gradient"] = "cut"
     elif STRAIGHT_THROUGH.search(name):
@@ -103,11 +107,13 @@ def triangle_read(direct: Callable[[Case], list[np.ndarray]], case: Case, key: s
     rng = rng_for(repr((case.api, key)).encode())
     matrix = tensor.array()
     base = direct(case)
+    # An output that is a copy of the matrix (as triangular_solve returns its coefficient) says nothing.
+    kept = [i for i, out in enumerate(base) if not (out.shape == matrix.shape and np.array_equal(out, matrix))]
     changed = {}
     for side, mask in (("upper", np.triu), ("lower", np.tril)):
         noise = mask(rng.uniform(0.5, 1.0, matrix.shape), 1 if side == "upper" else -1).astype(matrix.dtype)
-        moved = dataclasses.replace(tensor, values=(matrix + noise).ravel())
-        changed[side] = not _same(base, direct(with_tensor(case, key, moved)))
+        moved = direct(with_tensor(case, key, dataclasses.replace(tensor, values=(matrix + noise).ravel())))
+        changed[side] = not _same([base[i] for i in kept], [moved[i] for i in kept if i < len(moved)])
     if changed["upper"] == changed["lower"]:
         return None
     return "lower" if changed["lower"] else "upper"

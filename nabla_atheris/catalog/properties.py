@@ -6,7 +6,8 @@ OpInfo declares gradcheck wrappers and skips. `data/<lib>.properties.json` holds
                                     "sources": {"structures": "opinfo: gradcheck_wrapper_hermitian_input"}}}}
 
 Arguments are named by position ("0") or keyword ("A"). The decoder draws structured values and
-unique indices; the oracle projects directions onto the declared spaces, expects no derivative of
+unique indices; the oracle projects directions onto the declared spaces, checks eigen- and
+singular vectors through gauge-invariant projections (as OpInfo checks their absolute values), expects no derivative of
 gradient-cutting APIs, treats ties of tie-sensitive APIs, ill-conditioned inputs of decompositions
 and inverses and duplicate indices where they are undefined as points with no derivative, and files
 errors of documented-unsupported modes as missing derivatives.
@@ -25,7 +26,16 @@ from nabla_atheris.vocabulary import FIRST_ORDER_AD, SECOND_ORDER
 
 GRADIENTS = ("cut", "straight-through")  # no derivative by design; a derivative by convention, not by the math
 CONDITIONING = ("spectral", "inverse")  # eigen/singular gaps and rank; the smallest singular value only
-FIELDS = ("structures", "gradient", "tie_sensitive", "conditioning", "unsupported", "unique_indices", "nondifferentiable")
+FIELDS = (
+    "structures",
+    "gradient",
+    "tie_sensitive",
+    "conditioning",
+    "gauge_vectors",
+    "unsupported",
+    "unique_indices",
+    "nondifferentiable",
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ class ApiProperties:
     gradient: str | None = None  # one of GRADIENTS
     tie_sensitive: bool = False  # repeated values are non-differentiable points (max, sort, pool, clamp ...)
     conditioning: str | None = None  # one of CONDITIONING: which inputs are ill-conditioned points
+    gauge_vectors: bool = False  # matrix outputs are eigen- or singular vectors: unique up to sign or phase
     unsupported: frozenset[str] = frozenset()  # modes documented to have no derivative
     unique_indices: bool = False  # duplicate indices are undefined (index_put, scatter, max_unpool ...)
     nondifferentiable: tuple[str, ...] = ()  # floating arguments that are parameters, not inputs
@@ -68,6 +79,7 @@ def parse_properties(spec: dict[str, Any]) -> ApiProperties:
         gradient=spec.get("gradient"),
         tie_sensitive=bool(spec.get("tie_sensitive", False)),
         conditioning=spec.get("conditioning"),
+        gauge_vectors=bool(spec.get("gauge_vectors", False)),
         unsupported=frozenset(spec.get("unsupported", ())),
         unique_indices=bool(spec.get("unique_indices", False)),
         nondifferentiable=tuple(str(a) for a in spec.get("nondifferentiable", ())),

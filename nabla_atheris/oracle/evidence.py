@@ -130,7 +130,7 @@ class Evidence:
         """Ties of a tie-sensitive API, an ill-conditioned input of a decomposition or an inverse, or
         duplicate indices where the API's documentation calls them undefined."""
         s = self.subject
-        if s.properties.tie_sensitive:
+        if s.properties.tie_sensitive or reduces_by_order(s.case):
             tie = repeated_value(s.case)
             if tie is not None:
                 return Point("non-differentiable-point", f"a tie: the value {tie:.6g} occurs more than once")
@@ -156,6 +156,15 @@ def _or_nan(subject: Subject, reduce: Callable[[Any], float], fn: Callable[..., 
     """reduce(fn(*args)) where fn is a library call; NaN where the library raises."""
     out = subject.run(fn, *args)
     return float(reduce(out.value)) if out.ok else float("nan")
+
+
+ORDER_REDUCTIONS = frozenset({"max", "min", "amax", "amin", "median"})
+
+
+def reduces_by_order(case: object) -> bool:
+    """Whether a string attribute asks for a reduction by order (embedding_bag's or scatter_reduce's
+    mode "max"): its ties are non-differentiable points like max's."""
+    return any(isinstance(a, Attr) and a.value in ORDER_REDUCTIONS for a in list(case.args) + [a for _, a in case.kwargs])  # type: ignore[attr-defined]
 
 
 def repeated_value(case: object) -> float | None:

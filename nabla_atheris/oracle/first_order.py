@@ -223,7 +223,8 @@ def _judge_ad_disagreement(
             elif referee.close(rev, n, scale) and not referee.close(fwd, n, scale):
                 kind, pair, tol, blame = "fwd-vs-numeric", (FWD, "numeric", fwd, n), referee, f"reverse mode agrees: {rev:.6g}"
             else:
-                blame = f"the numerical derivative {n:.6g} agrees with neither"
+                both = referee.close(rev, n, scale) and referee.close(fwd, n, scale)
+                blame = f"the numerical derivative {n:.6g} agrees with {'both within its tolerance' if both else 'neither'}"
         else:
             blame = f"no numerical referee ({numeric.unreliable})"
     a, b, value_a, value_b = pair

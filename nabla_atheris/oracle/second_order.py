@@ -64,7 +64,7 @@ def judge_second_order(subject: Subject, runs: dict[str, ModeRun], evidence: Evi
     if point.reason:
         judgement.filter(point.reason, "second order", point.detail)
         return judgement
-    numeric = evidence.numeric(phi, subject.v2)
+    numeric = second_numeric(subject, evidence, phi)
     if not finite:
         if not numeric.reliable or not np.isfinite(numeric.value):
             judgement.filter("nan-both", "second order", "non-finite in every composition, no numerical referee")
@@ -91,6 +91,14 @@ def judge_second_order(subject: Subject, runs: dict[str, ModeRun], evidence: Evi
         )
     )
     return judgement
+
+
+def second_numeric(subject: Subject, evidence: Evidence, phi: ScalarFn) -> Numeric:
+    """The numerical derivative of the first-order product along v2; not a referee where eigen- or
+    singular vectors are outputs (the float64 call's gauge at x + h v2 is not the AD rules' gauge)."""
+    if subject.properties.gauge_vectors:
+        return Numeric(float("nan"), "sign-or-phase-ambiguity", "eigen- or singular vectors: the numerical gauge is not AD's")
+    return evidence.numeric(phi, subject.v2)
 
 
 def _blame(
@@ -123,7 +131,7 @@ def _against_numeric(
     if subject.properties.gradient:
         judgement.filter("by-design", "second order vs numeric", f"gradient {subject.properties.gradient}")
         return
-    numeric = evidence.numeric(phi, subject.v2)
+    numeric = second_numeric(subject, evidence, phi)
     if not numeric.reliable or not np.isfinite(numeric.value):
         judgement.filter(numeric.unreliable or "numerical-instability", "second order vs numeric", numeric.detail)
         return

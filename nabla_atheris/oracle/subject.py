@@ -119,10 +119,22 @@ def prepare(case: Case, backend: Backend, judgement: Judgement) -> Subject | Non
     wide = call if all(d in ("float64", "complex128") for d in case.float_dtypes()) else backend.bind(case, widen=True)
     rng = P.rng_for(encode(case))
     structures = [t.structure for t in case.differentiable()]
+    properties = properties_of(case.library, case.api)
     u = P.random_like(rng, outputs)
+    if properties.gauge_vectors:
+        u = gauge_invariant_cotangent(rng, outputs, u)
     v = P.random_like(rng, call.inputs, structures)
     v2 = P.random_like(rng, call.inputs, structures)
-    return Subject(case, backend, call, wide, outputs, u, v, v2, rng, properties_of(case.library, case.api))
+    return Subject(case, backend, call, wide, outputs, u, v, v2, rng, properties)
+
+
+def gauge_invariant_cotangent(rng: np.random.Generator, outputs: Arrays, u: Arrays) -> Arrays:
+    """A cotangent whose projection does not see the sign or phase of eigen- or singular vectors:
+    on each matrix output v it is 2 w v for a random real w, so <u, dv> = d sum(w |v|^2) (OpInfo
+    checks |v| for the same reason); vector outputs (eigen- and singular values) keep u."""
+    out = [2.0 * rng.standard_normal(o.shape) * o if o.ndim >= 2 and P.is_floating(o) else ui for o, ui in zip(outputs, u)]
+    norm = P.norm(out)
+    return [o / norm for o in out] if norm > 0 else out
 
 
 def _direct_ok(case: Case, backend: Backend, call: BoundCall, first: Outcome, second: Outcome, judgement: Judgement) -> bool:
