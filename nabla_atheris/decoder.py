@@ -243,7 +243,7 @@ def _unique(values: np.ndarray, slot: TensorSlot) -> np.ndarray:
     """Integer values made distinct along the last axis within the slot's range (each repeat moves to
     the next free value), where the range has room for a whole row."""
     span = slot.high - slot.low
-    if values.ndim == 0 or values.shape[-1] > span or values.dtype == bool:
+    if values.ndim == 0 or values.size == 0 or values.shape[-1] > span or values.dtype == bool:
         return values
     rows = values.reshape(-1, values.shape[-1]).copy()
     for row in rows:
