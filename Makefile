@@ -10,7 +10,7 @@ setup:
 	@bash scripts/setup.sh >/dev/null
 
 fuzz: setup
-	$(PY) -m nabla_atheris fuzz torch --time $(FUZZ_SECONDS) --workdir work/torch
+	./nabla-atheris fuzz torch --time $(FUZZ_SECONDS) --workdir work/torch
 
 test: setup
 	.venv/bin/ruff check nabla_atheris harnesses scripts tests

@@ -2,6 +2,6 @@
 
 import sys
 
-from nabla_atheris.cli import main
+from nabla_atheris.cli import run
 
-sys.exit(main())
+sys.exit(run())

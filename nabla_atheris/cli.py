@@ -1,8 +1,9 @@
 """The `nabla-atheris` command: doctor, fuzz, report, merge, coverage, check, repro, minimize, seed, catalog, summary.
 
-Exit codes of check and repro: 0 the scenarios agree (or only recorded kinds, such as a missing
-derivative, were found), 1 a finding, 2 bad input, 4 an error of nabla-atheris' own code (a harness
-error: please report it); merge: 0, 2 bad input, 3 the merge produced nothing.
+Every error of the user's (an argument, a malformed or oversized case, a corrupted file) is one line
+on stderr and exit code 2; the exit codes are listed in `exitcodes`. `run` is the process' entry
+point: it runs the commands that call a library in a supervised child process (`supervision`), so
+that a native crash is reported; `main` runs a command in this process.
 """
 
 from __future__ import annotations
@@ -15,19 +16,22 @@ import re
 import subprocess
 import sys
 import threading
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from nabla_atheris import environments
+from nabla_atheris import environments, exitcodes
 from nabla_atheris.backends import LIBRARIES
 from nabla_atheris.case import Case, CaseFormatError
+from nabla_atheris.supervision import SUPERVISED, SUPERVISED_COMMANDS, supervise, tracked
 from nabla_atheris.verdict import Verdict
 
-EXIT_AGREE, EXIT_FINDING, EXIT_BAD_INPUT = 0, 1, 2
-EXIT_MERGE_FAILED = 3
-EXIT_HARNESS_ERROR = 4
-EXIT_INTERRUPTED = 130
+EXIT_AGREE, EXIT_FINDING, EXIT_BAD_INPUT = exitcodes.AGREE, exitcodes.FINDING, exitcodes.BAD_INPUT
+EXIT_NO_RESULT = exitcodes.NO_RESULT
+EXIT_HARNESS_ERROR = exitcodes.HARNESS_ERROR
+EXIT_INTERRUPTED = exitcodes.INTERRUPTED
+TRACEBACK = "NABLA_TRACEBACK"  # set to 1: an unexpected error shows its traceback
 ROOT = Path(__file__).resolve().parents[1]
 IMPORT_NAMES = {"torch": "torch", "jax": "jax", "tf": "tensorflow", "oneflow": "oneflow"}
 
@@ -84,28 +88,35 @@ def exit_code(verdict: Verdict) -> int:
     return EXIT_FINDING if any(not f.recorded_only for f in verdict.findings) else EXIT_AGREE
 
 
-def check_and_store(case: Case, findings_dir: Path, data: bytes | None = None) -> int:
-    """Run the oracle on one case, print the verdict, store findings; the exit code."""
+def check_and_store(case: Case, findings_dir: Path | None, data: bytes | None = None) -> int:
+    """Run the oracle on one case, print the verdict, store findings when a findings folder is
+    given; the exit code."""
     from nabla_atheris.backends import get_backend
     from nabla_atheris.oracle import check_case
     from nabla_atheris.session import store_findings
 
     try:
-        backend = get_backend(case.library)
+        backend = tracked(get_backend(case.library))
     except KeyError as exc:
         raise BadInput(str(exc.args[0])) from None
     verdict = check_case(case, backend)
     if verdict.lines and verdict.lines[0].check == "bind":
         raise BadInput(f"cannot call {case.api}: {verdict.lines[0].detail}")
     print_verdict(verdict)
-    for stored in store_findings(verdict, backend, _store(findings_dir), data):
-        print(f"{'new' if stored.new else 'known'} {stored.kind} finding: {stored.folder}")
+    if findings_dir is None:
+        if verdict.findings:
+            print("not stored: --findings DIR keeps each finding with its case and reproducer")
+    else:
+        for stored in store_findings(verdict, backend, _store(findings_dir), data):
+            print(f"{'new' if stored.new else 'known'} {stored.kind} finding: {stored.folder}")
     return exit_code(verdict)
 
 
 def _store(findings_dir: Path) -> Any:
     from nabla_atheris.findings import FindingsStore
 
+    if findings_dir.exists() and not findings_dir.is_dir():
+        raise BadInput(f"--findings {findings_dir} is a file, not a folder")
     return FindingsStore(findings_dir)
 
 
@@ -115,25 +126,51 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check_and_store(load_case_file(args.case), args.findings)
 
 
+def finding_meta(folder: Path) -> dict[str, Any]:
+    """A finding folder's metadata (finding.json); a corrupted one is bad input."""
+    from nabla_atheris.findings import FindingFormatError, read_meta
+
+    try:
+        return read_meta(folder)
+    except FindingFormatError as exc:
+        raise BadInput(f"corrupted finding: {exc}") from None
+
+
 def load_repro_target(path: Path, library: str) -> tuple[Case, bytes | None]:
-    """A case from a finding folder, a case.msgpack file or a raw fuzzer input (crash file)."""
+    """A case from a finding folder, a hand-written JSON case, a case.msgpack file or a raw fuzzer
+    input (crash file); cases are held to the hand-written cases' limits."""
     from nabla_atheris import case as case_codec
     from nabla_atheris.catalog import load_catalog
     from nabla_atheris.decoder import decode_bytes
     from nabla_atheris.findings import CASE_FILE, INPUT_FILE, META_FILE
+    from nabla_atheris.handcase import load_case_file, validate
 
     if path.is_dir():
-        if not (path / CASE_FILE).is_file():
-            raise BadInput(f"{path} is not a finding folder (no {CASE_FILE})")
-        meta = json.loads((path / META_FILE).read_text()) if (path / META_FILE).is_file() else {}
-        data = (path / INPUT_FILE).read_bytes() if meta.get("from_fuzzer") and (path / INPUT_FILE).is_file() else None
-        return case_codec.decode((path / CASE_FILE).read_bytes()), data
+        if not (path / CASE_FILE).is_file() or not (path / META_FILE).is_file():
+            raise BadInput(f"{path} is not a finding folder (no {CASE_FILE} and {META_FILE})")
+        meta = finding_meta(path)
+        data = _read_input(path / INPUT_FILE) if meta.get("from_fuzzer") and (path / INPUT_FILE).is_file() else None
+        case = case_codec.decode(_read_input(path / CASE_FILE))
+        validate(case)
+        return case, data
     if not path.is_file():
         raise BadInput(f"no such file or folder: {path}")
-    data = path.read_bytes()
+    if path.suffix == ".json":
+        return load_case_file(path), None
+    data = _read_input(path)
     if path.suffix == ".msgpack":
-        return case_codec.decode(data), None
+        case = case_codec.decode(data)
+        validate(case)
+        return case, None
     return decode_bytes(data, load_catalog(library)), data
+
+
+def _read_input(path: Path) -> bytes:
+    from nabla_atheris.handcase import LIMITS, over_limit
+
+    if path.stat().st_size > LIMITS["file bytes"]:
+        raise over_limit("file bytes", path.stat().st_size)
+    return path.read_bytes()
 
 
 def cmd_repro(args: argparse.Namespace) -> int:
@@ -143,6 +180,8 @@ def cmd_repro(args: argparse.Namespace) -> int:
 
 def cmd_minimize(args: argparse.Namespace) -> int:
     """Shrink a finding's case while its signature stays; write the result next to the original."""
+    if args.max_checks < 1 or args.time < 1:
+        raise BadInput("--max-checks and --time must be at least 1")
     if args.native or native_finding_folder(args.target):
         return minimize_native_crash(args)
     from nabla_atheris.backends import get_backend
@@ -151,14 +190,13 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     from nabla_atheris.oracle import check_case
 
     case, _ = load_repro_target(args.target, args.lib)
-    backend = get_backend(case.library)
+    backend = tracked(get_backend(case.library))
     verdict = check_case(case, backend)
-    meta_path = args.target / META_FILE if args.target.is_dir() else None
-    wanted = json.loads(meta_path.read_text())["signature"] if meta_path and meta_path.is_file() else None
+    wanted = finding_meta(args.target)["signature"] if args.target.is_dir() and (args.target / META_FILE).is_file() else None
     signatures = [f.signature() for f in verdict.findings]
     if not signatures or (wanted is not None and wanted not in signatures):
-        print(f"nabla-atheris: {args.target} does not reproduce {wanted or 'a finding'}; nothing to minimize", file=sys.stderr)
-        return EXIT_AGREE
+        print(f"nabla-atheris: {args.target} does not reproduce {wanted or 'a finding'}: nothing to minimize", file=sys.stderr)
+        return EXIT_NO_RESULT
     signature = wanted or signatures[0]
     print(f"minimizing {signature}, size {case_size(case)} (elements, arguments, unusual dtypes, value complexity)")
 
@@ -195,11 +233,11 @@ def write_minimized(prefix: Path, case: Case, reproducer: str) -> list[Path]:
 
 def native_finding_folder(target: Path) -> bool:
     """Whether `target` is a finding folder of a native crash, timeout or OOM (found by libFuzzer)."""
-    from nabla_atheris.findings import META_FILE
+    from nabla_atheris.findings import META_FILE, FindingFormatError, read_meta
 
     try:
-        return target.is_dir() and json.loads((target / META_FILE).read_text())["scenarios"] == ["harness", "harness"]
-    except (OSError, ValueError, KeyError):
+        return target.is_dir() and (target / META_FILE).is_file() and read_meta(target)["scenarios"] == ["harness", "harness"]
+    except FindingFormatError:
         return False
 
 
@@ -212,22 +250,25 @@ def minimize_native_crash(args: argparse.Namespace) -> int:
     from nabla_atheris.campaign import LIMITS
     from nabla_atheris.catalog import load_catalog
     from nabla_atheris.decoder import decode_bytes
-    from nabla_atheris.findings import INPUT_FILE, META_FILE
+    from nabla_atheris.findings import INPUT_FILE
 
     if args.target.is_dir():
-        source, library = args.target / INPUT_FILE, json.loads((args.target / META_FILE).read_text())["library"]
+        source, library = args.target / INPUT_FILE, finding_meta(args.target)["library"]
         prefix = args.target / "minimized"
+        if not source.is_file() or library not in LIBRARIES:
+            raise BadInput(f"{args.target} is not a finding folder of a native crash (no {INPUT_FILE} of a known library)")
     elif args.target.is_file():
         source, library, prefix = args.target, args.lib, args.target.with_name(args.target.name + ".minimized")
     else:
         raise BadInput(f"no such file or folder: {args.target}")
     catalog, harness, limits = load_catalog(library), harness_path(library), LIMITS[library]
-    api = decode_bytes(source.read_bytes(), catalog).api
+    api = decode_bytes(_read_input(source), catalog).api
     env = harness_env()  # each run gets a scratch findings folder
     before = rerun([str(harness)], source, env, limits)
     if before.outcome not in NATIVE_KINDS:
-        print(f"nabla-atheris: {source} does not end in a native crash, timeout or OOM ({before.outcome or 'clean run'})")
-        return EXIT_AGREE
+        what = f"{source} does not end in a native crash, timeout or OOM ({before.outcome or 'a clean run'})"
+        print(f"nabla-atheris: {what}: nothing to minimize", file=sys.stderr)
+        return EXIT_NO_RESULT
     size = source.stat().st_size
     print(f"minimizing a {before.outcome} of {api} ({size} bytes) with libFuzzer's -minimize_crash for {args.time} s", flush=True)
     out = Path(f"{prefix}.input")
@@ -239,7 +280,7 @@ def minimize_native_crash(args: argparse.Namespace) -> int:
         what = "nothing" if got is None else f"{got[0] or 'a clean run'} of {got[1]}"
         wanted = f"a {before.outcome} of {api}"
         print(f"nabla-atheris: error: minimization gave {what}, not {wanted}; kept the original", file=sys.stderr)
-        return EXIT_MERGE_FAILED
+        return EXIT_NO_RESULT
     backend = get_backend(library)
     finding, case = native_finding(before.outcome, data, catalog, after, out.name, backend)
     outputs = write_minimized(prefix, case, backend.render_reproducer(case, finding))
@@ -251,6 +292,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from nabla_atheris.seeds import write_seeds
 
     out = args.out or ROOT / "corpus" / args.lib
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out} is a file, not a folder")
+    foreign = [p.name for p in out.iterdir() if p.is_file() and not p.name.startswith(f"{args.lib}.")] if out.is_dir() else []
+    if foreign:  # seed replaces the folder's files: never a folder of other files
+        raise BadInput(f"{out} holds files that are not {args.lib} seeds (such as {foreign[0]}): choose an empty folder")
     count = write_seeds(args.lib, out)
     print(f"wrote {count} seeds to {out}")
     return 0
@@ -276,26 +322,47 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_summary(args: argparse.Namespace) -> int:
-    if not args.workdir.is_dir():
-        raise BadInput(f"no such workdir: {args.workdir}")
-    from nabla_atheris.report import summarize
+def campaign_folder(path: Path) -> Path:
+    """A campaign's workdir given on the command line (anything else is bad input)."""
+    from nabla_atheris.campaign import Workdir
 
-    print(summarize(args.workdir))
-    return 0
+    place = Workdir(path)
+    if not path.is_dir():
+        raise BadInput(f"no such campaign folder: {path}")
+    if not place.stats.is_dir() and not place.records.is_file():
+        parent = " (it looks like a campaign's findings folder: give the campaign's folder)" if path.name == "findings" else ""
+        raise BadInput(f"not a campaign folder (no stats/ or stats.jsonl): {path}{parent}")
+    return path
+
+
+def skipped_files(problems: list[str]) -> int:
+    """Name the files a summary or report skipped, in one line; the exit code."""
+    if not problems:
+        return EXIT_AGREE
+    more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+    print(f"nabla-atheris: error: skipped malformed file(s): {problems[0]}{more}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from nabla_atheris.report import read_campaign, render_summary
+
+    campaign = read_campaign(campaign_folder(args.workdir))
+    print(render_summary(campaign))
+    return skipped_files(campaign.problems)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     """The campaign's HTML report and Markdown summary."""
-    from nabla_atheris.campaign import Workdir
-    from nabla_atheris.report import write_report
+    from nabla_atheris.report import read_campaign, write_campaign_report
 
-    place = Workdir(args.workdir)
-    if not place.findings.is_dir() and not place.stats.is_dir():
-        raise BadInput(f"not a campaign workdir (no findings/ or stats/): {args.workdir}")
-    page, markdown = write_report(args.workdir, args.out or args.workdir / "report")
+    campaign = read_campaign(campaign_folder(args.workdir))
+    out = args.out or args.workdir / "report"
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out} is a file, not a folder")
+    page, markdown = write_campaign_report(campaign, out)
     print(f"report: {page}\nsummary: {markdown}")
-    return EXIT_AGREE
+    return skipped_files(campaign.problems)
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
@@ -314,6 +381,8 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.time < 0:
         raise BadInput("--jobs must be at least 1 and --time at least 0 (0: until interrupted)")
     workdir = Workdir(args.workdir or Path("work") / args.lib)
+    if workdir.root.exists() and not workdir.root.is_dir():
+        raise BadInput(f"--workdir {workdir.root} is a file, not a folder")
     workdir.create()
     limits = LIMITS[args.lib]
     raising = {} if args.crash_on_findings else {"NABLA_RAISE": "0"}  # findings are stored either way
@@ -381,6 +450,10 @@ def cmd_merge(args: argparse.Namespace) -> int:
     inputs = sum((corpus_files(folder) for folder in args.corpora), [])
     if not inputs:
         raise BadInput(f"nothing to merge: {', '.join(map(str, args.corpora))} hold no inputs")
+    if args.out.exists() and not args.out.is_dir():
+        raise BadInput(f"OUT {args.out} is a file, not a corpus folder")
+    if args.time < 1:
+        raise BadInput("--time must be at least 1")
     args.out.mkdir(parents=True, exist_ok=True)
     before = len(corpus_files(args.out))
     flag = "-set_cover_merge=1" if args.set_cover else "-merge=1"
@@ -397,7 +470,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
             f"nabla-atheris: error: the merge produced nothing from {len(inputs)} inputs (exit code {code}); see {log}",
             file=sys.stderr,
         )
-        return EXIT_MERGE_FAILED
+        return EXIT_NO_RESULT
     _, features, edges = summaries[-1]
     kept = f"{features} features, {edges} coverage edges kept"
     print(f"{len(inputs)} inputs -> {after} files in {args.out} ({after - before} new); {kept}")
@@ -411,6 +484,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     inputs = sorted(corpus_files(args.corpus))
     if not inputs:
         raise BadInput(f"empty corpus: {args.corpus}")
+    if args.out and args.out.exists() and not args.out.is_dir():
+        raise BadInput(f"--out {args.out} is a file, not a folder")
     html = args.out / "html" if args.out else None
     totals = corpus_coverage(args.lib, inputs, html, progress=lambda line: print(line, file=sys.stderr, flush=True))
     text = render(totals)
@@ -453,9 +528,23 @@ def run_logged(argv: list[str], env: dict[str, str], log_path: Path, progress: A
             timer.cancel()
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (and exit code 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"nabla-atheris: error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nabla-atheris", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    epilog = f"exit codes:\n{exitcodes.describe()}"
+    parser = Parser(
+        prog="nabla-atheris",
+        description=__doc__.splitlines()[0],
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("doctor", help="which libraries import, and their versions")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_doctor)
@@ -484,17 +573,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("corpus", type=Path)
     p.add_argument("--out", type=Path, help="folder for coverage.txt and the HTML report")
     p.set_defaults(func=cmd_coverage)
+    findings_help = "store findings (case, input, reproducer) in this folder (default: not stored)"
     p = sub.add_parser("check", help="check one hand-written JSON case")
     p.add_argument("case", type=Path)
-    p.add_argument("--findings", type=Path, default=Path("findings"))
+    p.add_argument("--findings", type=Path, help=findings_help)
     p.set_defaults(func=cmd_check)
-    p = sub.add_parser("repro", help="re-check a crash file, case.msgpack or finding folder")
+    p = sub.add_parser("repro", help="re-check a finding folder, a JSON case, a case.msgpack or a crash file")
     p.add_argument("target", type=Path)
     p.add_argument("--lib", choices=LIBRARIES, default="torch", help="library of a raw crash file")
-    p.add_argument("--findings", type=Path, default=Path("findings"))
+    p.add_argument("--findings", type=Path, help=findings_help)
     p.set_defaults(func=cmd_repro)
     p = sub.add_parser("minimize", help="shrink a finding's case, keeping its signature")
-    p.add_argument("target", type=Path, help="a finding folder, case.msgpack or crash file")
+    p.add_argument("target", type=Path, help="a finding folder, a JSON case, a case.msgpack or a crash file")
     p.add_argument("--lib", choices=LIBRARIES, default="torch", help="library of a raw crash file")
     p.add_argument("--max-checks", type=int, default=300, help="oracle runs the shrinker may spend")
     p.add_argument(
@@ -518,20 +608,61 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="summarize a campaign's workdir")
     p.add_argument("workdir", type=Path)
     p.set_defaults(func=cmd_summary)
+    for command in sub.choices.values():  # every command's --help lists the exit codes too
+        command.epilog, command.formatter_class = epilog, argparse.RawDescriptionHelpFormatter
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command in this process; its exit code (every error of the user's is one line and 2)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_request:  # --help, or an argument error already printed in one line
+        return exit_request.code if isinstance(exit_request.code, int) else EXIT_BAD_INPUT
     delegated = environments.delegate(args, argv)  # OneFlow's commands run in its Python 3.10 environment
     if delegated is not None:
         return delegated
     try:
         return args.func(args)
     except (BadInput, CaseFormatError) as exc:
-        print(f"nabla-atheris: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return error_line(str(exc), EXIT_BAD_INPUT)
+    except OSError as exc:  # a file or folder of the user's that cannot be read or written
+        return error_line(f"{exc.strerror or type(exc).__name__}: {exc.filename or exc}", EXIT_BAD_INPUT)
+    except MemoryError:
+        return error_line(f"out of memory in {args.command}: the input needs more memory than this machine has", EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        return error_line("interrupted", EXIT_INTERRUPTED, prefix="")
+    except Exception as exc:  # nabla-atheris' own error: one line, the traceback on request
+        if os.environ.get(TRACEBACK) == "1":
+            raise
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        what = f"{type(exc).__name__}: {str(exc).strip()[:200]} (at {Path(frame.filename).name}:{frame.lineno})"
+        advice = f"please report it ({TRACEBACK}=1 shows the traceback)"
+        return error_line(f"internal error of nabla-atheris: {' '.join(what.split())}; {advice}", EXIT_HARNESS_ERROR)
+
+
+def error_line(message: str, code: int, prefix: str = "error: ") -> int:
+    """Print one line on stderr; the exit code."""
+    print(f"nabla-atheris: {prefix}{message}", file=sys.stderr)
+    return code
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """The process' entry point (`nabla-atheris`, `python -m nabla_atheris`): a command that runs a
+    library runs in a supervised child process in the library's environment, so that a native crash
+    is reported (exit code 5) instead of killing the command silently."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if os.environ.get(SUPERVISED):
+        return main(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_request:
+        return exit_request.code if isinstance(exit_request.code, int) else EXIT_BAD_INPUT
+    delegated = environments.delegate(args, argv)
+    if delegated is not None:
+        return delegated
+    return supervise(argv) if args.command in SUPERVISED_COMMANDS else main(argv)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

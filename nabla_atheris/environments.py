@@ -8,7 +8,9 @@ start, so it is set for a new process, never inside a running one).
 `delegate` lets the command line serve every library from either environment: a command about a
 library whose environment is not the current one is run again, unchanged, by that environment's
 python (`fuzz`, `merge`, `check`, `repro`, `minimize`, `coverage`: the harness and the checks import
-the library; `catalog`, `seed` and `summary` read files only and run anywhere).
+the library; `catalog`, `seed` and `summary` read files only and run anywhere). OneFlow's glog
+lines below FATAL (CUDA-driver warnings on a CPU machine) are silenced unless GLOG_minloglevel is set;
+a failed CHECK (FATAL) still shows.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DELEGATED = "NABLA_DELEGATED"  # set in a delegated process, so that it never delegates again
 IMPORTING_COMMANDS = ("fuzz", "merge", "coverage", "check", "repro", "minimize")
+MAX_PEEK_BYTES = 64 << 20  # a larger file is not read to find its library
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ def environment(library: str) -> Environment:
     venv = oneflow_venv()
     if not (venv / "bin" / "python").exists() and _importable("oneflow"):
         return Environment(sys.executable, {})  # oneflow installed here: the caller set up its library path
-    return Environment(str(venv / "bin" / "python"), {"LD_LIBRARY_PATH": oneflow_library_path(venv)})
+    quiet = {} if "GLOG_minloglevel" in os.environ else {"GLOG_minloglevel": "3"}
+    return Environment(str(venv / "bin" / "python"), {"LD_LIBRARY_PATH": oneflow_library_path(venv), **quiet})
 
 
 def _importable(module: str) -> bool:
@@ -79,8 +83,11 @@ def command_library(args: Any) -> str | None:
 
 
 def _library_of(path: Path) -> str | None:
-    """The library named by a JSON case, a finding folder or a case.msgpack file, if readable."""
+    """The library named by a JSON case, a finding folder or a case.msgpack file, if readable (the
+    command itself reports a file it cannot read)."""
     try:
+        if path.is_file() and path.stat().st_size > MAX_PEEK_BYTES:
+            return None
         if path.is_dir() and (path / "finding.json").is_file():
             return str(json.loads((path / "finding.json").read_text())["library"])
         if path.suffix == ".json" and path.is_file():
@@ -90,7 +97,7 @@ def _library_of(path: Path) -> str | None:
 
             data = (path / "case.msgpack" if path.is_dir() else path).read_bytes()
             return case_codec.decode(data).library
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
     return None
 
@@ -105,7 +112,7 @@ def delegate(args: Any, argv: Sequence[str] | None) -> int | None:
     if env.is_current() and (not env.variables or _library_path_set(env)):
         return None
     if not Path(env.python).exists():
-        print(f"nabla-atheris: {library} needs its own environment: run scripts/setup_oneflow.sh", file=sys.stderr)
+        print(f"nabla-atheris: error: {library} needs its own environment: run scripts/setup_oneflow.sh", file=sys.stderr)
         return 2
     variables = dict(
         os.environ,
@@ -114,7 +121,8 @@ def delegate(args: Any, argv: Sequence[str] | None) -> int | None:
         **{DELEGATED: "1"},
     )
     command = [env.python, "-m", "nabla_atheris", *(sys.argv[1:] if argv is None else argv)]
-    return subprocess.call(command, env=variables)
+    code = subprocess.call(command, env=variables)
+    return code if code >= 0 else 128 - code  # killed by a signal: the shell's convention
 
 
 def _library_path_set(env: Environment) -> bool:

@@ -85,14 +85,62 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _read_meta(folder: Path) -> dict[str, Any] | None:
+class FindingFormatError(ValueError):
+    """A finding's finding.json is missing, unreadable or malformed."""
+
+
+# The fields of finding.json its readers rely on, and their types (a number may be NaN, written as such).
+META_FIELDS: dict[str, tuple[type, ...]] = {
+    "signature": (str,),
+    "kind": (str,),
+    "scenarios": (list,),
+    "library": (str,),
+    "api": (str,),
+    "message": (str,),
+    "hits": (int,),
+    "first_seen": (str,),
+    "input_size": (int,),
+}
+OPTIONAL_META_FIELDS: dict[str, tuple[type, ...]] = {
+    "root_cause": (str,),
+    "details": (dict,),
+    "max_error": (int, float, str),
+    "last_seen": (str,),
+    "from_fuzzer": (bool,),
+    "dtype_class": (str,),
+    "library_version": (str,),
+}
+
+
+def read_meta(folder: Path) -> dict[str, Any]:
+    """A finding's metadata (finding.json), checked field by field; `FindingFormatError` names what is wrong."""
+    path = folder / META_FILE
     try:
-        meta = json.loads((folder / META_FILE).read_text())
-        if not isinstance(meta, dict) or not {"signature", "kind", "api", "hits", "input_size"} <= set(meta):
-            raise ValueError("fields missing")
-        return meta
-    except (OSError, ValueError) as exc:
-        print(f"nabla-atheris: warning: unreadable {folder / META_FILE} ({exc}); skipped", file=sys.stderr)
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, RecursionError) as exc:
+        raise FindingFormatError(f"cannot read {path}: {exc}") from None
+    except ValueError as exc:
+        raise FindingFormatError(f"{path} is not JSON: {exc}") from None
+    if not isinstance(meta, dict):
+        raise FindingFormatError(f"{path} is not a JSON object")
+    for name, types in {**META_FIELDS, **OPTIONAL_META_FIELDS}.items():
+        if name not in meta and name in OPTIONAL_META_FIELDS:
+            continue
+        value = meta.get(name)
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise FindingFormatError(f"{path}: field {name!r} is {'missing' if name not in meta else 'malformed'}")
+    scenarios_ok = len(meta["scenarios"]) == 2 and all(isinstance(s, str) for s in meta["scenarios"])
+    if not scenarios_ok or meta["hits"] < 1 or meta["input_size"] < 0:
+        raise FindingFormatError(f"{path}: malformed scenarios, hits or input_size")
+    return meta
+
+
+def _read_meta(folder: Path) -> dict[str, Any] | None:
+    """A finding's metadata, or None with a warning on stderr (for the writers, which carry on)."""
+    try:
+        return read_meta(folder)
+    except FindingFormatError as exc:
+        print(f"nabla-atheris: warning: unreadable finding ({exc}); skipped", file=sys.stderr)
         return None
 
 
@@ -119,6 +167,16 @@ class FindingsStore:
         """(folder, metadata) of every readable stored finding (an unreadable one is named on stderr)."""
         pairs = [(p, _read_meta(p)) for p in self.folders()]
         return [(p, m) for p, m in pairs if m is not None]
+
+    def scan(self) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+        """(folder, metadata) of every readable stored finding, and what is wrong with the others (quietly)."""
+        readable, problems = [], []
+        for folder in self.folders():
+            try:
+                readable.append((folder, read_meta(folder)))
+            except FindingFormatError as exc:
+                problems.append(str(exc))
+        return readable, problems
 
     def metas(self) -> list[dict[str, Any]]:
         """The metadata of every readable stored finding."""

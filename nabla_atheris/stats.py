@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -77,31 +76,62 @@ class Stats:
         os.replace(tmp, self.path)
 
 
+class StatsFormatError(ValueError):
+    """A worker's statistics file is unreadable or malformed."""
+
+
+COUNTER_FIELDS = ("filtered", "findings", "new_findings", "harness_errors")
+
+
+def read_snapshot(path: Path) -> dict[str, Any]:
+    """One worker's counters, checked field by field; `StatsFormatError` names what is wrong."""
+    try:
+        snapshot = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, RecursionError) as exc:
+        raise StatsFormatError(f"cannot read {path}: {exc}") from None
+    except ValueError as exc:
+        raise StatsFormatError(f"{path} is not JSON: {exc}") from None
+    if not isinstance(snapshot, dict):
+        raise StatsFormatError(f"{path} is not a JSON object")
+    counts = [snapshot.get("execs"), snapshot.get("valid")]
+    if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts):
+        raise StatsFormatError(f"{path}: 'execs' and 'valid' must be counts")
+    if not isinstance(snapshot.get("worker_s"), (int, float)) or isinstance(snapshot.get("worker_s"), bool):
+        raise StatsFormatError(f"{path}: 'worker_s' must be a number")
+    apis = snapshot.get("apis")
+    if not isinstance(apis, list) or not all(isinstance(a, str) for a in apis):
+        raise StatsFormatError(f"{path}: 'apis' must be a list of names")
+    for name in COUNTER_FIELDS:
+        counter = snapshot.get(name, {})
+        good = isinstance(counter, dict) and all(isinstance(v, int) and not isinstance(v, bool) for v in counter.values())
+        if not good:
+            raise StatsFormatError(f"{path}: {name!r} must map names to counts")
+    return snapshot
+
+
 def campaign_totals(folder: Path) -> dict[str, Any]:
-    """The counters of every process of a campaign, added up (an unreadable file is named and skipped).
-    `worker_s` is the sum of the processes' lifetimes, not the campaign's wall-clock time."""
+    """The counters of every process of a campaign, added up. An unreadable or malformed file is
+    skipped and named under `unreadable`. `worker_s` is the sum of the processes' lifetimes, not the
+    campaign's wall-clock time."""
     execs = valid = 0
     worker_s = 0.0
     apis: set[str] = set()
-    counters: dict[str, Counter] = {
-        "filtered": Counter(),
-        "findings": Counter(),
-        "new_findings": Counter(),
-        "harness_errors": Counter(),
-    }
-    files = sorted(folder.glob(WORKER_GLOB)) if folder.is_dir() else []
-    for path in files:
+    counters: dict[str, Counter] = {name: Counter() for name in COUNTER_FIELDS}
+    unreadable = []
+    snapshots = []
+    for path in sorted(folder.glob(WORKER_GLOB)) if folder.is_dir() else []:
         try:
-            snapshot = json.loads(path.read_text())
-            execs, valid = execs + int(snapshot["execs"]), valid + int(snapshot["valid"])
-            worker_s += float(snapshot["worker_s"])
-            apis.update(snapshot["apis"])
-            for name, counter in counters.items():
-                counter.update(snapshot.get(name, {}))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            print(f"nabla-atheris: warning: unreadable statistics {path} ({exc}); skipped", file=sys.stderr)
+            snapshots.append(read_snapshot(path))
+        except StatsFormatError as exc:
+            unreadable.append(str(exc))
+    for snapshot in snapshots:
+        execs, valid = execs + snapshot["execs"], valid + snapshot["valid"]
+        worker_s += float(snapshot["worker_s"])
+        apis.update(snapshot["apis"])
+        for name, counter in counters.items():
+            counter.update(snapshot.get(name, {}))
     return {
-        "processes": len(files),
+        "processes": len(snapshots),
         "worker_s": round(worker_s, 2),
         "execs": execs,
         "valid": valid,
@@ -109,4 +139,5 @@ def campaign_totals(folder: Path) -> dict[str, Any]:
         "apis_exercised": len(apis),
         **{name: dict(counter) for name, counter in counters.items()},
         "apis": sorted(apis),
+        "unreadable": unreadable,
     }

@@ -48,7 +48,7 @@ def test_check_finding_exits_1_and_writes_it(tmp_path, capsys):
             {"library": "torch", "api": "torch.sin", "args": [{"dtype": "float64", "shape": [2], "values": [1.0]}]},
             "needs 2 values",
         ),
-        ({"library": "nolib", "api": "x", "args": []}, "no backend for library"),
+        ({"library": "nolib", "api": "x", "args": []}, "unknown library"),
     ],
 )
 def test_bad_cases_exit_2_with_one_line(tmp_path, capsys, content, message):
@@ -99,13 +99,13 @@ def test_checked_in_seeds_match_the_catalog(tmp_path):
 
 
 def test_coverage_of_a_corpus_reports_the_ad_modules_and_writes_html(tmp_path, capsys):
-    corpus = tmp_path / "corpus"
+    corpus = tmp_path / "corpus with space ü"
     corpus.mkdir()
     for name in ("torch.sin.0", "torch.matmul.0"):
         (corpus / name).write_bytes((ROOT / "corpus" / "torch" / name).read_bytes())
-    assert main(["coverage", "torch", str(corpus), "--out", str(tmp_path / "out")]) == 0
+    assert main(["coverage", "torch", str(corpus), "--out", str(tmp_path / "out ñ")]) == 0
     rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[1:] if line[:1] != "H"}
     assert int(rows["nabla_atheris"][1]) > 0 and int(rows["torch.autograd"][1]) > 0, rows
-    assert (tmp_path / "out" / "html" / "index.html").is_file() and (tmp_path / "out" / "coverage.txt").is_file()
+    assert (tmp_path / "out ñ" / "html" / "index.html").is_file() and (tmp_path / "out ñ" / "coverage.txt").is_file()
     (tmp_path / "empty").mkdir()
     assert main(["coverage", "torch", str(tmp_path / "empty")]) == 2

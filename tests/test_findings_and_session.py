@@ -88,7 +88,7 @@ def test_session_crashes_once_per_root_cause_and_not_for_missing_derivatives(tmp
         strict.test_one_input(missing)
 
 
-def test_unreadable_finding_and_statistics_files_are_skipped_not_fatal(tmp_path, torch_backend, capsys):
+def test_unreadable_finding_and_statistics_files_are_skipped_and_named(tmp_path, torch_backend, capsys):
     from nabla_atheris.cli import main
 
     verdict = check_case(make_case("torch.nabla_planted.wrong_jvp", SMOOTH), torch_backend)
@@ -98,7 +98,10 @@ def test_unreadable_finding_and_statistics_files_are_skipped_not_fatal(tmp_path,
     (tmp_path / "stats").mkdir()
     (tmp_path / "stats" / "worker-1-1.json").write_text("not json")
     assert store.metas() == [] and "unreadable" in capsys.readouterr().err
-    assert main(["summary", str(tmp_path)]) == 0 and "unique findings: 0" in capsys.readouterr().out
+    assert main(["summary", str(tmp_path)]) == 2  # what is readable is summarized, the rest named in one line
+    out, err = capsys.readouterr()
+    assert "unique findings: 0" in out and err.count("\n") == 1 and "worker-1-1.json" in err and "1 more" in err
     again, new, _ = store.record(verdict.findings[0], verdict.case, b"x", "print()")  # written anew, not lost
     assert again == folder and new and store.metas()[0]["hits"] == 1
-    assert campaign_totals(tmp_path / "stats")["execs"] == 0 and "unreadable statistics" in capsys.readouterr().err
+    totals = campaign_totals(tmp_path / "stats")
+    assert totals["execs"] == 0 and totals["processes"] == 0 and "worker-1-1.json is not JSON" in totals["unreadable"][0]
