@@ -198,8 +198,8 @@ def parse_case(obj: Any) -> Case:
         raise CaseFormatError("a case is an object with 'library', 'api', 'args' and 'kwargs'")
     _refuse_unknown_keys("case", obj, CASE_KEYS)
     library, api = obj["library"], obj["api"]
-    if library not in LIBRARIES:
-        raise CaseFormatError(f"unknown library {library!r:.40} (one of {', '.join(LIBRARIES)})")
+    if not isinstance(library, str) or not library:
+        raise CaseFormatError(f"'library' must be one of {', '.join(LIBRARIES)}, not {library!r:.40}")
     if not isinstance(api, str) or not api:
         raise CaseFormatError(f"'api' must be a name such as {library}.sin, not {api!r:.40}")
     if len(api) > LIMITS["string length"]:
@@ -209,10 +209,7 @@ def parse_case(obj: Any) -> Case:
         raise CaseFormatError("'args' must be a list and 'kwargs' an object")
     if len(args) + len(kwargs) > LIMITS["arguments"]:
         raise over_limit("arguments", len(args) + len(kwargs))
-    try:
-        entry = load_catalog(library).by_name(api)
-    except CaseFormatError:
-        entry = None
+    entry = load_catalog(library).by_name(api) if library in LIBRARIES else None  # others: test doubles
     declared = _declared_structures(library, api, kwargs)
     case = Case(
         library=library,
@@ -222,15 +219,20 @@ def parse_case(obj: Any) -> Case:
         args=tuple(_arg(a, declared.get(str(i))) for i, a in enumerate(args)),
         kwargs=tuple((k, _arg(v, declared.get(k))) for k, v in kwargs.items()),
     )
-    validate(case)
+    check_limits(case)
     return case
 
 
 def validate(case: Case) -> None:
-    """Refuse a case of an unknown library or over the caps of `LIMITS` (a decoded case.msgpack as
-    well as a hand-written one)."""
+    """Refuse a case given to a command (a hand-written one, a decoded case.msgpack) that names no
+    library of nabla-atheris or exceeds the caps of `LIMITS`."""
     if case.library not in LIBRARIES:
         raise CaseFormatError(f"unknown library {case.library!r:.40} (one of {', '.join(LIBRARIES)})")
+    check_limits(case)
+
+
+def check_limits(case: Case) -> None:
+    """Refuse a case over the caps of `LIMITS`, naming the cap."""
     tensors = case.tensors()
     if len(case.args) + len(case.kwargs) > LIMITS["arguments"]:
         raise over_limit("arguments", len(case.args) + len(case.kwargs))
@@ -284,4 +286,6 @@ def load_case_file(path: Path) -> Case:
     depth = _depth(obj)
     if depth > LIMITS["nesting"]:
         raise over_limit("nesting", depth)
-    return parse_case(obj)
+    case = parse_case(obj)
+    validate(case)
+    return case

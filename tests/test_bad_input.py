@@ -164,7 +164,7 @@ def test_corrupted_findings_are_bad_input_for_repro_and_minimize(finding_folder,
         assert_documented(result, {exitcodes.FINDING, exitcodes.BAD_INPUT, exitcodes.NO_RESULT})
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(PROPERTY, max_examples=10)
 @given(worker=json_values, record=json_values, meta=json_values)
 def test_corrupted_statistics_are_skipped_and_named_by_summary_and_report(finding_folder, worker, record, meta):
     with tempfile.TemporaryDirectory() as scratch:
@@ -180,6 +180,48 @@ def test_corrupted_statistics_are_skipped_and_named_by_summary_and_report(findin
             assert_documented(result, {exitcodes.BAD_INPUT})  # the corrupted finding.json at least
             assert "skipped malformed file(s)" in result[2]
         assert "wrong_jvp" in run("summary", workdir)[1]  # what is readable is still summarized
+
+
+names = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/"), min_size=1, max_size=12).filter(
+    lambda n: n not in (".", "..")
+)
+# What a command may be pointed at: nothing, a file of random bytes (named like a case or not), or a
+# folder of such files (like a finding, a campaign or a corpus of garbage).
+FOLDER_FILES = ("finding.json", "case.msgpack", "input", "stats", "stats.jsonl")
+layouts = st.one_of(
+    st.tuples(st.just("missing"), names, st.just(b"")),
+    st.tuples(st.sampled_from(["file.json", "file.msgpack"]), names, st.binary(max_size=64)),
+    st.tuples(
+        st.just("folder"),
+        names,
+        st.dictionaries(st.sampled_from(FOLDER_FILES), st.binary(max_size=64)),
+    ),
+)
+FILE_COMMANDS = [
+    ["check", "{}"],
+    ["repro", "{}"],
+    ["minimize", "{}", "--max-checks", "2"],
+    ["summary", "{}"],
+    ["report", "{}"],
+    ["seed", "torch", "--out", "{}"],
+]
+
+
+@settings(PROPERTY, max_examples=30)
+@given(layout=layouts, command=st.sampled_from(FILE_COMMANDS))
+def test_any_file_or_folder_given_to_any_command_gives_a_documented_exit(layout, command):
+    kind, name, content = layout
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / (name + kind.removeprefix("file") if kind.startswith("file") else name)
+        if kind.startswith("file"):
+            path.write_bytes(content)
+        elif kind == "folder":
+            path.mkdir()
+            for file, data in content.items():
+                (path / file).write_bytes(data)
+        argv = [a.replace("{}", str(path)) for a in command]
+        allowed = {exitcodes.AGREE, exitcodes.FINDING, exitcodes.BAD_INPUT, exitcodes.NO_RESULT}
+        assert_documented(run(*argv), allowed)
 
 
 def test_every_command_refuses_bad_arguments_in_one_line(tmp_path):
