@@ -210,7 +210,8 @@ class _CaseBuilder:
         if is_floating(dtype):
             self.key("grad")
             differentiable = self.src.choice(DIFF_CHOICES) != DIFF_CHOICES - 1
-        placeholder = Tensor(dtype, shape, np.zeros(0), differentiable and name not in self.properties.nondifferentiable)
+        parameter = name in self.properties.nondifferentiable or name in self.properties.labels
+        placeholder = Tensor(dtype, shape, np.zeros(0), differentiable and not parameter)
         self.pending.append((placeholder, slot, name))
         return placeholder
 
@@ -231,7 +232,9 @@ class _CaseBuilder:
         for t, slot, name in self.pending:
             values = _decode_values(self.src, t.dtype, math.prod(t.shape), slot)
             structure = resolve(self.properties.structures.get(name), flags)
-            if structure is not None and applies(structure, t.shape) and is_floating(t.dtype):
+            if self.properties.labels.get(name) == "sign" and is_floating(t.dtype):
+                values = np.where(np.real(values) >= 0, 1.0, -1.0).astype(values.dtype)
+            elif structure is not None and applies(structure, t.shape) and is_floating(t.dtype):
                 values = make_values(values.reshape(t.shape), structure).astype(values.dtype).ravel()
             elif self.properties.unique_indices and not is_floating(t.dtype):
                 values = _unique(values.reshape(t.shape), slot).ravel()
@@ -240,12 +243,18 @@ class _CaseBuilder:
 
 
 def _unique(values: np.ndarray, slot: TensorSlot) -> np.ndarray:
-    """Integer values made distinct along the last axis within the slot's range (each repeat moves to
-    the next free value), where the range has room for a whole row."""
+    """Integer values made distinct within the slot's range (each repeat moves to the next free value)
+    over the largest trailing block of dimensions the range has room for (the whole tensor, a plane of
+    max_unpool's indices, a row)."""
     span = slot.high - slot.low
-    if values.ndim == 0 or values.size == 0 or values.shape[-1] > span or values.dtype == bool:
+    if values.ndim == 0 or values.size == 0 or values.dtype == bool or values.shape[-1] > span:
         return values
-    rows = values.reshape(-1, values.shape[-1]).copy()
+    block = values.shape[-1]
+    for size in reversed(values.shape[:-1]):
+        if block * size > span:
+            break
+        block *= size
+    rows = values.reshape(-1, block).copy()
     for row in rows:
         taken: set[int] = set()
         for i, v in enumerate(row.tolist()):

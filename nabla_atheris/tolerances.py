@@ -39,6 +39,10 @@ ONE_SIDED_STEP = 1e-5  # relative to the largest input, for the one-sided differ
 # A decomposition's input is ill-conditioned when its smallest singular value, or its smallest gap
 # between eigenvalues or singular values, is below this share of the largest (by precision class).
 ILL_CONDITIONED = {"float64": 1e-6, "float32": 1e-3, "half": 1e-2}
+# A derivative this large against the inputs and outputs (|d| max(|x|, 1)^order / max(|f|, 1), a
+# condition number) loses about half the precision's digits to rounding in any mode: no comparison
+# of such derivatives is evidence.
+SENSITIVITY_LIMIT = {"float64": 1e8, "float32": 3e3, "half": 30.0}
 
 
 def precision_class(dtypes: list[str]) -> str:

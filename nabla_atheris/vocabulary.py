@@ -40,11 +40,12 @@ KIND_MEANING = {
     "second-order-mismatch": "a second-order composition disagrees with the others or with the numerical derivative",
     "derivative-gap": "a derivative that one mode or order provides is not implemented in another",
     "missing-derivative": "the library has no derivative for the call in any mode (or reports none for an input)",
+    "zero-derivative": "AD computes exactly zero where a well-resolved numerical derivative is not (an underflow)",
     "timeout": "the library did not finish within libFuzzer's -timeout",
     "oom": "the library exceeded libFuzzer's -rss_limit_mb",
 }
 KINDS = tuple(KIND_MEANING)
-RECORDED_KINDS = frozenset({"missing-derivative"})
+RECORDED_KINDS = frozenset({"missing-derivative", "zero-derivative"})
 
 # Classes of scenario that one root cause shows up in (a wrong rule shows in several pairs).
 KIND_CLASS = {
@@ -54,6 +55,7 @@ KIND_CLASS = {
     "status-mismatch": "status",
     "derivative-gap": "status",
     "missing-derivative": "missing",
+    "zero-derivative": "zero",
     "value-mismatch": "value",
     "rev-vs-fwd": "first-order",
     "rev-vs-numeric": "first-order",

@@ -335,9 +335,70 @@ def upstream_link(bug: dict[str, Any]) -> str:
     return f"[{up['repo']}#{up['number']}]({up['url']})"
 
 
+TRIAGE = ROOT / "bench" / "triage"
+VERDICTS = ("TRUE", "BY-DESIGN", "FALSE-POSITIVE")
+
+
+def triage_counts(path: Path) -> dict[str, Any]:
+    """A hand triage table's figures (bench/triage/LIB.md, from scripts/triage_table.py): unique
+    findings by verdict, root causes, and the rows still unjudged."""
+    rows = []
+    for line in path.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and cells[0].isdigit() and len(cells) >= 9:
+            rows.append({"root": cells[1], "verdict": cells[7].strip("* ")})
+    verdicts = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
+    roots = {r["root"] for r in rows}
+    return {
+        "findings": len(rows),
+        "root_causes": len(roots),
+        "verdicts": verdicts,
+        "unjudged": len(rows) - sum(verdicts.values()),
+        "not_bugs_rate": round((verdicts["BY-DESIGN"] + verdicts["FALSE-POSITIVE"]) / len(rows), 3) if rows else None,
+        "false_positive_rate": round(verdicts["FALSE-POSITIVE"] / len(rows), 3) if rows else None,
+        "findings_per_root_cause": round(len(rows) / len(roots), 2) if roots else None,
+    }
+
+
+def precision_table() -> list[str]:
+    """BENCHMARKS.md's precision table, from every hand triage under bench/triage."""
+    files = sorted(TRIAGE.glob("*.md")) if TRIAGE.is_dir() else []
+    if not files:
+        return []
+    rows = []
+    for path in files:
+        c = triage_counts(path)
+        v = c["verdicts"]
+        rate = lambda x: "-" if x is None else f"{x:.0%}"  # noqa: E731
+        rows.append(
+            [
+                f"[{path.stem}](bench/triage/{path.name})",
+                c["findings"],
+                c["root_causes"],
+                c["findings_per_root_cause"],
+                v["TRUE"],
+                v["BY-DESIGN"],
+                v["FALSE-POSITIVE"],
+                rate(c["not_bugs_rate"]),
+                rate(c["false_positive_rate"]),
+            ]
+        )
+    headers = ["library", "unique findings", "root causes", "findings / root cause", "TRUE", "BY-DESIGN", "FALSE-POSITIVE"]
+    headers += ["not library bugs", "false positives"]
+    intro = [
+        "## Precision: the unique findings of a 10-minute campaign, judged by hand",
+        "",
+        "Every unique finding other than missing derivatives, judged TRUE (a library bug), BY-DESIGN (documented",
+        "behaviour) or FALSE-POSITIVE (the harness' or the oracle's error) from the library's documentation or",
+        "the math, with its reproducer run; one line of reason each in the linked tables.",
+        "",
+    ]
+    return intro + table(headers, rows)
+
+
 def markdown(results: dict[str, dict[str, Any]]) -> str:
-    """BENCHMARKS.md's tables from every library's results: accuracy and known bugs of all libraries
-    together, then each library's speed, validity, guidance and start-up figures."""
+    """BENCHMARKS.md's tables from every library's results: accuracy, precision and known bugs of all
+    libraries together, then each library's speed, validity, guidance and start-up figures."""
     lines = ["## Oracle accuracy: planted bugs detected / planted, traps flagged (all backends)", ""]
     rows = []
     for lib, r in results.items():
@@ -346,6 +407,7 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
             rows += [[lib, kind, f"{x['detected']} / {x['planted']}"] for kind, x in a["by_kind"].items()]
             rows.append([lib, "**traps flagged (must be 0)**", f"{len(a['traps_flagged'])} of {a['traps']}"])
     lines += table(["library", "kind", "detected / planted"], rows)
+    lines += precision_table()
     known = [(lib, r["known"], b) for lib, r in results.items() if r.get("known", {}).get("bugs") for b in r["known"]["bugs"]]
     if known:
         lines += ["## Known upstream bugs found from the seed corpus", ""]

@@ -5,7 +5,8 @@ Sources, each recorded with the property it gave:
   opinfo     (torch) OpInfo's gradcheck wrappers (Hermitian or triangular inputs) and its
              supports_forward_ad / supports_gradgrad / supports_fwgrad_bwgrad declarations;
   name       name patterns (nabla_atheris/catalog/inference.py);
-  probe      calls of the API's first template: which triangle of a square matrix it reads, and the
+  docstring  label arguments given as 1 or -1 (hinge, margin and cosine-embedding losses);
+  probe      calls of the API's templates: which triangle of a square matrix it reads, and the
              arguments reverse mode names as not differentiable.
 Properties already given by an earlier source are kept (OpInfo first, then names, then probes).
 
@@ -20,6 +21,7 @@ import dataclasses
 import importlib
 import inspect
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -32,13 +34,14 @@ from typing import Any
 import numpy as np
 
 from nabla_atheris import decoder
-from nabla_atheris.backends import LIBRARIES, get_backend
+from nabla_atheris.backends import LIBRARIES, get_backend, lookup
 from nabla_atheris.case import Case
 from nabla_atheris.catalog import inference as infer
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.catalog.properties import NONE, parse_properties
 from nabla_atheris.decoder import decode_bytes, seed_bytes
 from nabla_atheris.projections import random_like, rng_for
+from nabla_atheris.rootcause import function_name
 
 DATA = Path(__file__).resolve().parents[1] / "nabla_atheris" / "catalog" / "data"
 PROBE_SECONDS = 20
@@ -99,6 +102,28 @@ def parameter_names(library: str, api: str) -> list[str]:
             names = [a.name for a in schemas[0].arguments]
             return names[1:] if api.startswith("torch.Tensor.") else names
     return []
+
+
+SEE_CLASS = re.compile(r":class:`~?([\w.]+)`")
+
+
+def docstring(library: str, api: str, spellings: list[str]) -> str:
+    """The documentation of an API: its docstring, those of the classes it refers to ("See
+    :class:`~torch.nn.HingeEmbeddingLoss` for details") and of its other spellings (the same
+    function under another namespace, see rootcause.function_name)."""
+    backend_module = importlib.import_module(f"nabla_atheris.backends.{library}_backend")
+    texts = []
+    for name in [api, *spellings]:
+        try:
+            texts.append(inspect.getdoc(backend_module.resolve(name)) or "")
+        except (KeyError, AttributeError):
+            continue
+    for reference in SEE_CLASS.findall("\n".join(texts)):
+        try:
+            texts.append(inspect.getdoc(lookup(importlib.import_module(reference.split(".")[0]), reference)) or "")
+        except (KeyError, ImportError, ValueError):  # a reference to no object of the library
+            continue
+    return "\n".join(texts)
 
 
 class Timeout(Exception):
@@ -196,6 +221,9 @@ def infer_library(library: str, state_path: Path, progress: Callable[[str], None
         state_path.write_text(json.dumps({"done": properties, "current": api}))
         found = opinfo.get(api, {})
         infer.merge(found, infer.from_name(api))
+        spellings = [other for other in apis if other != api and function_name(library, other) == function_name(library, api)]
+        names = parameter_names(library, api) or next(filter(None, (parameter_names(library, o) for o in spellings)), [])
+        infer.merge(found, infer.from_docstring(docstring(library, api, spellings), names))
         entry = catalog.apis[api]
         for template in range(len(entry.templates)):
             for case in probe_cases(catalog, entry.id, template):

@@ -119,6 +119,17 @@ OPS: dict[str, Op] = {
     "half_output": smooth(output_dtype="float16"),
     "cut": Op(lambda x: x, np.zeros_like, np.zeros_like, absent_rev=True),
     "order_by_dtype": smooth(order_by_dtype=True),
+    "huge_slope": Op(lambda x: np.sin(1e9 * x), lambda x: 1e9 * np.cos(1e9 * x), np.zeros_like, fwd_scale=1 + 1e-3),
+    "wildly_wrong_rev": smooth(rev_scale=1e16),
+    "flushed": Op(
+        lambda x: 1e-9 * np.sin(x), lambda x: 1e-9 * np.cos(x), lambda x: -1e-9 * np.sin(x), rev_scale=0.0, fwd_scale=0.0
+    ),
+    "flushed_second": Op(
+        lambda x: 1e-9 * np.sin(x),
+        lambda x: 1e-9 * np.cos(x),
+        lambda x: -1e-9 * np.sin(x),
+        second_scale={m: 0.0 for m in ("rev-over-rev", "fwd-over-rev", "rev-over-fwd", "fwd-over-fwd")},
+    ),
 }
 # The maximum over all entries (ties: reverse mode picks the first, forward mode the last maximum).
 TIE = "tie_max"

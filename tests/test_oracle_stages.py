@@ -117,6 +117,19 @@ def test_declared_hermitian_input_keeps_directions_in_its_space():
     assert [f for f in structured.findings if f.kind != "missing-derivative"] == [], explain(structured)
 
 
+def test_derivatives_too_large_for_the_precision_are_ill_conditioned_unless_one_mode_alone_is_huge():
+    verdict = check("huge_slope")  # rounding at 1e12 decides a 1e-3 disagreement
+    assert verdict.findings == [] and "ill-conditioned" in verdict.filters, explain(verdict)
+    assert "rev-vs-numeric" in kinds(check("wildly_wrong_rev"))  # the other estimates are small: a bug
+
+
+def test_a_derivative_flushed_to_zero_below_the_tolerances_is_recorded():
+    first, second = check("flushed"), check("flushed_second")
+    assert {(f.kind, f.scenarios[0]) for f in first.findings} == {("zero-derivative", "rev")}, explain(first)
+    assert {(f.kind, f.scenarios[0]) for f in second.findings} == {("zero-derivative", "rev-over-rev")}, explain(second)
+    assert all(f.recorded_only for f in first.findings + second.findings) and check("sin").findings == []
+
+
 def test_gradient_cutting_api_is_by_design(monkeypatch):
     assert kinds(check("cut")) == {"missing-derivative"}  # undeclared: recorded as a missing derivative
     verdict = check("cut", properties=ApiProperties(gradient="cut"), monkeypatch=monkeypatch)

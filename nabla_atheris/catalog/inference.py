@@ -80,6 +80,20 @@ def from_name(api: str) -> Properties:
     return out
 
 
+SIGN_LABELS = re.compile(r"(?<![\d.])(1 or -1|-1 or 1|\{-1, ?1\}|\{1, ?-1\})")
+LABEL_NAMES = ("target", "y", "label", "labels")
+
+
+def from_docstring(doc: str, parameter_names: list[str]) -> Properties:
+    """Label arguments a docstring gives as 1 or -1 (hinge, margin and cosine-embedding losses): their
+    values are labels, drawn as such, and not differentiated (the loss is discontinuous in them)."""
+    label = next((n for n in LABEL_NAMES if n in parameter_names), None)
+    if label is None or not SIGN_LABELS.search(doc or ""):
+        return {}
+    keys = [label, str(parameter_names.index(label))]
+    return {"labels": {k: "sign" for k in keys}, "sources": {"labels": f"docstring: {label!r} holds 1 or -1"}}
+
+
 def argument_tensors(case: Case) -> Iterator[tuple[str, Tensor]]:
     """(argument key, tensor) for the tensor arguments of a case: positions, then keyword names."""
     for i, arg in enumerate(case.args):
@@ -171,9 +185,9 @@ def merge(into: Properties, more: Properties) -> None:
     for key, value in more.items():
         if key == "sources":
             continue
-        if key in ("structures", "nondifferentiable"):
-            merged = into.setdefault(key, {} if key == "structures" else [])
-            if key == "structures":
+        if key in ("structures", "labels", "nondifferentiable"):
+            merged = into.setdefault(key, [] if key == "nondifferentiable" else {})
+            if key != "nondifferentiable":
                 for arg, structure in value.items():
                     merged.setdefault(arg, structure)
             else:

@@ -35,7 +35,9 @@ FIELDS = (
     "unsupported",
     "unique_indices",
     "nondifferentiable",
+    "labels",
 )
+LABELS = ("sign",)  # label values: -1 or 1
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class ApiProperties:
     unsupported: frozenset[str] = frozenset()  # modes documented to have no derivative
     unique_indices: bool = False  # duplicate indices are undefined (index_put, scatter, max_unpool ...)
     nondifferentiable: tuple[str, ...] = ()  # floating arguments that are parameters, not inputs
+    labels: dict[str, str] = field(default_factory=dict)  # argument -> label values (one of LABELS): not inputs
     sources: dict[str, str] = field(default_factory=dict)  # property -> where it was read
 
     def __post_init__(self) -> None:
@@ -59,6 +62,8 @@ class ApiProperties:
                 raise ValueError(f"argument {argument}: unknown structure {structure!r}")
         if self.gradient not in (None, *GRADIENTS):
             raise ValueError(f"unknown gradient property {self.gradient!r}")
+        if set(self.labels.values()) - set(LABELS):
+            raise ValueError(f"unknown labels {sorted(set(self.labels.values()) - set(LABELS))}")
         if self.conditioning not in (None, *CONDITIONING):
             raise ValueError(f"unknown conditioning {self.conditioning!r}")
         unknown = self.unsupported - set(FIRST_ORDER_AD) - set(SECOND_ORDER)
@@ -83,6 +88,7 @@ def parse_properties(spec: dict[str, Any]) -> ApiProperties:
         unsupported=frozenset(spec.get("unsupported", ())),
         unique_indices=bool(spec.get("unique_indices", False)),
         nondifferentiable=tuple(str(a) for a in spec.get("nondifferentiable", ())),
+        labels={str(k): str(v) for k, v in spec.get("labels", {}).items()},
         sources={str(k): str(v) for k, v in spec.get("sources", {}).items()},
     )
 

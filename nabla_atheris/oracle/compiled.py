@@ -55,6 +55,8 @@ def judge_compiled(subject: Subject, runs: dict[str, ModeRun], evidence: Evidenc
         if agree:
             continue
         point = evidence.first_point(scale)
+        if not point.reason:
+            point = evidence.sensitive([value, reference])
         if point.reason:
             judgement.filter(point.reason, f"{mode} vs {eager}", point.detail)
             continue

@@ -23,7 +23,16 @@ from nabla_atheris import numerics
 from nabla_atheris import projections as P
 from nabla_atheris.case import Attr, Tensor, TensorList
 from nabla_atheris.oracle.subject import Arrays, Subject
-from nabla_atheris.tolerances import ILL_CONDITIONED, loses_precision, precision_class, tolerance
+from nabla_atheris.tolerances import (
+    ILL_CONDITIONED,
+    NUMERIC_STEP_RATIO,
+    SENSITIVITY_LIMIT,
+    loses_precision,
+    precision_class,
+    tolerance,
+)
+
+RESOLVED = 100.0  # a numerical derivative is resolved when its noise is below 1 % of it
 
 ScalarFn = Callable[[Arrays], float]
 
@@ -108,6 +117,18 @@ class Evidence:
                     return f"output {i} differs by {err:.3g} between the case's dtype and float64 (order or conditioning)"
         return ""
 
+    def flushed(self, fn: ScalarFn, direction: Arrays, value: float) -> bool:
+        """Whether a derivative AD computes as exactly zero is really not zero: the numerical one stands
+        far above its own step-to-step noise (the difference at a tenfold step), and fn is smooth here
+        (a tiny derivative the tolerances' floors absorb is still a derivative; a kink's is not)."""
+        s = self.subject
+        h = numerics.step_for(s.wide.inputs)
+        coarse = numerics.central_difference(fn, s.wide.inputs, direction, h * NUMERIC_STEP_RATIO)
+        if not (value != 0.0 and np.isfinite(coarse) and abs(value - coarse) * RESOLVED < abs(value)):
+            return False
+        scale = abs(value)
+        return self.point(fn, direction, scale).reason is None and not self.changes_nearby(fn, direction, value, scale)
+
     def changes_nearby(self, fn: ScalarFn, direction: Arrays, at_x: float, scale: float) -> bool:
         """Whether the numerical derivative of fn moves at neighbouring points (a kink nearby)."""
         s = self.subject
@@ -123,6 +144,20 @@ class Evidence:
         gap = numerics.one_sided_gap(fn, self.subject.wide.inputs, direction, scale)
         if gap is not None:
             return Point("non-differentiable-point", f"the one-sided derivatives differ by {gap:.3g} (a kink)")
+        return Point()
+
+    def sensitive(self, estimates: list[float], order: int = 1) -> Point:
+        """Whether the derivative is so large against the inputs and outputs that rounding decides any
+        comparison of it: the smallest estimate's condition number |d| max(|x|, 1)^order / max(|f|, 1)
+        above the precision's limit (the smallest, so that one mode's wildly wrong value does not excuse it)."""
+        finite = [abs(e) for e in estimates if np.isfinite(e)]
+        if not finite:
+            return Point()
+        s = self.subject
+        kappa = min(finite) * max(P.norm(s.wide.inputs), 1.0) ** order / max(P.norm(s.outputs), 1.0)
+        limit = SENSITIVITY_LIMIT[precision_class(s.dtypes)]
+        if kappa > limit:
+            return Point("ill-conditioned", f"condition number {kappa:.3g} > {limit:g}: rounding decides the comparison")
         return Point()
 
     @cached_property
@@ -188,11 +223,11 @@ def repeated_value(case: object) -> float | None:
 
 
 def duplicate_indices(case: object) -> bool:
-    """Whether an integer tensor argument repeats a value along its last axis."""
+    """Whether an integer tensor argument repeats a value (anywhere: which positions compete depends
+    on the API, so any repeat may be one the documentation calls undefined)."""
     for t in case.tensors():  # type: ignore[attr-defined]
-        if t.dtype in ("int8", "int16", "int32", "int64", "uint8") and t.size and t.shape:
-            rows = t.array().reshape(-1, t.shape[-1])
-            if any(len(np.unique(row)) < len(row) for row in rows):
+        if t.dtype in ("int8", "int16", "int32", "int64", "uint8") and t.size > 1:
+            if len(np.unique(t.values)) < t.size:
                 return True
     return False
 

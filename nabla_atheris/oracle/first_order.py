@@ -202,6 +202,9 @@ def _judge_ad_disagreement(
     rev, fwd = values[REV], values[FWD]
     judgement.note("rev vs fwd", "mismatch", f"{rev:.6g} vs {fwd:.6g}")
     point = evidence.first_point(scale)
+    if not point.reason:
+        numeric = evidence.first_numeric
+        point = evidence.sensitive([rev, fwd] + ([numeric.value] if numeric.reliable else []))
     if point.reason:
         judgement.filter(point.reason, "rev vs fwd", point.detail)
         return
@@ -269,8 +272,12 @@ def _judge_against_numeric(
     agree = tol.close(value, numeric.value, scale)
     judgement.note(f"{mode} vs numeric", "ok" if agree else "mismatch", f"{value:.6g} vs {numeric.value:.6g}")
     if agree:
+        if value == 0.0 and evidence.flushed(evidence.projected_output(), subject.v, numeric.value):
+            zero_derivative(subject, judgement, mode, numeric.value)
         return
     point = evidence.first_point(max(scale, abs(numeric.value)))
+    if not point.reason:
+        point = evidence.sensitive([value, numeric.value])
     if point.reason:
         judgement.filter(point.reason, f"{mode} vs numeric", point.detail)
         return
@@ -305,6 +312,13 @@ def _judge_against_numeric(
             modes_agree=len(values) == 2,
         )
     )
+
+
+def zero_derivative(subject: Subject, judgement: Judgement, mode: str, numeric: float) -> None:
+    """A derivative AD computes as exactly zero where the numerical one is small but resolved
+    (an underflow in the rule, as 1 - tanh(x)^2 at saturation): recorded, below the tolerances' floors."""
+    message = f"{mode} computes exactly 0, the numerical derivative is {numeric:.6g} (resolved to 1 %)"
+    judgement.add(subject.finding("zero-derivative", mode, "numeric", message, abs(numeric), projection=(0.0, numeric)))
 
 
 def _absent_explains(

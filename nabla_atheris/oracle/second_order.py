@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from nabla_atheris.oracle.evidence import Evidence, Numeric, ScalarFn
-from nabla_atheris.oracle.first_order import ModeRun, error_finding
+from nabla_atheris.oracle.first_order import ModeRun, error_finding, zero_derivative
 from nabla_atheris.oracle.subject import Subject
 from nabla_atheris.tolerances import Tolerance, tolerance
 from nabla_atheris.verdict import Judgement
@@ -61,10 +61,12 @@ def judge_second_order(subject: Subject, runs: dict[str, ModeRun], evidence: Evi
         _against_numeric(subject, values, phi, referee, scale, evidence, judgement)
         return judgement
     point = evidence.point(phi, subject.v2, scale)
+    numeric = second_numeric(subject, evidence, phi)
+    if not point.reason:
+        point = evidence.sensitive(list(finite.values()) + ([numeric.value] if numeric.reliable else []), order=2)
     if point.reason:
         judgement.filter(point.reason, "second order", point.detail)
         return judgement
-    numeric = second_numeric(subject, evidence, phi)
     if not finite:
         if not numeric.reliable or not np.isfinite(numeric.value):
             judgement.filter("nan-both", "second order", "non-finite in every composition, no numerical referee")
@@ -112,6 +114,8 @@ def _blame(
         if len(agreeing) == 1:
             wrong = nonfinite + [m for g in groups if g is not agreeing[0] for m in g]
             return wrong, agreeing[0][0], f"the numerical derivative {numeric.value:.6g} agrees with {', '.join(agreeing[0])}"
+        if not agreeing:  # every composition is wrong: the referee is the reference
+            return list(values), "numeric", f"the numerical derivative {numeric.value:.6g} agrees with none"
     why = "no numerical referee" if not numeric.reliable else f"the numerical derivative is {numeric.value:.6g}"
     wrong = nonfinite + [m for g in groups[1:] for m in g]
     return wrong, groups[0][0], why
@@ -140,8 +144,12 @@ def _against_numeric(
     agree = tol.close(value, numeric.value, size)
     judgement.note("second order vs numeric", "ok" if agree else "mismatch", f"{value:.6g} vs {numeric.value:.6g}")
     if agree:
+        if value == 0.0 and evidence.flushed(phi, subject.v2, numeric.value):
+            zero_derivative(subject, judgement, mode, numeric.value)
         return
     point = evidence.point(phi, subject.v2, size)
+    if not point.reason:
+        point = evidence.sensitive([value, numeric.value], order=2)
     if point.reason:
         judgement.filter(point.reason, "second order vs numeric", point.detail)
         return
