@@ -22,6 +22,8 @@ runs frozen by PyInstaller, where argv[0] is the binary.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
 import sys
 import tempfile
@@ -71,6 +73,7 @@ AD_MODULES: dict[str, list[str]] = {
 }
 DEFAULT_MAX_RSS_MB = 4096
 RSS_LIMIT_SHARE = 0.85  # of libFuzzer's -rss_limit_mb: the memory budget when NABLA_MAX_RSS_MB is unset
+RELEASE_SHARE = 0.6  # of the memory budget: above it, compiled code is dropped (JAX and TF keep it per structure)
 MARK = "__ATHERIS_INSTRUMENTED__"
 
 
@@ -124,7 +127,8 @@ def run(library: str, argv: list[str]) -> None:
     count = instrument_modules(chosen.split(",") if chosen else AD_MODULES[library] + OWN_MODULES)
     print(f"INFO: nabla-atheris instrumented {count} functions in {time.time() - start:.1f} s", file=sys.stderr)
     target = unguided(session.test_one_input) if os.environ.get("NABLA_UNGUIDED") == "1" else session.test_one_input
-    atheris.Setup(argv, within_memory_budget(target, memory_budget_mb(argv)))
+    release = lambda: release_memory(session.backend)  # noqa: E731
+    atheris.Setup(argv, within_memory_budget(target, memory_budget_mb(argv), release))
     atheris.Fuzz()
 
 
@@ -158,17 +162,36 @@ def rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def within_memory_budget(test_one_input: Callable[[bytes], None], budget_mb: float) -> Callable[[bytes], None]:
-    """`test_one_input` that first ends the process (exit 0) when its memory exceeds `budget_mb`."""
+def release_memory(backend: Any) -> None:
+    """Drop the backend's compiled code (recompiled on demand, from the persistent compilation cache
+    where the library has one) and give freed heap memory back to the system."""
+    clear = getattr(backend, "clear_cache", None)
+    if clear is not None:
+        clear()
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory stays with the process
+        pass
+
+
+def within_memory_budget(
+    test_one_input: Callable[[bytes], None], budget_mb: float, release: Callable[[], None] = lambda: None
+) -> Callable[[bytes], None]:
+    """`test_one_input` that first keeps the process within `budget_mb`: above RELEASE_SHARE of it,
+    `release` drops caches; still above the budget, the process ends (exit 0), to be replaced."""
 
     def guarded(data: bytes) -> None:
-        used = rss_mb()
-        if budget_mb and used > budget_mb:
-            print(
-                f"INFO: nabla-atheris: RSS {used:.0f} MB over NABLA_MAX_RSS_MB={budget_mb:.0f}; this worker ends", file=sys.stderr
-            )
-            sys.stderr.flush()
-            os._exit(0)
+        if budget_mb and rss_mb() > RELEASE_SHARE * budget_mb:
+            release()
+            used = rss_mb()
+            if used > budget_mb:
+                print(
+                    f"INFO: nabla-atheris: RSS {used:.0f} MB over NABLA_MAX_RSS_MB={budget_mb:.0f}; this worker ends",
+                    file=sys.stderr,
+                )
+                sys.stderr.flush()
+                os._exit(0)
         test_one_input(data)
 
     return guarded

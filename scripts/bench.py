@@ -46,7 +46,10 @@ from nabla_atheris.oracle import check_case  # noqa: E402
 from nabla_atheris.oracle.confirm import full_jacobian_check  # noqa: E402
 
 RESULTS = ROOT / "bench"
-SECTIONS = ("oracle", "validity", "guidance", "startup", "accuracy", "known")
+SECTIONS = ("oracle", "throughput", "validity", "guidance", "startup", "accuracy", "known")
+# "Today" of issue 17: the last revision before compile reuse (one compiled function per compiler and for
+# the second-order compositions, XLA's fast options for JAX's reference scenarios, persistent caches).
+BASELINE = "f9b6055"
 
 
 # -- oracle cost --------------------------------------------------------------------------------
@@ -150,6 +153,54 @@ def screen_worker(lib: str, state_path: Path, seeds: list[str]) -> None:
         state["done"].append(seed)
         state["current"] = None
         state_path.write_text(json.dumps(state))
+
+
+# -- throughput: cold and warm checks, baseline revision vs this tree -------------------------------
+def throughput(lib: str, count: int, rounds: int, baseline: str) -> dict[str, Any]:
+    """Seconds per check of `count` seed inputs of different APIs, each first on a structure new to the
+    process (cold) and then again (warm), by the baseline revision and by this tree, in alternating
+    fresh processes (`rounds` each). This tree runs twice per round: with an empty persistent
+    compilation cache, and then with the cache the first run left (as a second worker or a resumed
+    campaign finds it)."""
+    from nabla_atheris.compile_cache import cache_env
+
+    seeds = sorted((ROOT / "corpus" / lib).iterdir())
+    by_api: dict[str, Path] = {}
+    for path in seeds[:: max(1, len(seeds) // (4 * count))]:
+        by_api.setdefault(path.name.rsplit(".", 1)[0], path)
+    chosen = list(by_api.values())
+    warmup, inputs = chosen[:3], chosen[3 : 3 + count]
+    labels = ("baseline", "new, empty compilation cache", "new, cache of the run before")
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
+    with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+        old_tree = Path(scratch) / "baseline"
+        old_tree.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline, "nabla_atheris"], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive.stdout, check=True)
+        for round_ in range(rounds):
+            cache = Path(scratch) / f"cache-{round_}"
+            for label, tree, extra in zip(labels, (old_tree, ROOT, ROOT), ({}, cache_env(lib, cache), cache_env(lib, cache))):
+                out = Path(scratch) / "speed.json"
+                env = dict(harness_env(), PYTHONPATH=str(tree), **extra)
+                script = ROOT / "scripts" / "check_speed.py"
+                command = [sys.executable, str(script), lib, str(out), *map(str, warmup), "--", *map(str, inputs)]
+                subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                runs[label].append(json.loads(out.read_text()))
+    rows = []
+    for label, results in runs.items():
+        row: dict[str, Any] = {"label": label}
+        for figure in ("cold_s", "warm_s", "cold_cpu_s", "warm_cpu_s"):
+            row[f"{figure}_per_check"] = round(sum(sum(r[figure]) for r in results) / (len(inputs) * rounds), 4)
+        rows.append(row)
+    for row in rows:
+        for figure in ("cold_s", "warm_s", "cold_cpu_s", "warm_cpu_s"):
+            row[f"{figure}_speedup"] = round(rows[0][f"{figure}_per_check"] / row[f"{figure}_per_check"], 2)
+    differing = [
+        {"input": Path(inputs[i]).name, "baseline": old, "new": new}
+        for i, (old, new) in enumerate(zip(runs[labels[0]][0]["findings"], runs[labels[1]][0]["findings"]))
+        if old != new
+    ]
+    return {"baseline": baseline, "inputs": len(inputs), "rounds": rounds, "rows": rows, "findings_differ": differing}
 
 
 # -- validity -------------------------------------------------------------------------------------
@@ -492,6 +543,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60, help="validity: seconds per input source")
     parser.add_argument("--guidance-seconds", type=int, default=300, help="coverage guidance: seconds per mode")
     parser.add_argument("--oracle-cases", type=int, default=30)
+    parser.add_argument("--throughput-cases", type=int, default=40, help="throughput: seed inputs of different APIs")
+    parser.add_argument("--baseline", default=BASELINE, help="throughput: the revision compared with this tree")
     parser.add_argument("--campaign", type=Path, help="known bugs: an existing campaign workdir to evaluate")
     parser.add_argument("--campaign-seconds", type=int, default=600, help="known bugs: the campaign's budget when run here")
     args = parser.parse_args()
@@ -510,6 +563,7 @@ def main() -> None:
     result.update(version=get_backend(args.lib).version(), date=time.strftime("%Y-%m-%d"))
     runs = {
         "oracle": lambda: oracle_cost(args.lib, args.oracle_cases, 2),
+        "throughput": lambda: throughput(args.lib, args.throughput_cases, 2, args.baseline),
         "validity": lambda: validity(args.lib, args.seconds),
         "guidance": lambda: guidance(args.lib, args.guidance_seconds),
         "startup": lambda: startup(args.lib),

@@ -1,8 +1,15 @@
-"""Binding a `Case` to a library whose scenarios are compiled per call structure (JAX, TensorFlow).
+"""Binding a `Case` to a library whose scenarios are compiled per call structure (JAX, TensorFlow,
+OneFlow).
 
 Every call structure (API, attributes, shapes and dtypes, the values of constant tensors) gets one
 function object of the differentiable inputs, kept in a bounded cache, so that a library's compiler
-(`jax.jit`, `tf.function`) traces and compiles each structure once per process.
+(`jax.jit`, `tf.function`) traces and compiles each structure once per process; values and
+directions are arguments of the compiled functions. Where the library offers it, a structure's
+compiled scenarios are one compiled function per compiler (the direct call, reverse and forward
+mode together) and its second-order compositions are one compiled function: one trace and one
+compilation instead of one per scenario. When such a combined function raises, the scenarios run
+one by one as before (eagerly for second order), so that an error is still the error of the
+scenario that raised it, and that structure is not combined again.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import numpy as np
 from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, widen_dtype
 from nabla_atheris.case import Attr, Case, Tensor, TensorList
 from nabla_atheris.verdict import Finding
+from nabla_atheris.vocabulary import DIRECT, FWD, REV, compiled_parts, second_order_parts
 
 CACHE_SIZE = 512
 
@@ -52,6 +60,10 @@ class StructuredCall:
         self.f = self.functions.get_or_make(self._structure_key(), self._make_function)
         self.inputs: Arrays = [self.modes.to_numpy(self.array(t, self.dtype_of(t))) for t in self.diff]
         self.output_dtypes: list[str] = []
+        self.ran: dict[str, Arrays] = {}  # eager modes that ran on this case (xs None): their directions
+        self.compiled_ran: set[str] = set()  # compiled scenarios that ran on their own
+        self.second: tuple[tuple[Arrays, ...], dict[str, float]] | None = None  # directions, values
+        self.together_results: dict[str, tuple[dict[str, Arrays], dict[str, tuple[Arrays, Arrays]]]] = {}
 
     # -- what a library provides -----------------------------------------------------------------
     def to_library(self, data: np.ndarray, dtype: str) -> Any:
@@ -104,6 +116,7 @@ class StructuredCall:
             return fn(*[materialize(a, xs) for a in args], **{k: materialize(a, xs) for k, a in kwargs})
 
         f.compiled = {}  # type: ignore[attr-defined]
+        f.refused = set()  # type: ignore[attr-defined]  # combined functions that raised for this structure
         return f
 
     def _xs(self, xs: Sequence[np.ndarray] | None) -> list[Any]:
@@ -116,20 +129,122 @@ class StructuredCall:
         return [self.modes.to_numpy(o) for o in outs]
 
     def vjp(self, cotangents: Arrays, xs: Sequence[np.ndarray] | None = None) -> tuple[Arrays, Arrays]:
-        return self.modes.vjp(self.f, self._xs(xs), cotangents)
+        if xs is not None:
+            return self._at_points(REV, cotangents, xs)
+        result = self.modes.vjp(self.f, self._xs(None), cotangents)
+        self.ran[REV] = cotangents
+        return result
 
     def jvp(self, tangents: Arrays, xs: Sequence[np.ndarray] | None = None) -> tuple[Arrays, Arrays]:
-        return self.modes.jvp(self.f, self._xs(xs), tangents)
+        if xs is not None:
+            return self._at_points(FWD, tangents, xs)
+        result = self.modes.jvp(self.f, self._xs(None), tangents)
+        self.ran[FWD] = tangents
+        return result
+
+    def _at_points(self, mode: str, vectors: Arrays, xs: Sequence[np.ndarray]) -> tuple[Arrays, Arrays]:
+        """Reverse or forward mode at other values of the inputs (where numerical derivatives of the
+        first-order product evaluate it): one compiled function per structure where the library
+        offers it, else eagerly (the same scenario that ran on the case itself)."""
+        key = f"{mode} at points"
+        compiled = self._combined(key, lambda: self.compile_at_points(mode, self.f))
+        if compiled is not None:
+            try:
+                return compiled(self._xs(xs), _directions(vectors))
+            except Exception:  # eagerly, as the scenario itself: an error is the library's answer there
+                self.f.refused.add(key)  # type: ignore[attr-defined]
+        eager = self.modes.vjp if mode == REV else self.modes.jvp
+        return eager(self.f, self._xs(xs), vectors)
 
     def second_order(self, mode: str, u: Arrays, v: Arrays, v2: Arrays) -> float:
+        """d/dt <u, J(x + t v2) v> by composition `mode`: from the structure's combined function of the
+        compositions whose first-order modes ran on this case (run once per set of directions), else
+        by the composition alone, eagerly."""
+        values = self._second_orders(u, v, v2)
+        if mode in values:
+            return values[mode]
         return self.modes.second_order(self.f, self._xs(None), u, v, v2, mode)
 
+    def _second_orders(self, u: Arrays, v: Arrays, v2: Arrays) -> dict[str, float]:
+        directions = (u, v, v2)
+        if self.second is not None and all(_same(a, b) for a, b in zip(self.second[0], directions)):
+            return self.second[1]
+        compositions = tuple(m for m in SECOND_ORDER_MODES if set(second_order_parts(m)) <= set(self.ran))
+        key = f"second-order {','.join(compositions)}"
+        together = self._combined(key, lambda: self.compile_second_orders(self.f, compositions)) if compositions else None
+        values: dict[str, float] = {}
+        if together is not None:
+            try:
+                values = together(self._xs(None), *(_directions(d) for d in directions))
+            except Exception:  # the compositions run one by one, eagerly: each error is its own composition's
+                self.f.refused.add(key)  # type: ignore[attr-defined]
+        self.second = (directions, values)
+        return values
+
     def compiled(self, mode: str, vectors: Arrays) -> tuple[Arrays, Arrays]:
-        """A compiled scenario such as "jit-rev" or "xla-fwd", compiled once per structure."""
+        """A compiled scenario such as "jit-rev" or "xla-fwd", compiled once per structure. The direct
+        call compiles on its own; once it ran, and both eager modes ran on this case, reverse and
+        forward mode come from one combined function of the compiler (run once per case, with the
+        directions the eager modes had)."""
+        compiler, eager = compiled_parts(mode)
+        if eager in (REV, FWD) and f"{compiler}-{DIRECT}" in self.compiled_ran and set(self.ran) >= {REV, FWD}:
+            together = self._combined(compiler, lambda: self.compile_together(compiler, self.f))
+            if together is not None:
+                try:
+                    return self._run_together(compiler, together, eager, vectors)
+                except Exception:  # the scenarios run one by one: each error is its own scenario's
+                    self.f.refused.add(compiler)  # type: ignore[attr-defined]
         cache = self.f.compiled  # type: ignore[attr-defined]
         if mode not in cache:
             cache[mode] = self.compile(mode, self.f)
-        return self.modes.compiled(cache[mode], mode.split("-", 1)[1], self._xs(None), vectors)
+        result = self.modes.compiled(cache[mode], eager, self._xs(None), vectors)
+        self.compiled_ran.add(mode)
+        return result
+
+    def _run_together(self, compiler: str, together: Any, eager: str, vectors: Arrays) -> tuple[Arrays, Arrays]:
+        """One compiler's reverse and forward mode from its combined function, run with this call's
+        directions (`vectors` for the scenario asked); a result is kept for the other scenario."""
+        directions = {**self.ran, eager: vectors}
+        kept = self.together_results.get(compiler)
+        if kept is None or not _same(kept[0][eager], vectors):
+            kept = (directions, together(self._xs(None), _directions(directions[REV]), _directions(directions[FWD])))
+            self.together_results[compiler] = kept
+        return kept[1][eager]
+
+    def _combined(self, key: str, make: Callable[[], Any]) -> Any:
+        """The structure's combined function `key` (made on first use), or None when the library has
+        none or it raised before for this structure."""
+        if key in self.f.refused:  # type: ignore[attr-defined]
+            return None
+        cache = self.f.compiled  # type: ignore[attr-defined]
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
+
+    def compile_together(self, compiler: str, f: Callable[..., Any]) -> Any:
+        """One compiled function of reverse and forward mode under `compiler`, g(xs, u, v) ->
+        {"rev": (outputs, VJP), "fwd": (outputs, JVP)}; None if the library has none."""
+        return None
+
+    def compile_at_points(self, mode: str, f: Callable[..., Any]) -> Any:
+        """One compiled function of reverse or forward mode, g(xs, vectors) -> (outputs, products),
+        for evaluations at other input values; None if the library has none."""
+        return None
+
+    def compile_second_orders(self, f: Callable[..., Any], compositions: Sequence[str]) -> Any:
+        """One compiled function of the second-order `compositions`, g(xs, u, v, v2) -> {composition:
+        value} (a composition that cannot be traced left out); None if the library has none."""
+        return None
+
+
+def _directions(arrays: Arrays) -> Arrays:
+    """Directions in the dtypes the oracle draws them (float64, complex128 for complex arrays): a
+    combined function is traced for one set of argument types."""
+    return [np.asarray(a, dtype=np.complex128 if np.iscomplexobj(a) else np.float64) for a in arrays]
+
+
+def _same(a: Arrays, b: Arrays) -> bool:
+    return a is b or (len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b)))
 
 
 class StructuredBackend:
@@ -144,8 +259,13 @@ class StructuredBackend:
         return self.call_type(case, widen)
 
     def clear_cache(self) -> None:
-        """Drop the per-structure functions and their compiled code (benchmarks, memory)."""
+        """Drop the per-structure functions and their compiled code, and the library's own caches of
+        compiled code (a worker whose memory grew; benchmarks)."""
         self.call_type.functions.clear()
+        self.clear_library_caches()
+
+    def clear_library_caches(self) -> None:
+        """The library's own caches of traced and compiled code (none by default)."""
 
     def render_reproducer(self, case: Case, finding: Finding) -> str:
         from nabla_atheris.reproducer import render_reproducer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -80,6 +80,15 @@ class JaxCall(StructuredCall):
     def compile(self, mode: str, f: Callable[..., Any]) -> Any:
         return modes.jitted(mode.removeprefix("jit-"), f)
 
+    def compile_together(self, compiler: str, f: Callable[..., Any]) -> Any:
+        return modes.jitted_together(f)
+
+    def compile_at_points(self, mode: str, f: Callable[..., Any]) -> Any:
+        return modes.at_points(mode, f)
+
+    def compile_second_orders(self, f: Callable[..., Any], compositions: Sequence[str]) -> Any:
+        return modes.second_orders(f, compositions)
+
 
 class JaxBackend(StructuredBackend):
     """The JAX backend."""
@@ -92,6 +101,9 @@ class JaxBackend(StructuredBackend):
 
     def version(self) -> str:
         return jax.__version__
+
+    def clear_library_caches(self) -> None:
+        jax.clear_caches()  # op-by-op executables of the eager calls, traces of jitted functions
 
     def classify(self, exc: BaseException) -> ErrorClass:
         if isinstance(exc, _NOT_COMPILABLE):

@@ -8,7 +8,7 @@ import contextlib
 import importlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -89,6 +89,12 @@ class TfCall(StructuredCall):
         kind, eager = mode.split("-", 1)
         return modes.compiled_function(eager, f, xla=kind == "xla")
 
+    def compile_at_points(self, mode: str, f: Callable[..., Any]) -> Any:
+        return modes.at_points(mode, f)
+
+    def compile_second_orders(self, f: Callable[..., Any], compositions: Sequence[str]) -> Any:
+        return modes.second_orders(f, compositions)
+
 
 class TfBackend(StructuredBackend):
     """The TensorFlow backend."""
@@ -101,6 +107,14 @@ class TfBackend(StructuredBackend):
 
     def version(self) -> str:
         return tf.__version__
+
+    def clear_library_caches(self) -> None:
+        from tensorflow.python.eager import context, forwardprop
+
+        jvp_functions = getattr(forwardprop, "_jvp_function_cache", None)  # ForwardAccumulator's traced JVP per op
+        if jvp_functions is not None:
+            jvp_functions.clear()
+        context.context().clear_kernel_cache()
 
     def classify(self, exc: BaseException) -> ErrorClass:
         """Python TypeError/ValueError (not an op's runtime error) are tracing refusals: in graph mode a

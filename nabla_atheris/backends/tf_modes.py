@@ -118,8 +118,8 @@ def jvp(f, xs, v):
     return [to_numpy(o) for o in outs], [None if t is None else to_numpy(t) for t in tangents]
 
 
-def second_order(f, xs, u, v, v2, mode):
-    """d/dt <u, J(x + t v2) v> at t = 0, by one of four compositions of forward and reverse mode."""
+def _second_order(f, xs, u, v, v2, mode):
+    """d/dt <u, J(x + t v2) v> at t = 0 as a float64 tensor."""
     outer, _, inner_mode = mode.split("-")
     inner_product = vjp_tensors if inner_mode == "rev" else jvp_tensors
 
@@ -132,10 +132,54 @@ def second_order(f, xs, u, v, v2, mode):
             tape.watch(xs)
             value = phi()
         grads = tape.gradient(value, xs, unconnected_gradients=ZERO)
-        return float(_inner([dense(g) for g in grads], v2))
+        return _inner([dense(g) for g in grads], v2)
     with tf.autodiff.ForwardAccumulator(xs, [as_like(w, x) for w, x in zip(v2, xs)]) as acc:
         value = phi()
-    return float(acc.jvp(value, unconnected_gradients=ZERO))
+    return acc.jvp(value, unconnected_gradients=ZERO)
+
+
+def second_order(f, xs, u, v, v2, mode):
+    """d/dt <u, J(x + t v2) v> at t = 0, by one of four compositions of forward and reverse mode."""
+    return float(_second_order(f, xs, u, v, v2, mode))
+
+
+def _constants(arrays):
+    return [tf.constant(a) for a in arrays]
+
+
+def second_orders(f, modes):
+    """The compositions `modes` of `f` as one tf.function (traced once per structure): g(xs, u, v,
+    v2) -> {composition: value}. A composition that raises while traced is left out (run alone, it
+    raises its own error)."""
+
+    def body(xs, u, v, v2):
+        values = {}
+        for mode in modes:
+            try:
+                values[mode] = _second_order(f, list(xs), u, v, v2, mode)
+            except Exception:  # left out: the caller runs it alone
+                continue
+        return values
+
+    g = tf.function(body, autograph=False)
+    return lambda xs, u, v, v2: {
+        mode: float(value) for mode, value in g(list(xs), _constants(u), _constants(v), _constants(v2)).items()
+    }
+
+
+def at_points(mode, f):
+    """Reverse ("rev") or forward ("fwd") mode of `f` as one tf.function (a graph), as g(xs, vectors)
+    -> (outputs, products) as numpy (None for an unconnected input or output, as `vjp` and `jvp`):
+    the first-order product at the points where a numerical derivative evaluates it, traced once per
+    structure instead of run op by op."""
+    product = vjp_tensors if mode == "rev" else jvp_tensors
+    g = tf.function(lambda xs, w: product(f, list(xs), w, NONE), autograph=False)
+
+    def run(xs, vectors):
+        outs, products = g(list(xs), _constants(vectors))
+        return [to_numpy(o) for o in outs], [None if p is None else to_numpy(p) for p in products]
+
+    return run
 
 
 def compiled_function(mode, f, xla):
