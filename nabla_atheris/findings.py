@@ -1,6 +1,7 @@
-"""The findings store: one folder per signature, written atomically, with input, case,
-standalone reproducer and report; repeated hits count up and keep the smallest input (whose
-message, error and details then describe the stored input). Each finding names its root cause
+"""The findings store: one folder per signature (a function, a class of scenario, an error: see
+`rootcause.finding_key`), written atomically, with input, case, standalone reproducer and report;
+repeated hits count up by variant (kind, scenario pair, dtype class) and keep the smallest input
+(whose kind, message, error and details then describe the stored input). Each finding names its root cause
 (`rootcause`); `roots/` holds one marker file per root cause, created atomically, so that several
 processes agree on which finding was the first of its root cause."""
 
@@ -214,8 +215,11 @@ class FindingsStore:
             if meta is not None:  # an unreadable finding.json is written anew below
                 meta["hits"] += 1
                 meta["last_seen"] = now
-                if len(payload) < meta["input_size"]:  # the smaller input's own message, error and details
-                    meta.update(input_size=len(payload), message=finding.message, max_error=finding.max_error)
+                variants = meta.setdefault("variants", {})
+                variants[finding.variant()] = variants.get(finding.variant(), 0) + 1
+                if len(payload) < meta["input_size"]:  # the smaller input's own kind, message, error and details
+                    meta.update(input_size=len(payload), message=finding.message, max_error=finding.max_error, api=finding.api)
+                    meta.update(kind=finding.kind, scenarios=list(finding.scenarios), dtype_class=finding.dtype_class)
                     meta["details"] = _jsonable(finding.details)
                     self._write_files(folder, finding, case, payload, reproducer, meta)
                 else:
@@ -234,6 +238,7 @@ class FindingsStore:
                 "max_error": finding.max_error,
                 "details": _jsonable(finding.details),
                 "hits": 1,
+                "variants": {finding.variant(): 1},
                 "first_seen": now,
                 "last_seen": now,
                 "input_size": len(payload),

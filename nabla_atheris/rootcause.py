@@ -84,6 +84,14 @@ def normalized_error(text: str) -> str:
     return re.sub(r"\s+", " ", text)[:160]
 
 
+def finding_key(library: str, api: str, kind: str, scenarios: tuple[str, str] | list[str], error: str = "") -> str:
+    """A finding's identity in the store: its root cause, and for an error also the function that
+    raised it (an error's root cause is shared by every function that reaches the failing op)."""
+    if kind in ERROR_KINDS and error:
+        return f"{library}:{function_name(library, api)}:error:{normalized_error(error)}"
+    return root_cause(library, api, kind, scenarios, error)
+
+
 def root_cause(library: str, api: str, kind: str, scenarios: tuple[str, str] | list[str], error: str = "") -> str:
     """The root-cause key of a finding (see the module's docstring)."""
     if kind in ERROR_KINDS and error:

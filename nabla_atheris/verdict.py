@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nabla_atheris.case import Case
+from nabla_atheris.rootcause import finding_key
 from nabla_atheris.vocabulary import FILTER_REASONS, KINDS, RECORDED_KINDS
 
 
@@ -27,9 +28,15 @@ class Finding:
         assert self.kind in KINDS, self.kind
 
     def signature(self) -> str:
-        """The deduplication key of the store: library, API, kind, scenario pair and dtype class."""
+        """The deduplication key of the store: the underlying function (any spelling of the API), the
+        class of scenario and, for an error, its normalized message (see `rootcause`); the kind,
+        scenario pair and dtype class are variants of one finding."""
+        return finding_key(self.library, self.api, self.kind, self.scenarios, str(self.details.get("error", "")))
+
+    def variant(self) -> str:
+        """How this occurrence shows its finding: kind, scenario pair and dtype class."""
         a, b = self.scenarios
-        return f"{self.library}:{self.api}:{self.kind}:{a}-vs-{b}:{self.dtype_class}"
+        return f"{self.kind}:{a}-vs-{b}:{self.dtype_class}"
 
     @property
     def recorded_only(self) -> bool:

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The skeleton of a campaign's triage table (bench/triage/LIB.md): one row per unique finding other
-than missing derivatives, grouped by root cause, with its reproducer's exit code (run here) and an
+than missing derivatives and flaky native crashes, grouped by root cause, with its reproducer's exit code (run here) and an
 empty verdict for a person to fill in: TRUE (a library bug), BY-DESIGN (documented behaviour) or
 FALSE-POSITIVE (not a bug of the library: the harness' or the oracle's), with one line of reason
 from the library's documentation or the math.
@@ -17,9 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nabla_atheris.campaign import Workdir  # noqa: E402
-from nabla_atheris.report import finding_rows, root_counts  # noqa: E402
-from nabla_atheris.stats import campaign_totals  # noqa: E402
+from nabla_atheris.findings import REPRO_FILE  # noqa: E402
+from nabla_atheris.report import read_campaign, root_counts  # noqa: E402
 
 VERDICTS = ("TRUE", "BY-DESIGN", "FALSE-POSITIVE")
 COLUMNS = ("#", "root cause", "API", "kind", "scenarios", "what the finding says", "repro exit", "verdict", "reason")
@@ -34,17 +33,16 @@ def repro_exit(path: Path, python: str) -> str:
 
 
 def main() -> int:
-    workdir = Workdir(Path(sys.argv[1]))
+    campaign = read_campaign(Path(sys.argv[1]))
     python = sys.argv[2] if len(sys.argv) > 2 else sys.executable
-    totals = campaign_totals(workdir.stats)
-    rows = [r for r in finding_rows(workdir, workdir.root) if not r["recorded"]]
+    rows = [r for r in campaign.findings if r["kind"] != "missing-derivative"]  # flaky crashes are apart already
     counts = root_counts(rows)
-    print(f"Campaign `{workdir.root.name}`: {totals['execs']} cases, {len(rows)} unique findings other than missing")
-    print(f"derivatives in {counts['root_causes']} root causes.\n")
+    print(f"Campaign `{campaign.root.name}`: {campaign.totals['execs']} cases, {len(rows)} unique findings other than")
+    print(f"missing derivatives in {counts['root_causes']} root causes.\n")
     print("| " + " | ".join(COLUMNS) + " |")
     print("|" + "---|" * len(COLUMNS))
     for number, r in enumerate(rows, 1):
-        code = repro_exit(workdir.root / r["reproducer"], python)
+        code = repro_exit(r["folder"] / REPRO_FILE, python)
         message = r["message"][:160]
         cells = [str(number), f"`{r['root']}`", f"`{r['api']}`", r["kind"], r["scenarios"], message, code, "?", "?"]
         print("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")

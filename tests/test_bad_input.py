@@ -121,7 +121,7 @@ def finding_folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("store")
     (root / "case.json").write_text(json.dumps(WRONG))
     assert run("check", root / "case.json", "--findings", root / "findings")[0] == exitcodes.FINDING
-    return next(p for p in (root / "findings").iterdir() if "fwd-vs-numeric" in p.name)
+    return next(p for p in (root / "findings").iterdir() if "first-order" in p.name)
 
 
 TENSOR_FIELDS = ("t", "s", "d", "g")
@@ -276,4 +276,4 @@ def test_check_and_repro_store_findings_only_where_asked(tmp_path, monkeypatch):
     assert code == exitcodes.FINDING and "not stored" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["case.json"]
     code, out, _ = run("repro", "case.json", "--findings", "kept here")
-    assert code == exitcodes.FINDING and any("fwd-vs-numeric" in p.name for p in (tmp_path / "kept here").iterdir())
+    assert code == exitcodes.FINDING and any("first-order" in p.name for p in (tmp_path / "kept here").iterdir())

@@ -33,7 +33,7 @@ def test_check_agreeing_case_exits_0(tmp_path, capsys):
 def test_check_finding_exits_1_and_writes_it(tmp_path, capsys):
     assert main(["check", str(write(tmp_path, WRONG)), "--findings", str(tmp_path / "f")]) == 1
     assert "FINDING fwd-vs-numeric" in capsys.readouterr().out
-    folder = next(p for p in (tmp_path / "f").iterdir() if "fwd-vs-numeric" in p.name)
+    folder = next(p for p in (tmp_path / "f").iterdir() if "first-order" in p.name)
     assert main(["repro", str(folder), "--findings", str(tmp_path / "f")]) == 1
     assert json.loads((folder / "finding.json").read_text())["hits"] == 2
 

@@ -59,7 +59,7 @@ def test_check_repro_minimize_and_seed_take_any_path(tmp_path, capsys):  # cover
     base.mkdir()
     (base / "case ü.json").write_text(json.dumps(WRONG))
     assert main(["check", str(base / "case ü.json"), "--findings", str(base / "found é")]) == exitcodes.FINDING
-    folder = next(p for p in (base / "found é").iterdir() if "fwd-vs-numeric" in p.name)
+    folder = next(p for p in (base / "found é").iterdir() if "first-order" in p.name)
     assert main(["repro", str(folder), "--findings", str(base / "again é")]) == exitcodes.FINDING
     assert any((base / "again é").iterdir())
     assert main(["minimize", str(folder), "--max-checks", "4"]) == exitcodes.FINDING

@@ -94,6 +94,6 @@ def test_hand_written_case_checks_and_reproduces(tmp_path, capsys, library, agre
     assert main(["check", str(tmp_path / "agree.json"), "--findings", str(tmp_path / "f")]) == 0
     assert compiled_line in capsys.readouterr().out
     assert main(["check", str(tmp_path / "wrong.json"), "--findings", str(tmp_path / "f")]) == 1
-    folder = next(p for p in (tmp_path / "f").iterdir() if "-vs-numeric" in p.name)
+    folder = next(p for p in (tmp_path / "f").iterdir() if "first-order" in p.name)
     assert main(["repro", str(folder), "--findings", str(tmp_path / "f")]) == 1
     assert json.loads((folder / "finding.json").read_text())["hits"] == 2

@@ -38,7 +38,7 @@ def test_minimize_command_keeps_the_signature(torch_backend, tmp_path):
     case_file.write_text(json.dumps(spec))
     findings = tmp_path / "findings"
     assert main(["check", str(case_file), "--findings", str(findings)]) == 1
-    folder = next(p for p in findings.iterdir() if "rev-vs-numeric" in p.name)
+    folder = next(p for p in findings.iterdir() if "first-order" in p.name)
     assert main(["minimize", str(folder), "--max-checks", "12"]) == 1
     signature = json.loads((folder / "finding.json").read_text())["signature"]
     smallest = parse_case(json.loads((folder / "minimized.json").read_text()))

@@ -64,7 +64,7 @@ def test_hand_written_oneflow_case_checks_and_reproduces(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "graph-rev vs rev" in out and "no forward mode" in out, out
     assert main(["check", str(tmp_path / "wrong.json"), "--findings", str(tmp_path / "f")]) == 1
-    folder = next(p for p in (tmp_path / "f").iterdir() if "rev-vs-numeric" in p.name)
+    folder = next(p for p in (tmp_path / "f").iterdir() if "first-order" in p.name)
     assert json.loads((folder / "finding.json").read_text())["library"] == "oneflow"
     assert main(["repro", str(folder), "--findings", str(tmp_path / "f")]) == 1
     assert json.loads((folder / "finding.json").read_text())["hits"] == 2

@@ -3,6 +3,7 @@ of its projections. All of a check's state is set here, once; the stages only re
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from nabla_atheris import projections as P
 from nabla_atheris.backends import Backend, BoundCall, ErrorClass
-from nabla_atheris.case import Case, encode
+from nabla_atheris.case import Attr, Case, encode
 from nabla_atheris.catalog.properties import ApiProperties, properties_of
 from nabla_atheris.numerics import step_for
 from nabla_atheris.oracle.running import Outcome, attempt, describe
@@ -119,13 +120,23 @@ def prepare(case: Case, backend: Backend, judgement: Judgement) -> Subject | Non
     wide = call if all(d in ("float64", "complex128") for d in case.float_dtypes()) else backend.bind(case, widen=True)
     rng = P.rng_for(encode(case))
     structures = [t.structure for t in case.differentiable()]
-    properties = properties_of(case.library, case.api)
+    properties = call_properties(case)
     u = P.random_like(rng, outputs)
     if properties.gauge_vectors:
         u = gauge_invariant_cotangent(rng, outputs, u)
     v = P.random_like(rng, call.inputs, structures)
     v2 = P.random_like(rng, call.inputs, structures)
     return Subject(case, backend, call, wide, outputs, u, v, v2, rng, properties)
+
+
+def call_properties(case: Case) -> ApiProperties:
+    """The API's declared properties, and what the call itself declares: `requires_grad=False` asks
+    a constructor (torch.asarray, oneflow.tensor ...) for a result that does not require a gradient."""
+    properties = properties_of(case.library, case.api)
+    if any(name == "requires_grad" and isinstance(arg, Attr) and arg.value is False for name, arg in case.kwargs):
+        sources = {**properties.sources, "gradient": "the call passes requires_grad=False"}
+        return dataclasses.replace(properties, gradient="cut", sources=sources)
+    return properties
 
 
 def gauge_invariant_cotangent(rng: np.random.Generator, outputs: Arrays, u: Arrays) -> Arrays:
