@@ -64,6 +64,15 @@ def test_module_api_constructs_from_keywords_and_differentiates_its_inputs(onefl
     assert verdict.findings == [] and ("rev vs numeric", "ok") in [line[:2] for line in explain(verdict)], explain(verdict)
 
 
+def test_scenarios_leave_no_gradients_behind_in_a_modules_parameters(oneflow_backend):
+    """Each scenario's gradients are its own: a module's parameters (leaves too) keep no `.grad` from
+    an earlier scenario (once they did, and rev-over-rev then failed on an in-place update of a leaf)."""
+    x = tensor([2, 3], seed=5)
+    for _ in range(3):
+        verdict = check_case(make_case("oneflow.nn.Linear", x, in_features=3, out_features=4), oneflow_backend)
+        assert "status-mismatch" not in kinds(verdict), explain(verdict)
+
+
 @pytest.mark.parametrize(
     "message, expected",
     [

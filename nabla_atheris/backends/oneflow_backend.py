@@ -11,6 +11,7 @@ OneFlow's wheel is a CUDA build: its CUDA libraries must be on LD_LIBRARY_PATH b
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -112,5 +113,8 @@ class OneflowBackend(StructuredBackend):
 
 def make_backend() -> OneflowBackend:
     """Entry point for `nabla_atheris.backends.get_backend`."""
+    # The harness calls its nn modules inside nn.Graph without registering them (on purpose: the
+    # graph runs the eager module's weights); OneFlow warns about it on every compilation.
+    warnings.filterwarnings("ignore", message=".*is called in a nn.Graph, but not registered into a nn.Graph")
     flow.set_num_threads(1) if hasattr(flow, "set_num_threads") else None
     return OneflowBackend()

@@ -4,9 +4,10 @@ This module imports only oneflow and numpy: the reproducer of a finding embeds i
 so a maintainer's script runs exactly the code the fuzzer ran. Every scenario takes a function of
 the differentiable inputs `f(*xs)` and returns numpy arrays. OneFlow 0.9 has reverse mode only.
 Its `oneflow.autograd.grad` has no `allow_unused` (it fails on an input the outputs do not depend
-on), so gradients are read from the leaves' `.grad` after `oneflow.autograd.backward`: the program
-under test stays as it is, and an input the library gives no gradient is returned as `None` (zeros
-inside the second-order composition). The compiled scenarios run `f` inside `oneflow.nn.Graph`:
+on, and a failed call leaves partial gradients behind that the next call adds), so gradients are
+read from the leaves' `.grad` after `oneflow.autograd.backward`: the program under test stays as it
+is, and an input the library gives no gradient is returned as `None` (zeros inside the second-order
+composition). The compiled scenarios run `f` inside `oneflow.nn.Graph`:
 the call itself ("direct") and a training step ("rev") whose gradient is read from SGD with learning
 rate 1 on zero-valued parameters added to the inputs (the updated parameters are minus the gradient,
 exactly). Graph training compiles in float32 only (float64 has no CPU `sgd_update` kernel, and after a
@@ -57,6 +58,9 @@ def as_like(array, like):
     return flow.tensor(np.array(np.real(array), dtype=np.float64).reshape(tuple(like.shape)), dtype=like.dtype)
 
 
+MODULES = []  # the nn modules module_call built: their parameters are leaves too
+
+
 def module_call(module_type):
     """An `oneflow.nn` module as a function: keyword arguments construct it (seeded, in the inputs'
     floating dtype, once per options and dtype, eagerly: nn.Graph runs the same weights), positional
@@ -64,12 +68,14 @@ def module_call(module_type):
     modules = {}
 
     def call(*inputs, **options):
+        # (every module built is registered in MODULES, whose parameters' gradients `grad` clears)
         dtype = next((x.dtype for x in inputs if isinstance(x, flow.Tensor) and x.is_floating_point()), None)
         key = (repr(sorted(options.items())), str(dtype))
         if key not in modules:
             flow.manual_seed(0)
             module = module_type(**options)
             modules[key] = module.to(dtype) if dtype is not None else module
+            MODULES.append(modules[key])
         return modules[key](*inputs)
 
     return call
@@ -93,10 +99,11 @@ def _project(outs, cotangents):
 
 def grad(targets, leaves, cotangents, create_graph=False):
     """The leaves' gradients of <cotangents, targets> as OneFlow accumulates them (None for a leaf
-    the targets do not depend on); the leaves' `.grad` is cleared afterwards."""
+    the targets do not depend on). The `.grad` of the leaves and of the nn modules' parameters is
+    cleared afterwards, so that no scenario sees another's gradients."""
     flow.autograd.backward(targets, cotangents, retain_graph=create_graph, create_graph=create_graph)
     grads = [x.grad for x in leaves]
-    for x in leaves:
+    for x in [*leaves, *(p for module in MODULES for p in module.parameters())]:
         x.grad = None
     return grads
 
