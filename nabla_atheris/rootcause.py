@@ -18,45 +18,43 @@ import re
 
 from nabla_atheris.vocabulary import ERROR_KINDS, KIND_CLASS, compiled_parts
 
-# Per library, names the documentation gives as aliases of one function (canonical spelling first).
+# NumPy's spellings and the C library's name one function alike in every library (jnp.arcsin and
+# lax.asin, tf.experimental.numpy.arcsin and tf.raw_ops.Asin, torch.arcsin and torch.asin).
+NUMPY_NAMES = {
+    "arccos": "acos",
+    "arcsin": "asin",
+    "arctan": "atan",
+    "arctan2": "atan2",
+    "arccosh": "acosh",
+    "arcsinh": "asinh",
+    "arctanh": "atanh",
+    "absolute": "abs",
+    "negative": "neg",
+    "multiply": "mul",
+    "divide": "div",
+    "truedivide": "div",
+    "subtract": "sub",
+    "concatenate": "cat",
+    "concat": "cat",
+    "power": "pow",
+    "greaterequal": "ge",
+    "swapaxes": "transpose",
+    "expit": "sigmoid",
+    "gammaln": "lgamma",
+}
+# Per library, further names the documentation gives as aliases of one function.
 ALIASES: dict[str, dict[str, str]] = {
     "torch": {
-        "expit": "sigmoid",  # torch.special.expit: "Alias for torch.sigmoid"
-        "gammaln": "lgamma",  # torch.special.gammaln: "Alias for torch.lgamma"
         "psi": "digamma",  # torch.special.psi: "Alias for torch.special.digamma"
-        "absolute": "abs",  # torch.absolute: "Alias for torch.abs"
-        "arccos": "acos",
-        "arcsin": "asin",
-        "arctan": "atan",
-        "arctan2": "atan2",
-        "arccosh": "acosh",
-        "arcsinh": "asinh",
-        "arctanh": "atanh",
         "clip": "clamp",  # torch.clip: "Alias for torch.clamp"
         "fix": "trunc",
-        "negative": "neg",
-        "multiply": "mul",
-        "divide": "div",
-        "subtract": "sub",
-        "true_divide": "div",
         "ger": "outer",
-        "swapaxes": "transpose",
         "swapdims": "transpose",
         "moveaxis": "movedim",
-        "concat": "cat",
-        "concatenate": "cat",
-        "greaterequal": "ge",
     },
-    "tf": {
-        "absolute": "abs",
-        "reducesum": "sum",
-        "reducemean": "mean",
-        "reducemax": "max",
-        "reducemin": "min",
-        "reduceprod": "prod",
-    },
-    "jax": {"gammaln": "lgamma", "expit": "sigmoid", "absolute": "abs", "arccos": "acos", "arcsin": "asin", "arctan": "atan"},
-    "oneflow": {"expit": "sigmoid", "absolute": "abs", "arccos": "acos", "arcsin": "asin", "arctan": "atan", "clip": "clamp"},
+    "tf": {"reducesum": "sum", "reducemean": "mean", "reducemax": "max", "reducemin": "min", "reduceprod": "prod"},
+    "jax": {},
+    "oneflow": {"clip": "clamp"},
 }
 _DTYPES = re.compile(
     r"\b(b?float(16|32|64)|half|double|float|complex(64|128)|c?(Half|Float|Double|BFloat16|ComplexFloat|ComplexDouble))\b",
@@ -71,6 +69,7 @@ def function_name(library: str, api: str) -> str:
     """The underlying function of an API name, independent of namespace and spelling."""
     last = api.rsplit(".", 1)[-1].rstrip("_")
     key = last.replace("_", "").lower()
+    key = NUMPY_NAMES.get(key, key)
     return ALIASES.get(library, {}).get(key, key)
 
 

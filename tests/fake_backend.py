@@ -121,6 +121,7 @@ OPS: dict[str, Op] = {
     "order_by_dtype": smooth(order_by_dtype=True),
     "huge_slope": Op(lambda x: np.sin(1e9 * x), lambda x: 1e9 * np.cos(1e9 * x), np.zeros_like, fwd_scale=1 + 1e-3),
     "wildly_wrong_rev": smooth(rev_scale=1e16),
+    "infinite_slope": Op(np.cbrt, lambda x: 1.0 / (3.0 * np.cbrt(x) ** 2), np.zeros_like),
     "flushed": Op(
         lambda x: 1e-9 * np.sin(x), lambda x: 1e-9 * np.cos(x), lambda x: -1e-9 * np.sin(x), rev_scale=0.0, fwd_scale=0.0
     ),

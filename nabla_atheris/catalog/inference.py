@@ -7,9 +7,11 @@ decompositions and inverses (conditioning), eigen- and singular-vector outputs (
 gradient-cutting and straight-through APIs, index arguments whose duplicates are undefined,
 positive-definite inputs of Cholesky factorizations.
 Probing (source "probe"): a square-matrix argument of a linear-algebra API whose strict upper (or
-lower) triangle does not change the outputs is read in one triangle; when reverse mode's gradient
-is Hermitian the API treats the matrix as Hermitian (it reads one triangle of a Hermitian matrix,
-as eigh does), otherwise as triangular (a factor, as cholesky_solve reads). An argument reverse
+lower) triangle does not change the outputs is read in one triangle. Where the library's reverse and
+forward mode agree with the numerical derivative along any direction, nothing needs declaring (the
+library masks the unread triangle, as tril does); else where they agree along Hermitian directions
+at a Hermitian input, the API reads one triangle of a Hermitian matrix (as eigh and cholesky do);
+else where they agree in the triangle, it reads a triangular matrix (a factor, as cholesky_solve). An argument reverse
 mode refuses to differentiate by name ("not differentiable with respect to argument 'weight'") is
 a parameter, not an input.
 """
@@ -24,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from nabla_atheris.case import Case, Tensor, is_floating
-from nabla_atheris.projections import rng_for
+from nabla_atheris.projections import axpy, inner, random_like, rng_for
+from nabla_atheris.structures import make_values, project
 
 Properties = dict[str, Any]  # the JSON form of one API's properties (with "sources")
 
@@ -141,17 +144,32 @@ def is_linear_algebra(api: str) -> bool:
     return ".linalg." in api or bool(set(tokens(api)) & LINEAR_ALGEBRA_TOKENS)
 
 
-def hermitian_gradient(gradient: np.ndarray | None) -> bool:
-    """Whether a matrix gradient is Hermitian (the convention of an API that reads a Hermitian matrix)."""
-    if gradient is None or gradient.ndim < 2:
-        return False
-    adjoint = np.conj(np.swapaxes(gradient, -1, -2))
-    return bool(np.allclose(gradient, adjoint, rtol=1e-6, atol=1e-9)) and bool(np.any(np.triu(gradient, 1) != 0))
+def consistent_in(backend: Any, case: Case, key: str, tensor: Tensor, space: str | None) -> bool:
+    """Whether the library's AD agrees with the numerical derivative (float64) for the matrix argument
+    `key` when its values and direction lie in `space` ("hermitian", "lower", "upper", or None: any
+    matrix): the space whose convention the library's derivative rules follow."""
+    matrix = make_values(tensor.array().astype(np.complex128 if np.iscomplexobj(tensor.values) else np.float64), space)
+    placed = dataclasses.replace(tensor, values=matrix.astype(tensor.values.dtype).ravel())
+    at = with_tensor(case, key, placed)
+    rng = rng_for(repr((case.api, key, space)).encode())
+    direction = project(rng.standard_normal(matrix.shape).astype(matrix.dtype), space)
+    index = next(i for i, t in enumerate(at.differentiable()) if t is placed)
+    call, wide = backend.bind(at), backend.bind(at, widen=True)
+    u = random_like(rng, call.direct())
+    v = [np.zeros_like(x) for x in call.inputs]
+    v[index] = direction
+    h = 1e-6 * max(1.0, float(np.max(np.abs(matrix))))
+    numeric = (inner(u, wide.direct(axpy(wide.inputs, h, v))) - inner(u, wide.direct(axpy(wide.inputs, -h, v)))) / (2 * h)
+    estimates = [inner(call.vjp(u)[1], v)]
+    if "fwd" in backend.first_order_modes:
+        estimates.append(inner(u, call.jvp(v)[1]))
+    return all(abs(e - numeric) <= 1e-4 * (1.0 + abs(numeric)) for e in estimates)
 
 
 def structure_of(api: str, read: str, hermitian: bool, has_side_flag: bool) -> str:
-    """The declared input space of a matrix read in one triangle (`has_side_flag`: the API takes an
-    `upper` or `lower` flag, so the side is the call's)."""
+    """The declared input space of a matrix read in one triangle (`hermitian`: the library's
+    derivative follows a Hermitian reading; `has_side_flag`: an `upper` or `lower` flag decides the
+    triangle per call)."""
     if not hermitian:
         return f"triangular:{read}" if has_side_flag else read
     cholesky = "cholesky" in tokens(api) and not {"solve", "inverse"} & set(tokens(api))

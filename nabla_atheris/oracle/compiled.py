@@ -15,9 +15,16 @@ from nabla_atheris.oracle.first_order import ModeRun, error_finding, projection,
 from nabla_atheris.oracle.running import describe
 from nabla_atheris.oracle.subject import Subject
 from nabla_atheris.oracle.values import judge_outputs
-from nabla_atheris.tolerances import tolerance
+from nabla_atheris.tolerances import Tolerance, tolerance
 from nabla_atheris.verdict import Judgement
 from nabla_atheris.vocabulary import DIRECT, REV, compiled_parts
+
+
+def same_value(a: float, b: float, tol: Tolerance, scale: float) -> bool:
+    """Whether two derivative projections agree: within the tolerance, or the very same inf or NaN."""
+    if np.isfinite(a) and np.isfinite(b):
+        return tol.close(a, b, scale)
+    return bool(np.isnan(a) and np.isnan(b)) or a == b
 
 
 def judge_compiled(subject: Subject, runs: dict[str, ModeRun], evidence: Evidence) -> Judgement:
@@ -50,9 +57,12 @@ def judge_compiled(subject: Subject, runs: dict[str, ModeRun], evidence: Evidenc
             continue
         value = P.inner(products, subject.v) if eager == REV else P.inner(subject.u, products)
         reference = projection(subject, runs[eager])
-        agree = bool(np.isfinite(value)) and tol.close(value, reference, scale)
+        agree = same_value(value, reference, tol, scale)
         judgement.note(f"{mode} vs {eager}", "ok" if agree else "mismatch", f"{value:.6g} vs {reference:.6g}")
         if agree:
+            continue
+        if not np.isfinite(value) and not np.isfinite(reference):
+            judgement.filter("nan-both", f"{mode} vs {eager}", "non-finite in eager and compiled alike")
             continue
         point = evidence.first_point(scale)
         if not point.reason:
