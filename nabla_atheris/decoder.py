@@ -9,6 +9,7 @@ structural choice does not shift the values and a value byte touches one element
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any, Protocol
 
@@ -140,6 +141,8 @@ def _apply_domain(values: np.ndarray, domain: str | None) -> np.ndarray:
         return np.clip(values, -1.0, 1.0)
     if domain == "above-one":
         return 1.0 + np.abs(values)
+    if domain == "unit-interval":
+        return np.clip(np.abs(values), 0.0, 1.0)
     return values
 
 
@@ -230,6 +233,8 @@ class _CaseBuilder:
         in the argument's declared space (`flags`: the call's keyword attributes, for its triangle)."""
         filled = {}
         for t, slot, name in self.pending:
+            declared = self.properties.domains.get(name)
+            slot = dataclasses.replace(slot, domain=declared) if declared else slot
             values = _decode_values(self.src, t.dtype, math.prod(t.shape), slot)
             structure = resolve(self.properties.structures.get(name), flags)
             if self.properties.labels.get(name) == "sign" and is_floating(t.dtype):

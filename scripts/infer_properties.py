@@ -5,7 +5,8 @@ Sources, each recorded with the property it gave:
   opinfo     (torch) OpInfo's gradcheck wrappers (Hermitian or triangular inputs) and its
              supports_forward_ad / supports_gradgrad / supports_fwgrad_bwgrad declarations;
   name       name patterns (nabla_atheris/catalog/inference.py);
-  docstring  label arguments given as 1 or -1 (hinge, margin and cosine-embedding losses);
+  docstring  label arguments given as 1 or -1 (hinge, margin and cosine-embedding losses), values
+             documented to lie in [0, 1];
   probe      calls of the API's templates: which triangle of a square matrix it reads, and the
              arguments reverse mode names as not differentiable.
 Properties already given by an earlier source are kept (OpInfo first, then names, then probes).
@@ -222,7 +223,9 @@ def infer_library(library: str, state_path: Path, progress: Callable[[str], None
         infer.merge(found, infer.from_name(api))
         spellings = [other for other in apis if other != api and function_name(library, other) == function_name(library, api)]
         names = parameter_names(library, api) or next(filter(None, (parameter_names(library, o) for o in spellings)), [])
-        infer.merge(found, infer.from_docstring(docstring(library, api, spellings), names))
+        documentation = docstring(library, api, spellings)
+        infer.merge(found, infer.from_docstring(documentation, names))
+        infer.merge(found, infer.domains_from_docstring(documentation, names))
         entry = catalog.apis[api]
         for template in range(len(entry.templates)):
             for case in probe_cases(catalog, entry.id, template):

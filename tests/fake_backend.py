@@ -108,6 +108,7 @@ OPS: dict[str, Op] = {
     "documented_fwd": smooth(raises={"fwd": Documented("forward mode is not supported for this kind of function")}),
     "internal_rev": smooth(raises={"rev": InternalError("INTERNAL ASSERT FAILED")}),
     "status_rev": smooth(raises={"rev": ValueError("expected a contiguous tensor")}),
+    "contract_breach": smooth(raises={"rev": ValueError("input must be at least rank 1")}),
     "value_rev": smooth(rev_outputs_shift=1.0),
     "noisy": smooth(noisy=True),
     "wrong_rev_over_rev": smooth(second_scale={"rev-over-rev": 2.0}),
@@ -280,6 +281,10 @@ class FakeBackend:
         if name not in OPS and name not in (TIE, EIGVALSH):
             raise ValueError(f"no fake op {name}")
         return FakeCall(case, widen)
+
+    def contract_violation(self, call: FakeCall) -> str | None:
+        """The fake library's static check (as TensorFlow's shape inference): `contract_breach` fails it."""
+        return "a static check rejects the input" if call.name == "contract_breach" else None
 
     def classify(self, exc: BaseException) -> ErrorClass:
         if isinstance(exc, InternalError):

@@ -93,6 +93,7 @@ def test_missing_derivative_is_recorded_and_documented_limits_are_by_design(monk
         ("tie_max", [tensor([4], [0.5, 2.0, 2.0, -1.0])], "non-differentiable-point"),
         ("half_output", [X], "precision-loss"),
         ("noisy", [X], "nondeterministic"),
+        ("contract_breach", [X], "invalid-input"),  # the library's own static checks reject what its kernel ran
         ("infinite_slope", [tensor([3], [0.0, 0.5, -0.7])], "nan-both"),  # the same inf in eager and compiled is agreement
         ("order_by_dtype", [{**X, "dtype": "float32"}], "reference-disagrees"),  # float64 lists outputs otherwise
     ],

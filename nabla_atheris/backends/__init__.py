@@ -101,6 +101,10 @@ class Backend(Protocol):
 
     def classify(self, exc: BaseException) -> ErrorClass | None: ...
 
+    def contract_violation(self, call: BoundCall) -> str | None:
+        """Why the library's own static checks reject a call the eager kernel ran, if they do."""
+        ...
+
     def render_reproducer(self, case: Case, finding: Finding) -> str: ...
 
 

@@ -258,6 +258,10 @@ class StructuredBackend:
     def bind(self, case: Case, widen: bool = False) -> StructuredCall:
         return self.call_type(case, widen)
 
+    def contract_violation(self, call: StructuredCall) -> str | None:
+        """Why the library's static checks reject the call (none by default)."""
+        return None
+
     def clear_cache(self) -> None:
         """Drop the per-structure functions and their compiled code, and the library's own caches of
         compiled code (a worker whose memory grew; benchmarks)."""

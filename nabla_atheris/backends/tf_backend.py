@@ -55,6 +55,14 @@ _NOT_COMPILABLE = re.compile(
 )
 
 
+# Errors of graph-mode shape inference: an op's shape function enforces its documented contract
+# (ranks, matching dimensions), which some eager kernels check less strictly.
+_SHAPE_CONTRACT = re.compile(
+    r"Shape must be|must be at least rank|must be at most rank|Dimensions must be equal|Shapes must be equal rank|must have rank",
+    re.IGNORECASE,
+)
+
+
 def resolve(name: str) -> Callable[..., Any]:
     """The callable for a dotted API name such as `tf.math.sin` or `tf.raw_ops.Sin`."""
     parts = name.split(".")
@@ -115,6 +123,18 @@ class TfBackend(StructuredBackend):
         if jvp_functions is not None:
             jvp_functions.clear()
         context.context().clear_kernel_cache()
+
+    def contract_violation(self, call: TfCall) -> str | None:
+        """Why graph mode's shape inference rejects a call the eager kernel ran (DiagPart of a scalar,
+        a scalar axis where the docs ask for a 1-D one): the input is outside the op's contract."""
+        try:
+            call.compiled("graph-direct", [])
+        except ValueError as exc:
+            if _SHAPE_CONTRACT.search(str(exc)):
+                return "graph shape inference: " + str(exc).strip().splitlines()[0][:200]
+        except Exception:  # noqa: BLE001 - other refusals are the compiled stage's to judge
+            return None
+        return None
 
     def classify(self, exc: BaseException) -> ErrorClass:
         """Python TypeError/ValueError (not an op's runtime error) are tracing refusals: in graph mode a

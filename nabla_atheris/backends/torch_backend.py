@@ -133,6 +133,10 @@ class TorchBackend:
     def bind(self, case: Case, widen: bool = False) -> TorchCall:
         return TorchCall(case, widen)
 
+    def contract_violation(self, call: TorchCall) -> str | None:
+        """PyTorch checks inputs in its kernels only: nothing more to ask."""
+        return None
+
     def classify(self, exc: BaseException) -> ErrorClass:
         return classify_message(exc, _INTERNAL, _UNSUPPORTED, documented=_DOCUMENTED)
 

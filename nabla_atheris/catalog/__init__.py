@@ -27,7 +27,7 @@ from typing import Any, Union
 
 from nabla_atheris.case import DTYPES, CaseFormatError
 
-DOMAINS = ("positive", "unit", "above-one")  # |x|, clip to [-1, 1], 1 + |x|
+DOMAINS = ("positive", "unit", "above-one", "unit-interval")  # |x|, clip to [-1, 1], 1 + |x|, clip |x| to [0, 1]
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,19 @@ def from_docstring(doc: str, parameter_names: list[str]) -> Properties:
     return {"labels": {k: "sign" for k in keys}, "sources": {"labels": f"docstring: {label!r} holds 1 or -1"}}
 
 
+UNIT_INTERVAL = re.compile(r"values?\s+(?:in|of)\s+`?(\w+)`?\s+(?:are|is|must\s+be|should\s+be)\s+in\s+`?\[0,\s*1\]`?")
+
+
+def domains_from_docstring(doc: str, parameter_names: list[str]) -> Properties:
+    """Arguments a docstring restricts to [0, 1] ("only well defined if the value in `images` are in
+    [0,1]"): drawn there (outside, the library documents no derivative)."""
+    named = [n for n in UNIT_INTERVAL.findall(doc or "") if n in parameter_names]
+    if not named:
+        return {}
+    keys = {k: "unit-interval" for n in named for k in (n, str(parameter_names.index(n)))}
+    return {"domains": keys, "sources": {"domains": f"docstring: {', '.join(repr(n) for n in named)} in [0, 1]"}}
+
+
 def argument_tensors(case: Case) -> Iterator[tuple[str, Tensor]]:
     """(argument key, tensor) for the tensor arguments of a case: positions, then keyword names."""
     for i, arg in enumerate(case.args):
@@ -203,7 +216,7 @@ def merge(into: Properties, more: Properties) -> None:
     for key, value in more.items():
         if key == "sources":
             continue
-        if key in ("structures", "labels", "nondifferentiable"):
+        if key in ("structures", "labels", "domains", "nondifferentiable"):
             merged = into.setdefault(key, [] if key == "nondifferentiable" else {})
             if key != "nondifferentiable":
                 for arg, structure in value.items():

@@ -36,6 +36,7 @@ FIELDS = (
     "unique_indices",
     "nondifferentiable",
     "labels",
+    "domains",
 )
 LABELS = ("sign",)  # label values: -1 or 1
 
@@ -54,6 +55,7 @@ class ApiProperties:
     unique_indices: bool = False  # duplicate indices are undefined (index_put, scatter, max_unpool ...)
     nondifferentiable: tuple[str, ...] = ()  # floating arguments that are parameters, not inputs
     labels: dict[str, str] = field(default_factory=dict)  # argument -> label values (one of LABELS): not inputs
+    domains: dict[str, str] = field(default_factory=dict)  # argument -> documented value domain (catalog DOMAINS)
     sources: dict[str, str] = field(default_factory=dict)  # property -> where it was read
 
     def __post_init__(self) -> None:
@@ -89,6 +91,7 @@ def parse_properties(spec: dict[str, Any]) -> ApiProperties:
         unique_indices=bool(spec.get("unique_indices", False)),
         nondifferentiable=tuple(str(a) for a in spec.get("nondifferentiable", ())),
         labels={str(k): str(v) for k, v in spec.get("labels", {}).items()},
+        domains={str(k): str(v) for k, v in spec.get("domains", {}).items()},
         sources={str(k): str(v) for k, v in spec.get("sources", {}).items()},
     )
 

@@ -117,6 +117,10 @@ def prepare(case: Case, backend: Backend, judgement: Judgement) -> Subject | Non
     if not P.all_finite(outputs):
         judgement.filter("non-finite-output", "direct", "NaN or inf in the direct output")
         return None
+    violation = backend.contract_violation(call)
+    if violation:
+        judgement.filter("invalid-input", "direct", violation)
+        return None
     wide = call if all(d in ("float64", "complex128") for d in case.float_dtypes()) else backend.bind(case, widen=True)
     rng = P.rng_for(encode(case))
     structures = [t.structure for t in case.differentiable()]
