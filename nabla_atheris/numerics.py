@@ -39,18 +39,23 @@ def central_difference(fn: ScalarFn, xs: Arrays, direction: Arrays, h: float) ->
 
 
 def numeric_derivative(fn: ScalarFn, xs: Arrays, direction: Arrays) -> tuple[float, bool]:
-    """The directional derivative, and whether other step sizes agree on it (numerical stability).
+    """The directional derivative, and whether it can be trusted (numerical stability).
 
-    The step grows with the largest input; when that makes it larger than the unit-scale step, the
-    unit-scale step must agree too (inputs of mixed magnitude, say 0.15 and 1e30, have no one step
-    that resolves both: a large step flattens the small entries' derivatives)."""
+    Other step sizes must agree on it: the step grows with the largest input, and when that makes it
+    larger than the unit-scale step, the unit-scale step must agree too (inputs of mixed magnitude,
+    say 0.15 and 1e30, have no one step that resolves both). And the difference must stand above
+    rounding: fn's values at x +- h carry an error of about eps |fn| each, so a derivative the
+    quotient cannot tell from eps |fn| / h is not resolved (a 1e30 entry swamps the others)."""
     h = step_for(xs)
     close = STEP_AGREEMENT.close
-    fine = central_difference(fn, xs, direction, h)
+    plus, minus = fn(axpy(xs, h, direction)), fn(axpy(xs, -h, direction))
+    fine = (plus - minus) / (2.0 * h)
     others = [central_difference(fn, xs, direction, h * NUMERIC_STEP_RATIO)]
     if h > NUMERIC_STEP:
         others.append(central_difference(fn, xs, direction, NUMERIC_STEP))
-    stable = bool(np.isfinite(fine)) and all(np.isfinite(o) and close(fine, o) for o in others)
+    floor = float(np.finfo(np.float64).eps) * max(abs(plus), abs(minus)) / h
+    resolved = floor <= STEP_AGREEMENT.atol + STEP_AGREEMENT.rtol * abs(fine)
+    stable = bool(np.isfinite(fine)) and resolved and all(np.isfinite(o) and close(fine, o) for o in others)
     return fine, stable
 
 

@@ -157,6 +157,23 @@ def main():
     print("numerical derivative along them:", value, "" if stable else "(depends on the step)")
     return 1 if not {tol}.close(value, 0.0, {d.get("scale", 0.0)!r}) else 0
 """
+    if finding.kind == "shape-mismatch":
+        return f"""
+def main():
+    print({a!r}, flush=True)
+    f, xs = bind(False)
+    if {a!r} == "rev":
+        _, products = vjp(f, xs, U)
+        expected = [to_numpy(x) for x in xs]
+    else:
+        expected, products = jvp(f, xs, V)
+    for i, (p, e) in enumerate(zip(products, expected)):
+        if p is not None and np.shape(p) != np.shape(e):
+            print(f"derivative #{{i}} has shape {{list(np.shape(p))}}, its value {{list(np.shape(e))}}")
+            return 1
+    print("every derivative has its value's shape")
+    return 0
+"""
     if finding.kind in ERROR_KINDS:
         failing = d.get("failing", b)
         return f'''

@@ -395,7 +395,7 @@ def triage_counts(path: Path) -> dict[str, Any]:
     findings by verdict, root causes, and the rows still unjudged."""
     rows = []
     for line in path.read_text().splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
         if line.startswith("| ") and cells[0].isdigit() and len(cells) >= 9:
             rows.append({"root": cells[1], "verdict": cells[7].strip("* ")})
     verdicts = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}

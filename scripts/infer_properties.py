@@ -50,17 +50,28 @@ FORWARD = ["fwd", "fwd-over-rev", "rev-over-fwd", "fwd-over-fwd"]
 
 
 def from_opinfo(apis: set[str]) -> dict[str, infer.Properties]:
-    """torch: OpInfo's gradcheck wrappers and mode declarations, for every spelling of each op."""
+    """torch: OpInfo's gradcheck wrappers and mode declarations, for every spelling of each op (its
+    name, method and aliases, and the catalog's other spellings of the same function). An op that
+    has only variants (index_reduce) declares its modes when all its variants agree."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from gen_torch_catalog import opinfo_candidates
     from torch.testing._internal.common_methods_invocations import op_db
 
-    out: dict[str, infer.Properties] = {}
+    by_function: dict[str, list[str]] = {}
+    for api in apis:
+        by_function.setdefault(function_name("torch", api), []).append(api)
+    variants: dict[str, list[Any]] = {}
     for op in op_db:
-        if op.variant_test_name or not op.supports_autograd:
-            continue  # a variant's wrapper (e.g. pinv's 'hermitian') holds only for its own arguments
+        variants.setdefault(op.name, []).append(op)
+    out: dict[str, infer.Properties] = {}
+    for ops in variants.values():
+        plain = [op for op in ops if not op.variant_test_name]
+        op = plain[0] if plain else ops[0]
+        if not op.supports_autograd:
+            continue
         found: infer.Properties = {"sources": {}}
-        wrapper = getattr(op.gradcheck_wrapper, "__name__", "")
+        # a variant's wrapper (pinv's 'hermitian') holds for its own arguments only
+        wrapper = getattr(op.gradcheck_wrapper, "__name__", "") if plain else ""
         if wrapper.startswith("gradcheck_wrapper_hermitian_input"):
             pd = "cholesky" in op.name
             found["structures"] = {"0": "hermitian-pd" if pd else "hermitian"}
@@ -68,22 +79,45 @@ def from_opinfo(apis: set[str]) -> dict[str, infer.Properties]:
         elif wrapper.startswith("gradcheck_wrapper_triangular_input"):
             found["structures"] = {"0": "triangular:lower"}  # the wrapper's default: upper=False
             found["sources"]["structures"] = f"opinfo: {wrapper}"
-        unsupported = set()
-        if not op.supports_forward_ad:
-            unsupported |= set(FORWARD)
-        if not op.supports_gradgrad:
-            unsupported |= {"rev-over-rev", "fwd-over-rev"}
-        if not op.supports_fwgrad_bwgrad:
-            unsupported |= {"fwd-over-rev"}
-        if unsupported:
-            found["unsupported"] = sorted(unsupported)
-            flags = [f for f in ("supports_forward_ad", "supports_gradgrad", "supports_fwgrad_bwgrad") if not getattr(op, f)]
-            found["sources"]["unsupported"] = "opinfo: " + ", ".join(f"{f}=False" for f in flags)
+        flags = ("supports_forward_ad", "supports_gradgrad", "supports_fwgrad_bwgrad")
+        if plain or all(all(getattr(v, f) == getattr(op, f) for f in flags) for v in ops):
+            unsupported = set()
+            if not op.supports_forward_ad:
+                unsupported |= set(FORWARD)
+            if not op.supports_gradgrad:
+                unsupported |= {"rev-over-rev", "fwd-over-rev"}
+            if not op.supports_fwgrad_bwgrad:
+                unsupported |= {"fwd-over-rev"}
+            if unsupported:
+                found["unsupported"] = sorted(unsupported)
+                off = [f"{f}=False" for f in flags if not getattr(op, f)]
+                found["sources"]["unsupported"] = f"opinfo {op.name}: " + ", ".join(off)
         if len(found) == 1:
             continue
-        for api, _ in opinfo_candidates(op):
-            if api in apis:
-                infer.merge(out.setdefault(api, {}), found)
+        spellings = {api for api, _ in opinfo_candidates(op) if api in apis}
+        spellings |= {other for api in spellings for other in by_function.get(function_name("torch", api), [])}
+        for api in spellings:
+            infer.merge(out.setdefault(api, {}), found)
+    return out
+
+
+def from_torch_declarations(apis: list[str]) -> dict[str, infer.Properties]:
+    """OneFlow mirrors PyTorch's API: the arguments PyTorch declares parameters or labels, and its
+    gradient-cutting and straight-through APIs, hold for the same function in OneFlow."""
+    torch_properties = json.loads((DATA / "torch.properties.json").read_text())["apis"]
+    by_function: dict[str, dict] = {}
+    for api, spec in torch_properties.items():
+        by_function.setdefault(function_name("torch", api), spec)
+    out = {}
+    for api in apis:
+        spec = by_function.get(function_name("oneflow", api))
+        if not spec:
+            continue
+        found = {key: spec[key] for key in ("nondifferentiable", "labels", "gradient") if key in spec}
+        if found:
+            sources = spec["sources"]
+            found["sources"] = {key: f"PyTorch's declaration ({sources.get(key, '')}); OneFlow mirrors its API" for key in found}
+            out[api] = found
     return out
 
 
@@ -213,7 +247,8 @@ def infer_library(library: str, state_path: Path, progress: Callable[[str], None
         progress(f"  {state['current']}: not probed (the library aborted the process)")
         state["done"][state["current"]] = infer.from_name(state["current"])
     properties: dict[str, infer.Properties] = state["done"]
-    opinfo = from_opinfo(set(apis)) if library == "torch" else {}
+    declared = {"torch": lambda: from_opinfo(set(apis)), "oneflow": lambda: from_torch_declarations(apis)}
+    opinfo = declared[library]() if library in declared else {}
     signal.signal(signal.SIGALRM, _alarm)
     for number, api in enumerate(apis, 1):
         if api in properties:

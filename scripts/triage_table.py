@@ -5,11 +5,16 @@ empty verdict for a person to fill in: TRUE (a library bug), BY-DESIGN (document
 FALSE-POSITIVE (not a bug of the library: the harness' or the oracle's), with one line of reason
 from the library's documentation or the math.
 
-    PYTHONPATH=. .venv/bin/python scripts/triage_table.py WORKDIR > bench/triage/LIB.md
+    PYTHONPATH=. .venv/bin/python scripts/triage_table.py WORKDIR [PYTHON] [--previous OLD.md] > bench/triage/LIB.md
+
+With --previous, a row whose API, kind and scenario pair an earlier table judged keeps that
+verdict and reason (marked "(carried over)"), so that a re-run campaign needs judging only for
+what is new.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,9 +37,26 @@ def repro_exit(path: Path, python: str) -> str:
         return "timeout"
 
 
+def judged_rows(path: Path) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """(API, kind, scenarios) -> (verdict, reason) of an earlier table's judged rows."""
+    judged = {}
+    for line in path.read_text().splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+        if line.startswith("| ") and cells[0].isdigit() and len(cells) >= 9 and cells[7] in VERDICTS:
+            reason = cells[8].removesuffix(" (carried over)")
+            judged[(cells[2], cells[3], cells[4])] = (cells[7], reason)
+    return judged
+
+
 def main() -> int:
-    campaign = read_campaign(Path(sys.argv[1]))
-    python = sys.argv[2] if len(sys.argv) > 2 else sys.executable
+    arguments = sys.argv[1:]
+    previous = {}
+    if "--previous" in arguments:
+        at = arguments.index("--previous")
+        previous = judged_rows(Path(arguments[at + 1]))
+        del arguments[at : at + 2]
+    campaign = read_campaign(Path(arguments[0]))
+    python = arguments[1] if len(arguments) > 1 else sys.executable
     rows = [r for r in campaign.findings if r["kind"] != "missing-derivative"]  # flaky crashes are apart already
     counts = root_counts(rows)
     print(f"Campaign `{campaign.root.name}`: {campaign.totals['execs']} cases, {len(rows)} unique findings other than")
@@ -44,7 +66,9 @@ def main() -> int:
     for number, r in enumerate(rows, 1):
         code = repro_exit(r["folder"] / REPRO_FILE, python)
         message = r["message"][:160]
-        cells = [str(number), f"`{r['root']}`", f"`{r['api']}`", r["kind"], r["scenarios"], message, code, "?", "?"]
+        verdict, reason = previous.get((f"`{r['api']}`", r["kind"], r["scenarios"]), ("?", "?"))
+        reason = reason if verdict == "?" else f"{reason} (carried over)"
+        cells = [str(number), f"`{r['root']}`", f"`{r['api']}`", r["kind"], r["scenarios"], message, code, verdict, reason]
         print("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return 0
 

@@ -61,6 +61,7 @@ class Op:
     raises: dict[str, Exception] = dataclasses.field(default_factory=dict)  # scenario -> exception raised
     absent_rev: bool = False  # the VJP reports no gradient (None)
     nan_fwd: bool = False  # the JVP returns NaN
+    wrong_shape_rev: bool = False  # the VJP returns a gradient of another shape than its input
     rev_outputs_shift: float = 0.0  # reverse mode computes other outputs
     unconvertible: bool = False  # the output cannot be converted by the glue
     noisy: bool = False  # the direct call differs on each call
@@ -96,6 +97,7 @@ OPS: dict[str, Op] = {
         lambda x: np.sin(x) + 1e-3 * np.sin(1e7 * x), np.cos, lambda x: -np.sin(x), second_scale={"rev-over-rev": 3.0}
     ),
     "nan_fwd": smooth(nan_fwd=True),
+    "wrong_shape_rev": smooth(wrong_shape_rev=True),
     "absent_rev": smooth(absent_rev=True),
     "gap_rev": smooth(raises={"rev": NotImplementedError("derivative for 'fake' is not implemented")}),
     "no_derivative": smooth(
@@ -203,6 +205,8 @@ class FakeCall:
             outs = [o + op.rev_outputs_shift for o in outs]
         if op is not None and op.absent_rev:
             return outs, [None for _ in xs]
+        if op is not None and op.wrong_shape_rev:
+            return outs, [np.zeros(1) for _ in xs]
         if self.name == TIE:
             return outs, [np.real(u[0]) * _tie_max_rev(xs[0])]
         if self.name == EIGVALSH:

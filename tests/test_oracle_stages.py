@@ -30,6 +30,7 @@ def check(op, *args, properties=None, monkeypatch=None):
         ("wrong_both", "rev-vs-numeric", ("rev", "numeric")),  # the primary mode is named; fwd agrees with it
         ("unstable_disagree", "rev-vs-fwd", ("rev", "fwd")),  # no reliable referee: the AD pair stands alone
         ("nan_fwd", "nan-mismatch", ("rev", "fwd")),
+        ("wrong_shape_rev", "shape-mismatch", ("rev", "direct")),
         ("absent_rev", "missing-derivative", ("numeric", "rev")),
         ("gap_rev", "derivative-gap", ("direct", "rev")),
         ("no_derivative", "missing-derivative", ("direct", "rev")),

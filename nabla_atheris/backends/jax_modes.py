@@ -67,9 +67,19 @@ def _cotangent(u, out):
     return jnp.conj(as_like(u, out))
 
 
+def _pairs(tensors, arrays):
+    """The pairs of an inner product; a derivative of another shape than the value it belongs to is
+    the library's error (raised here, outside the conversion glue)."""
+    for t, a in zip(tensors, arrays):
+        if t is not None and tuple(t.shape) != tuple(np.shape(a)):
+            shapes = f"{tuple(t.shape)} for a value of shape {tuple(np.shape(a))}"
+            raise ValueError(f"the library returned a derivative of shape {shapes}")
+    return zip(tensors, arrays)
+
+
 def _inner(arrays, others):
     """sum(Re(a * conj(b))) over the floating pairs, as a traceable jax scalar."""
-    terms = [jnp.sum(jnp.real(a * jnp.conj(as_like(b, a)))).astype(jnp.float64) for a, b in zip(arrays, others) if is_diff(a)]
+    terms = [jnp.sum(jnp.real(a * jnp.conj(as_like(b, a)))).astype(jnp.float64) for a, b in _pairs(arrays, others) if is_diff(a)]
     return sum(terms) if terms else jnp.zeros((), jnp.float64)
 
 

@@ -45,6 +45,8 @@ _UNSUPPORTED = re.compile(
     r"Cannot find the kernel matching",  # in a gradient op only (the direct call ran): no backward kernel for the dtype
     re.IGNORECASE,
 )
+# An in-place API on an input that requires a gradient: autograd's documented refusal (as PyTorch's).
+_DOCUMENTED = re.compile(r"a leaf Tensor that requires grad is being used in an in-place operation", re.IGNORECASE)
 _INTERNAL = re.compile(r"Check failed|INTERNAL ASSERT|Internal error|please report", re.IGNORECASE)
 
 
@@ -108,7 +110,7 @@ class OneflowBackend(StructuredBackend):
     def classify(self, exc: BaseException) -> ErrorClass:
         if isinstance(exc, modes.GraphRefused):
             return ErrorClass.NOT_COMPILABLE
-        return classify_message(exc, _INTERNAL, _UNSUPPORTED)
+        return classify_message(exc, _INTERNAL, _UNSUPPORTED, documented=_DOCUMENTED)
 
 
 def make_backend() -> OneflowBackend:

@@ -63,20 +63,28 @@ MODULES = []  # the nn modules module_call built: their parameters are leaves to
 
 def module_call(module_type):
     """An `oneflow.nn` module as a function: keyword arguments construct it (seeded, in the inputs'
-    floating dtype, once per options and dtype, eagerly: nn.Graph runs the same weights), positional
-    arguments are its inputs."""
+    floating dtype, once per options and dtype), positional arguments are its inputs. nn.Graph traces
+    a copy of the eager instance (the same weights): a graph's training step leaves the parameters it
+    traced unusable for eager autograd."""
     modules = {}
 
-    def call(*inputs, **options):
-        # (every module built is registered in MODULES, whose parameters' gradients `grad` clears)
-        dtype = next((x.dtype for x in inputs if isinstance(x, flow.Tensor) and x.is_floating_point()), None)
+    def eager_module(options, dtype):
         key = (repr(sorted(options.items())), str(dtype))
         if key not in modules:
-            flow.manual_seed(0)
-            module = module_type(**options)
-            modules[key] = module.to(dtype) if dtype is not None else module
-            MODULES.append(modules[key])
-        return modules[key](*inputs)
+            with flow._oneflow_internal.lazy_mode.guard(False):
+                flow.manual_seed(0)
+                module = module_type(**options)
+                modules[key] = module.to(dtype) if dtype is not None else module
+                twin = module_type(**options)
+                twin = twin.to(dtype) if dtype is not None else twin
+                twin.load_state_dict(modules[key].state_dict())
+                modules[(*key, "graph")] = twin
+            MODULES.append(modules[key])  # its parameters' gradients are cleared by `grad`
+        return modules[key] if not flow._oneflow_internal.lazy_mode.is_enabled() else modules[(*key, "graph")]
+
+    def call(*inputs, **options):
+        dtype = next((x.dtype for x in inputs if isinstance(x, flow.Tensor) and x.is_floating_point()), None)
+        return eager_module(options, dtype)(*inputs)
 
     return call
 
@@ -123,9 +131,19 @@ def jvp(f, xs, tangents):
     raise NotImplementedError("OneFlow 0.9 has no forward-mode AD")
 
 
+def _pairs(tensors, arrays):
+    """The pairs of an inner product; a derivative of another shape than the value it belongs to is
+    the library's error (raised here, outside the conversion glue)."""
+    for t, a in zip(tensors, arrays):
+        if t is not None and tuple(t.shape) != tuple(np.shape(a)):
+            shapes = f"{tuple(t.shape)} for a value of shape {tuple(np.shape(a))}"
+            raise ValueError(f"the library returned a derivative of shape {shapes}")
+    return zip(tensors, arrays)
+
+
 def _inner(tensors, arrays):
     """Real inner product sum(t * a) over the floating tensors, in float64."""
-    terms = [(t.to(flow.float64) * as_like(a, t).to(flow.float64)).sum() for t, a in zip(tensors, arrays) if is_diff_output(t)]
+    terms = [(t.to(flow.float64) * as_like(a, t).to(flow.float64)).sum() for t, a in _pairs(tensors, arrays) if is_diff_output(t)]
     return sum(terms) if terms else flow.zeros((), dtype=flow.float64)
 
 

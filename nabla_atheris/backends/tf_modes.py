@@ -60,11 +60,21 @@ def as_like(array, like):
     return tf.reshape(tf.cast(t, like.dtype), tf.shape(like))
 
 
+def _pairs(tensors, arrays):
+    """The pairs of an inner product; a derivative of another shape than the value it belongs to is
+    the library's error (raised here, outside the conversion glue)."""
+    for t, a in zip(tensors, arrays):
+        if t is not None and tuple(t.shape) != tuple(np.shape(a)):
+            shapes = f"{tuple(t.shape)} for a value of shape {tuple(np.shape(a))}"
+            raise ValueError(f"the library returned a derivative of shape {shapes}")
+    return zip(tensors, arrays)
+
+
 def _inner(tensors, arrays):
     """sum(Re(t * conj(a))) over the floating tensors, as a float64 tensor."""
     terms = [
         tf.cast(tf.reduce_sum(tf.math.real(t * tf.math.conj(as_like(a, t)))), tf.float64)
-        for t, a in zip(tensors, arrays)
+        for t, a in _pairs(tensors, arrays)
         if is_diff(t)
     ]
     return tf.add_n(terms) if terms else tf.zeros((), tf.float64)

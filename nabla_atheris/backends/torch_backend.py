@@ -42,11 +42,13 @@ _UNSUPPORTED = re.compile(
 )
 # Documented limitations: an argument the function documents as a parameter, not an input; a loss
 # that depends on the arbitrary phase or sign of eigenvectors or singular vectors (linalg.eig, svd
-# docs); data-dependent operations under torch.func transforms (fwd-over-fwd), which its docs exclude.
+# docs); data-dependent operations under torch.func transforms (fwd-over-fwd), which its docs exclude;
+# an in-place API on an input that requires a gradient (autograd's documented refusal).
 _DOCUMENTED = re.compile(
     r"is not differentiable with respect to argument|cannot have forward grad defined|"
     r"depends on this phase term|specified up to multiplication by|"
-    r"Cannot access data pointer of Tensor that doesn't have storage",
+    r"Cannot access data pointer of Tensor that doesn't have storage|"
+    r"a leaf Variable that requires grad is being used in an in-place operation",
     re.IGNORECASE,
 )
 _INTERNAL = re.compile(r"INTERNAL ASSERT FAILED|Internal error|CHECK failed|Please report a bug to PyTorch", re.IGNORECASE)

@@ -91,6 +91,10 @@ def jvp(f, xs, tangents):
         outs = flatten(f(*duals))
         primals, tangent_outs = [], []
         for o in outs:
+            if o.layout != torch.strided:  # forward AD cannot unpack a sparse result: no tangent to read
+                primals.append(to_numpy(o))
+                tangent_outs.append(None)
+                continue
             p, t = fwd_ad.unpack_dual(o)
             primals.append(to_numpy(p))
             tangent_outs.append(None if t is None else to_numpy(t))
@@ -107,9 +111,19 @@ def _phi_rev(f, leaves, u, v):
     return _inner(zeros_for_none(grads, leaves), v)
 
 
+def _pairs(tensors, arrays):
+    """The pairs of an inner product; a derivative of another shape than the value it belongs to is
+    the library's error (raised here, outside the conversion glue)."""
+    for t, a in zip(tensors, arrays):
+        if t is not None and tuple(t.shape) != tuple(np.shape(a)):
+            shapes = f"{tuple(t.shape)} for a value of shape {tuple(np.shape(a))}"
+            raise ValueError(f"the library returned a derivative of shape {shapes}")
+    return zip(tensors, arrays)
+
+
 def _inner(tensors, arrays):
     """Real inner product sum(Re(t * conj(a))) over the differentiable tensors."""
-    terms = [(t * as_like(a, t).conj()).real.sum() for t, a in zip(tensors, arrays) if is_diff_output(t)]
+    terms = [(t * as_like(a, t).conj()).real.sum() for t, a in _pairs(tensors, arrays) if is_diff_output(t)]
     return sum(terms) if terms else torch.zeros((), dtype=torch.float64)
 
 

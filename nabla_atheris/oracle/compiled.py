@@ -11,7 +11,7 @@ import numpy as np
 from nabla_atheris import projections as P
 from nabla_atheris.backends import ErrorClass
 from nabla_atheris.oracle.evidence import Evidence
-from nabla_atheris.oracle.first_order import ModeRun, error_finding, projection, scale_of
+from nabla_atheris.oracle.first_order import ModeRun, error_finding, product_norms, projection, scale_of
 from nabla_atheris.oracle.running import describe
 from nabla_atheris.oracle.subject import Subject
 from nabla_atheris.oracle.values import judge_outputs
@@ -66,7 +66,7 @@ def judge_compiled(subject: Subject, runs: dict[str, ModeRun], evidence: Evidenc
             continue
         point = evidence.first_point(scale)
         if not point.reason:
-            point = evidence.sensitive([value, reference])
+            point = evidence.sensitive(product_norms(runs) + [P.norm(products)])
         if point.reason:
             judgement.filter(point.reason, f"{mode} vs {eager}", point.detail)
             continue

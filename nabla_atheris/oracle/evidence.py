@@ -149,7 +149,9 @@ class Evidence:
     def sensitive(self, estimates: list[float], order: int = 1) -> Point:
         """Whether the derivative is so large against the inputs and outputs that rounding decides any
         comparison of it: the smallest estimate's condition number |d| max(|x|, 1)^order / max(|f|, 1)
-        above the precision's limit (the smallest, so that one mode's wildly wrong value does not excuse it)."""
+        above the precision's limit (the smallest, so that one mode's wildly wrong value does not excuse it).
+        Estimates are magnitudes of the derivative: the norms of AD modes' products (a projection can
+        cancel to a small number while every entry is rounding noise), or second-order projections."""
         finite = [abs(e) for e in estimates if np.isfinite(e)]
         if not finite:
             return Point()

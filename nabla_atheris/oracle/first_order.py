@@ -68,22 +68,27 @@ def projection(subject: Subject, run: ModeRun) -> float:
     return P.inner(run.products, subject.v) if run.mode == REV else P.inner(subject.u, run.products)
 
 
+def product_norms(runs: dict[str, ModeRun]) -> list[float]:
+    """The norm of each AD mode's products (VJP or JVP): the magnitude of the derivative by that mode."""
+    return [P.norm([p for p in run.products if p is not None]) for run in runs.values() if run.ok]
+
+
 def scale_of(runs: dict[str, ModeRun]) -> float:
     """The magnitude of the derivatives: the largest norm of an AD mode's products."""
-    norms = [P.norm([p for p in run.products if p is not None]) for run in runs.values() if run.ok]
-    finite = [n for n in norms if np.isfinite(n)]
-    return max(finite, default=0.0)
+    return max((n for n in product_norms(runs) if np.isfinite(n)), default=0.0)
 
 
 def error_kind(subject: Subject, mode: str, exc: BaseException, others_work: bool) -> str:
     """The finding kind of a mode's error where the reference succeeded: crash (internal), a missing
-    derivative (none in any mode, or documented), a derivative gap (another mode or order has it),
-    else a status mismatch."""
+    derivative (none in any mode, or a mode documented as unsupported, whatever its error), a
+    derivative gap (another mode or order has it), else a status mismatch."""
     error_class = subject.error_class(exc)
     if error_class is ErrorClass.INTERNAL:
         return "crash"
+    if mode in subject.properties.unsupported:  # documented: whatever the mode's error says
+        return "missing-derivative"
     if error_class is ErrorClass.UNSUPPORTED:
-        return "missing-derivative" if mode in subject.properties.unsupported or not others_work else "derivative-gap"
+        return "derivative-gap" if others_work else "missing-derivative"
     return "status-mismatch"
 
 
@@ -115,15 +120,28 @@ def judge_statuses(subject: Subject, runs: dict[str, ModeRun]) -> Judgement:
 
 
 def judge_values(subject: Subject, runs: dict[str, ModeRun]) -> tuple[Judgement, dict[str, ModeRun]]:
-    """Each mode's outputs against the direct call's; the modes whose outputs agree."""
+    """Each mode's outputs against the direct call's, and its products' shapes against the inputs
+    (rev) or outputs (fwd) they belong to; the modes whose outputs and shapes agree."""
     judgement, agreeing = Judgement(), {}
     for mode, run in runs.items():
         if run.ok:
             verdict, same = judge_outputs(subject, mode, run.outputs)
             judgement.absorb(verdict)
-            if same:
+            if same and _shapes_agree(subject, run, judgement):
                 agreeing[mode] = run
     return judgement, agreeing
+
+
+def _shapes_agree(subject: Subject, run: ModeRun, judgement: Judgement) -> bool:
+    expected = subject.call.inputs if run.mode == REV else run.outputs
+    what = "input" if run.mode == REV else "output"
+    for i, (product, value) in enumerate(zip(run.products, expected)):
+        if product is not None and np.shape(product) != np.shape(value):
+            shapes = f"{list(np.shape(product))} for {what} #{i} of shape {list(np.shape(value))}"
+            message = f"{run.mode} returned a derivative of shape {shapes}"
+            judgement.add(subject.finding("shape-mismatch", run.mode, "direct", message))
+            return False
+    return True
 
 
 def blamed(judgement: Judgement) -> set[str]:
@@ -203,8 +221,7 @@ def _judge_ad_disagreement(
     judgement.note("rev vs fwd", "mismatch", f"{rev:.6g} vs {fwd:.6g}")
     point = evidence.first_point(scale)
     if not point.reason:
-        numeric = evidence.first_numeric
-        point = evidence.sensitive([rev, fwd] + ([numeric.value] if numeric.reliable else []))
+        point = evidence.sensitive(product_norms(runs))
     if point.reason:
         judgement.filter(point.reason, "rev vs fwd", point.detail)
         return
@@ -277,7 +294,7 @@ def _judge_against_numeric(
         return
     point = evidence.first_point(max(scale, abs(numeric.value)))
     if not point.reason:
-        point = evidence.sensitive([value, numeric.value])
+        point = evidence.sensitive(product_norms(runs))
     if point.reason:
         judgement.filter(point.reason, f"{mode} vs numeric", point.detail)
         return

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from nabla_atheris.oracle.evidence import Evidence, Numeric, ScalarFn
-from nabla_atheris.oracle.first_order import ModeRun, error_finding, zero_derivative
+from nabla_atheris.oracle.first_order import ModeRun, error_finding, scale_of, zero_derivative
 from nabla_atheris.oracle.subject import Subject
 from nabla_atheris.tolerances import Tolerance, tolerance
 from nabla_atheris.verdict import Judgement
@@ -60,7 +60,9 @@ def judge_second_order(subject: Subject, runs: dict[str, ModeRun], evidence: Evi
     if len(finite) == len(values) and len(groups) == 1:
         _against_numeric(subject, values, phi, referee, scale, evidence, judgement)
         return judgement
-    point = evidence.point(phi, subject.v2, scale)
+    point = evidence.first_point(scale_of(runs))  # no first derivative here: no second either
+    if not point.reason:
+        point = evidence.point(phi, subject.v2, scale)
     numeric = second_numeric(subject, evidence, phi)
     if not point.reason:
         point = evidence.sensitive(list(finite.values()) + ([numeric.value] if numeric.reliable else []), order=2)
