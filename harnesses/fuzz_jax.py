@@ -8,8 +8,11 @@ nabla-atheris oracle. Run it like any libFuzzer binary: `./fuzz_jax.py CORPUS_DI
 
 import sys
 
-import nabla_atheris.backends.jax_backend  # noqa: F401  (loaded by name at run time: a static import for PyInstaller)
-from nabla_atheris.harness import run
+from nabla_atheris.lifetime import die_with_parent
+
+die_with_parent()  # under a campaign: end with it (before the library's import, which takes seconds)
+import nabla_atheris.backends.jax_backend  # noqa: E402,F401  (loaded by name at run time: a static import for PyInstaller)
+from nabla_atheris.harness import run  # noqa: E402
 
 if __name__ == "__main__":
     run("jax", sys.argv)

@@ -10,7 +10,10 @@ Python layer (autograd.Function, nn.Graph, the functional and module front ends)
 
 import sys
 
-from nabla_atheris.harness import run
+from nabla_atheris.lifetime import die_with_parent
+
+die_with_parent()  # under a campaign: end with it (before the library's import, which takes seconds)
+from nabla_atheris.harness import run  # noqa: E402
 
 if __name__ == "__main__":
     run("oneflow", sys.argv)

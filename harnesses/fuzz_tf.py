@@ -9,8 +9,11 @@ binary: `./fuzz_tf.py CORPUS_DIR -max_total_time=60`.
 
 import sys
 
-import nabla_atheris.backends.tf_backend  # noqa: F401  (loaded by name at run time: a static import for PyInstaller)
-from nabla_atheris.harness import run
+from nabla_atheris.lifetime import die_with_parent
+
+die_with_parent()  # under a campaign: end with it (before the library's import, which takes seconds)
+import nabla_atheris.backends.tf_backend  # noqa: E402,F401  (loaded by name at run time: a static import for PyInstaller)
+from nabla_atheris.harness import run  # noqa: E402
 
 if __name__ == "__main__":
     run("tf", sys.argv)

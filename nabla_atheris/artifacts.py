@@ -1,8 +1,10 @@
 """Triage of libFuzzer's artifacts (crash-, timeout-, oom- files): each is re-run once through the
 harness; a native crash, timeout or out-of-memory becomes a finding of that kind with its input, case
-and reproducer, marked flaky when the re-run does not repeat it. A crash artifact that is an oracle
-finding (a worker that crashed on purpose, `--crash-on-findings`) is already in the store and is
-only noted. Every artifact is triaged once: the outcomes are kept in `artifacts/triage.json`."""
+and reproducer, marked flaky when the re-run does not repeat it, first seen when the artifact was
+written. A crash artifact that is an oracle finding (a worker that crashed on purpose,
+`--crash-on-findings`) is already in the store and is only noted. Every artifact is triaged once:
+the outcomes are kept in `artifacts/triage.json`. A campaign triages while it runs (`Triage`, one
+artifact at a time, in the background), so that a run ends on time."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import json
 import os
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +24,11 @@ from nabla_atheris.campaign import Limits, Workdir
 from nabla_atheris.case import Case
 from nabla_atheris.catalog import Catalog, load_catalog
 from nabla_atheris.decoder import decode_bytes
-from nabla_atheris.findings import FindingsStore
+from nabla_atheris.findings import META_FILE, FindingsStore
+from nabla_atheris.lifetime import PARENT_ENV
 from nabla_atheris.oracle.subject import dtype_class
 from nabla_atheris.verdict import Finding
+from nabla_atheris.workers import stop_session
 
 TRIAGE_FILE = "triage.json"
 NATIVE_SCENARIOS = ("harness", "harness")
@@ -64,25 +70,38 @@ def scratch_env(env: dict[str, str], scratch: str, **extra: str) -> dict[str, st
     return run_env
 
 
-def rerun(harness_argv: list[str], artifact: Path, env: dict[str, str], limits: Limits) -> Rerun:
+class Stopped(Exception):
+    """A re-run was stopped before it ended (the campaign's time is up)."""
+
+
+def rerun(
+    harness_argv: list[str], artifact: Path, env: dict[str, str], limits: Limits, stop: threading.Event | None = None
+) -> Rerun:
     """Run one input through the harness, as libFuzzer does with a file argument, with the campaign's
     environment and limits and a fresh findings store: under --crash-on-findings an oracle finding
     raises again (it is then recognized as one); by default (NABLA_RAISE=0) none does, so only a
-    native crash, timeout or OOM can repeat."""
-    with tempfile.TemporaryDirectory(prefix="nabla-rerun-") as scratch:
-        try:
-            result = subprocess.run(
-                [*harness_argv, *limits.flags(), str(artifact.resolve())],
-                env=scratch_env(env, scratch),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                timeout=limits.timeout_s * 2 + 300,
-                cwd=scratch,
-            )
-            output, code = result.stdout.decode(errors="replace"), result.returncode
-        except subprocess.TimeoutExpired as exc:
-            output, code = (exc.output or b"").decode(errors="replace") + "\nALARM: working on the last Unit", -9
-    return Rerun(classify_rerun(code, output), code, "\n".join(output.strip().splitlines()[-12:]))
+    native crash, timeout or OOM can repeat. Setting `stop` ends the re-run (`Stopped`)."""
+    limit = time.time() + limits.timeout_s * 2 + 300
+    with tempfile.TemporaryDirectory(prefix="nabla-rerun-") as scratch, tempfile.TemporaryFile() as output:
+        proc = subprocess.Popen(
+            [*harness_argv, *limits.flags(), str(artifact.resolve())],
+            env={**scratch_env(env, scratch), PARENT_ENV: str(os.getpid())},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=scratch,
+            start_new_session=True,
+        )
+        while proc.poll() is None and time.time() < limit and not (stop is not None and stop.is_set()):
+            time.sleep(0.2)
+        running = proc.poll() is None
+        timed_out = running and time.time() >= limit
+        stop_session(proc, grace_s=2.0)
+        if running and not timed_out:
+            raise Stopped(artifact.name)
+        output.seek(0)
+        text = output.read().decode(errors="replace") + ("\nALARM: working on the last Unit" if timed_out else "")
+    code = -9 if timed_out else proc.returncode
+    return Rerun(classify_rerun(code, text), code, "\n".join(text.strip().splitlines()[-12:]))
 
 
 def every_scenario(backend: Backend) -> list[str]:
@@ -123,8 +142,10 @@ def triage_artifacts(
     limits: Limits,
     catalog: Catalog | None = None,
     progress: Callable[[str], None] = print,
+    stop: threading.Event | None = None,
 ) -> dict[str, Any]:
-    """Re-run every artifact not yet triaged and record what it is; returns the triage registry."""
+    """Re-run every artifact not yet triaged and record what it is; returns the triage registry.
+    Setting `stop` ends the triage: an artifact whose re-run was stopped is left for the next one."""
     from nabla_atheris.backends import get_backend
 
     registry_path = workdir.artifacts / TRIAGE_FILE
@@ -136,21 +157,78 @@ def triage_artifacts(
     backend = get_backend(library)
     store = FindingsStore(workdir.findings)
     for number, artifact in enumerate(pending, 1):
+        if stop is not None and stop.is_set():
+            break
         kind = next(k for prefix, k in KIND_OF_PREFIX.items() if artifact.name.startswith(prefix))
         progress(f"triage {number}/{len(pending)}: {artifact.name} ({kind}): re-running")
-        result = rerun(harness_argv, artifact, env, limits)
+        try:
+            result = rerun(harness_argv, artifact, env, limits, stop)
+        except Stopped:
+            progress(f"triage {number}/{len(pending)}: {artifact.name}: stopped, left for the next run")
+            break
         entry: dict[str, Any] = {"kind": kind, "rerun": result.outcome or "clean", "exit": result.exit_code}
         if result.outcome == ORACLE_FINDING:
             entry["note"] = "an oracle finding (stored by the worker that met it)"
         else:
             data = artifact.read_bytes()
             finding, case = native_finding(kind, data, catalog, result, artifact.name, backend)
+            happened = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(artifact.stat().st_mtime))
+            finding.details["happened_at"] = happened
             folder, new, _ = store.record(finding, case, data, backend.render_reproducer(case, finding), backend.version())
+            if new:
+                date_first_seen(store, folder, happened)
             entry.update(finding=folder.name, flaky=finding.details["flaky"], new=new)
         progress(f"triage {number}/{len(pending)}: {artifact.name}: {entry.get('finding', entry.get('note'))}")
         registry[artifact.name] = entry
         _write_registry(registry_path, registry)
     return registry
+
+
+def date_first_seen(store: FindingsStore, folder: Path, happened: str) -> None:
+    """A native finding was first seen when its artifact was written, not when triage recorded it."""
+    with store._lock():  # the store's own lock: workers may update the finding meanwhile
+        meta = json.loads((folder / META_FILE).read_text())
+        meta["first_seen"] = min(meta["first_seen"], happened)
+        tmp = folder / f".{META_FILE}.{os.getpid()}"
+        tmp.write_text(json.dumps(meta, indent=2))
+        os.replace(tmp, folder / META_FILE)
+
+
+class Triage:
+    """A campaign's triage in the background: new artifacts are triaged one at a time while the workers
+    run, and what is still running when the run ends gets until a deadline."""
+
+    def __init__(self, workdir: Workdir, plan: Any, env: dict[str, str], say: Callable[[str], None]) -> None:
+        self.workdir, self.plan, self.env, self.say = workdir, plan, env, say
+        self.ending = threading.Event()  # no new artifact is started
+        self.stop = threading.Event()  # the running re-run is stopped
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _loop(self) -> None:
+        harness_argv = [self.plan.python, str(self.plan.harness)]
+        while not self.ending.is_set():
+            triage_artifacts(
+                self.workdir, self.plan.library, harness_argv, self.env, self.plan.limits, progress=self.say, stop=self.stop
+            )
+            self.ending.wait(2.0)
+        if not self.stop.is_set():  # artifacts written as the workers stopped
+            triage_artifacts(
+                self.workdir, self.plan.library, harness_argv, self.env, self.plan.limits, progress=self.say, stop=self.stop
+            )
+
+    def finish(self, deadline: float | None) -> int:
+        """End the triage by `deadline` (None: at once); returns how many artifacts are left untriaged."""
+        self.ending.set()
+        if deadline is not None and self.thread.is_alive():
+            self.thread.join(timeout=max(0.0, deadline - time.time()))
+        if self.thread.is_alive():
+            self.stop.set()
+            self.thread.join()
+        registry = _read_registry(self.workdir.artifacts / TRIAGE_FILE)
+        return sum(1 for p in self.workdir.artifact_files() if p.name not in registry)
 
 
 def _read_registry(path: Path) -> dict[str, Any]:

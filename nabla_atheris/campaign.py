@@ -1,10 +1,13 @@
-"""A fuzzing campaign in a workdir: N libFuzzer workers (fork mode) over one corpus folder and one
-findings store, a live progress line, statistics as JSON lines, stop (Ctrl-C, SIGTERM) and resume.
+"""A fuzzing campaign's workdir and its progress: the folders and files of a campaign, its lock (one
+campaign per workdir, and no process of an earlier run beside it), and the progress records and line.
+The workers themselves are run by `nabla_atheris.supervisor`.
 
-Workdir layout: `corpus/` (grows; resumed from), `findings/`, `artifacts/` (libFuzzer's crash-,
-timeout- and oom- files, triaged into findings after the run), `stats/` (one counter file per
-worker process), `stats.jsonl` (one progress record every few seconds, continued on resume),
-`fuzz.log` (libFuzzer's output, appended).
+Workdir layout: `corpus/` (inputs the workers found; grows, resumed from), `seeds/` (each worker's
+share of the seed corpus), `quarantine/` (inputs that killed a worker: not replayed), `cache/` (the
+library's persistent compilation cache), `findings/`, `artifacts/` (libFuzzer's crash-, timeout- and
+oom- files, triaged into findings while the campaign runs), `stats/` (one counter file per worker
+process), `stats.jsonl` (one progress record every few seconds, continued on resume), `fuzz.log`
+(the workers' output, each line marked with its worker, appended).
 """
 
 from __future__ import annotations
@@ -12,20 +15,18 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import shutil
-import signal
-import subprocess
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from nabla_atheris.stats import campaign_totals
+from nabla_atheris.workers import kill_survivors, process_start_ticks
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,8 @@ LIMITS = {
     "tf": Limits(300, 8192, 6144),
     "oneflow": Limits(120, 6144, 4096),
 }
-FORK_FLAGS = ["-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"]
 RECORD_EVERY_S = 10.0
-DEADLINE_GRACE_S = 30  # fork mode looks at -max_total_time only after its first pass over the corpus
 ARTIFACT_PREFIXES = ("crash-", "timeout-", "oom-", "leak-")
-# libFuzzer's fork-mode status line, and the single-process one ("#2\tINITED cov: 3 ft: 3 corp: 1/1b ...").
-STATUS = re.compile(r"^#(\d+)[:\s].*?cov: (\d+) ft: (\d+) corp: (\d+)")
-WORKER_FAILURES = re.compile(r"oom/timeout/crash: (\d+)/(\d+)/(\d+)")
 
 
 class CampaignBusy(Exception):
@@ -91,19 +87,57 @@ class Workdir:
     def log(self) -> Path:
         return self.root / "fuzz.log"
 
+    @property
+    def seeds(self) -> Path:
+        return self.root / "seeds"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def processes(self) -> Path:
+        return self.root / ".processes.json"
+
     def create(self) -> None:
-        for folder in (self.corpus, self.findings, self.artifacts, self.stats):
+        for folder in (self.corpus, self.findings, self.artifacts, self.stats, self.seeds, self.quarantine, self.cache):
             folder.mkdir(parents=True, exist_ok=True)
 
     @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the workdir for one campaign at a time."""
+    def lock(self, say: Any = print) -> Iterator[None]:
+        """Hold the workdir for one campaign at a time. The lock dies with its holder; a process the
+        holder started and that outlived it (listed in `.processes.json`) is stopped before this
+        campaign starts, so that no two runs ever work in one workdir."""
         with open(self.root / ".campaign.lock", "a") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise CampaignBusy(f"another campaign is running in {self.root}") from None
+            kill_survivors(self.listed_processes(), say=say)
+            self.list_processes([])
             yield
+
+    def list_processes(self, pids: list[int]) -> None:
+        """Record the processes this campaign runs (pid and start time), for `lock` to check."""
+        listed = [{"pid": pid, "ticks": ticks} for pid in pids if (ticks := process_start_ticks(pid)) is not None]
+        tmp = self.processes.with_name(f"{self.processes.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(listed))
+        os.replace(tmp, self.processes)
+
+    def listed_processes(self) -> list[dict[str, int]]:
+        try:
+            listed = json.loads(self.processes.read_text())
+            return [p for p in listed if isinstance(p.get("pid"), int) and isinstance(p.get("ticks"), int)]
+        except (OSError, ValueError, AttributeError, TypeError):
+            return []
+
+    def worker_seeds(self, slot: int) -> Path:
+        """The folder of a worker's share of the seed corpus."""
+        return self.seeds / f"w{slot}"
 
     def artifact_files(self) -> list[Path]:
         if not self.artifacts.is_dir():
@@ -139,39 +173,84 @@ def root_cause_count(findings: Path) -> int:
     return sum(1 for _ in folder.iterdir()) if folder.is_dir() else 0
 
 
-@dataclass
-class LibFuzzerStatus:
-    """What libFuzzer's output says: coverage, features and worker failures (updated line by line)."""
+@dataclass(frozen=True)
+class WorkerView:
+    """A worker slot as the progress records show it."""
 
-    cov: int | None = None
-    ft: int | None = None
-    failures: dict[str, int] = field(default_factory=dict)
+    slot: int
+    pid: int
+    restarts: int
+    cov: int | None
+    ft: int | None
+    corpus: int | None
+    first_pass_s: float | None  # from the process' start to the end of its first pass over the corpus
 
-    def feed(self, line: str) -> None:
-        status = STATUS.match(line)
-        if status:
-            self.cov, self.ft = int(status.group(2)), int(status.group(3))
-        failures = WORKER_FAILURES.search(line)
-        if failures:
-            self.failures = dict(zip(("oom", "timeout", "crash"), map(int, failures.groups())))
+
+def time_accounting(processes: list[dict[str, Any]], marks: dict[int, tuple[float, float]]) -> dict[str, Any]:
+    """Where the worker processes' time went: start-up until the first input, the first pass over the
+    corpus, later inputs (mutations, and inputs other workers found), and the share of time spent
+    checking inputs, over the whole life of the processes and after each one's first minute (`marks`:
+    pid -> wall and check seconds at its first minute)."""
+    wall = sum(float(p.get("wall_s") or 0) for p in processes)
+    startup = sum(float(p.get("ready_s") or 0) for p in processes)
+    first_pass = sum(float((p.get("phase_s") or {}).get("replay", 0)) for p in processes)
+    later = sum(float((p.get("phase_s") or {}).get("fuzz", 0)) for p in processes)
+    after_wall = after_check = 0.0
+    for p in processes:
+        if p.get("pid") in marks:
+            mark_wall, mark_check = marks[p["pid"]]
+            after_wall += float(p.get("wall_s") or 0) - mark_wall
+            after_check += checking_s(p) - mark_check
+    return {
+        "wall_s": round(wall, 1),
+        "startup_s": round(startup, 1),
+        "first_pass_s": round(first_pass, 1),
+        "later_s": round(later, 1),
+        "checking_share": round((first_pass + later) / wall, 4) if wall else None,
+        "later_share": round(later / wall, 4) if wall else None,
+        "checking_share_after_first_minute": round(after_check / after_wall, 4) if after_wall > 0 else None,
+    }
+
+
+def checking_s(process: dict[str, Any]) -> float:
+    """Seconds a worker process spent checking inputs (first pass and later ones)."""
+    return float(sum((process.get("phase_s") or {}).values()))
+
+
+FIRST_MINUTE_S = 60.0
 
 
 class Progress:
-    """Progress records of one run of a campaign, continuing the workdir's earlier runs."""
+    """Progress records of one run of a campaign, continuing the workdir's earlier runs. `workers`
+    returns the live worker slots; the statistics files give the rest."""
 
-    def __init__(self, workdir: Workdir, status: LibFuzzerStatus) -> None:
+    def __init__(self, workdir: Workdir, workers: Any) -> None:
         self.workdir = workdir
-        self.status = status
+        self.workers = workers
         earlier = read_records(workdir.records)
         self.before = earlier[-1] if earlier else {}
         self.run = int(self.before.get("run", 0)) + 1
         self.started = time.time()
         self.execs_at_start = campaign_totals(workdir.stats)["execs"]
+        self.marks: dict[int, tuple[float, float]] = {}  # pid -> (wall, checking seconds) at its first minute
+        self.best: dict[str, int] = {}
 
     def record(self, event: str = "progress") -> dict[str, Any]:
         """A snapshot of the whole campaign (all runs so far), appended to stats.jsonl."""
         totals = campaign_totals(self.workdir.stats)
         session_s = time.time() - self.started
+        views: list[WorkerView] = self.workers()
+        processes = [p for p in totals["processes_time"] if float(p.get("process_started") or 0) >= self.started - 1]
+        for p in processes:
+            if p.get("pid") not in self.marks and float(p.get("wall_s") or 0) >= FIRST_MINUTE_S:
+                self.marks[p["pid"]] = (float(p["wall_s"]), checking_s(p))
+        for key, attribute in (("cov", "cov"), ("ft", "ft"), ("corpus", "corpus")):
+            now = max((getattr(v, attribute) for v in views if getattr(v, attribute) is not None), default=None)
+            if now is not None:
+                self.best[key] = max(now, self.best.get(key, 0))
+        first_pass = {
+            p["pid"]: f"{(p.get('phase_execs') or {}).get('replay', 0)}/{p.get('replay_inputs')}" for p in processes
+        }
         record = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "event": event,
@@ -179,32 +258,55 @@ class Progress:
             "elapsed_s": round(float(self.before.get("elapsed_s", 0.0)) + session_s, 1),
             "execs": totals["execs"],
             "execs_per_s": round((totals["execs"] - self.execs_at_start) / max(session_s, 1e-9), 2),
-            "cov": self.status.cov if self.status.cov is not None else self.before.get("cov"),
-            "ft": self.status.ft if self.status.ft is not None else self.before.get("ft"),
-            "corpus": sum(1 for p in self.workdir.corpus.iterdir() if p.is_file()) if self.workdir.corpus.is_dir() else 0,
+            "cov": self.best.get("cov", self.before.get("cov")),
+            "ft": self.best.get("ft", self.before.get("ft")),
+            "corpus": self.best.get("corpus", self.before.get("corpus", _files(self.workdir.corpus))),
+            "corpus_files": _files(self.workdir.corpus),
             "apis_exercised": totals["apis_exercised"],
             "valid_rate": totals["valid_rate"],
             "root_causes": root_cause_count(self.workdir.findings),
             "unique_findings": unique_findings_by_kind(self.workdir.findings),
             "filtered": totals["filtered"],
-            "worker_failures": self.status.failures,
+            "workers": [
+                {
+                    "slot": v.slot,
+                    "pid": v.pid,
+                    "restarts": v.restarts,
+                    "cov": v.cov,
+                    "corpus": v.corpus,
+                    "first_pass": "done" if v.first_pass_s is not None else first_pass.get(v.pid, "starting"),
+                    "first_pass_s": v.first_pass_s,
+                }
+                for v in views
+            ],
+            "time_accounting": time_accounting(processes, self.marks),
+            "processes": processes,
         }
         with open(self.workdir.records, "a") as handle:
             handle.write(json.dumps(record) + "\n")
         return record
 
 
+def _files(folder: Path) -> int:
+    return sum(1 for p in folder.iterdir() if p.is_file()) if folder.is_dir() else 0
+
+
 def progress_line(record: dict[str, Any]) -> str:
-    """One line: elapsed, executions, exec/s, coverage, corpus, APIs, valid rate, findings, filtered."""
+    """One line: elapsed, executions, exec/s, coverage, corpus, the workers' first pass while it lasts
+    (else the share of time spent checking), APIs, valid rate, findings, filtered."""
     seconds = int(record["elapsed_s"])
     findings = record["unique_findings"]
     filtered = record["filtered"]
     by_kind = ", ".join(f"{k} {v}" for k, v in sorted(findings.items(), key=lambda kv: -kv[1]))
     by_reason = ", ".join(f"{k} {v}" for k, v in sorted(filtered.items(), key=lambda kv: -kv[1])[:3])
+    passes = [w["first_pass"] for w in record.get("workers", []) if w.get("first_pass") != "done"]
+    share = (record.get("time_accounting") or {}).get("checking_share")
+    state = f" first pass {', '.join(passes)}" if passes else (f" checking {share:.0%}" if share is not None else "")
     return (
         f"[{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}] execs {record['execs']} "
         f"({record['execs_per_s']:.1f}/s) cov {record['cov'] if record['cov'] is not None else '-'} "
-        f"corpus {record['corpus']} APIs {record['apis_exercised']} valid {record['valid_rate']:.1%} | "
+        f"corpus {record['corpus'] if record['corpus'] is not None else '-'}{state} | "
+        f"APIs {record['apis_exercised']} valid {record['valid_rate']:.1%} | "
         f"root causes {record.get('root_causes', '-')}, findings {sum(findings.values())}{f' ({by_kind})' if by_kind else ''} | "
         f"filtered {sum(filtered.values())}{f' ({by_reason})' if by_reason else ''}"
     )
@@ -245,95 +347,3 @@ class Display:
                 self.stream.write("\n")
                 self.showing = False
             self.stream.flush()
-
-
-ECHOED = ("INFO: -fork", "==", "ERROR:", "ALARM:", "INFO: fuzzed for", "INFO: exiting")
-
-
-def run_campaign(
-    argv: list[str], env: dict[str, str], workdir: Workdir, deadline_s: float | None, display: Display
-) -> tuple[int | None, bool]:
-    """Run libFuzzer (its own process group) until it ends, the deadline passes or the user stops it
-    (SIGINT or SIGTERM); record progress all along. Returns libFuzzer's exit code (None if stopped
-    by us) and whether the user interrupted."""
-    status = LibFuzzerStatus()
-    progress = Progress(workdir, status)
-    display.message(f"run {progress.run} of the campaign in {workdir.root} (libFuzzer log: {workdir.log})")
-    interrupted = False
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    with (
-        open(workdir.log, "ab") as log,
-        subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True) as proc,
-    ):
-        reader = threading.Thread(target=_pump, args=(proc, log, status, display), daemon=True)
-        reader.start()
-        stopped_by_us = False
-        try:
-            next_record = 0.0
-            while proc.poll() is None:
-                if deadline_s is not None and time.time() - progress.started > deadline_s:
-                    display.message(f"time is up: stopping libFuzzer (process group {proc.pid})")
-                    stop_group(proc)
-                    stopped_by_us = True
-                    break
-                if time.time() >= next_record:
-                    display.progress(progress_line(progress.record()))
-                    next_record = time.time() + RECORD_EVERY_S
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            interrupted = stopped_by_us = True
-            display.message("interrupted: stopping libFuzzer; resume with the same command and workdir")
-            stop_group(proc)
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-        reader.join(timeout=10)
-        code = proc.wait()
-    final = progress.record("interrupted" if interrupted else "end")
-    display.progress(progress_line(final), force=True)
-    display.close()
-    return (None if stopped_by_us else code), interrupted
-
-
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def stop_group(proc: subprocess.Popen) -> None:
-    """SIGTERM to libFuzzer's process group, SIGKILL if it lingers."""
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _pump(proc: subprocess.Popen, log: Any, status: LibFuzzerStatus, display: Display) -> None:
-    assert proc.stdout is not None
-    for raw in proc.stdout:
-        log.write(raw)
-        log.flush()
-        line = raw.decode(errors="replace")
-        status.feed(line)
-        if line.startswith(ECHOED):
-            display.message(line)
-
-
-def campaign_argv(
-    harness: Path, workdir: Workdir, seeds: Path, jobs: int, seconds: int, limits: Limits, extra: list[str]
-) -> list[str]:
-    """libFuzzer's command line: fork mode with `jobs` workers; the per-library limits come first, so
-    that the user's flags (after `--`) override them."""
-    timing = [f"-max_total_time={seconds}"] if seconds else []
-    return [
-        str(harness),
-        str(workdir.corpus),
-        str(seeds),
-        f"-fork={jobs}",
-        *FORK_FLAGS,
-        *limits.flags(),
-        f"-artifact_prefix={workdir.artifacts}/",
-        *timing,
-        *extra,
-    ]

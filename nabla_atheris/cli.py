@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 from nabla_atheris import environments, exitcodes
 from nabla_atheris.backends import LIBRARIES
 from nabla_atheris.case import Case, CaseFormatError
+from nabla_atheris.shellsafe import shell_safe
 from nabla_atheris.supervision import SUPERVISED, SUPERVISED_COMMANDS, supervise, tracked
 from nabla_atheris.verdict import Verdict
 
@@ -366,13 +367,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    """A campaign: the library's harness under libFuzzer's fork mode with N workers over the workdir's
-    corpus and the seeds. Findings are stored (input, case, reproducer) without crashing the worker,
-    unless --crash-on-findings (OSS-Fuzz's way); a stopped worker is replaced; libFuzzer's crash,
-    timeout and OOM artifacts are re-run and recorded as findings at the end. Stop with Ctrl-C or
-    SIGTERM; the same command on the same workdir resumes."""
-    from nabla_atheris.artifacts import triage_artifacts
-    from nabla_atheris.campaign import DEADLINE_GRACE_S, LIMITS, CampaignBusy, Display, Workdir, campaign_argv, run_campaign
+    """A campaign: N long-lived workers of the library's harness over the workdir's corpus and the
+    seeds. Findings are stored (input, case, reproducer) without crashing the worker, unless
+    --crash-on-findings (OSS-Fuzz's way); a worker that ends early is replaced; libFuzzer's crash,
+    timeout and OOM artifacts are re-run and recorded as findings while the campaign runs. Stop with
+    Ctrl-C or SIGTERM; the same command on the same workdir resumes."""
+    from nabla_atheris.campaign import LIMITS, CampaignBusy, Display, Workdir
+    from nabla_atheris.supervisor import CampaignFailed, Plan, run_campaign
 
     harness = harness_path(args.lib)
     seeds = args.seeds or ROOT / "corpus" / args.lib
@@ -388,23 +389,17 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     raising = {} if args.crash_on_findings else {"NABLA_RAISE": "0"}  # findings are stored either way
     budget = os.environ.get("NABLA_MAX_RSS_MB", str(limits.worker_budget_mb))
     env = harness_env(findings=workdir.findings, NABLA_STATS=str(workdir.stats), NABLA_MAX_RSS_MB=budget, **raising)
-    argv = campaign_argv(harness, workdir, seeds, args.jobs, args.time, limits, args.libfuzzer)
+    plan = Plan(args.lib, harness, seeds, args.jobs, args.time, limits, args.libfuzzer, env)
     display = Display(sys.stdout)
-    span = f"for {args.time} s" if args.time else "until interrupted"
     try:
-        with workdir.lock():
-            print(f"fuzzing {args.lib} with {args.jobs} worker(s) {span} in {workdir.root}", flush=True)
-            deadline = args.time + DEADLINE_GRACE_S if args.time else None
-            code, interrupted = run_campaign(argv, env, workdir, deadline, display)
-            if code not in (None, 0):
-                print(f"libFuzzer exited with code {code}; see {workdir.log}", flush=True)
-            if interrupted:
-                waiting = len(workdir.artifact_files())
-                print(f"{waiting} artifact(s) in {workdir.artifacts}; new ones are triaged at the end of the next run")
-            else:
-                triage_artifacts(workdir, args.lib, [str(harness)], env, limits, progress=lambda line: print(line, flush=True))
+        with workdir.lock(say=display.message):
+            interrupted, left = run_campaign(plan, workdir, display)
     except CampaignBusy as exc:
         raise BadInput(str(exc)) from None
+    except CampaignFailed as exc:
+        return error_line(f"{exc}\n(the workers' output: {workdir.log})", EXIT_HARNESS_ERROR)
+    if left:
+        print(f"{left} artifact(s) in {workdir.artifacts} are triaged at the next run", flush=True)
     from nabla_atheris.report import summarize
 
     print(summarize(workdir.root))
@@ -459,10 +454,11 @@ def cmd_merge(args: argparse.Namespace) -> int:
     flag = "-set_cover_merge=1" if args.set_cover else "-merge=1"
     log = args.out.parent / f"{args.out.name}.merge.log"
     log.unlink(missing_ok=True)
-    argv = [str(harness), flag, str(args.out), *map(str, args.corpora), *LIMITS[args.lib].flags(), *args.libfuzzer]
     print(f"merging {len(inputs)} inputs of {len(args.corpora)} folder(s) into {args.out} ({flag}; log: {log})", flush=True)
     env = harness_env(findings=args.findings, NABLA_RAISE="0")  # a finding met while merging is stored, not a crash
-    code, _ = run_logged(argv, env, log, lambda line: line.startswith("MERGE-OUTER"), deadline=args.time)
+    with shell_safe([harness, args.out, *args.corpora]) as (safe_harness, safe_out, *safe_corpora):  # libFuzzer's shell
+        argv = [str(safe_harness), flag, str(safe_out), *map(str, safe_corpora), *LIMITS[args.lib].flags(), *args.libfuzzer]
+        code, _ = run_logged(argv, env, log, lambda line: line.startswith("MERGE-OUTER"), deadline=args.time)
     after = len(corpus_files(args.out))
     summaries = MERGE_SUMMARY.findall(log.read_text(errors="replace")) if log.is_file() else []
     if code != 0 or not summaries or after == 0:
@@ -500,7 +496,7 @@ def run_logged(argv: list[str], env: dict[str, str], log_path: Path, progress: A
     """Run a command in its own process group, appending its output to a log and echoing the lines
     `progress` selects; SIGTERM to the group after `deadline` seconds (libFuzzer's fork mode does not
     look at -max_total_time while it replays the seed corpus). The exit code, and whether it was stopped."""
-    from nabla_atheris.campaign import stop_group
+    from nabla_atheris.workers import stop_session
 
     with (
         open(log_path, "ab") as log,
@@ -512,7 +508,7 @@ def run_logged(argv: list[str], env: dict[str, str], log_path: Path, progress: A
             if proc.poll() is None:
                 stopped.set()
                 print(f"time is up: stopping libFuzzer (process group {proc.pid})", flush=True)
-                stop_group(proc)
+                stop_session(proc)
 
         timer = threading.Timer(deadline, time_is_up)
         timer.start()
@@ -551,7 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fuzz", help="run a fuzzing campaign")
     p.add_argument("lib", choices=LIBRARIES)
     p.add_argument("--time", type=int, default=60, help="seconds (default 60; 0: until interrupted)")
-    p.add_argument("--jobs", type=int, default=1, help="parallel libFuzzer workers (fork mode, default 1)")
+    p.add_argument("--jobs", type=int, default=1, help="parallel long-lived libFuzzer workers (default 1)")
     p.add_argument("--workdir", type=Path, help="campaign folder (default work/LIB); the same workdir resumes")
     p.add_argument("--seeds", type=Path, help="seed corpus folder (default corpus/LIB)")
     p.add_argument(

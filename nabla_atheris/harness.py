@@ -128,8 +128,22 @@ def run(library: str, argv: list[str]) -> None:
     print(f"INFO: nabla-atheris instrumented {count} functions in {time.time() - start:.1f} s", file=sys.stderr)
     target = unguided(session.test_one_input) if os.environ.get("NABLA_UNGUIDED") == "1" else session.test_one_input
     release = lambda: release_memory(session.backend)  # noqa: E731
+    session.stats.replay_inputs = first_pass_inputs(argv)
     atheris.Setup(argv, within_memory_budget(target, memory_budget_mb(argv), release))
     atheris.Fuzz()
+
+
+OTHER_MODES = ("-merge=", "-set_cover_merge=", "-minimize_crash=", "-fork=", "-jobs=")
+
+
+def first_pass_inputs(argv: list[str]) -> int:
+    """How many inputs libFuzzer's first pass over the corpus runs when fuzzing: an empty input, then
+    every non-empty file of the corpus folders (0 in other modes: merges, minimization, single files)."""
+    flags = [a for a in argv[1:] if a.startswith("-")]
+    paths = [Path(a) for a in argv[1:] if not a.startswith("-")]
+    if any(f.startswith(OTHER_MODES) for f in flags) or not paths or not all(p.is_dir() for p in paths):
+        return 0
+    return 1 + sum(1 for folder in paths for f in folder.rglob("*") if f.is_file() and f.stat().st_size > 0)
 
 
 def unguided(test_one_input: Callable[[bytes], None]) -> Callable[[bytes], None]:

@@ -39,7 +39,7 @@ def plot_png(records: list[dict[str, Any]], key: str, title: str) -> bytes:
     figure, axes = plt.subplots(figsize=(6, 2.6), dpi=100)
     if points:
         xs, ys = zip(*points)
-        axes.plot(xs, ys, drawstyle="steps-post", color="#2a6fb0")
+        axes.plot(xs, ys, drawstyle="steps-post", color="#2a6fb0", marker=".", markersize=4)  # points: short runs too
     axes.set_title(title, fontsize=10)
     axes.set_xlabel("minutes")
     axes.grid(alpha=0.3)

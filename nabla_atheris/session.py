@@ -4,6 +4,7 @@ worker goes on)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,12 +80,14 @@ class FuzzSession:
 
     def test_one_input(self, data: bytes) -> None:
         """libFuzzer's TestOneInput: raise `NewFinding` for a finding with a new signature."""
+        started, clock = time.time(), time.perf_counter()
         case = decode_bytes(data, self.catalog)
         if self.only_api is not None and case.api != self.only_api:
             return
         verdict = self.check(case)
         stored = store_findings(verdict, self.backend, self.store, data) if verdict.findings else []
-        self.stats.update(verdict, [s.kind for s in stored if s.new], sum(s.new_root for s in stored))
+        new_kinds, new_roots = [s.kind for s in stored if s.new], sum(s.new_root for s in stored)
+        self.stats.update(verdict, new_kinds, new_roots, seconds=time.perf_counter() - clock, started_at=started)
         raising = [s for s in stored if s.new_root and (s.kind not in RECORDED_KINDS or self.raise_missing)]
         if raising and self.raise_new:
             kinds = ", ".join(f"{s.kind} -> {s.folder}" for s in raising)

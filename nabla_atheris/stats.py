@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import tempfile
 import time
 from collections import Counter
@@ -20,13 +21,38 @@ from nabla_atheris.verdict import Verdict
 WORKER_GLOB = "worker-*.json"
 
 
+REPLAY, FUZZ = "replay", "fuzz"  # an input of libFuzzer's first pass over the corpus, or any later one
+
+
+def process_start() -> float:
+    """When this process started (seconds since the epoch; Linux' /proc, else now)."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime"))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return time.time()
+
+
+def peak_rss_mb() -> float:
+    """The largest resident set size of this process so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 @dataclass
 class Stats:
     """Counters of one process: executions, valid calls, APIs, filters by reason (each reason once per
-    case), findings by kind, new root causes, and harness errors (nabla-atheris' own, by stage and message)."""
+    case), findings by kind, new root causes, and harness errors (nabla-atheris' own, by stage and message);
+    and where its time went: start-up until the first input, then checks of the first pass over the
+    corpus (`replay`) and of every later input (`fuzz`: mutations, and inputs other workers found)."""
 
     folder: Path | None = None
     started: float = field(default_factory=time.time)
+    process_started: float = field(default_factory=process_start)
+    first_input_at: float | None = None
+    replay_inputs: int = 0  # inputs of the first pass (set by the harness)
+    phase_execs: Counter = field(default_factory=Counter)
+    phase_s: Counter = field(default_factory=Counter)
     execs: int = 0
     valid: int = 0
     apis: set[str] = field(default_factory=set)
@@ -41,8 +67,20 @@ class Stats:
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
 
-    def update(self, verdict: Verdict, new_kinds: list[str], new_roots: int = 0) -> None:
-        """Count one checked case and write the counters to this process' file."""
+    def phase(self) -> str:
+        """The phase of the next input: REPLAY while the first pass lasts, FUZZ after it."""
+        return REPLAY if sum(self.phase_execs.values()) < self.replay_inputs else FUZZ
+
+    def update(
+        self, verdict: Verdict, new_kinds: list[str], new_roots: int = 0, seconds: float = 0.0, started_at: float = 0.0
+    ) -> None:
+        """Count one checked case (that took `seconds` from `started_at`) and write the counters to
+        this process' file."""
+        if self.first_input_at is None:
+            self.first_input_at = started_at or time.time()
+        phase = self.phase()
+        self.phase_execs[phase] += 1
+        self.phase_s[phase] += seconds
         self.execs += 1
         if verdict.valid and verdict.case is not None:
             self.valid += 1
@@ -56,8 +94,18 @@ class Stats:
             self.flush()
 
     def snapshot(self) -> dict[str, Any]:
+        now = time.time()
+        ready = None if self.first_input_at is None else round(self.first_input_at - self.process_started, 2)
         return {
-            "worker_s": round(max(time.time() - self.started, 1e-9), 2),
+            "worker_s": round(max(now - self.started, 1e-9), 2),
+            "pid": os.getpid(),
+            "process_started": round(self.process_started, 2),
+            "wall_s": round(now - self.process_started, 2),
+            "ready_s": ready,
+            "replay_inputs": self.replay_inputs,
+            "phase_execs": dict(self.phase_execs),
+            "phase_s": {k: round(v, 3) for k, v in self.phase_s.items()},
+            "peak_rss_mb": round(peak_rss_mb()),
             "execs": self.execs,
             "valid": self.valid,
             "filtered": dict(self.filtered),
@@ -124,12 +172,15 @@ def campaign_totals(folder: Path) -> dict[str, Any]:
             snapshots.append(read_snapshot(path))
         except StatsFormatError as exc:
             unreadable.append(str(exc))
+    phase_s, phase_execs = Counter(), Counter()
     for snapshot in snapshots:
         execs, valid = execs + snapshot["execs"], valid + snapshot["valid"]
         worker_s += float(snapshot["worker_s"])
         apis.update(snapshot["apis"])
         for name, counter in counters.items():
             counter.update(snapshot.get(name, {}))
+        phase_s.update(_numbers(snapshot.get("phase_s")))
+        phase_execs.update(_numbers(snapshot.get("phase_execs")))
     return {
         "processes": len(snapshots),
         "worker_s": round(worker_s, 2),
@@ -140,4 +191,18 @@ def campaign_totals(folder: Path) -> dict[str, Any]:
         **{name: dict(counter) for name, counter in counters.items()},
         "apis": sorted(apis),
         "unreadable": unreadable,
+        "phase_s": {k: round(v, 2) for k, v in phase_s.items()},
+        "phase_execs": dict(phase_execs),
+        "processes_time": [{k: snap.get(k) for k in PROCESS_FIELDS} for snap in snapshots if "process_started" in snap],
     }
+
+
+# Per process: where its time went (start-up, first pass, later inputs) and its peak memory.
+PROCESS_FIELDS = ("pid", "process_started", "wall_s", "ready_s", "replay_inputs", "phase_execs", "phase_s", "peak_rss_mb")
+
+
+def _numbers(value: Any) -> dict[str, float]:
+    """A name -> number mapping of a snapshot (anything else: empty; older snapshots lack these fields)."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

@@ -38,15 +38,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from nabla_atheris.backends import get_backend  # noqa: E402
-from nabla_atheris.campaign import FORK_FLAGS, STATUS  # noqa: E402
 from nabla_atheris.catalog import load_catalog  # noqa: E402
 from nabla_atheris.cli import harness_env  # noqa: E402
 from nabla_atheris.decoder import decode_bytes  # noqa: E402
 from nabla_atheris.oracle import check_case  # noqa: E402
 from nabla_atheris.oracle.confirm import full_jacobian_check  # noqa: E402
+from nabla_atheris.stats import campaign_totals  # noqa: E402
 
 RESULTS = ROOT / "bench"
-SECTIONS = ("oracle", "throughput", "validity", "guidance", "startup", "accuracy", "known")
+SECTIONS = ("oracle", "throughput", "validity", "guidance", "startup", "accuracy", "campaign", "known", "reliability")
 # "Today" of issue 17: the last revision before compile reuse (one compiled function per compiler and for
 # the second-order compositions, XLA's fast options for JAX's reference scenarios, persistent caches).
 BASELINE = "f9b6055"
@@ -255,53 +255,38 @@ def validity_worker(lib: str, source: str, seconds: float, state_path: Path) -> 
         state_path.write_text(json.dumps(state))
 
 
-# -- harness runs (guidance, start-up) -----------------------------------------------------------
-def run_harness(lib: str, args: list[str], env: dict[str, str], timeout: float) -> tuple[str, float]:
-    """Run the library's harness; its output and wall time."""
-    start = time.time()
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "harnesses" / f"fuzz_{lib}.py"), *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        timeout=timeout,
-    )
-    return result.stdout.decode(errors="replace"), time.time() - start
+# -- harness runs (guidance, start-up, campaigns) -------------------------------------------------
+def fuzz(lib: str, workdir: Path, seconds: int, seeds: Path | None = None, **extra: str) -> list[dict[str, Any]]:
+    """A campaign of `seconds` with one worker, as `nabla-atheris fuzz` runs it; its progress records."""
+    from nabla_atheris.campaign import read_records
+
+    command = [sys.executable, "-m", "nabla_atheris", "fuzz", lib, "--time", str(seconds), "--workdir", str(workdir)]
+    command += ["--seeds", str(seeds)] if seeds else []
+    subprocess.run(command, env=harness_env(**extra), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, check=False)
+    return read_records(workdir / "stats.jsonl")
 
 
 def guidance(lib: str, seconds: int) -> dict[str, Any]:
-    """libFuzzer coverage (cov, ft) after `seconds` from an empty corpus: guided vs unguided. Fork
-    mode with crashes ignored, as in a campaign: a native crash must not end one side early."""
-    out = {}
+    """Coverage (libFuzzer's cov and ft) after `seconds` of a one-worker campaign from an empty corpus
+    (a single newline, libFuzzer's own start): guided vs the same harness fed random bytes of the
+    lengths libFuzzer chose (NABLA_UNGUIDED=1). A worker that crashes is replaced on both sides."""
+    out: dict[str, Any] = {}
     for name, extra in (("guided", {}), ("unguided (random bytes, same lengths)", {"NABLA_UNGUIDED": "1"})):
         with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
-            corpus = Path(scratch) / "corpus"
-            corpus.mkdir()
-            env = harness_env(Path(scratch) / "findings", NABLA_RAISE="0", **extra)
-            flags = [
-                f"-max_total_time={seconds}",
-                "-fork=1",
-                *FORK_FLAGS,
-                "-timeout=300",
-                "-rss_limit_mb=8192",
-                f"-artifact_prefix={scratch}/",
-            ]
-            log, wall = run_harness(lib, [str(corpus), *flags], env, seconds * 3 + 600)
-        statuses = [m.groups() for m in map(STATUS.match, log.splitlines()) if m]
-        out[name] = {
-            "cov": int(statuses[-1][1]) if statuses else None,
-            "ft": int(statuses[-1][2]) if statuses else None,
-            "executions": int(statuses[-1][0]) if statuses else None,
-            "wall_s": round(wall, 1),
-        }
-    guided, unguided = out.values()
+            seeds = Path(scratch) / "seeds"
+            seeds.mkdir()
+            (seeds / "newline").write_bytes(b"\n")
+            last = fuzz(lib, Path(scratch) / "w", seconds, seeds, **extra)[-1]
+        out[name] = {"cov": last.get("cov"), "ft": last.get("ft"), "executions": last.get("execs"), "corpus": last.get("corpus")}
+    guided, unguided = out["guided"], out["unguided (random bytes, same lengths)"]
     if guided["cov"] and unguided["cov"]:
         out["cov_ratio_guided_to_unguided"] = round(guided["cov"] / unguided["cov"], 3)
     return {"seconds": seconds, **out}
 
 
 def startup(lib: str) -> dict[str, Any]:
-    """Seconds from harness start to INITED (one seed), with the AD modules instrumented and without."""
+    """Seconds from the harness process' start to its first input (imports, instrumentation and the
+    warm-up included; from the worker's statistics), with the AD modules instrumented and without."""
     seed = sorted((ROOT / "corpus" / lib).iterdir())[0]
     out = {}
     with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
@@ -312,11 +297,147 @@ def startup(lib: str) -> dict[str, Any]:
             ("instrumented (AD modules and oracle)", {}),
             ("not instrumented", {"NABLA_INSTRUMENT": "nabla_atheris.none"}),
         ):
-            env = harness_env(Path(scratch) / "findings", NABLA_RAISE="0", **extra)
-            log, wall = run_harness(lib, [str(corpus), "-runs=0"], env, 900)
-            functions = re.findall(r"instrumented (\d+) functions", log)
-            out[name] = {"seconds": round(wall, 2), "functions": int(functions[-1]) if functions else None}
+            stats = Path(scratch) / name.split()[0]
+            env = harness_env(Path(scratch) / "findings", NABLA_RAISE="0", NABLA_STATS=str(stats), **extra)
+            result = subprocess.run(
+                [sys.executable, str(ROOT / "harnesses" / f"fuzz_{lib}.py"), str(corpus), "-runs=0"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                timeout=900,
+            )
+            functions = re.findall(r"instrumented (\d+) functions", result.stdout.decode(errors="replace"))
+            (process,) = campaign_totals(stats)["processes_time"]
+            out[name] = {"seconds": process["ready_s"], "functions": int(functions[-1]) if functions else None}
     return out
+
+
+def campaign(lib: str, seconds: int, resume_seconds: int, workdir: Path) -> dict[str, Any]:
+    """A one-worker campaign of `seconds` from the shipped seeds in a new workdir (cold compilation
+    caches), then a resumed run of `resume_seconds` on it: how long each first pass over the corpus
+    took, where the worker's time went, coverage and corpus size along the way, peak memory."""
+    first = fuzz(lib, workdir, seconds)
+    run_1 = [r for r in first if r.get("run") == 1]
+    resumed = [r for r in fuzz(lib, workdir, resume_seconds) if r.get("run") == 2]
+    seeds = len([p for p in (ROOT / "corpus" / lib).iterdir() if p.is_file()])
+    return {
+        "seconds": seconds,
+        "seeds": seeds,
+        "first_pass_s": _first_pass(run_1),
+        "time_accounting": run_1[-1]["time_accounting"],
+        "along_the_way": [
+            {k: r.get(k) for k in ("elapsed_s", "execs", "cov", "corpus", "corpus_files")}
+            for r in _spread(run_1, (10, 60, 300, 600, 1200, seconds))
+        ],
+        "peak_rss_mb": max((p.get("peak_rss_mb") or 0 for r in first + resumed for p in r.get("processes", [])), default=None),
+        "worker_processes": len({p["pid"] for r in run_1 for p in r.get("processes", [])}),
+        "findings": sum(run_1[-1]["unique_findings"].values()),
+        "resumed": {
+            "seconds": resume_seconds,
+            "first_pass_inputs": max((p.get("replay_inputs") or 0 for r in resumed for p in r.get("processes", [])), default=0),
+            "first_pass_s": _first_pass(resumed),
+        },
+        "workdir": workdir.name,
+    }
+
+
+def _first_pass(records: list[dict[str, Any]]) -> float | None:
+    """Seconds from a worker's start (the run's) to the end of its first pass over the corpus, start-up
+    included (None: not reached)."""
+    for record in records:
+        done = [w["first_pass_s"] for w in record.get("workers", []) if w.get("first_pass_s") is not None]
+        if done:
+            return min(done)
+    return None
+
+
+def _spread(records: list[dict[str, Any]], marks: tuple[int, ...]) -> list[dict[str, Any]]:
+    """The records nearest to each mark (seconds into the run)."""
+    if not records:
+        return []
+    start = records[0]["elapsed_s"]
+    return [min(records, key=lambda r: abs(r["elapsed_s"] - start - mark)) for mark in marks]
+
+
+# -- reliability: a campaign killed and resumed, findings replayed from their saved bytes ------------
+FINDING_FILES = ("input", "case.msgpack", "repro.py", "report.md", "finding.json")
+
+
+def reliability(lib: str, seconds: int, sample: int) -> dict[str, Any]:
+    """A campaign SIGKILLed after `seconds` and resumed for as long: which findings of the first run
+    are still complete after the resumed one, whether any process outlived the kill; then up to
+    `sample` oracle findings replayed from their saved input bytes (decoded and checked again: the
+    same signature?) in a child process restarted after a native crash, and the share of native
+    crashes a re-run repeated (triage's outcome)."""
+    from nabla_atheris.campaign import Workdir
+    from nabla_atheris.workers import process_start_ticks
+
+    with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+        place = Workdir(Path(scratch) / "w")
+        command = [sys.executable, "-m", "nabla_atheris", "fuzz", lib, "--time", "0", "--workdir", str(place.root)]
+        campaign = subprocess.Popen(command, env=harness_env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        time.sleep(seconds)
+        workers = place.listed_processes()
+        campaign.kill()
+        campaign.wait()
+        time.sleep(2)
+        survivors = [p["pid"] for p in workers if process_start_ticks(p["pid"]) == p["ticks"]]
+        before = {f.name: json.loads((f / "finding.json").read_text())["hits"] for f in _finding_folders(place.findings)}
+        fuzz(lib, place.root, seconds)
+        after = {f.name: f for f in _finding_folders(place.findings)}
+        kept = [name for name in before if name in after and all((after[name] / n).is_file() for n in FINDING_FILES)]
+        metas = [json.loads((f / "finding.json").read_text()) for f in after.values()]
+        native = [m for m in metas if m["kind"] in ("crash", "timeout", "oom") and m["scenarios"] == ["harness", "harness"]]
+        oracle = sorted(f for f, m in zip(after.values(), metas) if m not in native and m.get("from_fuzzer"))
+        replayed = replay_findings(lib, random.Random(0).sample(oracle, min(sample, len(oracle))), Path(scratch))
+    return {
+        "seconds": seconds,
+        "processes_outliving_the_kill": len(survivors),
+        "findings_before_the_kill": len(before),
+        "kept_complete_after_resume": len(kept),
+        "findings_after_resume": len(after),
+        "replayed": replayed,
+        "native_crashes": len(native),
+        "native_repeated_by_a_rerun": sum(1 for m in native if not m["details"].get("flaky")),
+    }
+
+
+def _finding_folders(findings: Path) -> list[Path]:
+    return [f for f in findings.iterdir() if f.is_dir() and (f / "finding.json").is_file()] if findings.is_dir() else []
+
+
+def replay_findings(lib: str, folders: list[Path], scratch: Path) -> dict[str, int]:
+    """Decode each finding's saved input and check it again in a child process (restarted after a
+    native crash): how many show the same signature again, how many others, how many killed it."""
+    state_path = scratch / "replay.json"
+    state: dict[str, Any] = {"done": {}, "current": None}
+    while len(state["done"]) < len(folders):
+        state_path.write_text(json.dumps(state))
+        command = [sys.executable, __file__, "--lib", lib, "--replay-worker", str(state_path), *map(str, folders)]
+        code = subprocess.run(command, env=harness_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+        state = json.loads(state_path.read_text())
+        if code != 0 and state["current"] is None:
+            raise RuntimeError(f"the replay worker failed before any finding (exit {code})")
+        if code != 0:
+            state["done"][state["current"]], state["current"] = "killed the process", None
+    outcomes = list(state["done"].values())
+    return {"sampled": len(folders), **{o: outcomes.count(o) for o in ("same signature", "other", "killed the process")}}
+
+
+def replay_worker(lib: str, state_path: Path, folders: list[str]) -> None:
+    """Check the saved input of every finding folder not yet replayed, noting the one in progress."""
+    catalog, backend = load_catalog(lib), get_backend(lib)
+    state = json.loads(state_path.read_text())
+    for folder in folders:
+        if folder in state["done"]:
+            continue
+        state["current"] = folder
+        state_path.write_text(json.dumps(state))
+        meta = json.loads((Path(folder) / "finding.json").read_text())
+        verdict = check_case(decode_bytes((Path(folder) / "input").read_bytes(), catalog), backend)
+        same = any(f.signature() == meta["signature"] for f in verdict.findings)
+        state["done"][folder], state["current"] = "same signature" if same else "other", None
+        state_path.write_text(json.dumps(state))
 
 
 # -- accuracy and known bugs ---------------------------------------------------------------------
@@ -337,9 +458,8 @@ def known_bugs(lib: str, workdir: Path | None, seconds: int) -> dict[str, Any]:
         return {"bugs": []}
     if workdir is None:
         workdir = Path(tempfile.mkdtemp(prefix=f"nabla-known-{lib}-"))
-        command = [sys.executable, "-m", "nabla_atheris", "fuzz", lib, "--time", str(seconds), "--workdir", str(workdir)]
-        subprocess.run(command, env=harness_env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, check=False)
-    records = read_records(workdir / "stats.jsonl")
+        fuzz(lib, workdir, seconds)
+    records = [r for r in read_records(workdir / "stats.jsonl") if r.get("run") == 1]  # its first run (a resumed one follows)
     start = _epoch(records[0]["time"]) - float(records[0]["elapsed_s"]) if records else None
     budget = float(records[-1]["elapsed_s"]) if records else None
     metas = FindingsStore(workdir / "findings").metas()
@@ -379,6 +499,14 @@ def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
         + ["| " + " | ".join(map(str, r)) + " |" for r in rows]
         + [""]
     )
+
+
+def _seconds(value: float | None) -> str:
+    return "not reached" if value is None else f"{value:.0f} s ({value / 60:.1f} min)"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
 
 
 def upstream_link(bug: dict[str, Any]) -> str:
@@ -505,12 +633,70 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
                 ["mode", "cov", "ft", "executions"],
                 [[k, x["cov"], x["ft"], x["executions"]] for k, x in g.items() if isinstance(x, dict)],
             )
+        if "throughput" in r:
+            t = r["throughput"]
+            lines += [
+                f"Cold and warm checks ({t['inputs']} seed inputs of different APIs, {t['rounds']} rounds of fresh processes, "
+                f"baseline `{t['baseline']}` vs this tree; cold: each input's structure new to the process, warm: the same "
+                f"inputs again; seconds per check, wall-clock and CPU time of the process):",
+                "",
+            ]
+            rows = [
+                [
+                    x["label"],
+                    x["cold_s_per_check"],
+                    x["cold_s_speedup"],
+                    x["cold_cpu_s_speedup"],
+                    x["warm_s_per_check"],
+                    x["warm_s_speedup"],
+                    x["warm_cpu_s_speedup"],
+                ]
+                for x in t["rows"]
+            ]
+            headers = ["code", "cold s/check", "cold speed-up", "(CPU)", "warm s/check", "warm speed-up", "(CPU)"]
+            lines += table(headers, rows)
+            differing = t.get("findings_differ", [])
+            lines += [f"Inputs whose finding kinds differ between baseline and this tree: {len(differing)}.", ""]
         if "startup" in r:
-            lines += ["Start-up to libFuzzer's INITED (one seed):", ""]
+            lines += ["Start-up to the first input (process start to the first check: imports, instrumentation, warm-up):", ""]
             lines += table(
                 ["harness", "seconds", "functions instrumented"],
                 [[k, x["seconds"], x["functions"]] for k, x in r["startup"].items()],
             )
+        if "campaign" in r:
+            c = r["campaign"]
+            ta, again = c["time_accounting"], c["resumed"]
+            lines += [f"A {c['seconds'] // 60}-minute one-worker campaign from the {c['seeds']} shipped seeds, new workdir:", ""]
+            rows = [
+                ["first pass over the seeds (start-up included), cold", _seconds(c["first_pass_s"])],
+                [f"first pass of a resumed run ({again['first_pass_inputs']} inputs)", _seconds(again["first_pass_s"])],
+                ["share of the worker's time checking, after its first minute", _share(ta["checking_share_after_first_minute"])],
+                ["share of the worker's time on inputs after the first pass (mutations)", _share(ta["later_share"])],
+                ["start-up / first pass / later inputs (s)", f"{ta['startup_s']} / {ta['first_pass_s']} / {ta['later_s']}"],
+                ["worker processes (replacements after a crash included)", c["worker_processes"]],
+                ["peak memory of a worker (MB)", c["peak_rss_mb"]],
+                ["unique findings", c["findings"]],
+            ]
+            lines += table(["figure", "value"], rows)
+            lines += ["Coverage and corpus along the way:", ""]
+            lines += table(
+                ["elapsed (s)", "checks", "cov", "corpus (in memory)", "corpus folder"],
+                [[x["elapsed_s"], x["execs"], x["cov"], x["corpus"], x["corpus_files"]] for x in c["along_the_way"]],
+            )
+        if "reliability" in r:
+            x = r["reliability"]
+            replayed = x["replayed"]
+            lines += [f"Reliability (a campaign SIGKILLed after {x['seconds']} s, then resumed for as long):", ""]
+            kept = f"{x['kept_complete_after_resume']} of {x['findings_before_the_kill']}"
+            n, killed = replayed["sampled"], replayed["killed the process"]
+            rows = [
+                ["processes outliving the SIGKILL", x["processes_outliving_the_kill"]],
+                ["findings before the kill, kept complete after the resumed run", kept],
+                ["oracle findings replaying from their saved bytes (same signature)", f"{replayed['same signature']} of {n}"],
+                ["... replaying to another finding or none / killing the process", f"{replayed['other']} / {killed}"],
+                ["native crashes repeated by a re-run", f"{x['native_repeated_by_a_rerun']} of {x['native_crashes']}"],
+            ]
+            lines += table(["figure", "value"], rows)
     return "\n".join(lines)
 
 
@@ -539,6 +725,7 @@ def main() -> None:
     parser.add_argument("--lib", required=True)
     parser.add_argument("--validity-worker", nargs=3, metavar=("SOURCE", "SECONDS", "STATE"), help=argparse.SUPPRESS)
     parser.add_argument("--screen-worker", nargs="+", metavar="STATE SEED", help=argparse.SUPPRESS)
+    parser.add_argument("--replay-worker", nargs="+", metavar="STATE FOLDER", help=argparse.SUPPRESS)
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}")
     parser.add_argument("--seconds", type=float, default=60, help="validity: seconds per input source")
     parser.add_argument("--guidance-seconds", type=int, default=300, help="coverage guidance: seconds per mode")
@@ -546,10 +733,14 @@ def main() -> None:
     parser.add_argument("--throughput-cases", type=int, default=40, help="throughput: seed inputs of different APIs")
     parser.add_argument("--baseline", default=BASELINE, help="throughput: the revision compared with this tree")
     parser.add_argument("--campaign", type=Path, help="known bugs: an existing campaign workdir to evaluate")
-    parser.add_argument("--campaign-seconds", type=int, default=600, help="known bugs: the campaign's budget when run here")
+    parser.add_argument("--campaign-seconds", type=int, default=1800, help="campaign (and known bugs): its budget")
+    parser.add_argument("--resume-seconds", type=int, default=300, help="campaign: the budget of the resumed run")
+    parser.add_argument("--reliability-seconds", type=int, default=240, help="reliability: seconds before the kill, and after")
     args = parser.parse_args()
     if args.screen_worker:
         return screen_worker(args.lib, Path(args.screen_worker[0]), args.screen_worker[1:])
+    if args.replay_worker:
+        return replay_worker(args.lib, Path(args.replay_worker[0]), args.replay_worker[1:])
     if args.validity_worker:
         source, seconds, state = args.validity_worker
         return validity_worker(args.lib, source, float(seconds), Path(state))
@@ -561,6 +752,8 @@ def main() -> None:
     path = RESULTS / f"results-{args.lib}.json"
     result = json.loads(path.read_text()) if path.is_file() else {}
     result.update(version=get_backend(args.lib).version(), date=time.strftime("%Y-%m-%d"))
+    campaign_workdir = Path(tempfile.mkdtemp(prefix=f"nabla-campaign-{args.lib}-"))
+    ran_campaign = lambda: campaign_workdir if "campaign" in sections else None  # noqa: E731  (its findings, first run)
     runs = {
         "oracle": lambda: oracle_cost(args.lib, args.oracle_cases, 2),
         "throughput": lambda: throughput(args.lib, args.throughput_cases, 2, args.baseline),
@@ -568,7 +761,9 @@ def main() -> None:
         "guidance": lambda: guidance(args.lib, args.guidance_seconds),
         "startup": lambda: startup(args.lib),
         "accuracy": lambda: accuracy(args.lib),
-        "known": lambda: known_bugs(args.lib, args.campaign, args.campaign_seconds),
+        "campaign": lambda: campaign(args.lib, args.campaign_seconds, args.resume_seconds, campaign_workdir),
+        "known": lambda: known_bugs(args.lib, args.campaign or ran_campaign(), args.campaign_seconds),
+        "reliability": lambda: reliability(args.lib, args.reliability_seconds, 40),
     }
     for section in sections:
         print(f"{args.lib}: {section} ...", file=sys.stderr, flush=True)

@@ -53,3 +53,43 @@ def test_tables_show_accuracy_of_every_library_and_known_bugs():
     text = bench.markdown(results)
     assert "| torch | rev-vs-numeric | 2 / 2 |" in text and "| tf | **traps flagged (must be 0)** | 0 of 5 |" in text
     assert "[pytorch/pytorch#1](https://github.com/pytorch/pytorch/issues/1) | yes | 12.5 | 600 |" in text
+
+
+def test_tables_show_cold_and_warm_speed_ups_start_up_and_a_campaigns_time():
+    rows = [
+        {"label": label, **{f"{f}_per_check": v for f in ("cold_s", "warm_s", "cold_cpu_s", "warm_cpu_s")}}
+        for label, v in (("baseline", 1.0), ("new, empty compilation cache", 0.25))
+    ]
+    for row in rows:
+        for figure in ("cold_s", "warm_s", "cold_cpu_s", "warm_cpu_s"):
+            row[f"{figure}_speedup"] = round(1.0 / row[f"{figure}_per_check"], 2)
+    accounting = {"startup_s": 9, "first_pass_s": 300, "later_s": 1400, "later_share": 0.8}
+    accounting["checking_share_after_first_minute"] = 0.97
+    campaign = {
+        "seconds": 1800,
+        "seeds": 600,
+        "first_pass_s": 312.0,
+        "time_accounting": accounting,
+        "along_the_way": [{"elapsed_s": 60.0, "execs": 100, "cov": 900, "corpus": 80, "corpus_files": 0}],
+        "peak_rss_mb": 3000,
+        "worker_processes": 2,
+        "findings": 7,
+        "resumed": {"seconds": 300, "first_pass_inputs": 700, "first_pass_s": None},
+        "workdir": "w",
+    }
+    results = {
+        "jax": {
+            "version": "1.0",
+            "date": "2026-01-01",
+            "throughput": {"baseline": "abc", "inputs": 40, "rounds": 2, "rows": rows, "findings_differ": []},
+            "startup": {"instrumented (AD modules and oracle)": {"seconds": 8.5, "functions": 2300}},
+            "campaign": campaign,
+        }
+    }
+    text = bench.markdown(results)
+    assert "| new, empty compilation cache | 0.25 | 4.0 | 4.0 | 0.25 | 4.0 | 4.0 |" in text, text
+    assert "| instrumented (AD modules and oracle) | 8.5 | 2300 |" in text
+    assert "| first pass over the seeds (start-up included), cold | 312 s (5.2 min) |" in text
+    assert "| first pass of a resumed run (700 inputs) | not reached |" in text
+    assert "| share of the worker's time checking, after its first minute | 97.0% |" in text
+    assert "| 60.0 | 100 | 900 | 80 | 0 |" in text

@@ -12,22 +12,39 @@ from pathlib import Path
 import pytest
 
 from nabla_atheris.artifacts import Rerun, classify_rerun, native_finding, triage_artifacts
-from nabla_atheris.campaign import LIMITS, Display, LibFuzzerStatus, Limits, Workdir, progress_line, read_records
+from nabla_atheris.campaign import LIMITS, Display, Limits, Workdir, progress_line, read_records, time_accounting
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.decoder import seed_bytes
 from nabla_atheris.findings import FindingsStore
 from nabla_atheris.report import write_report
+from nabla_atheris.supervisor import Plan, run_campaign
+from nabla_atheris.workers import WorkerStatus, process_start_ticks
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_libfuzzer_status_lines_of_fork_and_single_process_mode_are_read():
-    status = LibFuzzerStatus()
-    status.feed("#4226: cov: 1207 ft: 3881 corp: 246 exec/s 73 oom/timeout/crash: 1/2/3 time: 58s job: 5 dft_time: 0\n")
-    assert (status.cov, status.ft, status.failures) == (1207, 3881, {"oom": 1, "timeout": 2, "crash": 3})
-    status.feed("#2\tINITED cov: 3 ft: 4 corp: 1/1b exec/s: 0 rss: 30Mb\n")
+def test_a_workers_status_lines_give_coverage_corpus_first_pass_and_ending():
+    status = WorkerStatus()
+    status.feed("#1\tpulse  cov: 3 ft: 4 exec/s: 0 rss: 30Mb\n")  # no corpus yet
+    assert (status.cov, status.ft, status.corpus, status.first_pass_done_at) == (3, 4, None, None)
+    status.feed("#512\tINITED cov: 1207 ft: 3881 corp: 246/20Kb exec/s: 73 rss: 900Mb\n")
     status.feed("INFO: Running with entropic power schedule (0xFF, 100).\n")
-    assert (status.cov, status.ft) == (3, 4)
+    assert (status.runs, status.cov, status.corpus) == (512, 1207, 246) and status.first_pass_done_at is not None
+    status.feed("#600\tNEW    cov: 1210 ft: 3890 corp: 247/21Kb lim: 4 exec/s: 70 rss: 900Mb L: 3/3 MS: 1 ChangeBit-\n")
+    status.feed("==7== ERROR: libFuzzer: deadly signal\n")
+    status.feed("artifact_prefix='w/artifacts/'; Test unit written to w/artifacts/crash-abc\n")
+    assert (status.cov, status.corpus, status.ending, status.artifact) == (1210, 247, "native crash", "w/artifacts/crash-abc")
+
+
+def test_time_accounting_splits_start_up_first_pass_and_later_inputs():
+    processes = [
+        {"pid": 1, "wall_s": 200.0, "ready_s": 10.0, "phase_s": {"replay": 50.0, "fuzz": 130.0}},
+        {"pid": 2, "wall_s": 30.0, "ready_s": 10.0, "phase_s": {"replay": 15.0}},  # replaced before its first minute
+    ]
+    figures = time_accounting(processes, {1: (60.0, 45.0)})
+    assert (figures["wall_s"], figures["startup_s"], figures["first_pass_s"], figures["later_s"]) == (230.0, 20.0, 65.0, 130.0)
+    assert figures["checking_share"] == round(195 / 230, 4) and figures["later_share"] == round(130 / 230, 4)
+    assert figures["checking_share_after_first_minute"] == round((180 - 45) / (200 - 60), 4)
 
 
 def test_progress_line_names_every_figure_and_records_survive_a_cut_line(tmp_path):
@@ -41,10 +58,14 @@ def test_progress_line_names_every_figure_and_records_survive_a_cut_line(tmp_pat
         "valid_rate": 0.925,
         "unique_findings": {"rev-vs-numeric": 2, "crash": 1},
         "filtered": {"invalid-input": 30, "nan-both": 4},
+        "workers": [{"slot": 1, "first_pass": "done"}, {"slot": 2, "first_pass": "12/300"}],
+        "time_accounting": {"checking_share": 0.96},
     }
     line = progress_line(record)
-    for part in ("[1:02:05]", "execs 1200", "(3.5/s)", "cov 987", "corpus 40", "APIs 77", "valid 92.5%"):
+    for part in ("[1:02:05]", "execs 1200", "(3.5/s)", "cov 987", "corpus 40", "first pass 12/300", "APIs 77", "valid 92.5%"):
         assert part in line, line
+    record["workers"] = [{"slot": 1, "first_pass": "done"}]
+    assert "checking 96%" in progress_line(record)
     assert "findings 3 (rev-vs-numeric 2, crash 1)" in line and "filtered 34 (invalid-input 30, nan-both 4)" in line
     (tmp_path / "stats.jsonl").write_text(json.dumps(record) + "\n" + '{"elapsed_s": 37')  # killed mid-write
     assert read_records(tmp_path / "stats.jsonl") == [record]
@@ -103,7 +124,10 @@ def test_a_two_worker_campaign_stops_on_sigterm_resumes_and_reports(tmp_path):
     assert first.returncode == 130 and "interrupted" in out, out
     records = read_records(workdir / "stats.jsonl")
     assert records[-1]["event"] == "interrupted" and records[-1]["execs"] >= 5, (records[-1], out)
-    assert "-fork=2" in (workdir / "fuzz.log").read_text(errors="replace")
+    log = (workdir / "fuzz.log").read_text(errors="replace")
+    assert "w1: " in log and "w2: " in log and "-fork" not in log  # two long-lived workers, no fork mode
+    assert {w["slot"] for w in records[-2]["workers"]} == {1, 2} and records[-2]["cov"] > 0, records[-2]
+    assert sorted(p.name for p in (workdir / "seeds").iterdir()) == ["w1", "w2"]  # the seeds shared between them
 
     second = _fuzz(workdir, seeds, "--time", "15")
     out, _ = second.communicate(timeout=600)
@@ -117,6 +141,96 @@ def test_a_two_worker_campaign_stops_on_sigterm_resumes_and_reports(tmp_path):
     html = page.read_text()
     assert html.count("data:image/png;base64,") == 3 and "Root causes (" in html
     assert "| valid-call rate |" in markdown.read_text() and (tmp_path / "report" / "coverage.png").stat().st_size > 1000
+
+
+def _alive(pid):
+    return process_start_ticks(pid) is not None
+
+
+def test_a_campaign_killed_with_sigkill_leaves_no_process_and_resumes_cleanly(tmp_path):
+    seeds, workdir = tmp_path / "seeds", tmp_path / "w"
+    seeds.mkdir()
+    for name in ("torch.sin.0", "torch.tanh.0"):
+        shutil.copy(ROOT / "corpus" / "torch" / name, seeds)
+    first = _fuzz(workdir, seeds, "--jobs", "2", "--time", "0")
+    deadline = time.time() + 300
+    while time.time() < deadline and len(Workdir(workdir).listed_processes()) < 2:
+        time.sleep(0.5)
+    workers = [p["pid"] for p in Workdir(workdir).listed_processes()]
+    assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+    first.kill()
+    first.communicate(timeout=60)
+    deadline = time.time() + 10
+    while time.time() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers)  # they died with the campaign
+    second = _fuzz(workdir, seeds, "--time", "10")
+    out, _ = second.communicate(timeout=600)
+    assert second.returncode == 0 and "still running" not in out, out
+    assert read_records(workdir / "stats.jsonl")[-1]["run"] == 2
+
+
+def test_the_lock_stops_a_process_an_earlier_run_left_behind(tmp_path):
+    place = Workdir(tmp_path / "w")
+    place.create()
+    survivor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+    try:
+        place.list_processes([survivor.pid])
+        said = []
+        with place.lock(say=said.append):
+            assert survivor.wait(timeout=10) == -signal.SIGKILL and said
+            assert place.listed_processes() == []
+    finally:
+        survivor.kill()
+
+
+KILLS_ON_ABRT = """
+import os, sys
+import atheris
+
+def one(data):
+    if data.startswith(b"ABRT"):
+        os.abort()
+
+atheris.Setup(sys.argv, one)
+atheris.Fuzz()
+"""
+
+
+def test_a_worker_killed_by_a_seed_is_replaced_and_the_seed_quarantined(tmp_path):
+    import hashlib
+    import io
+
+    harness, seeds = tmp_path / "kills on ABRT.py", tmp_path / "seeds ü"
+    harness.write_text(KILLS_ON_ABRT)
+    seeds.mkdir()
+    (seeds / "killer").write_bytes(b"ABRT" + bytes(range(20)))
+    (seeds / "fine").write_bytes(b"fine" + bytes(range(20)))
+    place = Workdir(tmp_path / "work dir é")
+    place.create()
+    limits = Limits(timeout_s=20, rss_limit_mb=2048, worker_budget_mb=0)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    shown = io.StringIO()
+    started = time.time()
+    interrupted, left = run_campaign(Plan("torch", harness, seeds, 1, 30, limits, [], env), place, Display(shown))
+    assert not interrupted and left == 0 and time.time() - started < 30 + 30
+    assert (place.quarantine / hashlib.sha1((seeds / "killer").read_bytes()).hexdigest()).is_file()
+    assert "worker 1 ended (native crash); its input killer is quarantined; replaced" in shown.getvalue(), shown.getvalue()
+    registry = json.loads((place.artifacts / "triage.json").read_text())
+    (artifact,) = registry
+    meta = json.loads((place.findings / registry[artifact]["finding"] / "finding.json").read_text())
+    written = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime((place.artifacts / artifact).stat().st_mtime))
+    assert meta["first_seen"] == written and meta["kind"] == "crash"  # when it happened, not when it was triaged
+
+
+def test_a_campaign_runs_in_folders_with_spaces_and_non_ascii_names(tmp_path):
+    seeds, workdir = tmp_path / "my seeds ü", tmp_path / "a work dir é"
+    seeds.mkdir()
+    for name in ("torch.sin.0", "torch.tanh.0"):
+        shutil.copy(ROOT / "corpus" / "torch" / name, seeds)
+    out, _ = _fuzz(workdir, seeds, "--time", "15").communicate(timeout=600)
+    record = read_records(workdir / "stats.jsonl")[-1]
+    assert record["execs"] >= 3 and record["cov"], (record, out)
 
 
 def test_a_second_campaign_on_a_busy_workdir_is_refused(tmp_path, capsys):
@@ -174,6 +288,7 @@ def test_native_crash_timeout_and_flaky_artifacts_become_findings_once(tmp_path,
     }
     store = FindingsStore(place.findings)
     metas = {m["details"]["artifact"]: m for m in store.metas()}
+    assert all(m["first_seen"] == m["details"]["happened_at"] for m in metas.values())
     assert metas["crash-flaky"]["details"]["flaky"] and "flaky" in metas["crash-flaky"]["message"]
     folder = place.findings / registry["crash-abrt"]["finding"]
     assert (folder / "input").read_bytes().startswith(b"ABRT") and "def main" in (folder / "repro.py").read_text()

@@ -90,11 +90,9 @@ def test_catalog_stats_json_and_text(capsys):
     assert f"failed validation: {len(stats['failed'])}" in text and reason in text and name in text
 
 
-def test_checked_in_seeds_match_the_catalog(tmp_path):
+def test_seed_writes_one_input_per_template(tmp_path):
     assert main(["seed", "torch", "--out", str(tmp_path)]) == 0
     generated = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    checked_in = {p.name: p.read_bytes() for p in (ROOT / "corpus" / "torch").iterdir()}
-    assert generated == checked_in
     assert len(generated) == sum(len(e.templates) for e in load_catalog("torch").apis.values())
 
 

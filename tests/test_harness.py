@@ -72,6 +72,10 @@ def test_harness_fuzzes_seeds_and_records_statistics(tmp_path, library):
         assert list(tmp_path.glob("crash-*")), log[-3000:]
     stats = campaign_totals(tmp_path / "stats")
     assert stats["execs"] >= 2 and stats["valid"] >= 1, (stats, log[-3000:])
+    (process,) = stats["processes_time"]  # where the time went: start-up, the first pass (an empty input, the seeds), later
+    assert process["replay_inputs"] == 1 + len(seeds) and 0 < process["ready_s"] < process["wall_s"], process
+    if "Done 40 runs" in log:
+        assert process["phase_execs"] == {"replay": 1 + len(seeds), "fuzz": 40 - 1 - len(seeds)}, process
 
 
 def test_a_worker_over_its_memory_budget_ends_cleanly(tmp_path):
@@ -104,13 +108,14 @@ def test_a_command_past_its_deadline_is_stopped_with_its_process_group(tmp_path)
 def test_merge_keeps_the_coverage_in_fewer_files_and_refuses_empty_input(tmp_path, capsys):
     from nabla_atheris.cli import main
 
-    a, b, empty = tmp_path / "a", tmp_path / "b", tmp_path / "empty"
+    # folder names with spaces and non-ASCII characters: libFuzzer runs its merge through a shell
+    a, b, empty = tmp_path / "corpus a ü", tmp_path / "b é", tmp_path / "empty"
     for folder in (a, b, empty):
         folder.mkdir()
     for name in ("jax.numpy.sin.0", "jax.numpy.tanh.0"):
         shutil.copy(ROOT / "corpus" / "jax" / name, a)
     shutil.copy(ROOT / "corpus" / "jax" / "jax.numpy.sin.0", b / "same-as-sin")
-    out = tmp_path / "out"
+    out = tmp_path / "out dir"
     assert main(["merge", "jax", str(out), str(a), str(b), "--set-cover", "--findings", str(tmp_path / "f")]) == 0
     printed = capsys.readouterr().out
     assert "3 inputs -> 2 files" in printed and "coverage edges kept" in printed, printed

@@ -72,11 +72,16 @@ def test_catalog_json_names_the_validated_count(capsys, library):
 
 
 @pytest.mark.parametrize("library", sorted(LIBRARIES))
-def test_checked_in_seeds_match_the_catalog(tmp_path, library):
+def test_checked_in_seeds_are_templates_one_per_api_at_least(tmp_path, library):
+    from nabla_atheris.seeds import left_out
+
     assert main(["seed", library, "--out", str(tmp_path)]) == 0
     generated = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    checked_in = {p.name: p.read_bytes() for p in (ROOT / "corpus" / library).iterdir()}
-    assert generated == checked_in
+    corpus = ROOT / "corpus" / library
+    checked_in = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    assert checked_in.items() <= generated.items()  # the same bytes: they decode to the same calls
+    firsts = {name for name in generated if name.endswith(".0")}
+    assert firsts - set(checked_in) <= left_out(corpus) and len(checked_in) < len(generated)  # every API, not every template
 
 
 @pytest.mark.parametrize(
