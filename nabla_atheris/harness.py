@@ -12,10 +12,12 @@ finding crashes too), NABLA_INSTRUMENT (comma-separated module prefixes to instr
 AD_MODULES' list), NABLA_UNGUIDED=1 (every input replaced by random bytes of its length: no
 feedback, for benchmarks), NABLA_ONLY_API (inputs that decode to another API are skipped: crash
 minimization cannot drift to another API's crash), NABLA_MAX_RSS_MB (default 4096, or 85% of
-libFuzzer's -rss_limit_mb when that is lower; 0 for none): above it the process ends cleanly before
-its next input, so that a fork-mode worker is replaced (and OSS-Fuzz restarts the target) before
-libFuzzer's -rss_limit_mb calls it an OOM (JAX and TensorFlow keep compiled code for every shape
-they meet).
+libFuzzer's -rss_limit_mb when that is lower; 0 for none): above 60% of it the process drops its
+compiled code (JAX and TensorFlow keep it for every structure they meet), above it the process ends
+cleanly before its next input, so that a campaign replaces the worker (and OSS-Fuzz restarts the
+target) before libFuzzer's -rss_limit_mb calls it an OOM. NABLA_PARENT_PID (set by a campaign): the
+process dies with it. The statistics split the process' time: start-up until its first input,
+libFuzzer's first pass over the corpus, later inputs.
 The harness reads nothing relative to the source tree (the catalog is package data), so it also
 runs frozen by PyInstaller, where argv[0] is the binary.
 """
