@@ -14,6 +14,7 @@ what is new.
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import sys
@@ -49,14 +50,18 @@ def judged_rows(path: Path) -> dict[tuple[str, str, str], tuple[str, str]]:
 
 
 def main() -> int:
-    arguments = sys.argv[1:]
-    previous = {}
-    if "--previous" in arguments:
-        at = arguments.index("--previous")
-        previous = judged_rows(Path(arguments[at + 1]))
-        del arguments[at : at + 2]
-    campaign = read_campaign(Path(arguments[0]))
-    python = arguments[1] if len(arguments) > 1 else sys.executable
+    parser = argparse.ArgumentParser(description="The skeleton of a campaign's triage table (Markdown, on stdout).")
+    parser.add_argument("workdir", type=Path, help="the campaign folder")
+    parser.add_argument("python", nargs="?", default=sys.executable, help="the interpreter that runs the reproducers")
+    parser.add_argument("--previous", type=Path, help="an earlier table whose verdicts carry over")
+    args = parser.parse_args()
+    if not (args.workdir / "findings").is_dir():
+        parser.error(f"{args.workdir} is not a campaign folder (it has no findings/)")
+    if args.previous is not None and not args.previous.is_file():
+        parser.error(f"{args.previous}: no such table")
+    previous = judged_rows(args.previous) if args.previous is not None else {}
+    campaign = read_campaign(args.workdir)
+    python = args.python
     rows = [r for r in campaign.findings if r["kind"] != "missing-derivative"]  # flaky crashes are apart already
     counts = root_counts(rows)
     print(f"Campaign `{campaign.root.name}`: {campaign.totals['execs']} cases, {len(rows)} unique findings other than")

@@ -55,6 +55,7 @@ TRAPS: dict[str, list[tuple[str, list[Any]]]] = {
         ("tf.linalg.det", [tensor([3, 3], seed=1)]),  # no XLA kernel: the xla scenarios are skipped
         ("tf.where", [tensor([], [True], dtype="bool"), 0.0, tensor([], [-0.75])]),  # graph mode types 0.0 as float32
         ("tf.linalg.eigh", [tensor([3, 3], [0.5, -0.75, 0.25, 0.9, -0.3, 0.6, -0.9, 0.15, 1.0])]),  # XLA flips signs
+        ("tf.linalg.tensor_diag_part", [tensor([], [0.5])]),  # rank 0: outside DiagPart's documented (even, nonzero) ranks
     ],
     "oneflow": [
         ("oneflow.abs", [KINK]),

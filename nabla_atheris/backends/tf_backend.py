@@ -58,7 +58,7 @@ _NOT_COMPILABLE = re.compile(
 # Errors of graph-mode shape inference: an op's shape function enforces its documented contract
 # (ranks, matching dimensions), which some eager kernels check less strictly.
 _SHAPE_CONTRACT = re.compile(
-    r"Shape must be|must be at least rank|must be at most rank|Dimensions must be equal|Shapes must be equal rank|must have rank",
+    r"Shape must be|must (?:be|have) [\w ,-]*rank|Dimensions must be equal|Shapes must be equal rank",
     re.IGNORECASE,
 )
 
