@@ -41,6 +41,11 @@ NUMPY_NAMES = {
     "swapaxes": "transpose",
     "expit": "sigmoid",
     "gammaln": "lgamma",
+    # NumPy 2's unique_all/counts/inverse/values are documented as unique(x) with return_* flags set
+    "uniqueall": "unique",
+    "uniquecounts": "unique",
+    "uniqueinverse": "unique",
+    "uniquevalues": "unique",
 }
 # Per library, further names the documentation gives as aliases of one function.
 ALIASES: dict[str, dict[str, str]] = {

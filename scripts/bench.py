@@ -540,28 +540,17 @@ def triage_counts(path: Path) -> dict[str, Any]:
 
 
 def precision_table() -> list[str]:
-    """BENCHMARKS.md's precision table, from every hand triage under bench/triage."""
+    """BENCHMARKS.md's precision table, from every hand triage under bench/triage (and, below each
+    library, the triage of its first campaigns under bench/triage/first-campaigns, for comparison)."""
     files = sorted(TRIAGE.glob("*.md")) if TRIAGE.is_dir() else []
     if not files:
         return []
     rows = []
     for path in files:
-        c = triage_counts(path)
-        v = c["verdicts"]
-        rate = lambda x: "-" if x is None else f"{x:.0%}"  # noqa: E731
-        rows.append(
-            [
-                f"[{path.stem}](bench/triage/{path.name})",
-                c["findings"],
-                c["root_causes"],
-                c["findings_per_root_cause"],
-                v["TRUE"],
-                v["BY-DESIGN"],
-                v["FALSE-POSITIVE"],
-                rate(c["not_bugs_rate"]),
-                rate(c["false_positive_rate"]),
-            ]
-        )
+        earlier = TRIAGE / "first-campaigns" / path.name
+        rows.append(_precision_row(path, path.stem))
+        if earlier.is_file():
+            rows.append(_precision_row(earlier, f"{path.stem}, first campaign"))
     headers = ["library", "unique findings", "root causes", "findings / root cause", "TRUE", "BY-DESIGN", "FALSE-POSITIVE"]
     headers += ["not library bugs", "false positives"]
     intro = [
@@ -569,10 +558,20 @@ def precision_table() -> list[str]:
         "",
         "Every unique finding other than missing derivatives, judged TRUE (a library bug), BY-DESIGN (documented",
         "behaviour) or FALSE-POSITIVE (the harness' or the oracle's error) from the library's documentation or",
-        "the math, with its reproducer run; one line of reason each in the linked tables.",
+        "the math, with its reproducer run; one line of reason each in the linked tables. A 'first campaign'",
+        "row is the same triage of a campaign before the fixes it led to.",
         "",
     ]
     return intro + table(headers, rows)
+
+
+def _precision_row(path: Path, label: str) -> list[Any]:
+    c = triage_counts(path)
+    v = c["verdicts"]
+    rate = lambda x: "-" if x is None else f"{x:.0%}"  # noqa: E731
+    link = path.relative_to(ROOT).as_posix()
+    counts = [c["findings"], c["root_causes"], c["findings_per_root_cause"], v["TRUE"], v["BY-DESIGN"], v["FALSE-POSITIVE"]]
+    return [f"[{label}]({link})", *counts, rate(c["not_bugs_rate"]), rate(c["false_positive_rate"])]
 
 
 def markdown(results: dict[str, dict[str, Any]]) -> str:

@@ -16,6 +16,7 @@ from nabla_atheris.rootcause import function_name, normalized_error, root_cause
         ("torch", ["torch.special.expit", "torch.sigmoid", "torch.Tensor.sigmoid_"]),
         ("tf", ["tf.math.cumulative_logsumexp", "tf.raw_ops.CumulativeLogsumexp"]),
         ("jax", ["jax.numpy.sin", "jax.lax.sin"]),
+        ("jax", ["jax.numpy.unique", "jax.numpy.unique_values", "jax.numpy.unique_all"]),  # unique with return_* flags
         ("tf", ["tf.experimental.numpy.arcsin", "tf.raw_ops.Asin", "tf.math.asin"]),  # NumPy's spelling too
         ("oneflow", ["oneflow.nn.functional.log_softmax", "oneflow.nn.LogSoftmax", "oneflow.Tensor.log_softmax"]),
     ],
