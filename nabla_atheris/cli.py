@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from nabla_atheris import environments, exitcodes
+from nabla_atheris import environments, exitcodes, scenario_sets
 from nabla_atheris.backends import LIBRARIES
 from nabla_atheris.case import Case, CaseFormatError
 from nabla_atheris.shellsafe import shell_safe
@@ -32,6 +32,10 @@ EXIT_AGREE, EXIT_FINDING, EXIT_BAD_INPUT = exitcodes.AGREE, exitcodes.FINDING, e
 EXIT_NO_RESULT = exitcodes.NO_RESULT
 EXIT_HARNESS_ERROR = exitcodes.HARNESS_ERROR
 EXIT_INTERRUPTED = exitcodes.INTERRUPTED
+SCENARIOS_HELP = (
+    "scenario sets, comma-separated: core, compiled, aot, inductor, batched, custom; NAME/N runs one on one case in N; "
+    "default (the library's defaults), all (default: NABLA_SCENARIOS, else default)"
+)
 TRACEBACK = "NABLA_TRACEBACK"  # set to 1: an unexpected error shows its traceback
 ROOT = Path(__file__).resolve().parents[1]
 IMPORT_NAMES = {"torch": "torch", "jax": "jax", "tf": "tensorflow", "oneflow": "oneflow"}
@@ -89,9 +93,22 @@ def exit_code(verdict: Verdict) -> int:
     return EXIT_FINDING if any(not f.recorded_only for f in verdict.findings) else EXIT_AGREE
 
 
-def check_and_store(case: Case, findings_dir: Path | None, data: bytes | None = None) -> int:
-    """Run the oracle on one case, print the verdict, store findings when a findings folder is
-    given; the exit code."""
+def scenario_selection(library: str, spec: str | None, scenarios: Sequence[str] = ()) -> dict[str, int]:
+    """The scenario sets `spec` names (else NABLA_SCENARIOS', else the library's defaults), with the
+    sets of `scenarios` (a finding's) on every case; a bad name is bad input."""
+    try:
+        selection = scenario_sets.parse(library, spec) if spec else scenario_sets.from_environment(library)
+    except (ValueError, KeyError) as exc:
+        raise BadInput(f"--scenarios: {exc.args[0]}") from None
+    selection.update({name: 1 for name in scenario_sets.sets_of_scenarios(library, scenarios)})
+    return selection
+
+
+def check_and_store(
+    case: Case, findings_dir: Path | None, data: bytes | None = None, spec: str | None = None, scenarios: Sequence[str] = ()
+) -> int:
+    """Run the oracle on one case (the scenario sets of `spec` and those of `scenarios`), print the
+    verdict, store findings when a findings folder is given; the exit code."""
     from nabla_atheris.backends import get_backend
     from nabla_atheris.oracle import check_case
     from nabla_atheris.session import store_findings
@@ -100,7 +117,7 @@ def check_and_store(case: Case, findings_dir: Path | None, data: bytes | None = 
         backend = tracked(get_backend(case.library))
     except KeyError as exc:
         raise BadInput(str(exc.args[0])) from None
-    verdict = check_case(case, backend)
+    verdict = check_case(case, backend, scenario_selection(case.library, spec, scenarios))
     if verdict.lines and verdict.lines[0].check == "bind":
         raise BadInput(f"cannot call {case.api}: {verdict.lines[0].detail}")
     print_verdict(verdict)
@@ -124,7 +141,7 @@ def _store(findings_dir: Path) -> Any:
 def cmd_check(args: argparse.Namespace) -> int:
     from nabla_atheris.handcase import load_case_file
 
-    return check_and_store(load_case_file(args.case), args.findings)
+    return check_and_store(load_case_file(args.case), args.findings, spec=args.scenarios)
 
 
 def finding_meta(folder: Path) -> dict[str, Any]:
@@ -174,9 +191,16 @@ def _read_input(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def finding_scenarios(target: Path) -> list[str]:
+    """The scenarios of a finding folder (a re-check runs their scenario sets), else none."""
+    from nabla_atheris.findings import META_FILE
+
+    return finding_meta(target)["scenarios"] if target.is_dir() and (target / META_FILE).is_file() else []
+
+
 def cmd_repro(args: argparse.Namespace) -> int:
     case, data = load_repro_target(args.target, args.lib)
-    return check_and_store(case, args.findings, data)
+    return check_and_store(case, args.findings, data, args.scenarios, finding_scenarios(args.target))
 
 
 def cmd_minimize(args: argparse.Namespace) -> int:
@@ -192,7 +216,8 @@ def cmd_minimize(args: argparse.Namespace) -> int:
 
     case, _ = load_repro_target(args.target, args.lib)
     backend = tracked(get_backend(case.library))
-    verdict = check_case(case, backend)
+    selection = scenario_selection(case.library, args.scenarios, finding_scenarios(args.target))
+    verdict = check_case(case, backend, selection)
     wanted = finding_meta(args.target)["signature"] if args.target.is_dir() and (args.target / META_FILE).is_file() else None
     signatures = [f.signature() for f in verdict.findings]
     if not signatures or (wanted is not None and wanted not in signatures):
@@ -204,7 +229,7 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     matching = {case: next(f for f in verdict.findings if f.signature() == signature)}
 
     def reproduces(candidate: Case) -> bool:
-        found = [f for f in check_case(candidate, backend).findings if f.signature() == signature]
+        found = [f for f in check_case(candidate, backend, selection).findings if f.signature() == signature]
         if found:
             matching[candidate] = found[0]
         return bool(found)
@@ -387,12 +412,15 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     workdir.create()
     limits = LIMITS[args.lib]
     raising = {} if args.crash_on_findings else {"NABLA_RAISE": "0"}  # findings are stored either way
+    scenarios = {"NABLA_SCENARIOS": args.scenarios} if args.scenarios else {}
+    chosen = scenario_selection(args.lib, args.scenarios)  # a bad name is an error now, not in every worker
     budget = os.environ.get("NABLA_MAX_RSS_MB", str(limits.worker_budget_mb))
-    env = harness_env(findings=workdir.findings, NABLA_STATS=str(workdir.stats), NABLA_MAX_RSS_MB=budget, **raising)
+    env = harness_env(findings=workdir.findings, NABLA_STATS=str(workdir.stats), NABLA_MAX_RSS_MB=budget, **raising, **scenarios)
     plan = Plan(args.lib, harness, seeds, args.jobs, args.time, limits, args.libfuzzer, env)
     display = Display(sys.stdout)
     try:
         with workdir.lock(say=display.message):
+            display.message(f"scenario sets: {scenario_sets.describe(chosen)}")
             interrupted, left = run_campaign(plan, workdir, display)
     except CampaignBusy as exc:
         raise BadInput(str(exc)) from None
@@ -553,6 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--crash-on-findings", action="store_true", help="a new finding crashes its worker (libFuzzer keeps a crash artifact)"
     )
+    p.add_argument("--scenarios", help=SCENARIOS_HELP)
     p.add_argument("libfuzzer", nargs="*", help="libFuzzer flags, after --")
     p.set_defaults(func=cmd_fuzz)
     p = sub.add_parser("merge", help="merge corpora with libFuzzer (-merge=1 or -set_cover_merge=1)")
@@ -573,11 +602,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="check one hand-written JSON case")
     p.add_argument("case", type=Path)
     p.add_argument("--findings", type=Path, help=findings_help)
+    p.add_argument("--scenarios", help=SCENARIOS_HELP)
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("repro", help="re-check a finding folder, a JSON case, a case.msgpack or a crash file")
     p.add_argument("target", type=Path)
     p.add_argument("--lib", choices=LIBRARIES, default="torch", help="library of a raw crash file")
     p.add_argument("--findings", type=Path, help=findings_help)
+    p.add_argument("--scenarios", help=SCENARIOS_HELP + "; a finding's own sets always run")
     p.set_defaults(func=cmd_repro)
     p = sub.add_parser("minimize", help="shrink a finding's case, keeping its signature")
     p.add_argument("target", type=Path, help="a finding folder, a JSON case, a case.msgpack or a crash file")
@@ -587,6 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--native", action="store_true", help="libFuzzer's -minimize_crash for a native crash (automatic for such findings)"
     )
     p.add_argument("--time", type=int, default=300, help="seconds for -minimize_crash (default 300)")
+    p.add_argument("--scenarios", help=SCENARIOS_HELP + "; a finding's own sets always run")
     p.set_defaults(func=cmd_minimize)
     p = sub.add_parser("seed", help="write one seed input per catalog template")
     p.add_argument("lib", choices=LIBRARIES)

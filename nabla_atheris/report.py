@@ -182,6 +182,9 @@ def render_summary(campaign: Campaign) -> str:
             f"{totals['apis_exercised']} APIs exercised{coverage}"
         )
         lines.append("filtered: " + (", ".join(f"{k} {v}" for k, v in sorted(totals["filtered"].items())) or "none"))
+        if totals.get("scenario_s"):
+            spent = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in sorted(totals["scenario_s"].items()))
+            lines.append(f"time per scenario set: {spent}")
         harness = totals.get("harness_errors", {})
         lines.append(f"harness errors (nabla-atheris' own): {sum(harness.values())}")
         lines += [f"  {count:6} {error}" for error, count in sorted(harness.items(), key=lambda kv: -kv[1])[:10]]

@@ -13,9 +13,10 @@ import numpy as np
 
 from nabla_atheris import numerics, projections, structures, tolerances
 from nabla_atheris.case import Attr, Case, Tensor, TensorList
+from nabla_atheris.oracle import batched
 from nabla_atheris.oracle.values import output_difference
 from nabla_atheris.verdict import Finding
-from nabla_atheris.vocabulary import ERROR_KINDS
+from nabla_atheris.vocabulary import BATCH_TRANSFORMS, ERROR_KINDS, NESTED_TRANSFORMS
 
 
 def literal(value: Any) -> str:
@@ -87,6 +88,8 @@ def helper_source() -> str:
         numerics.central_difference,
         numerics.numeric_derivative,
         output_difference,
+        batched.absent_as_zeros,
+        batched.differs,
     )
     sources = [inspect.getsource(tolerances.Tolerance), *(inspect.getsource(fn) for fn in helpers)]
     steps = tolerances.tolerance("numeric-steps", [])
@@ -187,7 +190,26 @@ def main():
     print("{failing} succeeded: the disagreement is gone")
     return 0
 '''
-    if finding.kind == "value-mismatch" or (finding.kind == "compiled-mismatch" and a == "direct"):
+    if finding.kind == "batched-mismatch":
+        return f"""
+def main():
+    print({b!r}, flush=True)
+    outs, products = scenario({b!r})
+    for k, (xs, u, v) in enumerate(BATCH):
+        print("a loop of {a}, sample", k, flush=True)
+        loop_outs, loop_products = loop_scenario({a!r}, xs, u, v)
+        difference = differs(loop_outs, [o[k] for o in outs], Tolerance(*TOLERANCES["value"]))
+        if difference is None and {a!r} != "direct":
+            like = xs if {a!r} == "rev" else loop_outs
+            batched = [p[k] for p in products]
+            difference = differs(absent_as_zeros(loop_products, like), batched, Tolerance(*TOLERANCES["ad-vs-ad"]), products=True)
+        shown = "agrees" if difference is None else f"position {{difference[0]}} differs by {{difference[1]:.3g}}"
+        print(f"sample {{k}}:", shown)
+        if difference is not None:
+            return 1
+    return 0
+"""
+    if finding.kind == "value-mismatch" or (finding.kind in ("compiled-mismatch", "custom-rule-mismatch") and a == "direct"):
         return f"""
 def main():
     print("direct", flush=True)
@@ -229,6 +251,8 @@ class LibrarySource:
     lift_body: str
     compilers: tuple[str, ...] = ()  # prefixes of compiled scenarios ("jit" for "jit-rev")
     compile_expr: str = ""  # the compiled function of scenario `mode` under compiler `kind`
+    batched_expr: str = ""  # a batched scenario `name` ("vmap-rev") of eager scenario `eager` on xs and vectors
+    custom_expr: str = ""  # scenario `mode` of the API wrapped in the user-defined rule `rule`
     note: str = ""  # how to run it (set-up the library needs), in the docstring
     callee: Callable[[str], str] | None = None  # the source that calls an API, if not its dotted name
 
@@ -242,6 +266,10 @@ def _library_source(library: str) -> LibrarySource:
             torch_modes,
             "torch.from_numpy(values.copy()).to(getattr(torch, WIDE.get(dtype, dtype) if wide else dtype))",
             "[torch.from_numpy(x) for x in arrays]",
+            ("aot", "inductor"),
+            "compiled_function(f, kind)",
+            "batched(eager, f, xs, [torch.from_numpy(np.asarray(d)) for d in vectors])",
+            "custom(rule, mode, f, xs, U, V, V2)",
         )
     if library == "jax":
         from nabla_atheris.backends import jax_modes
@@ -253,6 +281,8 @@ def _library_source(library: str) -> LibrarySource:
             "[jnp.asarray(x) for x in arrays]",
             ("jit",),
             "jitted(mode, f)",
+            "batched(eager, f)(xs, vectors)",
+            "custom_alone(rule, mode, f, xs, U, V, V2)",
         )
     if library == "tf":
         from nabla_atheris.backends import tf_modes
@@ -264,6 +294,8 @@ def _library_source(library: str) -> LibrarySource:
             "[tf.constant(x) for x in arrays]",
             ("graph", "xla"),
             'compiled_function(mode, f, xla=kind == "xla")',
+            "batched(name, f)(xs, vectors)",
+            "custom(rule, mode, f, xs, U, V, V2)",
         )
     if library == "oneflow":
         from nabla_atheris.backends import oneflow_backend, oneflow_modes
@@ -300,6 +332,61 @@ def compiled_scenario(lib: LibrarySource) -> list[str]:
         '        if outputs or mode == "direct":',
         "            return outs",
         '        return inner(products, V) if mode == "rev" else inner(U, products)',
+    ]
+
+
+def batched_scenario(lib: LibrarySource) -> list[str]:
+    """The reproducer's branch for batched scenarios ("vmap-rev", "pfor-direct" ...) over BATCH."""
+    if not lib.batched_expr:
+        return []
+    return [
+        f"    if name.split('-', 1)[0] in {BATCH_TRANSFORMS!r}:",
+        '        eager = name.split("-", 1)[1]',
+        "        xs = [tensor(np.stack([s[0][i] for s in BATCH]), d, False) for i, d in enumerate(DTYPES)]",
+        '        directions = [s[1 if eager == "rev" else 2] for s in BATCH]',
+        '        vectors = [] if eager == "direct" else [np.stack(d) for d in zip(*directions)]',
+        f"        return {lib.batched_expr}",
+    ]
+
+
+def custom_scenario(lib: LibrarySource) -> list[str]:
+    """The reproducer's branch for the API wrapped in a user-defined rule ("function:rev" ...)."""
+    if not lib.custom_expr:
+        return []
+    return [
+        '    if ":" in name:',
+        '        rule, mode = name.split(":", 1)',
+        f"        value = {lib.custom_expr}",
+        '        if mode == "direct":',
+        "            return value",
+        '        if mode in ("rev", "fwd"):',
+        "            outs, products = value",
+        '            return outs if outputs else (inner(products, V) if mode == "rev" else inner(U, products))',
+        f"        if mode in {tuple(NESTED_TRANSFORMS)!r}:  # the Hessian entry whose value is the composition's",
+        "            return float(np.asarray(value)[ENTRY])",
+        "        return float(value)",
+    ]
+
+
+def batch_source(case: Case, finding: Finding) -> list[str]:
+    """The batch of a batched scenario's finding (inputs, cotangent, tangent per sample) and the
+    differentiable inputs' dtypes."""
+    batch = finding.vectors.get("batch", [])
+    samples = ", ".join(f"({arrays_literal(xs)}, {arrays_literal(u)}, {arrays_literal(v)})" for xs, u, v in batch)
+    return [
+        f"BATCH = [{samples}]",
+        f"DTYPES = {[t.dtype for t in case.differentiable()]!r}",
+        f"TOLERANCES = {finding.details.get('tolerances', {})!r}",
+        f"ENTRY = {tuple(finding.details.get('entry', (0, 1)))!r}",
+        "",
+        "",
+        "def loop_scenario(name, xs, u, v):",
+        '    """The eager scenario at one sample of the batch: outputs and products."""',
+        "    f, _ = bind(False)",
+        "    ts = [tensor(x, d, False) for x, d in zip(xs, DTYPES)]",
+        '    if name == "direct":',
+        "        return direct(f, ts), []",
+        '    return vjp(f, ts, u) if name == "rev" else jvp(f, ts, v)',
     ]
 
 
@@ -347,6 +434,7 @@ def render_reproducer(case: Case, finding: Finding) -> str:
         f"V2 = {arrays_literal(vec.get('v2', []))}",
         f"ORDER = {2 if finding.kind == 'second-order-mismatch' else 1}",
         f"REFEREE = {finding.details.get('referee', 'rev')!r}  # the first-order mode whose product second order differentiates",
+        *batch_source(case, finding),
         "",
         "",
         "def scenario(name, outputs=False):",
@@ -361,6 +449,8 @@ def render_reproducer(case: Case, finding: Finding) -> str:
         "        outs, tangents = jvp(f, xs, V)",
         "        return outs if outputs else inner(U, tangents)",
         *compiled_scenario(lib),
+        *batched_scenario(lib),
+        *custom_scenario(lib),
         "    fw, xw = bind(True)",
         "    x64 = [to_numpy(x) for x in xw]",
         '    if name == "numeric" and ORDER == 1:',

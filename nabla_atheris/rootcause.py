@@ -6,6 +6,13 @@ op, and is shared by every API that reaches it):
     torch:det:second-order                torch.linalg.det, torch.det, torch.Tensor.det; any composition
     tf:cumulativelogsumexp:second-order   tf.math.cumulative_logsumexp, tf.raw_ops.CumulativeLogsumexp
     torch:error:RuntimeError: derivative for aten::scatter is not implemented
+    torch:custom-rule:function:fwd-over-fwd   any API wrapped in a torch.autograd.Function, its
+                                              fwd-over-fwd and jacfwd(jacfwd)
+
+A user-defined rule's disagreement is the rule machinery's (the wrapper delegates to the API's own
+AD, whose results are the reference): its root cause is the library, the rule and the scenario (a
+nested transform is the composition it nests), shared by every API that shows it; each API keeps a
+finding of its own.
 
 The function's name is the API's last name with namespaces, an in-place underscore, underscores and
 case removed (`tf.raw_ops.CumulativeLogsumexp` and `tf.math.cumulative_logsumexp` meet), then looked
@@ -16,7 +23,14 @@ from __future__ import annotations
 
 import re
 
-from nabla_atheris.vocabulary import ERROR_KINDS, KIND_CLASS, compiled_parts
+from nabla_atheris.vocabulary import (
+    ERROR_KINDS,
+    KIND_CLASS,
+    NESTED_TRANSFORMS,
+    batched_parts,
+    compiled_parts,
+    custom_parts,
+)
 
 # NumPy's spellings and the C library's name one function alike in every library (jnp.arcsin and
 # lax.asin, tf.experimental.numpy.arcsin and tf.raw_ops.Asin, torch.arcsin and torch.asin).
@@ -93,6 +107,8 @@ def finding_key(library: str, api: str, kind: str, scenarios: tuple[str, str] | 
     raised it (an error's root cause is shared by every function that reaches the failing op)."""
     if kind in ERROR_KINDS and error:
         return f"{library}:{function_name(library, api)}:error:{normalized_error(error)}"
+    if KIND_CLASS[kind] == "custom-rule":
+        return f"{function_name(library, api)}@{root_cause(library, api, kind, scenarios, error)}"
     return root_cause(library, api, kind, scenarios, error)
 
 
@@ -101,6 +117,11 @@ def root_cause(library: str, api: str, kind: str, scenarios: tuple[str, str] | l
     if kind in ERROR_KINDS and error:
         return f"{library}:error:{normalized_error(error)}"
     scenario_class = KIND_CLASS[kind]
+    if scenario_class == "custom-rule":
+        rule, mode = custom_parts(scenarios[1])
+        return f"{library}:custom-rule:{rule}:{NESTED_TRANSFORMS.get(mode, mode)}"
+    if scenario_class == "batched":
+        return f"{library}:{function_name(library, api)}:batched:{batched_parts(scenarios[1])[0]}"
     if scenario_class == "compiled":
         compiler = next(
             (compiled_parts(s)[0] for s in scenarios if "-" in s and s.split("-", 1)[1] in ("direct", "rev", "fwd")), ""

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from nabla_atheris import scenario_sets
 from nabla_atheris.backends import Backend, get_backend
 from nabla_atheris.case import Case
 from nabla_atheris.catalog import Catalog, load_catalog
@@ -55,8 +56,10 @@ class FuzzSession:
         raise_new: bool = True,
         catalog: Catalog | None = None,
         only_api: str | None = None,
+        selection: scenario_sets.Selection | None = None,
     ) -> None:
         self.catalog = catalog or load_catalog(library)
+        self.selection = scenario_sets.from_environment(library) if selection is None else selection
         self.backend = get_backend(library)
         self.store = FindingsStore(findings_dir)
         self.stats = Stats(stats_folder)
@@ -76,7 +79,7 @@ class FuzzSession:
                 return
 
     def check(self, case: Case) -> Verdict:
-        return check_case(case, self.backend)
+        return check_case(case, self.backend, self.selection)
 
     def test_one_input(self, data: bytes) -> None:
         """libFuzzer's TestOneInput: raise `NewFinding` for a finding with a new signature."""

@@ -42,9 +42,10 @@ def peak_rss_mb() -> float:
 @dataclass
 class Stats:
     """Counters of one process: executions, valid calls, APIs, filters by reason (each reason once per
-    case), findings by kind, new root causes, and harness errors (nabla-atheris' own, by stage and message);
-    and where its time went: start-up until the first input, then checks of the first pass over the
-    corpus (`replay`) and of every later input (`fuzz`: mutations, and inputs other workers found)."""
+    case), findings by kind, new root causes, harness errors (nabla-atheris' own, by stage and message),
+    the seconds spent in each scenario set, and where its time went: start-up until the first input,
+    then checks of the first pass over the corpus (`replay`) and of every later input (`fuzz`:
+    mutations, and inputs other workers found)."""
 
     folder: Path | None = None
     started: float = field(default_factory=time.time)
@@ -61,6 +62,7 @@ class Stats:
     new_findings: Counter = field(default_factory=Counter)
     new_roots: int = 0
     harness_errors: Counter = field(default_factory=Counter)
+    scenario_s: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.path = None if self.folder is None else self.folder / f"worker-{os.getpid()}-{time.time_ns()}.json"
@@ -90,6 +92,7 @@ class Stats:
         self.new_findings.update(new_kinds)
         self.new_roots += new_roots
         self.harness_errors.update(e[:200] for e in verdict.harness_errors)
+        self.scenario_s.update(verdict.seconds)
         if self.path is not None:
             self.flush()
 
@@ -113,6 +116,7 @@ class Stats:
             "new_findings": dict(self.new_findings),
             "new_roots": self.new_roots,
             "harness_errors": dict(self.harness_errors.most_common(50)),
+            "scenario_s": {name: round(seconds, 3) for name, seconds in self.scenario_s.items()},
             "apis": sorted(self.apis),
         }
 
@@ -154,6 +158,9 @@ def read_snapshot(path: Path) -> dict[str, Any]:
         good = isinstance(counter, dict) and all(isinstance(v, int) and not isinstance(v, bool) for v in counter.values())
         if not good:
             raise StatsFormatError(f"{path}: {name!r} must map names to counts")
+    seconds = snapshot.get("scenario_s", {})
+    if not (isinstance(seconds, dict) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in seconds.values())):
+        raise StatsFormatError(f"{path}: 'scenario_s' must map scenario sets to seconds")
     return snapshot
 
 
@@ -173,7 +180,9 @@ def campaign_totals(folder: Path) -> dict[str, Any]:
         except StatsFormatError as exc:
             unreadable.append(str(exc))
     phase_s, phase_execs = Counter(), Counter()
+    scenario_s: Counter = Counter()
     for snapshot in snapshots:
+        scenario_s.update(snapshot.get("scenario_s", {}))
         execs, valid = execs + snapshot["execs"], valid + snapshot["valid"]
         worker_s += float(snapshot["worker_s"])
         apis.update(snapshot["apis"])
@@ -194,6 +203,7 @@ def campaign_totals(folder: Path) -> dict[str, Any]:
         "phase_s": {k: round(v, 2) for k, v in phase_s.items()},
         "phase_execs": dict(phase_execs),
         "processes_time": [{k: snap.get(k) for k in PROCESS_FIELDS} for snap in snapshots if "process_started" in snap],
+        "scenario_s": {name: round(seconds, 2) for name, seconds in scenario_s.items()},
     }
 
 

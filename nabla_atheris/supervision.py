@@ -70,6 +70,12 @@ class _TrackedCall:
     def compiled(self, mode: str, *args: Any, **kwargs: Any) -> Any:
         return self._run(mode, "compiled", mode, *args, **kwargs)
 
+    def batched(self, mode: str, *args: Any, **kwargs: Any) -> Any:
+        return self._run(mode, "batched", mode, *args, **kwargs)
+
+    def custom(self, rule: str, mode: str, *args: Any, **kwargs: Any) -> Any:
+        return self._run(f"{rule}:{mode}", "custom", rule, mode, *args, **kwargs)
+
 
 class _TrackedBackend:
     """A backend whose bound calls name their scenarios in the log."""

@@ -88,6 +88,7 @@ class Verdict(Judgement):
     case: Case | None = None
     valid: bool = True
     harness_errors: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # time spent per scenario set
 
     @property
     def filtered(self) -> str | None:

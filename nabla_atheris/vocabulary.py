@@ -25,6 +25,32 @@ def compiled_parts(mode: str) -> tuple[str, str]:
     return compiler, eager
 
 
+# Batched scenarios "<transform>-<eager scenario>": a vectorizing transform of the direct call, reverse or
+# forward mode over a batch of independent samples ("vmap-rev": torch.func.vmap or jax.vmap of a VJP;
+# "pfor-rev", "while-rev": the rows of TensorFlow's GradientTape.jacobian with and without pfor).
+BATCH_TRANSFORMS = ("vmap", "pfor", "while")
+BATCHED_AT_ONE_POINT = frozenset({"pfor-rev", "while-rev"})  # Jacobian rows: batched cotangents, one input
+
+
+def batched_parts(mode: str) -> tuple[str, str]:
+    """The (transform, eager scenario) of a batched scenario such as "vmap-rev"."""
+    transform, eager = mode.split("-", 1)
+    return transform, eager
+
+
+# User-defined derivative rules "<rule>:<scenario>": the API wrapped as users write their own rules
+# ("function:rev": a torch.autograd.Function whose rules call the API's own AD; "custom_vjp:rev-over-rev").
+# Nested transforms: the 2 x 2 Hessian of t -> <u, f(x + t0 v + t1 v2)> by jacfwd(jacfwd) and jacrev(jacfwd),
+# whose off-diagonal entry is the second-order value d/dt <u, J(x + t v2) v> of the composition it nests.
+NESTED_TRANSFORMS = {"jacfwd-jacfwd": "fwd-over-fwd", "jacrev-jacfwd": "rev-over-fwd"}
+
+
+def custom_parts(name: str) -> tuple[str, str]:
+    """The (rule, scenario) of a wrapped scenario such as "custom_vjp:rev-over-rev"."""
+    rule, mode = name.split(":", 1)
+    return rule, mode
+
+
 # -- finding kinds ------------------------------------------------------------------------------
 # Each kind with what it claims; RECORDED kinds are stored and counted but do not crash a worker
 # unless asked (NABLA_RAISE_MISSING=1), all others are raised.
@@ -38,6 +64,8 @@ KIND_MEANING = {
     "fwd-vs-numeric": "forward mode disagrees with the numerical derivative",
     "nan-mismatch": "a derivative is NaN or infinite in one scenario only",
     "compiled-mismatch": "a compiled scenario disagrees with its eager counterpart",
+    "batched-mismatch": "a vectorizing transform (vmap, pfor) disagrees with a loop over the samples",
+    "custom-rule-mismatch": "the API wrapped in a user-defined derivative rule that calls its own AD disagrees with the API",
     "second-order-mismatch": "a second-order composition disagrees with the others or with the numerical derivative",
     "derivative-gap": "a derivative that one mode or order provides is not implemented in another",
     "missing-derivative": "the library has no derivative for the call in any mode (or reports none for an input)",
@@ -64,6 +92,8 @@ KIND_CLASS = {
     "fwd-vs-numeric": "first-order",
     "nan-mismatch": "first-order",
     "compiled-mismatch": "compiled",
+    "batched-mismatch": "batched",
+    "custom-rule-mismatch": "custom-rule",
     "second-order-mismatch": "second-order",
 }
 # Kinds whose root cause is an error: grouped by the normalized error message.
@@ -85,6 +115,7 @@ FILTER_MEANING = {
     "unconfirmed": "full Jacobians (or further projections) agree",
     "sign-or-phase-ambiguity": "outputs agree up to the signs or phases of vectors that are unique only up to them",
     "by-design": "the catalog declares this behaviour (gradient-cutting, straight-through)",
+    "not-compilable": "a compiler or transform refuses the call as written (graph break, value-dependent shape): skipped",
 }
 FILTER_REASONS = tuple(FILTER_MEANING)
 

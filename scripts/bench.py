@@ -480,9 +480,9 @@ def known_bugs(lib: str, workdir: Path | None, seconds: int) -> dict[str, Any]:
 
 
 def _matches(bug: dict[str, Any], meta: dict[str, Any]) -> bool:
-    """A finding is the bug's when library, API and kind match and the message has the bug's words
-    (the scenario pair is not required: the same wrong rule shows under several compositions)."""
-    if (meta["library"], meta["api"], meta["kind"]) != (bug["library"], bug["api"], bug["kind"]):
+    """A finding is the bug's when library, API ("*": any) and kind match and the message has the bug's
+    words (the scenario pair is not required: the same wrong rule shows under several compositions)."""
+    if (meta["library"], meta["kind"]) != (bug["library"], bug["kind"]) or bug["api"] not in ("*", meta["api"]):
         return False
     return not bug.get("message_contains") or bug["message_contains"] in meta["message"]
 

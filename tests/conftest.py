@@ -1,6 +1,7 @@
 """Shared fixtures: the torch, jax, tf and oneflow backends and a helper that builds hand-written cases."""
 
 import ast
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -8,6 +9,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# The core scenarios and each library's usual compilers (not torch.compile), in this process and the
+# harnesses it starts; a test of another scenario set names it.
+os.environ.setdefault("NABLA_SCENARIOS", "core,compiled")
 from oracle_suite import COMPLEX, SMOOTH, tensor  # noqa: E402,F401  (shared with scripts/bench.py)
 
 

@@ -72,6 +72,45 @@ TRAPS: dict[str, list[tuple[str, list[Any]]]] = {
 }
 # Kinds a trap may show by design: a JAX custom_vjp function has no forward mode.
 TRAP_ALLOWS = {"jax": {"missing-derivative"}}
+SIGN_BRANCH = ("torch.nabla_planted.sign_branch", [SMOOTH])  # data-dependent: not compilable, not batchable
+# Traps of the scenario sets beyond the core: (API, arguments, scenario set) per library.
+SCENARIO_TRAPS: dict[str, list[tuple[str, list[Any], str]]] = {
+    "torch": [
+        ("torch.abs", [KINK], "aot"),
+        ("torch.sin", [COMPLEX], "aot"),
+        (*SIGN_BRANCH, "aot"),
+        ("torch.abs", [KINK], "batched"),
+        ("torch.sin", [COMPLEX], "batched"),
+        ("torch.nn.functional.relu", [tensor([4], [0.0, 0.0, -2.0, 0.5])], "batched"),
+        (*SIGN_BRANCH, "batched"),
+        ("torch.abs", [KINK], "custom"),
+        ("torch.sin", [COMPLEX], "custom"),
+        ("torch.linalg.det", [tensor([3, 3], seed=1)], "custom"),  # wrong second order: not blamed on the rule
+    ],
+    "jax": [
+        ("jax.numpy.abs", [KINK], "batched"),
+        ("jax.numpy.sin", [COMPLEX], "batched"),
+        ("jax.nabla_planted.cond_sign", [SMOOTH], "batched"),
+        ("jax.numpy.abs", [KINK], "custom"),
+        ("jax.numpy.sin", [COMPLEX], "custom"),
+        ("jax.nabla_planted.right_complex_vjp", [COMPLEX], "custom"),
+    ],
+    "tf": [
+        ("tf.math.abs", [KINK], "batched"),
+        ("tf.math.sin", [COMPLEX], "batched"),
+        ("tf.math.abs", [KINK], "custom"),
+        ("tf.math.sin", [COMPLEX], "custom"),
+    ],
+    "oneflow": [],
+}
+# Root causes of known upstream bugs (bench/known_bugs.json) that every case of a scenario set shows:
+# torch.func's nested forward mode ignores an autograd.Function's jvp rule (pytorch/pytorch#197867).
+KNOWN_UPSTREAM = {"torch": {"torch:custom-rule:function:fwd-over-fwd"}}
+
+
+def selection(scenario_set: str) -> dict[str, int]:
+    """The core scenarios and one other set, on every case."""
+    return {"core": 1, scenario_set: 1}
 
 
 def case_json(api: str, args: list[Any]) -> dict[str, Any]:
@@ -87,9 +126,37 @@ def planted(library: str) -> dict[str, tuple[dict[str, Any], str]]:
     }
 
 
+def scenario_planted(library: str) -> dict[str, tuple[dict[str, Any], str, str]]:
+    """name -> (case JSON, expected finding kind, scenario set) of the planted bugs only a scenario set
+    beyond the core sees."""
+    module = importlib.import_module(f"planted_{library}")
+    return {
+        name: (case_json(f"{library}.nabla_planted.{name}", [SMOOTH]), kind, scenario_set)
+        for name, (_, kind, scenario_set) in getattr(module, "SCENARIO_PLANTED", {}).items()
+    }
+
+
 def flagged_by_trap(library: str, kinds: set[str]) -> set[str]:
     """The finding kinds that count against a trap."""
     return kinds - TRAP_ALLOWS.get(library, set())
+
+
+def flagged_kinds(library: str, verdict: Any, scenario_set: str = "core") -> set[str]:
+    """The kinds of a trap's findings that count against it: known upstream bugs do not, nor, for a
+    scenario set's trap, findings of the core scenarios (the trap is the set's)."""
+    from nabla_atheris.scenario_sets import sets_of_scenarios
+
+    known = KNOWN_UPSTREAM.get(library, set())
+    found = [f for f in verdict.findings if rootcause_of(f) not in known]
+    if scenario_set != "core":
+        found = [f for f in found if scenario_set in sets_of_scenarios(library, f.scenarios)]
+    return flagged_by_trap(library, {f.kind for f in found})
+
+
+def rootcause_of(finding: Any) -> str:
+    from nabla_atheris.rootcause import root_cause
+
+    return root_cause(finding.library, finding.api, finding.kind, finding.scenarios, str(finding.details.get("error", "")))
 
 
 def accuracy(library: str, backend: Any) -> dict[str, Any]:
@@ -98,20 +165,24 @@ def accuracy(library: str, backend: Any) -> dict[str, Any]:
     from nabla_atheris.oracle import check_case
 
     detected, total, missed = Counter(), Counter(), []
-    for name, (case, kind) in planted(library).items():
+    bugs = [(name, case, kind, "core") for name, (case, kind) in planted(library).items()]
+    bugs += [(name, *rest) for name, rest in scenario_planted(library).items()]
+    for name, case, kind, scenario_set in bugs:
         total[kind] += 1
-        if kind in {f.kind for f in check_case(parse_case(case), backend).findings}:
+        if kind in {f.kind for f in check_case(parse_case(case), backend, selection(scenario_set)).findings}:
             detected[kind] += 1
         else:
             missed.append(name)
     flagged = []
-    for api, args in TRAPS[library]:
-        kinds = {f.kind for f in check_case(parse_case(case_json(api, args)), backend).findings}
-        if flagged_by_trap(library, kinds):
-            flagged.append(f"{api}: {sorted(kinds)}")
+    traps = [(api, args, "core") for api, args in TRAPS[library]] + SCENARIO_TRAPS.get(library, [])
+    for api, args, scenario_set in traps:
+        verdict = check_case(parse_case(case_json(api, args)), backend, selection(scenario_set))
+        flags = flagged_kinds(library, verdict, scenario_set)
+        if flags:
+            flagged.append(f"{api} ({scenario_set}): {sorted(flags)}")
     return {
         "by_kind": {kind: {"detected": detected[kind], "planted": total[kind]} for kind in sorted(total)},
         "missed": missed,
-        "traps": len(TRAPS[library]),
+        "traps": len(traps),
         "traps_flagged": flagged,
     }

@@ -121,6 +121,25 @@ def boolean_mask(x):
     return x[x > 0] ** 2
 
 
+@jax.custom_batching.custom_vmap
+def _sin_wrong_vmap(x):
+    return jnp.sin(x)
+
+
+@_sin_wrong_vmap.def_vmap
+def _sin_wrong_vmap_rule(axis_size, in_batched, x):
+    return jnp.sin(x) * 1.5, in_batched[0]
+
+
+@jax.custom_jvp
+def wrong_vmap_rule(x):
+    """sin, right in every mode but with a vmap rule (jax.custom_batching) 1.5 times too large."""
+    return _sin_wrong_vmap(x)
+
+
+wrong_vmap_rule.defjvp(lambda primals, tangents: (_sin_wrong_vmap(primals[0]), tangents[0] * jnp.cos(primals[0])))
+
+
 PLANTED = {
     "wrong_vjp": (wrong_vjp, "rev-vs-numeric"),
     "wrong_jvp": (wrong_jvp, "fwd-vs-numeric"),
@@ -131,6 +150,10 @@ PLANTED = {
     "not_implemented_vjp": (not_implemented_vjp, "missing-derivative"),
     "wrong_complex_vjp": (wrong_complex_vjp, "rev-vs-numeric"),
 }
+# Planted bugs only a scenario set beyond the core sees: name -> (function, expected kind, scenario set).
+SCENARIO_PLANTED = {"wrong_vmap_rule": (wrong_vmap_rule, "batched-mismatch", "batched")}
 TRAPS = {"right_complex_vjp": right_complex_vjp, "where_glue": where_glue, "cond_sign": cond_sign, "boolean_mask": boolean_mask}
 
-jax.nabla_planted = types.SimpleNamespace(**{k: fn for k, (fn, _) in PLANTED.items()}, **TRAPS)
+jax.nabla_planted = types.SimpleNamespace(
+    **{k: fn for k, (fn, _) in PLANTED.items()}, **{k: v[0] for k, v in SCENARIO_PLANTED.items()}, **TRAPS
+)

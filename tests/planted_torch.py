@@ -181,9 +181,96 @@ class WrongComplexBackward(torch.autograd.Function):
         return t * WrongComplexBackward.C
 
 
+def compiled_wrong_derivative(x):
+    """sin, whose derivative (both modes) is 1.5 times too large while torch.compile traces it: an extra
+    0.5 (sin(x) - sin(x).detach()), zero in value; eager is right."""
+    extra = 0.5 if torch.compiler.is_compiling() else 0.0
+    return torch.sin(x) + extra * (torch.sin(x) - torch.sin(x).detach())
+
+
+class WrongVmapRule(torch.autograd.Function):
+    """sin, right in every mode but with a vmap rule 1.5 times too large (a batched scenario's bug)."""
+
+    @staticmethod
+    def forward(x):
+        return torch.sin(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+        ctx.save_for_forward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * torch.cos(x)
+
+    @staticmethod
+    def jvp(ctx, t):
+        (x,) = ctx.saved_tensors
+        return t * torch.cos(x)
+
+    @staticmethod
+    def vmap(info, in_dims, x):
+        return torch.sin(x.movedim(in_dims[0], 0)) * 1.5, 0
+
+
+class CosTimes(torch.autograd.Function):
+    """g * cos(x), whose derivative in g is 1.5 times too large (in x it is right, both modes)."""
+
+    @staticmethod
+    def forward(g, x):
+        return g * torch.cos(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+        ctx.save_for_forward(*inputs)
+
+    @staticmethod
+    def backward(ctx, h):
+        g, x = ctx.saved_tensors
+        return h * torch.cos(x) * 1.5, -h * g * torch.sin(x)
+
+    @staticmethod
+    def jvp(ctx, tg, tx):
+        g, x = ctx.saved_tensors
+        return tg * torch.cos(x) - tx * g * torch.sin(x)
+
+
+class WrongTransposedBackward(torch.autograd.Function):
+    """sin, whose backward (CosTimes) has a wrong derivative in the incoming gradient: first and second
+    order in x are right; only a rule that transposes the VJP (a jvp rule built from it) sees it."""
+
+    @staticmethod
+    def forward(x):
+        return torch.sin(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+        ctx.save_for_forward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return CosTimes.apply(g, x)
+
+    @staticmethod
+    def jvp(ctx, t):
+        (x,) = ctx.saved_tensors
+        return t * torch.cos(x)
+
+
 def output_differs_with_grad(x):
     """Returns another value when its input requires grad."""
     return x * (2.0 if x.requires_grad else 1.0)
+
+
+def sign_branch(x):
+    """sin or cos by the sign of the sum: data-dependent control flow that torch.compile(fullgraph) and
+    vmap refuse (not compilable), right in every mode."""
+    return torch.sin(x) if float(x.detach().sum()) > 0 else torch.cos(x)
 
 
 def nondeterministic(x):
@@ -222,7 +309,20 @@ def masked_wrong_backward(x, mask):
     return WrongBackward.apply(x) * mask
 
 
+# Planted bugs only a scenario set beyond the core sees: name -> (op, expected kind, scenario set).
+SCENARIO_PLANTED = {
+    "compiled_wrong_derivative": (compiled_wrong_derivative, "compiled-mismatch", "aot"),
+    "wrong_vmap_rule": (WrongVmapRule.apply, "batched-mismatch", "batched"),
+    "wrong_transposed_backward": (WrongTransposedBackward.apply, "custom-rule-mismatch", "custom"),
+}
 EXTRAS = {"masked_wrong_backward": masked_wrong_backward}
-TRAPS = {"nondeterministic": nondeterministic, "right_complex": right_complex, "lucky_random": RandomAfterTwoCalls()}
+TRAPS = {
+    "nondeterministic": nondeterministic,
+    "right_complex": right_complex,
+    "lucky_random": RandomAfterTwoCalls(),
+    "sign_branch": sign_branch,
+}
 
-torch.nabla_planted = types.SimpleNamespace(**{k: fn for k, (fn, _) in PLANTED.items()}, **TRAPS, **EXTRAS)
+torch.nabla_planted = types.SimpleNamespace(
+    **{k: fn for k, (fn, _) in PLANTED.items()}, **{k: v[0] for k, v in SCENARIO_PLANTED.items()}, **TRAPS, **EXTRAS
+)

@@ -137,7 +137,8 @@ def test_persistent_cache_settings_name_the_folder_even_with_spaces(tmp_path):
     folder = tmp_path / "a work dir é"
     assert cache_env("jax", folder)["JAX_COMPILATION_CACHE_DIR"] == str(folder)
     assert f'--tf_xla_persistent_cache_directory="{folder}"' in cache_env("tf", folder)["TF_XLA_FLAGS"]
-    assert cache_env("torch", folder) == {} and cache_env("oneflow", folder) == {}
+    assert cache_env("torch", folder) == {"TORCHINDUCTOR_CACHE_DIR": str(folder / "inductor")}
+    assert cache_env("oneflow", folder) == {}
 
 
 def test_a_worker_over_part_of_its_budget_releases_memory_first(monkeypatch):

@@ -147,8 +147,9 @@ def test_an_error_in_the_harness_glue_is_a_harness_error_not_a_finding():
 
 def test_a_compiler_that_refuses_is_skipped_for_the_rest_of_the_case():
     verdict = check("not_compilable")
-    skipped = [line.check for line in verdict.lines if line.status == "skipped"]
+    skipped = [line.check for line in verdict.lines if line.status in ("skipped", "filtered")]
     assert skipped == ["jit-direct", "jit-rev", "jit-fwd"] and verdict.findings == [], explain(verdict)
+    assert verdict.filters == ["not-compilable"], explain(verdict)  # counted once, as the refusal it is
 
 
 def test_numerical_derivative_and_its_stability():

@@ -70,6 +70,8 @@ def test_error_messages_are_classified(torch_backend, message, expected):
 
 def test_accuracy_suite_counts_every_planted_bug_and_trap(torch_backend):
     result = oracle_suite.accuracy("torch", torch_backend)
-    assert sum(k["planted"] for k in result["by_kind"].values()) == len(planted_torch.PLANTED)
+    planted = len(planted_torch.PLANTED) + len(planted_torch.SCENARIO_PLANTED)
+    assert sum(k["planted"] for k in result["by_kind"].values()) == planted
     assert all(k["detected"] == k["planted"] for k in result["by_kind"].values()), result
-    assert result["traps"] == len(oracle_suite.TRAPS["torch"]) and result["traps_flagged"] == []
+    traps = len(oracle_suite.TRAPS["torch"]) + len(oracle_suite.SCENARIO_TRAPS["torch"])
+    assert result["traps"] == traps and result["traps_flagged"] == []

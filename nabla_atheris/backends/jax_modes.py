@@ -203,3 +203,116 @@ def jitted_together(f):
         return {mode: (numpy(outs), numpy(products)) for mode, (outs, products) in zip(("rev", "fwd"), results)}
 
     return run
+
+
+# --- the scenario sets beyond the core: batching, user-defined rules ------------------------------
+def batched(mode, f):
+    """The scenario `mode` ("direct", "rev", "fwd") of f under jax.vmap over the first axis of the
+    inputs and the directions, jitted with the reference options (compiled once per structure), as
+    g(xs, vectors) -> the stacked outputs and products as numpy."""
+    if mode == "direct":
+        g = jax.jit(lambda xs, _: jax.vmap(flat(f))(*xs))
+    else:
+        product = _vjp if mode == "rev" else _jvp
+        g = jax.jit(lambda xs, w: jax.vmap(lambda a, b: product(f, a, b))(tuple(xs), tuple(w)))
+
+    def run(xs, vectors):
+        result = g(tuple(xs), tuple(vectors))
+        outs, products = (result, []) if mode == "direct" else result
+        return [to_numpy(o) for o in outs], [to_numpy(p) for p in products]
+
+    return run
+
+
+def custom_vjp_rule(f):
+    """f wrapped as users write a reverse-mode rule: jax.custom_vjp whose forward pass returns jax.vjp's
+    pullback as the residual and whose backward pass applies it."""
+    g = jax.custom_vjp(flat(f))
+
+    def forward(*xs):
+        return jax.vjp(flat(f), *xs)
+
+    g.defvjp(forward, lambda pullback, cotangents: pullback(cotangents))
+    return g
+
+
+def custom_jvp_rule(f):
+    """f wrapped as users write a forward-mode rule: jax.custom_jvp whose rule is jax.jvp of f."""
+    g = jax.custom_jvp(flat(f))
+    g.defjvp(lambda primals, tangents: jax.jvp(flat(f), primals, tangents))
+    return g
+
+
+RULES = {"custom_vjp": custom_vjp_rule, "custom_jvp": custom_jvp_rule}
+
+
+def nested_hessian(g, xs, u, v, v2, outer):
+    """The 2 x 2 Hessian of t -> <u, g(x + t0 v + t1 v2)> at t = 0 by `outer`(jacfwd) (outer: "jacfwd"
+    or "jacrev"): its off-diagonal entry is d/dt <u, J(x + t v2) v>."""
+
+    def line(t):
+        moved = [x + t[0] * as_like(vi, x) + t[1] * as_like(wi, x) for x, vi, wi in zip(xs, v, v2)]
+        return _inner(flat(g)(*moved), u)
+
+    transform = jax.jacrev if outer == "jacrev" else jax.jacfwd
+    return transform(jax.jacfwd(line))(jnp.zeros(2, jnp.float64))
+
+
+def _custom(rule, mode, f, xs, u, v, v2):
+    g = RULES[rule](f)
+    if mode == "direct":
+        return flat(g)(*xs)
+    if mode == "rev":
+        return _vjp(g, xs, u)
+    if mode == "fwd":
+        return _jvp(g, xs, v)
+    if mode in ("jacfwd-jacfwd", "jacrev-jacfwd"):
+        return nested_hessian(g, xs, u, v, v2, mode.split("-")[0])
+    return _second_order(g, xs, u, v, v2, mode)
+
+
+def _custom_numpy(mode, value):
+    if mode == "direct":
+        return [to_numpy(o) for o in value]
+    if mode in ("rev", "fwd"):
+        return [to_numpy(o) for o in value[0]], [to_numpy(p) for p in value[1]]
+    if mode in ("jacfwd-jacfwd", "jacrev-jacfwd"):
+        return to_numpy(value)
+    return float(value)
+
+
+def custom(rule, mode, f, xs, u, v, v2):
+    """A scenario of f wrapped in the user-defined rule `rule` ("custom_vjp", "custom_jvp"), eagerly:
+    "direct", "rev", "fwd" as `direct`, `vjp`, `jvp`; a second-order composition as `second_order`;
+    "jacfwd-jacfwd" and "jacrev-jacfwd" as `nested_hessian`."""
+    return _custom_numpy(mode, _custom(rule, mode, f, xs, u, v, v2))
+
+
+def custom_scenarios(f, scenarios):
+    """The (rule, mode) `scenarios` of `custom` as one jitted function with the reference options
+    (one XLA computation, compiled once per structure): g(xs, u, v, v2) -> {(rule, mode): value}. A
+    scenario that raises while traced is left out (run alone, it raises its own error)."""
+
+    def body(xs, u, v, v2):
+        values = {}
+        for i, (rule, mode) in enumerate(scenarios):
+            try:
+                values[i] = _custom(rule, mode, f, xs, u, v, v2)
+            except Exception:  # left out: the caller runs it alone
+                continue
+        return values
+
+    g = jax.jit(body)
+
+    def run(xs, u, v, v2):
+        values = g(tuple(xs), tuple(u), tuple(v), tuple(v2))
+        return {scenarios[i]: _custom_numpy(scenarios[i][1], value) for i, value in values.items()}
+
+    return run
+
+
+def custom_alone(rule, mode, f, xs, u, v, v2):
+    """One scenario of `custom` as the backend runs it: jitted on its own, or eagerly when it cannot be
+    traced (then it raises its own error)."""
+    values = custom_scenarios(f, ((rule, mode),))(xs, u, v, v2)
+    return values[(rule, mode)] if (rule, mode) in values else custom(rule, mode, f, xs, u, v, v2)

@@ -1,6 +1,8 @@
 """TensorFlow backend: binds a `Case` to tf tensors (one function per call structure, see `binding`)
 and runs the scenarios of `tf_modes`, with `tf.function` and `tf.function(jit_compile=True)` of
-direct, reverse and forward mode as compiled scenarios."""
+direct, reverse and forward mode as compiled scenarios, `tf.vectorized_map` of the direct call and
+the rows of `GradientTape.jacobian` (with and without pfor) as batched scenarios, and the API
+wrapped in `tf.custom_gradient` as a user-defined rule."""
 
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import ErrorClass, classify_message, glue_of
-from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall
+from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, classify_message, glue_of
+from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall, _directions
 from nabla_atheris.case import storage_dtype
 
 
@@ -38,6 +40,8 @@ with _native_stderr_silenced():
 tf = modes.tf
 
 COMPILED_MODES = ("graph-direct", "graph-rev", "graph-fwd", "xla-direct", "xla-rev", "xla-fwd")
+BATCHED_MODES = ("pfor-direct", "pfor-rev", "while-rev")
+CUSTOM_RULES = {"custom_gradient": ("direct", "rev", "fwd", *SECOND_ORDER_MODES)}
 
 _UNSUPPORTED = re.compile(
     r"No gradient defined|gradient registry has no entry|not differentiable|has no gradient|"
@@ -103,6 +107,18 @@ class TfCall(StructuredCall):
     def compile_second_orders(self, f: Callable[..., Any], compositions: Sequence[str]) -> Any:
         return modes.second_orders(f, compositions)
 
+    def batched(self, mode: str, xs: Arrays, vectors: Arrays) -> tuple[Arrays, Arrays]:
+        """A batched scenario over stacked inputs and directions, one tf.function per structure."""
+        key = f"batched {mode}"
+        cache = self.f.compiled  # type: ignore[attr-defined]
+        if key not in cache:
+            cache[key] = modes.batched(mode, self.f)
+        return cache[key]([self.to_library(a, self.dtype_of(t)) for t, a in zip(self.diff, xs)], _directions(vectors))
+
+    def custom(self, rule: str, mode: str, u: Arrays, v: Arrays, v2: Arrays) -> Any:
+        """A scenario of the API wrapped in tf.custom_gradient, eagerly."""
+        return modes.custom(rule, mode, self.f, self._xs(None), u, v, v2)
+
 
 class TfBackend(StructuredBackend):
     """The TensorFlow backend."""
@@ -110,6 +126,8 @@ class TfBackend(StructuredBackend):
     name = "tf"
     call_type = TfCall
     compiled_modes = COMPILED_MODES
+    batched_modes = BATCHED_MODES
+    custom_rules = CUSTOM_RULES
     primary_mode = "rev"  # gradient functions are the library's rules (ForwardAccumulator derives JVPs from them)
     glue = glue_of(modes)
 

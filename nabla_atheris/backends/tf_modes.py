@@ -210,3 +210,73 @@ def compiled(g, mode, xs, vectors):
         return [to_numpy(o) for o in result], []
     outs, products = result
     return [to_numpy(o) for o in outs], [to_numpy(p) for p in products]
+
+
+# --- the scenario sets beyond the core: batching, user-defined rules ------------------------------
+def _jacobian_products(f, x, u, use_pfor):
+    """The VJPs with each cotangent of the batch `u` (per output, a leading batch axis) from the rows
+    of GradientTape.jacobian at the inputs x, with or without pfor (a while loop)."""
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        outs = flatten(f(*x))
+    products = [tf.zeros((u[0].shape[0],) + tuple(xi.shape), xi.dtype) for xi in x]
+    for o, uo in zip(outs, u):
+        if not is_diff(o):
+            continue
+        rows = tape.jacobian(o, x, unconnected_gradients=ZERO, experimental_use_pfor=use_pfor)
+        w = tf.cast(tf.reshape(uo if o.dtype.is_complex else tf.math.real(uo), [-1, o.shape.num_elements()]), o.dtype)
+        for i, (xi, row) in enumerate(zip(x, rows)):
+            flat_row = tf.reshape(row, [o.shape.num_elements(), -1])
+            term = tf.reshape(tf.linalg.matmul(w, tf.cast(flat_row, o.dtype)), (-1,) + tuple(xi.shape))
+            products[i] = products[i] + tf.cast(term if xi.dtype.is_complex else tf.math.real(term), xi.dtype)
+    return outs, products
+
+
+def batched(mode, f):
+    """A batched scenario of f as one tf.function (traced once per structure), g(xs, vectors) ->
+    the stacked outputs and products as numpy: "pfor-direct", tf.vectorized_map over the first axis
+    of the inputs; "pfor-rev" and "while-rev", the VJP with each cotangent of the batch from the
+    rows of GradientTape.jacobian (with pfor, or a while loop) at the first sample's inputs."""
+    if mode == "pfor-direct":
+        g = tf.function(lambda xs, _: tf.vectorized_map(lambda a: tuple(flatten(f(*a))), tuple(xs)), autograph=False)
+    else:
+        g = tf.function(
+            lambda xs, u: _jacobian_products(f, [x[0] for x in xs], u, use_pfor=mode == "pfor-rev"), autograph=False
+        )
+
+    def run(xs, vectors):
+        result = g(list(xs), _constants(vectors))
+        if mode == "pfor-direct":
+            return [to_numpy(o) for o in result], []
+        outs, products = result
+        size = vectors[0].shape[0]
+        return [np.stack([to_numpy(o)] * size) for o in outs], [to_numpy(p) for p in products]
+
+    return run
+
+
+def custom_gradient_rule(f):
+    """f wrapped as users write a gradient of their own: tf.custom_gradient whose gradient function
+    is a GradientTape's gradient of f, recorded in the forward pass."""
+
+    @tf.custom_gradient
+    def g(*xs):
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(xs)
+            outs = flatten(f(*xs))
+        return outs, lambda *upstream: _grads(tape, outs, list(xs), upstream)
+
+    return g
+
+
+def custom(rule, mode, f, xs, u, v, v2):
+    """A scenario of f wrapped in the user-defined rule `rule` ("custom_gradient"): "direct", "rev",
+    "fwd" as `direct`, `vjp`, `jvp`; a second-order composition as `second_order`."""
+    g = {"custom_gradient": custom_gradient_rule}[rule](f)
+    if mode == "direct":
+        return direct(g, xs)
+    if mode == "rev":
+        return vjp(g, xs, u)
+    if mode == "fwd":
+        return jvp(g, xs, v)
+    return second_order(g, xs, u, v, v2, mode)

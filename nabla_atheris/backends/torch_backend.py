@@ -1,9 +1,14 @@
-"""PyTorch backend: binds a `Case` to torch tensors and runs the scenarios of `torch_modes`."""
+"""PyTorch backend: binds a `Case` to torch tensors and runs the scenarios of `torch_modes`:
+torch.compile (aot_eager and Inductor) of the direct call, reverse and forward mode as compiled
+scenarios, torch.func.vmap of them as batched scenarios, and the API wrapped in a
+torch.autograd.Function as a user-defined rule."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+import sys
+import warnings
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,8 +16,10 @@ import torch
 
 from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, classify_message, glue_of, widen_dtype
 from nabla_atheris.backends import torch_modes as modes
+from nabla_atheris.backends.binding import FunctionCache
 from nabla_atheris.case import Attr, Case, Tensor, TensorList
 from nabla_atheris.verdict import Finding
+from nabla_atheris.vocabulary import NESTED_TRANSFORMS, compiled_parts
 
 TORCH_DTYPES = {
     "float16": torch.float16,
@@ -52,6 +59,21 @@ _DOCUMENTED = re.compile(
     re.IGNORECASE,
 )
 _INTERNAL = re.compile(r"INTERNAL ASSERT FAILED|Internal error|CHECK failed|Please report a bug to PyTorch", re.IGNORECASE)
+# torch.compile refuses the call as written: a graph break (fullgraph), a data-dependent shape, an
+# operator without a meta kernel or a lowering (TorchDynamo's exceptions whose message says so).
+_NOT_COMPILABLE = re.compile(
+    r"data.dependent|unbacked|dynamic (output )?shape|does not have a meta|Meta' backend|"
+    r"NotImplementedError|not (yet )?(implemented|supported)|unsupported",
+    re.IGNORECASE,
+)
+# torch.func's vmap refuses data-dependent or in-place code (its messages start with "vmap:") and
+# operators it has no batching rule for and cannot loop over.
+_NOT_BATCHABLE = re.compile(
+    r"^vmap: |inside of a function being transformed|does not yet have a batching rule|does not have vmap support|"
+    r"Batching rule not implemented for .* could not generate a fallback",
+    re.IGNORECASE,
+)
+_DYNAMO_REFUSALS = ("Unsupported", "UserError", "ObservedException", "UncapturedHigherOrderOpError")
 
 
 def resolve(name: str) -> Callable[..., Any]:
@@ -73,8 +95,38 @@ def _tensor(t: Tensor, dtype: str, values: np.ndarray | None = None) -> torch.Te
     return torch.from_numpy(array).to(TORCH_DTYPES[dtype])
 
 
+def structure_key(case: Case, dtype_of: Callable[[Tensor], str]) -> Hashable:
+    """What makes two cases one call structure for torch.compile: the API, the attributes, the
+    differentiable inputs' dtypes and shapes, the constant tensors' values."""
+
+    def part(arg: Any) -> Hashable:
+        if isinstance(arg, Tensor):
+            if arg.differentiable:
+                return ("x", dtype_of(arg), arg.shape)
+            return ("c", dtype_of(arg), arg.shape, arg.values.tobytes())
+        if isinstance(arg, TensorList):
+            return ("list", tuple(part(t) for t in arg.items))
+        return ("attr", repr(arg.value))
+
+    return (case.api, tuple(part(a) for a in case.args), tuple((k, part(a)) for k, a in case.kwargs))
+
+
+def structure_function(case: Case, dtype_of: Callable[[Tensor], str]) -> Callable[..., Any]:
+    """The call as the source a user writes, `def f(x0, ...): return torch.api(x0, cs[0], attr=...)`,
+    a function of its own (torch.compile caches compiled code per function: one per structure), the
+    same source a reproducer runs."""
+    from nabla_atheris.reproducer import call_source
+
+    names, call = call_source(case)
+    namespace = {"torch": torch, "cs": [_tensor(t, dtype_of(t)) for t in case.tensors() if not t.differentiable]}
+    exec(compile(f"def f({', '.join(names)}):\n    return {call}\n", f"<{case.api}>", "exec"), namespace)
+    return namespace["f"]
+
+
 class TorchCall:
     """A case bound to torch: `f(*differentiable inputs)` and the scenarios run on it."""
+
+    compiled_functions = FunctionCache()  # (structure, compiler) -> the compiled function
 
     def __init__(self, case: Case, widen: bool = False) -> None:
         self.case = case
@@ -83,6 +135,7 @@ class TorchCall:
         self.diff = case.differentiable()
         self.inputs: Arrays = [modes.to_numpy(_tensor(t, self.dtype_of(t))) for t in self.diff]
         self.output_dtypes: list[str] = []
+        self.second: dict[tuple[str, int, int, int], float] = {}  # compositions computed, by their directions
 
     def _materialize(self, arg: Any, diff_values: dict[int, torch.Tensor]) -> Any:
         if isinstance(arg, Tensor):
@@ -116,7 +169,34 @@ class TorchCall:
         return modes.jvp(self.f, self._xs(xs), tangents)
 
     def second_order(self, mode: str, u: Arrays, v: Arrays, v2: Arrays) -> float:
-        return modes.second_order(self.f, self._xs(None), u, v, v2, mode)
+        """A composition, computed once per set of directions (the custom-rule stage asks again)."""
+        key = (mode, id(u), id(v), id(v2))
+        if key not in self.second:
+            self.second[key] = modes.second_order(self.f, self._xs(None), u, v, v2, mode)
+        return self.second[key]
+
+    def compiled(self, mode: str, vectors: Arrays) -> tuple[Arrays, Arrays]:
+        """A torch.compile scenario ("aot-rev", "inductor-direct" ...), compiled once per structure."""
+        compiler, eager = compiled_parts(mode)
+        key = (structure_key(self.case, self.dtype_of), compiler)
+        g = self.compiled_functions.get_or_make(
+            key, lambda: modes.compiled_function(structure_function(self.case, self.dtype_of), compiler)
+        )
+        return modes.compiled(g, eager, self._xs(None), vectors)
+
+    def batched(self, mode: str, xs: Arrays, vectors: Arrays) -> tuple[Arrays, Arrays]:
+        """torch.func.vmap of a scenario over stacked inputs and directions (see `torch_modes.batched`)."""
+        stacked = [torch.from_numpy(np.array(a, copy=True)).to(TORCH_DTYPES[self.dtype_of(t)]) for t, a in zip(self.diff, xs)]
+        directions = [torch.from_numpy(np.array(a, copy=True)) for a in vectors]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "performance drop": an operator without a batching rule runs in a loop
+            return modes.batched(mode.split("-", 1)[1], self.f, stacked, directions)
+
+    def custom(self, rule: str, mode: str, u: Arrays, v: Arrays, v2: Arrays) -> Any:
+        """A scenario of the API wrapped in a user-defined rule."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return modes.custom(rule, mode, self.f, self._xs(None), u, v, v2)
 
 
 class TorchBackend:
@@ -125,7 +205,9 @@ class TorchBackend:
     name = "torch"
     first_order_modes = ("rev", "fwd")
     second_order_modes = SECOND_ORDER_MODES
-    compiled_modes: tuple[str, ...] = ()  # torch.compile is not a scenario yet
+    compiled_modes = ("aot-direct", "aot-rev", "aot-fwd", "inductor-direct", "inductor-rev", "inductor-fwd")
+    batched_modes = ("vmap-direct", "vmap-rev", "vmap-fwd")
+    custom_rules = {"function": ("direct", "rev", "fwd", *SECOND_ORDER_MODES, *NESTED_TRANSFORMS)}
     primary_mode = "rev"  # derivatives.yaml's backward formulas (forward formulas are often derived from them)
     glue = glue_of(modes)
 
@@ -140,12 +222,32 @@ class TorchBackend:
         return None
 
     def classify(self, exc: BaseException) -> ErrorClass:
+        if refused_by_transform(exc):
+            return ErrorClass.NOT_COMPILABLE
         return classify_message(exc, _INTERNAL, _UNSUPPORTED, documented=_DOCUMENTED)
+
+    def clear_cache(self) -> None:
+        """Drop the compiled functions and torch.compile's caches (a worker whose memory grew)."""
+        TorchCall.compiled_functions.clear()
+        if "torch._dynamo" in sys.modules:
+            torch._dynamo.reset()
 
     def render_reproducer(self, case: Case, finding: Finding) -> str:
         from nabla_atheris.reproducer import render_reproducer
 
         return render_reproducer(case, finding)
+
+
+def refused_by_transform(exc: BaseException) -> bool:
+    """Whether torch.compile or torch.func refused the call as written (not a bug of theirs): a graph
+    break or another refusal of TorchDynamo, a data-dependent shape, an operator without a meta
+    kernel or lowering; vmap of data-dependent code or of an operator it cannot batch."""
+    text = f"{type(exc).__name__}: {exc}"
+    if _INTERNAL.search(text):
+        return False
+    if type(exc).__module__ == "torch._dynamo.exc":
+        return type(exc).__name__ in _DYNAMO_REFUSALS or bool(_NOT_COMPILABLE.search(text))
+    return bool(_NOT_BATCHABLE.search(str(exc)))
 
 
 def make_backend() -> TorchBackend:

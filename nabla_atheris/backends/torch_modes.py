@@ -173,3 +173,138 @@ def second_order(f, xs, u, v, v2, mode):
         _, out = torch.func.jvp(lambda *a: _phi_func_jvp(f, a, u, v), tuple(x.detach() for x in xs), tangent_v2)
         return float(out.detach())
     raise ValueError(f"unknown second-order mode {mode}")
+
+
+# --- the scenario sets beyond the core: torch.compile, batching, user-defined rules ---------------
+COMPILE_BACKENDS = {"aot": "aot_eager", "inductor": "inductor"}
+
+
+def compiled_function(f, kind):
+    """f under torch.compile with the backend of `kind` ("aot": aot_eager, "inductor"), a whole graph
+    for the shapes it meets (fullgraph, no dynamic shapes)."""
+    return torch.compile(f, backend=COMPILE_BACKENDS[kind], fullgraph=True, dynamic=False)
+
+
+def compiled(g, mode, xs, vectors):
+    """A scenario ("direct", "rev", "fwd") of the compiled function g: outputs and products, as the
+    eager scenario computes them (the backward graph AOTAutograd compiled, dual tensors through g)."""
+    if mode == "direct":
+        return direct(g, xs), []
+    if mode == "rev":
+        return vjp(g, xs, vectors)
+    return jvp(g, xs, vectors)
+
+
+def cast_like(t, like):
+    """A direction tensor in `like`'s dtype and shape (real part only for a real `like`); traceable."""
+    if t.is_complex() and not like.is_complex():
+        t = t.real
+    return t.to(like.dtype).reshape(like.shape)
+
+
+def func_vjp(f, xs, u):
+    """Reverse mode by torch.func.vjp (composable with vmap): outputs and the VJP with cotangents u
+    (tensors), as tensors."""
+
+    def floating(*a):
+        outs = flatten(f(*a))
+        return tuple(o for o in outs if is_diff_output(o)), outs
+
+    diff_outs, pullback, outs = torch.func.vjp(floating, *xs, has_aux=True)
+    us = [ui for ui, o in zip(u, outs) if is_diff_output(o)]
+    return tuple(outs), pullback(tuple(cast_like(ui, o) for ui, o in zip(us, diff_outs)))
+
+
+def func_jvp(f, xs, v):
+    """Forward mode by torch.func.jvp (composable with vmap): outputs and the JVP with tangents v (tensors)."""
+    return torch.func.jvp(lambda *a: tuple(flatten(f(*a))), tuple(xs), tuple(cast_like(vi, x) for vi, x in zip(v, xs)))
+
+
+def batched(mode, f, xs, vectors):
+    """The scenario `mode` ("direct", "rev", "fwd") of f under torch.func.vmap over the first axis of
+    the inputs and the directions (tensors): the stacked outputs and products, as numpy."""
+    if mode == "direct":
+        return [to_numpy(o) for o in torch.func.vmap(lambda *a: tuple(flatten(f(*a))))(*xs)], []
+    product = func_vjp if mode == "rev" else func_jvp
+    n = len(xs)
+    outs, products = torch.func.vmap(lambda *a: product(f, a[:n], a[n:]))(*xs, *vectors)
+    return [to_numpy(o) for o in outs], [to_numpy(p) for p in products]
+
+
+def func_transposed_vjp(f, xs, v):
+    """The JVP with tangents v as the transpose of torch.func.vjp (a VJP of the VJP): forward mode from
+    reverse-mode rules, as a jvp rule may compute it (torch.func.jvp cannot run inside a rule that
+    autograd's forward mode called: nested forward mode is not supported). Outputs and tangents
+    (None for a non-floating output)."""
+
+    def floating(*a):
+        outs = flatten(f(*a))
+        return tuple(o for o in outs if is_diff_output(o)), outs
+
+    diff_outs, pullback, outs = torch.func.vjp(floating, *xs, has_aux=True)
+    _, transpose = torch.func.vjp(pullback, tuple(torch.zeros_like(o) for o in diff_outs))
+    tangents = iter(transpose(tuple(torch.zeros_like(x) if t is None else cast_like(t, x) for t, x in zip(v, xs)))[0])
+    return tuple(outs), tuple(next(tangents) if is_diff_output(o) else None for o in outs)
+
+
+def user_rule(f):
+    """f wrapped as users write their own derivative rules: a torch.autograd.Function whose backward
+    is torch.func.vjp of f, whose jvp is the transpose of that VJP (`func_transposed_vjp`) and whose
+    vmap rule is torch.func.vmap of f (inputs saved for both modes, non-floating outputs marked
+    non-differentiable)."""
+
+    class UserRule(torch.autograd.Function):
+        @staticmethod
+        def forward(*xs):  # an input returned as it is becomes a view (autograd.Function's rule for saved inputs)
+            return tuple(o.view_as(o) if any(o is x for x in xs) else o for o in flatten(f(*xs)))
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs)
+            ctx.save_for_forward(*inputs)
+            ctx.mark_non_differentiable(*[o for o in output if not is_diff_output(o)])
+
+        @staticmethod
+        def backward(ctx, *grads):
+            return func_vjp(f, ctx.saved_tensors, grads)[1]
+
+        @staticmethod
+        def jvp(ctx, *tangents):
+            return func_transposed_vjp(f, ctx.saved_tensors, tangents)[1]
+
+        @staticmethod
+        def vmap(info, in_dims, *xs):
+            moved = [x if d is None else x.movedim(d, 0) for x, d in zip(xs, in_dims)]
+            dims = tuple(None if d is None else 0 for d in in_dims)
+            outs = torch.func.vmap(lambda *a: tuple(flatten(f(*a))), in_dims=dims, randomness=info.randomness)(*moved)
+            return outs, tuple(0 for _ in outs)
+
+    return UserRule.apply
+
+
+def nested_hessian(g, xs, u, v, v2, outer):
+    """The 2 x 2 Hessian of t -> <u, g(x + t0 v + t1 v2)> at t = 0 by `outer`(jacfwd) (outer: "jacfwd"
+    or "jacrev"), as numpy: its off-diagonal entry is d/dt <u, J(x + t v2) v>."""
+
+    def line(t):
+        moved = [x + t[0] * as_like(vi, x) + t[1] * as_like(wi, x) for x, vi, wi in zip(xs, v, v2)]
+        return _inner(flatten(g(*moved)), u)
+
+    transform = torch.func.jacrev if outer == "jacrev" else torch.func.jacfwd
+    return to_numpy(transform(torch.func.jacfwd(line))(torch.zeros(2, dtype=torch.float64)))
+
+
+def custom(rule, mode, f, xs, u, v, v2):
+    """A scenario of f wrapped in the user-defined rule `rule` ("function": `user_rule`): "direct",
+    "rev", "fwd" as `direct`, `vjp`, `jvp`; a second-order composition as `second_order`;
+    "jacfwd-jacfwd" and "jacrev-jacfwd" as `nested_hessian`."""
+    g = {"function": user_rule}[rule](f)
+    if mode == "direct":
+        return direct(g, xs)
+    if mode == "rev":
+        return vjp(g, xs, u)
+    if mode == "fwd":
+        return jvp(g, xs, v)
+    if mode in ("jacfwd-jacfwd", "jacrev-jacfwd"):
+        return nested_hessian(g, [x.detach() for x in xs], u, v, v2, mode.split("-")[0])
+    return second_order(g, xs, u, v, v2, mode)

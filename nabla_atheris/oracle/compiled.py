@@ -27,13 +27,16 @@ def same_value(a: float, b: float, tol: Tolerance, scale: float) -> bool:
     return bool(np.isnan(a) and np.isnan(b)) or a == b
 
 
-def judge_compiled(subject: Subject, runs: dict[str, ModeRun], evidence: Evidence) -> Judgement:
-    """Every compiled scenario of the backend whose eager counterpart ran and computed the direct outputs."""
+def judge_compiled(
+    subject: Subject, runs: dict[str, ModeRun], evidence: Evidence, modes: tuple[str, ...] | None = None
+) -> Judgement:
+    """Every compiled scenario of the backend (or those of `modes`) whose eager counterpart ran and
+    computed the direct outputs."""
     judgement = Judgement()
     refused: set[str] = set()
     tol = tolerance("ad-vs-ad", subject.dtypes)
     scale = scale_of(runs)
-    for mode in subject.backend.compiled_modes:
+    for mode in subject.backend.compiled_modes if modes is None else modes:
         compiler, eager = compiled_parts(mode)
         if compiler in refused:
             judgement.note(mode, "skipped", f"{compiler} refused the call")
@@ -46,7 +49,7 @@ def judge_compiled(subject: Subject, runs: dict[str, ModeRun], evidence: Evidenc
         if not out.ok:
             if subject.error_class(out.error) is ErrorClass.NOT_COMPILABLE:
                 refused.add(compiler)
-                judgement.note(mode, "skipped", f"not compilable: {describe(out.error)}")
+                judgement.filter("not-compilable", mode, describe(out.error))
             else:
                 error_finding(subject, judgement, mode, out.error, eager, others_work=True)
             continue
