@@ -267,7 +267,7 @@ def _library_source(library: str) -> LibrarySource:
             "torch.from_numpy(values.copy()).to(getattr(torch, WIDE.get(dtype, dtype) if wide else dtype))",
             "[torch.from_numpy(x) for x in arrays]",
             ("aot", "inductor"),
-            "compiled_function(f, kind)",
+            "compiled_function(f, kind, mode)",
             "batched(eager, f, xs, [torch.from_numpy(np.asarray(d)) for d in vectors])",
             "custom(rule, mode, f, xs, U, V, V2)",
         )

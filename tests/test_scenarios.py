@@ -100,3 +100,11 @@ def test_check_takes_scenarios_and_refuses_unknown_ones(tmp_path, capsys):
     assert "unknown scenario set" in capsys.readouterr().err
     assert main(["check", str(path), "--scenarios", "batched"]) == 1
     assert "batched-mismatch" in capsys.readouterr().out
+
+
+def test_a_changed_autograd_state_is_a_harness_error_not_findings(torch_backend):
+    import torch
+
+    with torch.no_grad():  # as a scenario that left grad mode off would
+        verdict = check_case(make_case("torch.sin", SMOOTH), torch_backend, oracle_suite.selection("batched"))
+    assert verdict.findings == [] and "autograd's global state" in verdict.harness_errors[0], explain(verdict)

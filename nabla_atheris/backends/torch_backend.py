@@ -70,10 +70,15 @@ _NOT_COMPILABLE = re.compile(
 # operators it has no batching rule for and cannot loop over.
 _NOT_BATCHABLE = re.compile(
     r"^vmap: |inside of a function being transformed|does not yet have a batching rule|does not have vmap support|"
+    r"Cannot access storage of (BatchedTensorImpl|TensorWrapper)|NYI: .* inside of vmap|"
+    r"which will be updated in place, were not batched|"
     r"Batching rule not implemented for .* could not generate a fallback",
     re.IGNORECASE,
 )
 _DYNAMO_REFUSALS = ("Unsupported", "UserError", "ObservedException", "UncapturedHigherOrderOpError")
+# TorchDynamo cannot trace library code a fuzzing harness instrumented (atheris' hooks are a module
+# it refuses as a constant): a refusal of the harness' making, not a bug of torch.compile.
+_INSTRUMENTED = "Cannot construct `ConstantVariable` for value of type <class 'module'>"
 
 
 def resolve(name: str) -> Callable[..., Any]:
@@ -126,7 +131,7 @@ def structure_function(case: Case, dtype_of: Callable[[Tensor], str]) -> Callabl
 class TorchCall:
     """A case bound to torch: `f(*differentiable inputs)` and the scenarios run on it."""
 
-    compiled_functions = FunctionCache()  # (structure, compiler) -> the compiled function
+    compiled_functions = FunctionCache()  # (structure, compiler, forward mode) -> the compiled function
 
     def __init__(self, case: Case, widen: bool = False) -> None:
         self.case = case
@@ -178,9 +183,9 @@ class TorchCall:
     def compiled(self, mode: str, vectors: Arrays) -> tuple[Arrays, Arrays]:
         """A torch.compile scenario ("aot-rev", "inductor-direct" ...), compiled once per structure."""
         compiler, eager = compiled_parts(mode)
-        key = (structure_key(self.case, self.dtype_of), compiler)
+        key = (structure_key(self.case, self.dtype_of), compiler, eager == "fwd")
         g = self.compiled_functions.get_or_make(
-            key, lambda: modes.compiled_function(structure_function(self.case, self.dtype_of), compiler)
+            key, lambda: modes.compiled_function(structure_function(self.case, self.dtype_of), compiler, eager)
         )
         return modes.compiled(g, eager, self._xs(None), vectors)
 
@@ -215,6 +220,7 @@ class TorchBackend:
         return torch.__version__
 
     def bind(self, case: Case, widen: bool = False) -> TorchCall:
+        check_autograd_state()
         return TorchCall(case, widen)
 
     def contract_violation(self, call: TorchCall) -> str | None:
@@ -238,11 +244,23 @@ class TorchBackend:
         return render_reproducer(case, finding)
 
 
+def check_autograd_state() -> None:
+    """Refuse to check a case while an earlier scenario left autograd's global state changed (grad mode
+    off, inference mode on, a torch.func transform still active): every derivative would be wrong, a
+    finding of our own making. A HarnessError: counted, and the case is not judged."""
+    from nabla_atheris.oracle.running import HarnessError
+
+    if not torch.is_grad_enabled() or torch.is_inference_mode_enabled() or torch._C._functorch.peek_interpreter_stack():
+        raise HarnessError("autograd's global state was left changed by an earlier scenario (grad, inference mode, transform)")
+
+
 def refused_by_transform(exc: BaseException) -> bool:
     """Whether torch.compile or torch.func refused the call as written (not a bug of theirs): a graph
     break or another refusal of TorchDynamo, a data-dependent shape, an operator without a meta
     kernel or lowering; vmap of data-dependent code or of an operator it cannot batch."""
     text = f"{type(exc).__name__}: {exc}"
+    if _INSTRUMENTED in text and "atheris" in sys.modules:
+        return True
     if _INTERNAL.search(text):
         return False
     if type(exc).__module__ == "torch._dynamo.exc":

@@ -179,20 +179,35 @@ def second_order(f, xs, u, v, v2, mode):
 COMPILE_BACKENDS = {"aot": "aot_eager", "inductor": "inductor"}
 
 
-def compiled_function(f, kind):
+def compiled_function(f, kind, mode="direct"):
     """f under torch.compile with the backend of `kind` ("aot": aot_eager, "inductor"), a whole graph
-    for the shapes it meets (fullgraph, no dynamic shapes)."""
-    return torch.compile(f, backend=COMPILE_BACKENDS[kind], fullgraph=True, dynamic=False)
+    for the shapes it meets (fullgraph, no dynamic shapes); for forward mode ("fwd"), torch.func.jvp
+    of f compiled as one function, the forward mode torch.compile supports (dual tensors passed into
+    a compiled function are not: Inductor drops their tangents, pytorch/pytorch#187284)."""
+    target = f if mode != "fwd" else jvp_function(f)
+    return torch.compile(target, backend=COMPILE_BACKENDS[kind], fullgraph=True, dynamic=False)
+
+
+def jvp_function(f):
+    """g(xs, vs) = torch.func.jvp(f, xs, vs), from source of its own (a fuzzing harness instruments
+    this module, and TorchDynamo cannot trace instrumented code)."""
+    namespace = {"torch": torch, "f": f}
+    exec(compile("def g(xs, vs):\n    return torch.func.jvp(f, tuple(xs), tuple(vs))\n", "<jvp>", "exec"), namespace)
+    return namespace["g"]
 
 
 def compiled(g, mode, xs, vectors):
-    """A scenario ("direct", "rev", "fwd") of the compiled function g: outputs and products, as the
-    eager scenario computes them (the backward graph AOTAutograd compiled, dual tensors through g)."""
+    """A scenario ("direct", "rev", "fwd") of the compiled function g of `compiled_function`: outputs
+    and products, as the eager scenario computes them (the backward graph AOTAutograd compiled; the
+    compiled JVP, no tangent for an output that is not floating)."""
     if mode == "direct":
         return direct(g, xs), []
     if mode == "rev":
         return vjp(g, xs, vectors)
-    return jvp(g, xs, vectors)
+    primals = [x.detach() for x in xs]
+    outs, tangents = g(primals, [as_like(v, x) for v, x in zip(vectors, primals)])
+    outs, tangents = flatten(outs), flatten(tangents)
+    return [to_numpy(o) for o in outs], [to_numpy(t) if is_diff_output(o) else None for o, t in zip(outs, tangents)]
 
 
 def cast_like(t, like):

@@ -45,6 +45,8 @@ def attempt(fn: Callable[..., Any], *args: Any, glue: frozenset[CodeType] = froz
     """Run a scenario: its value, or the library's exception; an exception of the glue is a HarnessError."""
     try:
         return Outcome(value=fn(*args))
+    except HarnessError:  # the backend's own check failed: never the library's error
+        raise
     except Exception as exc:  # any library error is data for the oracle
         if raised_in(exc, glue):
             raise HarnessError(f"converting a result: {describe(exc)}") from exc
