@@ -77,7 +77,25 @@ def changes_nearby(fn: ScalarFn, xs: Arrays, direction: Arrays, at_x: float, rng
     return False
 
 
-def one_sided_gap(fn: ScalarFn, xs: Arrays, direction: Arrays, scale: float) -> float | None:
+Samples = tuple[float, list[tuple[float, float, float]]]  # f(x), and (step, f(x + step d), f(x - step d)) per step
+
+
+def one_sided_samples(fn: ScalarFn, xs: Arrays, direction: Arrays) -> Samples:
+    """fn at x and at x +- step d for three steps a decade apart (ONE_SIDED_STEP relative to the inputs)."""
+    h = ONE_SIDED_STEP * max([1.0] + [float(np.max(np.abs(x))) for x in xs if x.size and np.all(np.isfinite(x))])
+    steps = (h, h / NUMERIC_STEP_RATIO, h / NUMERIC_STEP_RATIO**2)
+    return fn(xs), [(step, fn(axpy(xs, step, direction)), fn(axpy(xs, -step, direction))) for step in steps]
+
+
+def _same_at_every_step(values: list[float], floor: float) -> float | None:
+    """The last value when every value is finite, above `floor` and within 10 % of it (None otherwise)."""
+    last = values[-1]
+    if not all(np.isfinite(v) for v in values) or abs(last) <= floor:
+        return None
+    return float(last) if all(abs(v - last) <= 0.1 * abs(last) for v in values) else None
+
+
+def one_sided_gap(fn: ScalarFn, xs: Arrays, direction: Arrays, scale: float, samples: Samples | None = None) -> float | None:
     """The jump between the right and the left derivative of fn at x along `direction`, if there
     is one; None where fn is differentiable along it (or where the differences are noise).
 
@@ -86,18 +104,18 @@ def one_sided_gap(fn: ScalarFn, xs: Arrays, direction: Arrays, scale: float) -> 
     in slope. A jump counts when it exceeds the tolerance and is the same at three steps a decade
     apart (noise, such as a rapidly oscillating term, gives differences that do not agree)."""
     tol = tolerance("one-sided", [])
-    h = ONE_SIDED_STEP * max([1.0] + [float(np.max(np.abs(x))) for x in xs if x.size and np.all(np.isfinite(x))])
-    at = fn(xs)
-    gaps = []
-    for step in (h, h / NUMERIC_STEP_RATIO, h / NUMERIC_STEP_RATIO**2):
-        right = (fn(axpy(xs, step, direction)) - at) / step
-        left = (at - fn(axpy(xs, -step, direction))) / step
-        gaps.append(right - left)
-    if not all(np.isfinite(g) for g in gaps):
-        return None
-    jump = gaps[-1]
-    if abs(jump) <= tol.atol + tol.rtol * scale:
-        return None
-    if not all(abs(g - jump) <= 0.1 * abs(jump) for g in gaps):
-        return None
-    return float(jump)
+    at, rows = samples or one_sided_samples(fn, xs, direction)
+    gaps = [((plus - at) - (at - minus)) / step for step, plus, minus in rows]
+    return _same_at_every_step(gaps, tol.atol + tol.rtol * scale)
+
+
+def value_jump(samples: Samples) -> float | None:
+    """The jump of fn's value itself at x along the direction, if there is one: f(x + h d) - f(x) (or
+    f(x) - f(x - h d)) the same at three steps a decade apart, where a continuous f's shrinks with h.
+    The function as computed is discontinuous here: angle at 0, or outputs whose order or signs the
+    library chooses differently at x than at its neighbours (eigenvalues, singular vectors)."""
+    tol = tolerance("one-sided", [])
+    at, rows = samples
+    floor = tol.atol * max(abs(at), 1.0)
+    right = _same_at_every_step([plus - at for _, plus, _ in rows], floor)
+    return right if right is not None else _same_at_every_step([at - minus for _, _, minus in rows], floor)

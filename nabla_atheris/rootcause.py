@@ -70,6 +70,8 @@ ALIASES: dict[str, dict[str, str]] = {
         "ger": "outer",
         "swapdims": "transpose",
         "moveaxis": "movedim",
+        "igamma": "gammainc",  # torch.igamma: "Alias for torch.special.gammainc"
+        "igammac": "gammaincc",
     },
     "tf": {"reducesum": "sum", "reducemean": "mean", "reducemax": "max", "reducemin": "min", "reduceprod": "prod"},
     "jax": {},

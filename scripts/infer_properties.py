@@ -36,17 +36,19 @@ import numpy as np
 
 from nabla_atheris import decoder
 from nabla_atheris.backends import LIBRARIES, get_backend, lookup
-from nabla_atheris.case import Case
+from nabla_atheris.case import COMPLEX_DTYPES, FLOAT_DTYPES, Case
 from nabla_atheris.catalog import inference as infer
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.catalog.properties import NONE, parse_properties
 from nabla_atheris.decoder import decode_bytes, seed_bytes
 from nabla_atheris.projections import random_like, rng_for
 from nabla_atheris.rootcause import function_name
+from nabla_atheris.vocabulary import FIRST_ORDER_AD, SECOND_ORDER
 
 DATA = Path(__file__).resolve().parents[1] / "nabla_atheris" / "catalog" / "data"
 PROBE_SECONDS = 20
 FORWARD = ["fwd", "fwd-over-rev", "rev-over-fwd", "fwd-over-fwd"]
+DIFFERENTIABLE_DTYPES = FLOAT_DTYPES + COMPLEX_DTYPES
 
 
 def from_opinfo(apis: set[str]) -> dict[str, infer.Properties]:
@@ -67,9 +69,19 @@ def from_opinfo(apis: set[str]) -> dict[str, infer.Properties]:
     for ops in variants.values():
         plain = [op for op in ops if not op.variant_test_name]
         op = plain[0] if plain else ops[0]
-        if not op.supports_autograd:
-            continue
         found: infer.Properties = {"sources": {}}
+        if not op.supports_autograd:
+            found["unsupported"] = sorted(set(FIRST_ORDER_AD) | set(SECOND_ORDER))
+            found["sources"]["unsupported"] = f"opinfo {op.name}: supports_autograd=False"
+        else:
+            forward = {str(d).removeprefix("torch.") for d in op.supported_dtypes("cpu")} & set(DIFFERENTIABLE_DTYPES)
+            backward = {str(d).removeprefix("torch.") for d in op.supported_backward_dtypes("cpu")} & forward
+            if plain and forward and not forward & set(COMPLEX_DTYPES) and lacks_complex_kernel(op):
+                found["dtypes"] = sorted(forward)
+                found["sources"]["dtypes"] = f"opinfo {op.name}: dtypes on the CPU; its complex samples raise 'not implemented'"
+            if plain and backward and backward != forward:
+                found["derivative_dtypes"] = sorted(backward)
+                found["sources"]["derivative_dtypes"] = f"opinfo {op.name}: backward dtypes on the CPU"
         # a variant's wrapper (pinv's 'hermitian') holds for its own arguments only
         wrapper = getattr(op.gradcheck_wrapper, "__name__", "") if plain else ""
         if wrapper.startswith("gradcheck_wrapper_hermitian_input"):
@@ -80,7 +92,8 @@ def from_opinfo(apis: set[str]) -> dict[str, infer.Properties]:
             found["structures"] = {"0": "triangular:lower"}  # the wrapper's default: upper=False
             found["sources"]["structures"] = f"opinfo: {wrapper}"
         flags = ("supports_forward_ad", "supports_gradgrad", "supports_fwgrad_bwgrad")
-        if plain or all(all(getattr(v, f) == getattr(op, f) for f in flags) for v in ops):
+        agree = plain or all(all(getattr(v, f) == getattr(op, f) for f in flags) for v in ops)
+        if op.supports_autograd and agree:
             unsupported = set()
             if not op.supports_forward_ad:
                 unsupported |= set(FORWARD)
@@ -99,6 +112,25 @@ def from_opinfo(apis: set[str]) -> dict[str, infer.Properties]:
         for api in spellings:
             infer.merge(out.setdefault(api, {}), found)
     return out
+
+
+def lacks_complex_kernel(op: Any) -> bool:
+    """Whether an OpInfo op has no complex kernel: one of its first complex samples raises 'not
+    implemented' (a call that runs anyway, on a 0-d tensor that skips the dtype check, is outside it)."""
+    import torch
+
+    try:
+        for i, sample in enumerate(op.sample_inputs("cpu", torch.complex128)):
+            if i >= 3:
+                break
+            try:
+                op(sample.input, *sample.args, **sample.kwargs)
+            except Exception as exc:  # noqa: BLE001 - any refusal of the sample is data
+                if "not implemented for 'Complex" in str(exc):
+                    return True
+    except Exception:  # noqa: BLE001 - no complex samples: nothing to say
+        return False
+    return False
 
 
 def from_torch_declarations(apis: list[str]) -> dict[str, infer.Properties]:

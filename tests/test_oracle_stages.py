@@ -84,6 +84,12 @@ def test_missing_derivative_is_recorded_and_documented_limits_are_by_design(monk
     declared = ApiProperties(unsupported=frozenset({"rev"}))
     verdict = check("gap_rev", properties=declared, monkeypatch=monkeypatch)
     assert kinds(verdict) == {"missing-derivative"}, explain(verdict)  # documented: not a gap
+    real_only = ApiProperties(derivative_dtypes=frozenset({"float32", "float64"}))
+    verdict = check("gap_rev", properties=real_only, monkeypatch=monkeypatch)
+    assert kinds(verdict) == {"derivative-gap"}, explain(verdict)  # float64 has derivatives: a gap
+    complex_x = tensor([2], [[0.3, 0.1], [-0.7, 0.4]], dtype="complex128")
+    verdict = check("gap_rev", complex_x, properties=real_only, monkeypatch=monkeypatch)
+    assert kinds(verdict) == {"missing-derivative"}, explain(verdict)  # complex is documented to have none
 
 
 @pytest.mark.parametrize(
@@ -165,6 +171,18 @@ def test_one_sided_differences_tell_a_kink_from_curvature():
     at_kink = [np.array([0.0, 0.5])]
     assert numerics.one_sided_gap(lambda a: float(np.sum(np.abs(a[0]))), at_kink, direction, 1.0) is not None
     assert numerics.one_sided_gap(lambda a: float(np.sum(np.exp(5 * a[0]))), at_kink, direction, 1.0) is None
+
+
+def test_a_value_that_jumps_at_the_point_is_a_discontinuity_and_a_steep_one_is_not():
+    direction, at_zero = [np.array([1.0, 0.0])], [np.array([0.0, 0.5])]
+    angle = lambda a: float(np.angle(a[0][0] + 0j) + a[0][1])  # noqa: E731  (angle of a real: 0 or pi, a jump at 0)
+    assert numerics.value_jump(numerics.one_sided_samples(angle, at_zero, direction)) is not None
+    # eigenvalues the library orders one way at x and another at its neighbours
+    reordered = lambda a: float(np.sort(a[0])[0] if a[0][0] == 0.0 else a[0][0])  # noqa: E731
+    assert numerics.value_jump(numerics.one_sided_samples(reordered, [np.array([0.0, -0.5])], direction)) is not None
+    steep = lambda a: float(np.sum(np.tanh(1e4 * a[0])))  # noqa: E731  (continuous, however steep)
+    assert numerics.value_jump(numerics.one_sided_samples(steep, at_zero, direction)) is None
+    assert numerics.value_jump(numerics.one_sided_samples(lambda a: float(np.sum(np.abs(a[0]))), at_zero, direction)) is None
 
 
 def test_jacobians_compare_entrywise_and_empty_ones_agree():

@@ -66,10 +66,12 @@ _NOT_COMPILABLE = re.compile(
     r"NotImplementedError|not (yet )?(implemented|supported)|unsupported",
     re.IGNORECASE,
 )
-# torch.func's vmap refuses data-dependent or in-place code (its messages start with "vmap:") and
-# operators it has no batching rule for and cannot loop over.
+# torch.func's vmap refuses data-dependent or in-place code (its messages start with "vmap:"),
+# operators it has no batching rule for and cannot loop over, and sparse layouts (which torch.func
+# does not support: batching views a sparse result the eager call returns).
 _NOT_BATCHABLE = re.compile(
     r"^vmap: |inside of a function being transformed|does not yet have a batching rule|does not have vmap support|"
+    r"with arguments from the 'Sparse\w*' backend|"
     r"Cannot access storage of (BatchedTensorImpl|TensorWrapper)|NYI: .* inside of vmap|"
     r"which will be updated in place, were not batched|"
     r"Batching rule not implemented for .* could not generate a fallback",

@@ -133,15 +133,26 @@ def _phi_fwd_dual(f, leaves, u, v):
         duals = [fwd_ad.make_dual(x, as_like(vi, x)) for x, vi in zip(leaves, v)]
         tangents = []
         for o in flatten(f(*duals)):
+            if o.layout != torch.strided:  # as in jvp: forward AD cannot unpack a sparse result
+                tangents.append(None)
+                continue
             t = fwd_ad.unpack_dual(o).tangent
             tangents.append(torch.zeros_like(fwd_ad.unpack_dual(o).primal) if t is None else t)
-    return _inner(tangents, u)
+    return _inner([t for t in tangents if t is not None], [a for t, a in zip(tangents, u) if t is not None])
 
 
 def _phi_func_jvp(f, xs, u, v):
-    """<u, J v> from torch.func.jvp (composable with an outer torch.func.jvp)."""
-    _, tangents = torch.func.jvp(lambda *a: tuple(flatten(f(*a))), tuple(xs), tuple(as_like(vi, x) for vi, x in zip(v, xs)))
-    return _inner(tangents, u)
+    """<u, J v> from torch.func.jvp (composable with an outer torch.func.jvp), over the strided
+    outputs (as in jvp: forward AD has no tangent of a sparse result)."""
+    strided = []
+
+    def dense(*a):
+        outs = flatten(f(*a))
+        strided[:] = [o.layout == torch.strided for o in outs]
+        return tuple(o for o in outs if o.layout == torch.strided) or (torch.zeros(()),)  # jvp needs an output
+
+    _, tangents = torch.func.jvp(dense, tuple(xs), tuple(as_like(vi, x) for vi, x in zip(v, xs)))
+    return _inner(tangents, [a for a, keep in zip(u, strided) if keep])
 
 
 def second_order(f, xs, u, v, v2, mode):

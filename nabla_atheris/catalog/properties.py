@@ -10,7 +10,7 @@ unique indices; the oracle projects directions onto the declared spaces, checks 
 singular vectors through gauge-invariant projections (as OpInfo checks their absolute values), expects no derivative of
 gradient-cutting APIs, treats ties of tie-sensitive APIs, ill-conditioned inputs of decompositions
 and inverses and duplicate indices where they are undefined as points with no derivative, and files
-errors of documented-unsupported modes as missing derivatives.
+errors of documented-unsupported modes (or dtypes without derivatives) as missing derivatives.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from nabla_atheris.case import COMPLEX_DTYPES, FLOAT_DTYPES
 from nabla_atheris.structures import STRUCTURES, TRIANGULAR
 from nabla_atheris.vocabulary import FIRST_ORDER_AD, SECOND_ORDER
 
@@ -33,6 +34,8 @@ FIELDS = (
     "conditioning",
     "gauge_vectors",
     "unsupported",
+    "dtypes",
+    "derivative_dtypes",
     "unique_indices",
     "nondifferentiable",
     "labels",
@@ -52,6 +55,8 @@ class ApiProperties:
     conditioning: str | None = None  # one of CONDITIONING: which inputs are ill-conditioned points
     gauge_vectors: bool = False  # matrix outputs are eigen- or singular vectors: unique up to sign or phase
     unsupported: frozenset[str] = frozenset()  # modes documented to have no derivative
+    dtypes: frozenset[str] = frozenset()  # the floating dtypes the API is documented to take (empty: all)
+    derivative_dtypes: frozenset[str] = frozenset()  # the dtypes documented to have derivatives (empty: all)
     unique_indices: bool = False  # duplicate indices are undefined (index_put, scatter, max_unpool ...)
     nondifferentiable: tuple[str, ...] = ()  # floating arguments that are parameters, not inputs
     labels: dict[str, str] = field(default_factory=dict)  # argument -> label values (one of LABELS): not inputs
@@ -71,6 +76,17 @@ class ApiProperties:
         unknown = self.unsupported - set(FIRST_ORDER_AD) - set(SECOND_ORDER)
         if unknown:
             raise ValueError(f"unknown modes {sorted(unknown)}")
+        unknown_dtypes = (self.dtypes | self.derivative_dtypes) - {*FLOAT_DTYPES, *COMPLEX_DTYPES}
+        if unknown_dtypes:
+            raise ValueError(f"unknown dtypes {sorted(unknown_dtypes)}")
+
+    def documents_no_derivative(self, mode: str, dtypes: list[str]) -> bool:
+        """Whether the documentation says the AD mode `mode` (or a compiled or batched form of it) has no
+        derivative for a call in these floating dtypes."""
+        derivative = mode.rsplit("-", 1)[-1] in ("rev", "fwd") or mode in SECOND_ORDER
+        if not derivative:
+            return False
+        return mode in self.unsupported or bool(self.derivative_dtypes and set(dtypes) - self.derivative_dtypes)
 
 
 NONE = ApiProperties()
@@ -88,6 +104,8 @@ def parse_properties(spec: dict[str, Any]) -> ApiProperties:
         conditioning=spec.get("conditioning"),
         gauge_vectors=bool(spec.get("gauge_vectors", False)),
         unsupported=frozenset(spec.get("unsupported", ())),
+        dtypes=frozenset(spec.get("dtypes", ())),
+        derivative_dtypes=frozenset(spec.get("derivative_dtypes", ())),
         unique_indices=bool(spec.get("unique_indices", False)),
         nondifferentiable=tuple(str(a) for a in spec.get("nondifferentiable", ())),
         labels={str(k): str(v) for k, v in spec.get("labels", {}).items()},

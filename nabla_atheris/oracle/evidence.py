@@ -136,14 +136,18 @@ class Evidence:
 
     # -- the point --------------------------------------------------------------------------------
     def point(self, fn: ScalarFn, direction: Arrays, scale: float) -> Point:
-        """Whether fn has no derivative at x along `direction`: declared ties, ill-conditioning, or a
-        jump between one-sided derivatives."""
+        """Whether fn has no derivative at x along `direction`: declared ties, ill-conditioning, a
+        jump between one-sided derivatives, or a jump of the value itself."""
         declared = self.declared_point
         if declared.reason:
             return declared
-        gap = numerics.one_sided_gap(fn, self.subject.wide.inputs, direction, scale)
+        samples = numerics.one_sided_samples(fn, self.subject.wide.inputs, direction)
+        gap = numerics.one_sided_gap(fn, self.subject.wide.inputs, direction, scale, samples)
         if gap is not None:
             return Point("non-differentiable-point", f"the one-sided derivatives differ by {gap:.3g} (a kink)")
+        jump = numerics.value_jump(samples)
+        if jump is not None:
+            return Point("non-differentiable-point", f"the value jumps by {jump:.3g} at the point (a discontinuity)")
         return Point()
 
     def sensitive(self, estimates: list[float], order: int = 1) -> Point:

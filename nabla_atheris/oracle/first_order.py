@@ -85,7 +85,7 @@ def error_kind(subject: Subject, mode: str, exc: BaseException, others_work: boo
     error_class = subject.error_class(exc)
     if error_class is ErrorClass.INTERNAL:
         return "crash"
-    if mode in subject.properties.unsupported:  # documented: whatever the mode's error says
+    if subject.properties.documents_no_derivative(mode, subject.case.float_dtypes()):  # whatever the error says
         return "missing-derivative"
     if error_class is ErrorClass.UNSUPPORTED:
         return "derivative-gap" if others_work else "missing-derivative"
@@ -102,7 +102,8 @@ def error_finding(
         judgement.filter("by-design", mode, f"documented as unsupported: {error}")
         return
     kind = error_kind(subject, mode, exc, others_work)
-    documented = " (documented as unsupported)" if mode in subject.properties.unsupported else ""
+    documents_none = subject.properties.documents_no_derivative(mode, subject.case.float_dtypes())
+    documented = " (documented as unsupported)" if documents_none else ""
     message = f"{mode} raised where {reference} succeeded{documented}: {error}"
     judgement.add(subject.finding(kind, reference, mode, message, error=error, failing=mode))
 
