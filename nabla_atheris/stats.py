@@ -91,7 +91,7 @@ class Stats:
         self.findings.update(f.kind for f in verdict.findings)
         self.new_findings.update(new_kinds)
         self.new_roots += new_roots
-        self.harness_errors.update(e[:200] for e in verdict.harness_errors)
+        self.harness_errors.update(f"{e[:200]} [{verdict.case.api}]" for e in verdict.harness_errors)  # which API to re-check
         self.scenario_s.update(verdict.seconds)
         if self.path is not None:
             self.flush()

@@ -92,9 +92,19 @@ def direct(f, xs):
     return [to_numpy(o) for o in flat(f)(*xs)]
 
 
+def _shapes_kept(outs, cotangents):
+    """The outputs, checked against the cotangents built from the outputs at the case's point: an output
+    whose shape depends on the input values (unique, nonzero) has none at a point where it changed
+    (raised here, outside the conversion glue, as the library's refusal)."""
+    for o, u in zip(outs, cotangents):
+        if u is not None and tuple(o.shape) != tuple(np.shape(u)):
+            raise ValueError(f"the output's shape changed with the values: {tuple(o.shape)}, was {tuple(np.shape(u))}")
+    return outs
+
+
 def _vjp(f, xs, u):
     outs, pullback = jax.vjp(flat(f), *xs)
-    grads = pullback(tuple(_cotangent(ui, o) for ui, o in zip(u, outs)))
+    grads = pullback(tuple(_cotangent(ui, o) for ui, o in zip(u, _shapes_kept(outs, u))))
     return outs, [jnp.conj(g) for g in grads]
 
 

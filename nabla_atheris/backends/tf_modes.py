@@ -101,11 +101,21 @@ def direct(f, xs):
     return [to_numpy(o) for o in flatten(f(*xs))]
 
 
+def _shapes_kept(outs, cotangents):
+    """The outputs, checked against the cotangents built from the outputs at the case's point: an output
+    whose shape depends on the input values (unique, nonzero) has none at a point where it changed
+    (raised here, outside the conversion glue, as the library's refusal)."""
+    for o, u in zip(outs, cotangents):
+        if u is not None and tuple(o.shape) != tuple(np.shape(u)):
+            raise ValueError(f"the output's shape changed with the values: {tuple(o.shape)}, was {tuple(np.shape(u))}")
+    return outs
+
+
 def vjp_tensors(f, xs, u, unconnected=ZERO):
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(xs)
         outs = flatten(f(*xs))
-    return outs, _grads(tape, outs, xs, u, unconnected)
+    return outs, _grads(tape, _shapes_kept(outs, u), xs, u, unconnected)
 
 
 def jvp_tensors(f, xs, v, unconnected=ZERO):

@@ -65,8 +65,19 @@ def _leaves(xs):
     return [x.detach().clone().requires_grad_(True) for x in xs]
 
 
+def _shapes_kept(outs, cotangents):
+    """The outputs, checked against the cotangents built from the outputs at the case's point: an output
+    whose shape depends on the input values (unique, nonzero) has none at a point where it changed
+    (raised here, outside the conversion glue, as the library's refusal)."""
+    for o, u in zip(outs, cotangents):
+        if u is not None and tuple(o.shape) != tuple(np.shape(u)):
+            raise ValueError(f"the output's shape changed with the values: {tuple(o.shape)}, was {tuple(np.shape(u))}")
+    return outs
+
+
 def _project(outs, cotangents):
     """The terms of <u, f> for the differentiable outputs that are connected to the graph."""
+    outs = _shapes_kept(outs, cotangents)
     pairs = [(o, as_like(u, o)) for o, u in zip(outs, cotangents) if is_diff_output(o) and o.requires_grad]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 

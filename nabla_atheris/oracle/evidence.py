@@ -70,14 +70,14 @@ class Evidence:
         """x -> <u, f(x)> in float64 (NaN where the library raises)."""
         u = self.subject.u if u is None else u
         wide = self.subject.wide
-        return lambda xs: _or_nan(self.subject, lambda out: P.inner(u, out), wide.direct, xs)
+        return lambda xs: _or_nan(self.subject, lambda out: _inner_or_nan(u, out), wide.direct, xs)
 
     def first_order_product(self, mode: str) -> ScalarFn:
         """x -> <u, J(x) v> in float64 by the first-order AD mode `mode` (NaN where the library raises)."""
         s = self.subject
         if mode == "rev":
-            return lambda xs: _or_nan(s, lambda out: P.inner(out[1], s.v), s.wide.vjp, s.u, xs)
-        return lambda xs: _or_nan(s, lambda out: P.inner(s.u, out[1]), s.wide.jvp, s.v, xs)
+            return lambda xs: _or_nan(s, lambda out: _inner_or_nan(out[1], s.v), s.wide.vjp, s.u, xs)
+        return lambda xs: _or_nan(s, lambda out: _inner_or_nan(s.u, out[1]), s.wide.jvp, s.v, xs)
 
     # -- the numerical derivative -----------------------------------------------------------------
     def numeric(self, fn: ScalarFn, direction: Arrays, check_reference: bool = True) -> Numeric:
@@ -191,6 +191,14 @@ class Evidence:
         if self._first_point is None:
             self._first_point = self.point(self.projected_output(), self.subject.v, scale)
         return self._first_point
+
+
+def _inner_or_nan(a: Arrays, b: Arrays) -> float:
+    """<a, b>, or NaN where the shapes differ: an output whose shape depends on the values (unique,
+    nonzero) has no derivative across points where its shape changes."""
+    if any(x is not None and y is not None and np.shape(x) != np.shape(y) for x, y in zip(a, b)):
+        return float("nan")
+    return P.inner(a, b)
 
 
 def _or_nan(subject: Subject, reduce: Callable[[Any], float], fn: Callable[..., Any], *args: Any) -> float:
