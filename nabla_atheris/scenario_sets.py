@@ -39,8 +39,8 @@ AVAILABLE = {
     "tf": (CORE, "compiled", "batched", "custom"),
     "oneflow": (CORE, "compiled"),
 }
-# Per library, each default set with its period (1: every case): a campaign's throughput stays within
-# half of the core scenarios' alone (measured in BENCHMARKS.md); torch.compile's sets are asked for by name.
+# Per library, each default set with its period (1: every case): a check costs less than twice the core
+# and compiled scenarios alone (measured in the README); torch.compile's sets are asked for by name.
 DEFAULTS: dict[str, dict[str, int]] = {
     "torch": {CORE: 1, "batched": 1, "custom": 16},
     "jax": {CORE: 1, "compiled": 1, "batched": 1, "custom": 2},
