@@ -24,6 +24,7 @@ runs frozen by PyInstaller, where argv[0] is the binary.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import os
@@ -77,6 +78,7 @@ DEFAULT_MAX_RSS_MB = 4096
 RSS_LIMIT_SHARE = 0.85  # of libFuzzer's -rss_limit_mb: the memory budget when NABLA_MAX_RSS_MB is unset
 RELEASE_SHARE = 0.6  # of the memory budget: above it, compiled code is dropped (JAX and TF keep it per structure)
 MARK = "__ATHERIS_INSTRUMENTED__"
+ORIGINAL_CODE: dict[types.FunctionType, types.CodeType] = {}  # each instrumented function's own code
 
 
 def _functions_of(module: types.ModuleType) -> list[types.FunctionType]:
@@ -104,7 +106,9 @@ def instrument_modules(prefixes: list[str]) -> int:
         for fn in _functions_of(module):
             if MARK not in fn.__code__.co_consts:
                 try:
+                    original = fn.__code__
                     atheris.instrument_func(fn)
+                    ORIGINAL_CODE[fn] = original
                     count += 1
                 except Exception:  # some generated code cannot be patched; it stays uninstrumented
                     continue
@@ -170,6 +174,21 @@ def memory_budget_mb(argv: list[str]) -> float:
     limits = [arg.split("=", 1)[1] for arg in argv[1:] if arg.startswith("-rss_limit_mb=")]
     limit = int(limits[-1]) if limits and limits[-1].isdigit() else 0
     return min(DEFAULT_MAX_RSS_MB, RSS_LIMIT_SHARE * limit) if limit > 0 else DEFAULT_MAX_RSS_MB
+
+
+@contextlib.contextmanager
+def uninstrumented(keep: tuple[str, ...] = ()) -> Any:
+    """The instrumented functions, but those of the modules `keep` names (prefixes), run their own
+    code inside the block (TorchDynamo cannot trace atheris' hooks: torch.compile traces without them)."""
+    swapped = {fn: code for fn, code in ORIGINAL_CODE.items() if not fn.__module__.startswith(keep)}
+    instrumented = {fn: fn.__code__ for fn in swapped}
+    for fn, code in swapped.items():
+        fn.__code__ = code
+    try:
+        yield
+    finally:
+        for fn, code in instrumented.items():
+            fn.__code__ = code
 
 
 def rss_mb() -> float:

@@ -3,6 +3,9 @@ pfor) against a loop, user-defined derivative rules against the API; their plant
 their traps are not flagged, their findings have reproducers; `--scenarios` chooses the sets."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import oracle_suite
 import planted_jax  # noqa: F401  (registers jax.nabla_planted)
@@ -108,3 +111,27 @@ def test_a_changed_autograd_state_is_a_harness_error_not_findings(torch_backend)
     with torch.no_grad():  # as a scenario that left grad mode off would
         verdict = check_case(make_case("torch.sin", SMOOTH), torch_backend, oracle_suite.selection("batched"))
     assert verdict.findings == [] and "autograd's global state" in verdict.harness_errors[0], explain(verdict)
+
+
+INSTRUMENTED_CHECK = """
+import json
+
+from nabla_atheris import harness
+from nabla_atheris.backends import get_backend
+from nabla_atheris.handcase import parse_case
+from nabla_atheris.oracle import check_case
+
+backend = get_backend("torch")
+harness.instrument_modules(harness.AD_MODULES["torch"] + harness.OWN_MODULES)
+case = {"library": "torch", "api": "torch.nn.functional.softplus", "args": [SMOOTH], "kwargs": {}}
+verdict = check_case(parse_case(case), backend, {"core": 1, "aot": 1})
+print(json.dumps({line.check: line.status for line in verdict.lines if line.check.startswith("aot")}))
+"""
+
+
+def test_torch_compile_traces_the_library_while_the_harness_instruments_it():
+    script = INSTRUMENTED_CHECK.replace("SMOOTH", repr(SMOOTH))
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, timeout=600)
+    statuses = json.loads(run.stdout.strip().splitlines()[-1])
+    assert statuses.get("aot-fwd vs fwd") == "ok" and set(statuses.values()) == {"ok"}, run.stdout + run.stderr[-2000:]

@@ -5,6 +5,7 @@ torch.autograd.Function as a user-defined rule."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import warnings
@@ -78,8 +79,16 @@ _NOT_BATCHABLE = re.compile(
     re.IGNORECASE,
 )
 _DYNAMO_REFUSALS = ("Unsupported", "UserError", "ObservedException", "UncapturedHigherOrderOpError")
-# TorchDynamo cannot trace library code a fuzzing harness instrumented (atheris' hooks are a module
-# it refuses as a constant): a refusal of the harness' making, not a bug of torch.compile.
+# The modules torch.compile runs rather than traces (AOTAutograd, its partitioner, decompositions run
+# on fake tensors): they stay instrumented while a compiled scenario runs, their coverage guides.
+COMPILE_MACHINERY = (
+    "torch._functorch._aot_autograd",
+    "torch._functorch.aot_autograd",
+    "torch._functorch.partitioners",
+    "torch._decomp",
+)
+# TorchDynamo refuses atheris' hooks in code it traces (a module as a constant): a refusal of the
+# harness' making, should it still meet instrumented code.
 _INSTRUMENTED = "Cannot construct `ConstantVariable` for value of type <class 'module'>"
 
 
@@ -189,7 +198,9 @@ class TorchCall:
         g = self.compiled_functions.get_or_make(
             key, lambda: modes.compiled_function(structure_function(self.case, self.dtype_of), compiler, eager)
         )
-        return modes.compiled(g, eager, self._xs(None), vectors)
+        harness = sys.modules.get("nabla_atheris.harness")  # fuzzing: TorchDynamo traces the library's own code
+        with harness.uninstrumented(keep=COMPILE_MACHINERY) if harness else contextlib.nullcontext():
+            return modes.compiled(g, eager, self._xs(None), vectors)
 
     def batched(self, mode: str, xs: Arrays, vectors: Arrays) -> tuple[Arrays, Arrays]:
         """torch.func.vmap of a scenario over stacked inputs and directions (see `torch_modes.batched`)."""
