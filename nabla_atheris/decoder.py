@@ -3,8 +3,9 @@
 Structure (format version, API, template, dtype, dimension sizes, attribute choices, which inputs
 are differentiable) is read from the tail of the buffer with `FuzzedDataProvider.ConsumeIntInRange`;
 element values are read from the front, a fixed number of bytes per element, so changing a
-structural choice does not shift the values and a value byte touches one element only.
-`encode_choices` writes the bytes that decode to given choices (used for seeds).
+structural choice does not shift the values and a value byte touches one element only. Optional
+parameters (left out by the default call: choice 0) are chosen after the other arguments' structure.
+`seed_bytes` writes the bytes that decode to a template's default call.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import atheris
 import numpy as np
 
 from nabla_atheris.case import Attr, Case, Tensor, TensorList, is_floating, storage_dtype
-from nabla_atheris.catalog import AttrSlot, Catalog, ListSlot, Template, TensorSlot
+from nabla_atheris.catalog import AttrSlot, Catalog, ListSlot, OptionSlot, Template, TensorSlot
 from nabla_atheris.catalog.properties import NONE, ApiProperties, properties_of
 from nabla_atheris.structures import applies, make_values, resolve
 
@@ -246,6 +247,16 @@ class _CaseBuilder:
             filled[id(t)] = (values, structure if applies(structure, t.shape) else None)
         return filled
 
+    def options(self, slots: tuple[tuple[str, Any], ...]) -> list[tuple[str, Any]]:
+        """The optional parameters the input passes (choice 0 leaves one out), in template order."""
+        passed = []
+        for name, slot in slots:
+            self.key(f"option:{name}")
+            pick = self.src.choice(len(slot.choices) + 1)
+            if pick:
+                passed.append((name, self.arg(slot.choices[pick - 1], name)))
+        return passed
+
 
 def _unique(values: np.ndarray, slot: TensorSlot) -> np.ndarray:
     """Integer values made distinct within the slot's range (each repeat moves to the next free value)
@@ -291,7 +302,8 @@ def decode_from(src: Choices, catalog: Catalog, key_hook: Any = None) -> Case:
     template = entry.templates[template_index]
     builder = _CaseBuilder(src, template, key, properties_of(catalog.library, entry.name))
     args = tuple(builder.arg(s, str(i)) for i, s in enumerate(template.args))
-    kwargs = tuple((name, builder.arg(s, name)) for name, s in template.kwargs)
+    kwargs = tuple((name, builder.arg(s, name)) for name, s in template.kwargs if not isinstance(s, OptionSlot))
+    kwargs += tuple(builder.options(tuple((name, s) for name, s in template.kwargs if isinstance(s, OptionSlot))))
     values = builder.fill_values({name: a.value for name, a in kwargs if isinstance(a, Attr)})
     return Case(
         library=catalog.library,

@@ -46,6 +46,7 @@ from nabla_atheris.oracle.confirm import full_jacobian_check  # noqa: E402
 from nabla_atheris.stats import campaign_totals  # noqa: E402
 
 RESULTS = ROOT / "bench"
+REACH = RESULTS / "reach"
 SECTIONS = ("oracle", "throughput", "validity", "guidance", "startup", "accuracy", "campaign", "known", "reliability")
 # "Today" of issue 17: the last revision before compile reuse (one compiled function per compiler and for
 # the second-order compositions, XLA's fast options for JAX's reference scenarios, persistent caches).
@@ -574,6 +575,40 @@ def _precision_row(path: Path, label: str) -> list[Any]:
     return [f"[{label}]({link})", *counts, rate(c["not_bugs_rate"]), rate(c["false_positive_rate"])]
 
 
+def reach_table() -> list[str]:
+    """BENCHMARKS.md's reach table, from every library's bench/reach/LIB.json (scripts/reach.py --out)."""
+    files = sorted(REACH.glob("*.json")) if REACH.is_dir() else []
+    rows = []
+    for path in files:
+        r = json.loads(path.read_text())
+        before = r.get("before", {})
+        rows.append(
+            [
+                r["library"],
+                r["apis"],
+                r["failed"],
+                f"{r['parameters_varied']} / {r['parameters']} ({r['share_varied']:.0%})",
+                f"{before['share_varied']:.0%}" if before else "-",
+                f"{r['valid_rate']:.1%} of {r['samples']}",
+                f"{before['valid_rate']:.1%}" if before else "-",
+                ", ".join(r.get("regimes_hit", [])) or "-",
+            ]
+        )
+    if not rows:
+        return []
+    headers = ["library", "APIs", "failed", "(API, parameter) pairs varied", "before", "valid-call rate", "before"]
+    intro = [
+        "## Reach: APIs, parameters varied, value regimes, valid calls",
+        "",
+        "Written by `scripts/reach.py LIB --out bench/reach/LIB.json` (see its docstring): (API, parameter) pairs",
+        "whose value the fuzzer varies (the catalog's parameter statuses), the valid-call rate of random inputs",
+        "(decoded, bound and called directly), each beside the catalog before the parameter step, and the value",
+        "regimes of the inputs of a 10-minute campaign's corpus.",
+        "",
+    ]
+    return intro + table([*headers, "value regimes hit"], rows)
+
+
 def markdown(results: dict[str, dict[str, Any]]) -> str:
     """BENCHMARKS.md's tables from every library's results: accuracy, precision and known bugs of all
     libraries together, then each library's speed, validity, guidance and start-up figures."""
@@ -586,6 +621,7 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
             rows.append([lib, "**traps flagged (must be 0)**", f"{len(a['traps_flagged'])} of {a['traps']}"])
     lines += table(["library", "kind", "detected / planted"], rows)
     lines += precision_table()
+    lines += reach_table()
     known = [(lib, r["known"], b) for lib, r in results.items() if r.get("known", {}).get("bugs") for b in r["known"]["bugs"]]
     if known:
         lines += ["## Known upstream bugs found from the seed corpus", ""]

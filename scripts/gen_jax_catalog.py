@@ -5,11 +5,12 @@ Candidates are the public functions of the differentiable namespaces (`NAMESPACE
 under its first name). Sources, in order, each only for APIs that still lack templates:
   manual     the hand-written templates of scripts/jax_manual_templates.py (structural jax.lax APIs);
   docstring  the API's runnable docstring examples (see nabla_atheris/catalog/discovery.py);
-  probe      signature-driven calls (discovery.py).
+  probe      signature-driven calls (discovery.py);
+  parameters every parameter a validated domain (nabla_atheris/catalog/parameters.py).
 Every template is validated through the jax backend before it is written (see catalog/building.py).
 
     PYTHONPATH=. .venv/bin/python scripts/gen_jax_catalog.py [--only API,...] [--out DIR]
-        [--sources manual,docstring,probe]
+        [--sources manual,docstring,probe,parameters]
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 
 from nabla_atheris.backends import get_backend
 from nabla_atheris.catalog import discovery
-from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, Unrepresentable
+from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, Unrepresentable, preload
 
 DATA = Path(__file__).resolve().parents[1] / "nabla_atheris" / "catalog" / "data"
 NAMESPACES = (
@@ -68,7 +69,7 @@ SKIP_NAMES = {
     "psum_scatter", "while_loop", "fori_loop", "scan", "cond", "switch", "map", "associative_scan", "stop_gradient",
     "optimization_barrier", "create_token", "platform_dependent", "pvary", "axis_size",
 }  # fmt: skip
-SOURCES = ("manual", "docstring", "probe")
+SOURCES = ("manual", "docstring", "probe", "parameters")
 
 
 def public_names() -> dict[int, str]:
@@ -123,14 +124,19 @@ def library() -> discovery.Library:
     return discovery.Library(namespaces, scope, resolve, describe, jnp.asarray, floating_leaves)
 
 
-def generate(names: list[str], sources: Sequence[str], wanted: Callable[[str], bool]) -> tuple[CatalogBuilder, dict]:
-    """Run the sources in order; the builder holds the validated templates and the failures."""
+def generate(
+    names: list[str], sources: Sequence[str], wanted: Callable[[str], bool], start: Path | None = None
+) -> tuple[CatalogBuilder, dict]:
+    """Run the sources in order (from the catalog in `start`, if given); the builder holds the
+    validated templates and the failures."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from jax_manual_templates import APIS
 
     builder = CatalogBuilder("jax", get_backend("jax"))
+    if start is not None:
+        preload(builder, start)
     return builder, discovery.generate(builder, library(), names, sources, APIS, wanted)
 
 
 if __name__ == "__main__":
-    sys.exit(discovery.generator_main("jax", __doc__, lambda: sorted(public_names().values()), generate, DATA))
+    sys.exit(discovery.generator_main("jax", __doc__, lambda: sorted(public_names().values()), generate, DATA, SOURCES))

@@ -10,14 +10,17 @@ Sources, in order, each only for APIs that still lack templates:
              mapped by name (OneFlow mirrors PyTorch's API: torch.X -> oneflow.X, torch.special.X ->
              oneflow.X, torch.Tensor.X -> oneflow.Tensor.X, ...), revalidated on OneFlow;
   docstring  the API's runnable docstring examples (see nabla_atheris/catalog/discovery.py);
-  probe      signature-driven calls (discovery.py).
+  probe      signature-driven calls (discovery.py);
+  parameters every parameter a validated domain (nabla_atheris/catalog/parameters.py).
 
     scripts/oneflow-env python scripts/gen_oneflow_catalog.py [--only API,...] [--out DIR]
-        [--sources manual,torch,docstring,probe]
+        [--sources manual,torch,docstring,probe,parameters] [--from-catalog]
 """
 
 from __future__ import annotations
 
+import dataclasses
+import faulthandler
 import inspect
 import json
 import os
@@ -30,10 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import get_backend
+from nabla_atheris.backends import get_backend, lookup
 from nabla_atheris.backends.oneflow_backend import DTYPE_NAMES, flow, is_module, resolve
 from nabla_atheris.catalog import discovery
-from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, Unrepresentable
+from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, Unrepresentable, preload
+from nabla_atheris.catalog.parameters import ABORTED, Check, Parameter, checker, read_parameters, vary_parameters
 
 SCRIPTS = Path(__file__).resolve().parent
 DATA = SCRIPTS.parent / "nabla_atheris" / "catalog" / "data"
@@ -60,7 +64,8 @@ ABORTS = {
     "oneflow.nn.functional.binary_cross_entropy": "aborts the process on inputs outside [0, 1] (CHECK)",
 }
 MAX_RESTARTS = 200
-SOURCES = ("manual", "torch", "docstring", "probe")
+HANG_SECONDS = 60  # seconds a parameter value's call may take before the watchdog ends the process (exit 1)
+SOURCES = ("manual", "torch", "docstring", "probe", "parameters")
 TORCH_PREFIXES = {
     "torch.Tensor.": "oneflow.Tensor.",
     "torch.nn.functional.": "oneflow.nn.functional.",
@@ -147,6 +152,17 @@ def torch_templates() -> dict[str, list[dict]]:
     return merged
 
 
+def without_domains(template: dict) -> dict:
+    """A PyTorch template without what PyTorch's parameter step added (OneFlow validates its own)."""
+
+    def plain(slot: Any) -> Any:
+        return {k: v for k, v in slot.items() if k != "validated"} if isinstance(slot, dict) else slot
+
+    kwargs = {k: plain(v) for k, v in template.get("kwargs", {}).items() if not (isinstance(v, dict) and "optional" in v)}
+    out = {**template, "args": [plain(a) for a in template["args"]], "kwargs": kwargs}
+    return out if kwargs else {k: v for k, v in out.items() if k != "kwargs"}
+
+
 def from_torch(builder: CatalogBuilder, names: Sequence[str]) -> None:
     """Offer PyTorch's templates under OneFlow's names, in float64 first (the other dtypes are probed)."""
     templates = torch_templates()
@@ -157,17 +173,30 @@ def from_torch(builder: CatalogBuilder, names: Sequence[str]) -> None:
             for template in templates.get(name, ()):
                 real = [d for d in template.get("dtypes", ("float64",)) if not d.startswith("complex")]
                 if real:
-                    offered = {**template, "dtypes": ["float64"], "source": f"torch-{template.get('source', 'manual')}"}
+                    source = f"torch-{template.get('source', 'manual')}"
+                    offered = {**without_domains(template), "dtypes": ["float64"], "source": source}
                     builder.offer(api, lambda offered=offered: offered)
+
+
+def known_aborts() -> set[tuple[str, str]]:
+    """The parameter values the checked-in catalog records as ending the process (not called again)."""
+    path = DATA / "oneflow.json"
+    dropped = json.loads(path.read_text()).get("dropped", {}) if path.is_file() else {}
+    return {(api, key) for api, values in dropped.items() for key, reason in values.items() if reason == ABORTED}
 
 
 class ResumableBuilder(CatalogBuilder):
     """A builder that survives OneFlow's aborts (a failed CHECK ends the process instead of raising).
 
-    With ONEFLOW_CATALOG_STATE=FILE it saves its templates, failures and the (source, API) pairs it
-    finished to FILE whenever it moves to another API, and marks the API in progress there; a rerun
-    loads the file, records the API that was in progress as failed ("aborts the process") and goes on
-    with the next one. `main` reruns the generator until it ends normally. APIs of ABORTS are skipped.
+    With ONEFLOW_CATALOG_STATE=FILE it saves its templates, failures, parameter statuses and the
+    (source, API) pairs it finished to FILE whenever it moves to another API, and marks the API in
+    progress there; a rerun loads the file, records the API that was in progress as failed ("aborts
+    the process") and goes on with the next one. In the parameter step it notes each value before
+    its call (FILE.value; after waiting for the previous value's kernels, which run asynchronously)
+    and arms a watchdog (a call that hangs ends the process, exit 1): a rerun drops that value
+    ("aborts the process") and validates the API again; values the checked-in catalog records so
+    are dropped without a call. `main` reruns the
+    generator until it ends normally. APIs of ABORTS are skipped.
     """
 
     def __init__(self, library: str, backend: Any) -> None:
@@ -176,11 +205,19 @@ class ResumableBuilder(CatalogBuilder):
         self.done: set[tuple[str, str]] = set()
         self.current: tuple[str, str] | None = None
         self.source = ""
+        self.aborted = known_aborts()  # (API, "parameter=value") whose call ends the process
         if self.path and os.path.isfile(self.path):
             state = json.loads(Path(self.path).read_text())
             self.apis, self.failed = state["apis"], state["failed"]
+            self.parameters, self.dropped = state["parameters"], state["dropped"]
             self.done = {tuple(pair) for pair in state["done"]}  # type: ignore[misc]
-            if state.get("current"):
+            self.aborted = {tuple(pair) for pair in state["aborted"]}  # type: ignore[misc]
+            value = Path(self.path + ".value")
+            if value.is_file():  # a value's call ended the process: drop it, validate its API again
+                self.aborted.add(tuple(json.loads(value.read_text())))  # type: ignore[arg-type]
+                value.unlink()
+                self.save(state.get("current"))
+            elif state.get("current"):
                 source, api = state["current"]
                 self.done.add((source, api))
                 if not self.apis.get(api):
@@ -199,9 +236,26 @@ class ResumableBuilder(CatalogBuilder):
         if self.current is not None:
             self.done.add(self.current)
         self.current = pair
+        self.save(list(pair))
+
+    def save(self, current: list[str] | None) -> None:
         if self.path:
-            state = {"apis": self.apis, "failed": self.failed, "done": sorted(self.done), "current": list(pair)}
+            state = {"apis": self.apis, "failed": self.failed, "parameters": self.parameters, "dropped": self.dropped}
+            state |= {"done": sorted(self.done), "current": current, "aborted": sorted(self.aborted)}
             Path(self.path).write_text(json.dumps(state))
+
+    def check(self, api: str) -> Check:
+        """In-process validation of an API's values (forking a process that ran OneFlow deadlocks)
+        that notes each value first and drops the ones that ended the process before."""
+
+        def on_value(key: str) -> None:
+            flow._oneflow_internal.eager.Sync()  # a kernel runs asynchronously: its CHECK fails here, under the previous value
+            if self.path:
+                Path(self.path + ".value").write_text(json.dumps([api, key]))
+            faulthandler.dump_traceback_later(HANG_SECONDS, exit=True)  # a watchdog thread ends a call that hangs
+
+        aborted = frozenset(key for name, key in self.aborted if name == api)
+        return checker("oneflow", api, self.backend, on_value=on_value, aborted=aborted)
 
     def offer(self, api: str, make_template: Callable[[], dict], probe_dtypes: bool = True) -> bool:
         if api in ABORTS:
@@ -211,22 +265,43 @@ class ResumableBuilder(CatalogBuilder):
         return super().offer(api, make_template, probe_dtypes)
 
 
-def generate(names: list[str], sources: Sequence[str], wanted: Callable[[str], bool]) -> tuple[CatalogBuilder, dict]:
-    """Run the sources in order; the builder holds the validated templates and the failures."""
+def parameters(api: str) -> list[Parameter]:
+    """An API's parameters; an nn module's are its input and its constructor's (keyword) parameters."""
+    if not is_module(api):
+        return read_parameters(api, resolve(api))
+    constructor = read_parameters(api, lookup(flow, api))
+    return [Parameter("input", "tensor")] + [dataclasses.replace(p, positional=False) for p in constructor]
+
+
+def generate(
+    names: list[str], sources: Sequence[str], wanted: Callable[[str], bool], start: Path | None = None
+) -> tuple[CatalogBuilder, dict]:
+    """Run the sources in order (from the catalog in `start`, if given and not resuming); the builder
+    holds the validated templates and the failures."""
     sys.path.insert(0, str(SCRIPTS))
     from oneflow_manual_templates import APIS
 
     builder = ResumableBuilder("oneflow", get_backend("oneflow"))
+    if start is not None and not builder.done:
+        preload(builder, start)
     lib = library()
     resolve_api = lib.resolve
     lib.resolve = lambda api: (builder.start(api), resolve_api(api))[1]  # docstring and probe resolve first
     functions = [n for n in names if not is_module(n)]
+
+    def pending_parameters() -> list[str]:
+        return [a for a in builder.pending("parameters", sorted(builder.apis)) if wanted(a)]
+
     extra = {
         "torch": lambda: from_torch(builder, builder.pending("torch", names)),
         "docstring": lambda: discovery.from_docstrings(builder, lib, builder.pending("docstring", functions)),
         "probe": lambda: discovery.from_probes(builder, lib, builder.pending("probe", functions)),
+        "parameters": lambda: vary_parameters(builder, pending_parameters(), parameters, builder.start, builder.check),
     }
     timings = discovery.generate(builder, lib, functions, sources, APIS, wanted, extra)
+    faulthandler.cancel_dump_traceback_later()
+    if builder.path:
+        Path(f"{builder.path}.value").unlink(missing_ok=True)
     for name in names:
         if is_module(name) and name not in builder.apis:
             builder.failed.setdefault(name, "no hand-written template")
@@ -241,7 +316,8 @@ def main() -> int:
         env = dict(os.environ, ONEFLOW_CATALOG_STATE=str(Path(tmp) / "state.json"))
         for attempt in range(1, MAX_RESTARTS + 1):
             code = subprocess.call([sys.executable, __file__, *sys.argv[1:]], env=env)
-            if code >= 0 and code != 134:
+            hung = code == 1 and Path(env["ONEFLOW_CATALOG_STATE"] + ".value").is_file()  # the watchdog ended a call
+            if code >= 0 and code != 134 and not hung:
                 return code
             print(f"gen_oneflow_catalog: the process aborted (restart {attempt})", file=sys.stderr, flush=True)
     return 1

@@ -6,10 +6,11 @@ Candidates are the public functions of `tf.math`, `tf.nn`, `tf.linalg`, `tf.sign
 that have a registered gradient. Sources, in order, each only for APIs that still lack templates:
   manual     the hand-written templates of scripts/tf_manual_templates.py (convolutions, pooling);
   docstring  the API's runnable docstring examples (see nabla_atheris/catalog/discovery.py);
-  probe      signature-driven calls (discovery.py; raw ops take their arguments by name).
+  probe      signature-driven calls (discovery.py; raw ops take their arguments by name);
+  parameters every parameter a validated domain (nabla_atheris/catalog/parameters.py).
 
     PYTHONPATH=. .venv/bin/python scripts/gen_tf_catalog.py [--only API,...] [--out DIR]
-        [--sources manual,docstring,probe]
+        [--sources manual,docstring,probe,parameters]
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 from nabla_atheris.backends import get_backend
 from nabla_atheris.backends.tf_backend import resolve, tf
 from nabla_atheris.catalog import discovery
-from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, Unrepresentable
+from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, Unrepresentable, preload
 
 DATA = Path(__file__).resolve().parents[1] / "nabla_atheris" / "catalog" / "data"
 NAMESPACES = ("tf.math", "tf.nn", "tf.linalg", "tf.signal", "tf.image", "tf.experimental.numpy", "tf")
@@ -39,7 +40,7 @@ SKIP_WORDS = (
     "TensorArray", "Barrier", "Summary", "Save", "Restore", "Resource", "Var", "Print", "Assert", "executing_eagerly",
     "PreventGradient", "Merge", "Exit", "Enter", "NextIteration", "Switch", "Debug",
 )  # fmt: skip
-SOURCES = ("manual", "docstring", "probe")
+SOURCES = ("manual", "docstring", "probe", "parameters")
 
 
 def _has_gradient(op: str) -> bool:
@@ -122,14 +123,19 @@ def library() -> discovery.Library:
     )
 
 
-def generate(names: list[str], sources: Sequence[str], wanted: Callable[[str], bool]) -> tuple[CatalogBuilder, dict]:
-    """Run the sources in order; the builder holds the validated templates and the failures."""
+def generate(
+    names: list[str], sources: Sequence[str], wanted: Callable[[str], bool], start: Path | None = None
+) -> tuple[CatalogBuilder, dict]:
+    """Run the sources in order (from the catalog in `start`, if given); the builder holds the
+    validated templates and the failures."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from tf_manual_templates import APIS
 
     builder = CatalogBuilder("tf", get_backend("tf"))
+    if start is not None:
+        preload(builder, start)
     return builder, discovery.generate(builder, library(), names, sources, APIS, wanted)
 
 
 if __name__ == "__main__":
-    sys.exit(discovery.generator_main("tf", __doc__, lambda: sorted(public_names().values()), generate, DATA))
+    sys.exit(discovery.generator_main("tf", __doc__, lambda: sorted(public_names().values()), generate, DATA, SOURCES))

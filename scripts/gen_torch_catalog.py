@@ -6,11 +6,13 @@ Sources, in order, each only for APIs that still lack templates:
   opinfo     OpInfo sample inputs of ops with autograd (`common_methods_invocations.op_db`), for the
              op, its Tensor method and its aliases;
   docstring  the API's runnable docstring examples, run under a TorchFunctionMode that records its calls;
-  schema     type-driven probing of the API's ATen schemas (tensors of a few shapes, simple scalars).
+  schema     type-driven probing of the API's ATen schemas (tensors of a few shapes, simple scalars);
+  parameters every parameter a validated domain (nabla_atheris/catalog/parameters.py), its kind
+             from the ATen schemas' types.
 Every template is validated through the torch backend before it is written (see catalog/building.py).
 
     PYTHONPATH=. .venv/bin/python scripts/gen_torch_catalog.py [--only API,...] [--out DIR]
-        [--sources manual,opinfo,docstring,schema]
+        [--sources manual,opinfo,docstring,schema,parameters] [--from-catalog]
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import doctest
+import inspect
 import io
 import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +39,18 @@ from nabla_atheris.backends import get_backend
 from nabla_atheris.backends.torch_backend import DTYPE_NAMES
 from nabla_atheris.backends.torch_backend import resolve as resolve_api
 from nabla_atheris.catalog import discovery
-from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, recorded, time_limit, write_catalog
+from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, builder_extra, preload, recorded, time_limit, write_catalog
+from nabla_atheris.catalog.parameters import (
+    REQUIRED,
+    UNKNOWN,
+    Check,
+    Parameter,
+    checker,
+    doc_paragraph,
+    kind_of,
+    read_parameters,
+    vary_parameters,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "nabla_atheris" / "catalog" / "data"
 NAMESPACES = {
@@ -49,7 +64,7 @@ NAMESPACES = {
 SUBMODULES = ("nn", "special", "linalg", "fft")
 # Names whose examples or probes touch global state, files or processes.
 SKIP_WORDS = ("set_", "save", "load", "seed", "compile", "export", "jit", "cuda", "distributed", "use_deterministic", "hub")
-SOURCES = ("manual", "opinfo", "docstring", "schema")
+SOURCES = ("manual", "opinfo", "docstring", "schema", "parameters")
 SAMPLES_PER_OP = 24
 EXAMPLE_SECONDS = 20
 PROBE_SHAPES = ((3, 3), (2, 3), (4,), (2, 3, 4), ())
@@ -244,17 +259,23 @@ def probe_arguments(schema: Any, shape: tuple[int, ...], method: bool) -> tuple[
     return args, kwargs
 
 
-def from_schemas(builder: CatalogBuilder, apis: list[str]) -> None:
-    schemas: dict[str, list[Any]] = {}
+@cache
+def schemas() -> dict[str, list[Any]]:
+    """ATen schemas by operator name (without overload)."""
+    found: dict[str, list[Any]] = {}
     for schema in torch._C._jit_get_all_schemas():
         if schema.name.startswith("aten::"):
-            schemas.setdefault(schema.name[len("aten::") :], []).append(schema)
+            found.setdefault(schema.name[len("aten::") :], []).append(schema)
+    return found
+
+
+def from_schemas(builder: CatalogBuilder, apis: list[str]) -> None:
     for api in apis:
         if builder.apis.get(api):
             continue
         method = api.startswith("torch.Tensor.")
         fn = resolve(api)
-        for schema in sorted(schemas.get(schema_name(api), ()), key=lambda s: s.overload_name):
+        for schema in sorted(schemas().get(schema_name(api), ()), key=lambda s: s.overload_name):
             for shape in PROBE_SHAPES:
                 probe = probe_arguments(schema, shape, method)
                 if probe is None or builder.covered(api):
@@ -269,20 +290,63 @@ def from_schemas(builder: CatalogBuilder, apis: list[str]) -> None:
                 builder.offer(api, recorded(describe, tuple(args), kwargs, "schema"))
 
 
-def generate(only: set[str] | None, sources: Sequence[str]) -> tuple[CatalogBuilder, dict[str, float]]:
-    """Run the sources in order; the builder holds the validated templates and the failures."""
+def _reads_tensors(schema: Any) -> bool:
+    """An overload of tensors that writes none (not out=, in-place or a scalar overload)."""
+    arguments = schema.arguments
+    writes = any(getattr(a.alias_info, "is_write", False) for a in arguments)
+    return any("Tensor" in str(a.type) for a in arguments) and not writes
+
+
+def parameters(api: str) -> list[Parameter]:
+    """An API's parameters: its Python signature where it has one (types from the ATen schemas),
+    else the union of its ATen overloads (out= and in-place overloads left out): a parameter some
+    overload lacks or defaults is optional."""
+    fn = resolve(api)
+    overloads = [s for s in schemas().get(schema_name(api), ()) if _reads_tensors(s)]
+    types = {a.name: str(a.type) for s in overloads for a in s.arguments}
+    try:
+        inspect.signature(fn)
+        return read_parameters(api, fn, types)
+    except (TypeError, ValueError):
+        if not overloads:
+            return read_parameters(api, fn, types)
+    doc = inspect.getdoc(fn) or ""
+    merged: dict[str, Parameter] = {}
+    for schema in overloads:
+        for a in schema.arguments:
+            optional = a.default_value is not None or str(a.type).startswith("Optional")
+            default = a.default_value if a.default_value is not None else (None if optional else REQUIRED)
+            if a.name in merged and merged[a.name].default != REQUIRED:
+                continue
+            paragraph = doc_paragraph(doc, "input" if a.name == "self" else a.name)
+            merged[a.name] = Parameter(a.name, kind_of(a.name, default, str(a.type)), default, not a.kwarg_only, True, paragraph)
+    everywhere = set.intersection(*({a.name for a in s.arguments} for s in overloads))
+    return [p if p.name in everywhere or p.default != REQUIRED else Parameter(p.name, p.kind, UNKNOWN, p.positional, True, p.doc)
+            for p in merged.values()]  # fmt: skip
+
+
+def generate(only: set[str] | None, sources: Sequence[str], start: Path | None = None) -> tuple[CatalogBuilder, dict[str, float]]:
+    """Run the sources in order (from the catalog in `start`, if given); the builder holds the
+    validated templates and the failures."""
     backend = get_backend("torch")
     builder = CatalogBuilder("torch", backend)
+    if start is not None:
+        preload(builder, start)
     candidates = sorted(n for n in public_names().values() if not any(w in n for w in SKIP_WORDS))
     if only is not None:
         candidates = [n for n in candidates if n in only]
     wanted = (lambda api: True) if only is None else (lambda api: api in only)
     timings = {}
+
+    def isolated(api: str) -> Check:
+        return checker("torch", api, backend, isolated=True)  # a value may crash torch natively
+
     steps = {
         "manual": lambda: from_manual(builder, wanted),
         "opinfo": lambda: from_opinfo(builder, wanted),
         "docstring": lambda: from_docstrings(builder, candidates),
         "schema": lambda: from_schemas(builder, candidates),
+        "parameters": lambda: vary_parameters(builder, [a for a in builder.apis if wanted(a)], parameters, make_check=isolated),
     }
     for source in sources:
         start = time.perf_counter()
@@ -297,12 +361,13 @@ def main() -> int:
     parser.add_argument("--only", help="comma-separated API names (for tests and debugging)")
     parser.add_argument("--sources", default=",".join(SOURCES))
     parser.add_argument("--out", type=Path, default=DATA, help="folder of the catalog files")
+    parser.add_argument("--from-catalog", action="store_true", help="begin from the catalog in --out (run later sources only)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # deprecation and experimental-dtype warnings of probed calls
     only = set(args.only.split(",")) if args.only else None
-    builder, timings = generate(only, args.sources.split(","))
+    builder, timings = generate(only, args.sources.split(","), args.out if args.from_catalog else None)
     args.out.mkdir(parents=True, exist_ok=True)
-    registry = write_catalog(args.out, "torch", builder.apis, builder.failed)
+    registry = write_catalog(args.out, "torch", builder.apis, builder.failed, builder_extra(builder))
     print(
         f"torch {torch.__version__}: {len(builder.apis)} APIs validated, {sum(map(len, builder.apis.values()))} templates, "
         f"{len(builder.failed)} failed, registry {len(registry)}; seconds by source {timings}",

@@ -11,9 +11,14 @@ and `<lib>.json` (the templates). A template is the argument structure of a vali
 Tensor slots give a shape of ints and dimension symbols (shared symbols keep shapes consistent
 when the decoder mutates them); a slot without "dtype" takes the template's floating dtype;
 integer slots give a value range `[low, high)`; "domain" (one of `DOMAINS`) maps values into
-an API's domain. `{"tensors": [...]}` is a list of tensors, `{"value": v}` an attribute. A template may name its
+an API's domain. `{"tensors": [...]}` is a list of tensors, `{"value": v}` an attribute (with
+"choices": hand-written alternatives, or "validated": the alternatives the parameter step
+validated, none when the list is empty; with neither, type-aware ones),
+`{"optional": [slot, ...]}` a keyword parameter the default call leaves out, with the values the
+decoder may pass instead (validated during generation, see `parameters`). A template may name its
 "source" (manual, opinfo, docstring, schema ...); the document's "failed" maps the APIs a generator
-could not validate to the reason.
+could not validate to the reason, "parameters" each API's parameters and whether the fuzzer varies
+them, "dropped" the values a parameter's domain lost in validation, with the reason.
 """
 
 from __future__ import annotations
@@ -53,11 +58,11 @@ class AttrSlot:
     """A non-tensor argument with its default value and the alternatives the decoder may pick."""
 
     value: Any
-    choices: tuple[Any, ...] = ()
+    choices: tuple[Any, ...] | None = None
 
     def candidates(self) -> tuple[Any, ...]:
         """Values to choose from, the default first (type-aware when no choices are listed)."""
-        if self.choices:
+        if self.choices is not None:
             return (self.value,) + tuple(c for c in self.choices if c != self.value)
         v = self.value
         if isinstance(v, bool):
@@ -69,7 +74,14 @@ class AttrSlot:
         return (v,)
 
 
-Slot = Union[TensorSlot, ListSlot, AttrSlot]
+@dataclass(frozen=True)
+class OptionSlot:
+    """A keyword parameter left out by default; the decoder may pass one of `choices` instead."""
+
+    choices: tuple[Union[TensorSlot, ListSlot, AttrSlot], ...]
+
+
+Slot = Union[TensorSlot, ListSlot, AttrSlot, OptionSlot]
 
 
 @dataclass(frozen=True)
@@ -128,7 +140,13 @@ def _slot(spec: Any) -> Slot:
     if "tensors" in spec:
         return ListSlot(tuple(_slot({"tensor": s} if isinstance(s, list) else s) for s in spec["tensors"]))  # type: ignore[misc]
     if "value" in spec:
-        return AttrSlot(_freeze(spec["value"]), tuple(_freeze(c) for c in spec.get("choices", ())))
+        choices = spec.get("choices", spec.get("validated"))
+        return AttrSlot(_freeze(spec["value"]), None if choices is None else tuple(_freeze(c) for c in choices))
+    if "optional" in spec:
+        choices = tuple(_slot(c) for c in spec["optional"])
+        if not choices or any(isinstance(c, OptionSlot) for c in choices):
+            raise ValueError(f"an optional parameter needs plain slots to choose from: {spec!r}")
+        return OptionSlot(choices)  # type: ignore[arg-type]
     raise ValueError(f"unknown slot {spec!r}")
 
 

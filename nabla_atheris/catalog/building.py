@@ -174,6 +174,16 @@ def _check_one(library: str, api: str, template: dict, backend: Any) -> str | No
     return None
 
 
+def check_template(library: str, api: str, template: dict, backend: Any) -> str | None:
+    """Why the template's default call is not valid (None: it is), the backend's static contract included."""
+    reason = _check_one(library, api, template, backend)
+    if reason is not None:
+        return reason
+    catalog = build_catalog(library, [api], {api: [template]})
+    violation = backend.contract_violation(backend.bind(decode_bytes(seed_bytes(catalog, 0, 0), catalog)))
+    return None if violation is None else f"contract: {violation}"
+
+
 def validate_template(
     library: str, api: str, template: dict, backend: Any, probe_dtypes: bool = True
 ) -> tuple[dict | None, str | None]:
@@ -203,6 +213,8 @@ class CatalogBuilder:
     def __post_init__(self) -> None:
         self.apis: dict[str, list[dict]] = {}
         self.failed: dict[str, str] = {}
+        self.parameters: dict[str, dict[str, str]] = {}  # API -> parameter -> status (see `parameters`)
+        self.dropped: dict[str, dict[str, str]] = {}  # API -> "parameter=value" -> why the call failed
 
     def covered(self, api: str) -> bool:
         return len(self.apis.get(api, ())) >= self.max_templates
@@ -240,12 +252,27 @@ def merge_registry(old: list[str], names: Iterable[str]) -> list[str]:
     return old + sorted(set(names) - known)
 
 
-def write_catalog(data_dir: Path, library: str, apis: dict[str, list[dict]], failed: dict[str, str]) -> list[str]:
-    """Write `<library>.registry` and `<library>.json` byte-for-byte deterministically."""
+def write_catalog(
+    data_dir: Path, library: str, apis: dict[str, list[dict]], failed: dict[str, str], extra: dict[str, Any] | None = None
+) -> list[str]:
+    """Write `<library>.registry` and `<library>.json` byte-for-byte deterministically (`extra`: more
+    top-level entries of the document, such as the parameter statuses)."""
     registry_path = data_dir / f"{library}.registry"
     old = [line.strip() for line in registry_path.read_text().splitlines() if line.strip()] if registry_path.is_file() else []
     registry = merge_registry(old, apis)
     registry_path.write_text("".join(f"{name}\n" for name in registry))
-    document = {"library": library, "apis": apis, "failed": {k: v for k, v in failed.items() if k not in apis}}
+    document = {"library": library, "apis": apis, "failed": {k: v for k, v in failed.items() if k not in apis}, **(extra or {})}
     (data_dir / f"{library}.json").write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
     return registry
+
+
+def preload(builder: CatalogBuilder, data_dir: Path) -> None:
+    """Start a builder from a catalog folder's document (to run later sources only)."""
+    document = json.loads((data_dir / f"{builder.library}.json").read_text())
+    builder.apis, builder.failed = document["apis"], document["failed"]
+    builder.parameters, builder.dropped = document.get("parameters", {}), document.get("dropped", {})
+
+
+def builder_extra(builder: CatalogBuilder) -> dict[str, Any]:
+    """The document entries of the parameter step (none when it did not run)."""
+    return {"parameters": builder.parameters, "dropped": builder.dropped} if builder.parameters else {}

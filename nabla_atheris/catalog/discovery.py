@@ -6,6 +6,7 @@ Three sources, each offering templates to a `CatalogBuilder`, in this order:
              namespace that exports it) by a recorder of its outermost calls;
   probe      signature-driven calls: one float64 tensor per required parameter (attributes for
              parameters named like axes or counts), in a few shapes and value domains.
+Then the parameter step (`parameters`) gives every template's parameters validated domains.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from nabla_atheris.catalog import DOMAINS
-from nabla_atheris.catalog.building import CatalogBuilder, Timeout, recorded, time_limit, write_catalog
+from nabla_atheris.catalog.building import CatalogBuilder, Timeout, builder_extra, recorded, time_limit, write_catalog
+from nabla_atheris.catalog.parameters import read_parameters, vary_parameters
 
 EXAMPLE_SECONDS = 30
 CALL_SECONDS = 60
@@ -229,12 +231,15 @@ def generate(
     wanted: Callable[[str], bool],
     extra: dict[str, Callable[[], None]] | None = None,
 ) -> dict[str, float]:
-    """Run the sources ("manual", "docstring", "probe" and a generator's `extra` ones) in order;
-    seconds per source."""
+    """Run the sources ("manual", "docstring", "probe", "parameters" and a generator's `extra` ones)
+    in order; seconds per source."""
     steps = {
         "manual": lambda: from_manual(builder, manual, wanted),
         "docstring": lambda: from_docstrings(builder, library, names),
         "probe": lambda: from_probes(builder, library, names),
+        "parameters": lambda: vary_parameters(
+            builder, [a for a in builder.apis if wanted(a)], lambda api: read_parameters(api, library.resolve(api))
+        ),
         **(extra or {}),
     }
     timings = {}
@@ -250,15 +255,17 @@ def generator_main(
     library: str,
     description: str,
     candidates: Callable[[], list[str]],
-    run: Callable[[list[str], Sequence[str], Callable[[str], bool]], tuple[CatalogBuilder, dict]],
+    run: Callable[..., tuple[CatalogBuilder, dict]],
     default_out: Path,
-    default_sources: Sequence[str] = ("manual", "docstring", "probe"),
+    default_sources: Sequence[str] = ("manual", "docstring", "probe", "parameters"),
 ) -> int:
-    """The command line of a generator: --only, --sources, --out; writes the catalog files."""
+    """The command line of a generator: --only, --sources, --out, --from-catalog; writes the catalog files.
+    `run(names, sources, wanted, start)` generates (`start`: a catalog folder to begin from, or None)."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated API names (for tests and debugging)")
     parser.add_argument("--sources", default=",".join(default_sources))
     parser.add_argument("--out", type=Path, default=default_out, help="folder of the catalog files")
+    parser.add_argument("--from-catalog", action="store_true", help="begin from the catalog in --out (run later sources only)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # deprecation warnings of probed calls
     only = set(args.only.split(",")) if args.only else None
@@ -268,9 +275,10 @@ def generator_main(
         if unknown:
             parser.error(f"not candidate APIs: {', '.join(sorted(unknown))}")
         names = [n for n in names if n in only]
-    builder, timings = run(names, args.sources.split(","), lambda api: only is None or api in only)
+    start = args.out if args.from_catalog else None
+    builder, timings = run(names, args.sources.split(","), lambda api: only is None or api in only, start)
     args.out.mkdir(parents=True, exist_ok=True)
-    registry = write_catalog(args.out, library, builder.apis, builder.failed)
+    registry = write_catalog(args.out, library, builder.apis, builder.failed, builder_extra(builder))
     print(
         f"{library} {builder.backend.version()}: {len(builder.apis)} APIs validated of {len(names)} candidates, "
         f"{sum(map(len, builder.apis.values()))} templates, {len(builder.failed)} failed, registry {len(registry)}; "

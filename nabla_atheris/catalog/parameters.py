@@ -1,0 +1,394 @@
+"""Every parameter a choice: an API's parameters read from its signature and documentation, a domain
+of values drawn for each (booleans, dims within the input's rank, integers and floats around the
+default, the enumerations its documentation quotes, optional tensors present or absent), and every
+value validated through a backend during catalog generation: a value whose call fails is dropped
+from the domain, with the reason.
+
+Attributes a template already passes get their validated alternatives (`validated`); a keyword
+parameter the template leaves out becomes `{"optional": [values]}`, left out by the default call so
+that seeds keep decoding to the same call. The catalog document records each API's parameters and
+whether the fuzzer varies them ("parameters") and the values dropped ("dropped").
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import os
+import re
+import select
+import signal
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from nabla_atheris.catalog import AttrSlot, parse_template
+from nabla_atheris.catalog.building import Timeout, check_template, time_limit
+
+ABORTED = "aborts the process"  # why a value whose call ended the process before is dropped
+REQUIRED = "<required>"  # the default of a parameter that has none
+UNKNOWN = "<unknown>"  # a default the documentation does not spell as a literal
+KINDS = ("tensor", "bool", "int", "float", "str", "dim", "dims", "unknown")
+# Not parameters of the computation: names, output buffers, devices, dtypes, layouts, in-place flags.
+NOT_PARAMETERS = frozenset(
+    {"name", "out", "device", "layout", "pin_memory", "requires_grad", "generator", "memory_format", "inplace", "dtype",
+     "preferred_element_type", "precision", "out_sharding", "sharding", "args", "kwargs"}
+)  # fmt: skip
+DIM_NAMES = frozenset({"dim", "dims", "axis", "axes", "dimension", "dimensions", "reduction_indices", "split_dim"})
+MAX_VALUES = 6  # validated values kept per parameter
+CALL_SECONDS = 20  # a value whose validation takes longer is dropped
+VARIED = "varied"
+_QUOTED = re.compile(r"""(?:``|`)?['"]([A-Za-z][\w\-]*)['"](?:``|`)?""")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of an API: name, kind (one of KINDS), default (REQUIRED: none), how it may be passed."""
+
+    name: str
+    kind: str
+    default: Any = REQUIRED
+    positional: bool = True
+    keyword: bool = True
+    doc: str = ""
+
+
+def doc_paragraph(doc: str, name: str) -> str:
+    """The documentation of parameter `name` in a docstring (Google, NumPy or TensorFlow style): its
+    line and the more indented lines below it."""
+    lines = doc.splitlines()
+    pattern = re.compile(rf"^(\s*)\**{re.escape(name)}\**\s*(\(|:)")
+    for i, line in enumerate(lines):
+        match = pattern.match(line)
+        if match:
+            indent, out = len(match.group(1)), [line.strip()]
+            for following in lines[i + 1 :]:
+                if following.strip() and len(following) - len(following.lstrip()) <= indent:
+                    break
+                out.append(following.strip())
+            return " ".join(out)
+    return ""
+
+
+def kind_of(name: str, default: Any, type_text: str) -> str:
+    """A parameter's kind from its name, default and any type text (annotation, schema type, doc)."""
+    text = type_text.lower()
+    if name in DIM_NAMES:
+        return "dims" if any(w in text for w in ("list", "tuple", "sequence", "[]", "ints")) else "dim"
+    if isinstance(default, bool) or re.search(r"\bbool", text):
+        return "bool"
+    if isinstance(default, str) and default not in (REQUIRED, UNKNOWN) or re.search(r"\bstr", text):
+        return "str"
+    if "tensor" in text or "array" in text:
+        return "tensor"
+    if isinstance(default, float) or re.search(r"\b(float|scalar|number)", text):
+        return "float"
+    if isinstance(default, int) or re.search(r"\bint", text):
+        return "int"
+    return "unknown"
+
+
+def _literal(node: ast.expr | None) -> Any:
+    if node is None:
+        return REQUIRED
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return UNKNOWN
+
+
+def _from_signature(fn: Any) -> list[tuple[str, Any, str, bool, bool]] | None:
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    out = []
+    for p in signature.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        default = REQUIRED if p.default is p.empty else p.default
+        default = default if isinstance(default, (bool, int, float, str, type(None), tuple, list)) else UNKNOWN
+        annotation = "" if p.annotation is p.empty else str(p.annotation)
+        out.append((p.name, default, annotation, p.kind is not p.KEYWORD_ONLY, p.kind is not p.POSITIONAL_ONLY))
+    return out
+
+
+def _from_doc_line(doc: str, short: str) -> list[tuple[str, Any, str, bool, bool]] | None:
+    """The signature a docstring's first lines spell (`sum(input, dim, keepdim=False, *, dtype=None) -> Tensor`)."""
+    for line in doc.strip().splitlines()[:6]:
+        match = re.match(rf"^\s*(?:[\w.]+\.)?{re.escape(short)}\((.*)\)", line.strip())
+        if not match:
+            continue
+        arguments = re.sub(r"\)\s*->.*$", "", match.group(1))
+        try:
+            tree = ast.parse(f"def f({arguments}): pass").body[0]
+        except SyntaxError:
+            continue
+        assert isinstance(tree, ast.FunctionDef)
+        a = tree.args
+        positional = a.posonlyargs + a.args
+        defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
+        out = [(p.arg, _literal(d), "", True, True) for p, d in zip(positional, defaults)]
+        return out + [(p.arg, _literal(d), "", False, True) for p, d in zip(a.kwonlyargs, a.kw_defaults)]
+    return None
+
+
+def read_parameters(api: str, fn: Any, types: dict[str, str] | None = None) -> list[Parameter]:
+    """An API's parameters from its signature (or its docstring's signature line), with kinds from
+    `types` (a library's typed schema, by name), annotations, defaults and documentation; a method
+    of a Tensor class takes the tensor as its first parameter."""
+    doc = inspect.getdoc(fn) or ""
+    short = api.rsplit(".", 1)[-1]
+    found = _from_signature(fn) or _from_doc_line(doc, short) or []
+    if ".Tensor." in api and (not found or found[0][0] not in ("self", "input")):
+        found = [("self", REQUIRED, "Tensor", True, True)] + [f for f in found if f[0] != "self"]
+    out = []
+    for name, default, annotation, positional, keyword in found:
+        paragraph = doc_paragraph(doc, name)
+        kind = kind_of(name, default, (types or {}).get(name) or annotation or paragraph[:120])
+        out.append(Parameter(name, kind, default, positional, keyword, paragraph))
+    return out
+
+
+def _tensor_shapes(template: dict) -> list[list[Any]]:
+    """Shapes an optional tensor may take: the first floating tensor's, its last and second dimension, a scalar."""
+    slots = [s for s in [*template["args"], *template.get("kwargs", {}).values()] if isinstance(s, dict) and "tensor" in s]
+    floating = [s["tensor"] for s in slots if "dtype" not in s]
+    if not floating:
+        return [[]]
+    shape = floating[0]
+    shapes = [shape, shape[-1:], shape[1:2], []]
+    return [list(s) for s in dict.fromkeys(tuple(s) for s in shapes)]
+
+
+def _rank(template: dict) -> int:
+    first = next((s for s in template["args"] if isinstance(s, dict) and "tensor" in s), None)
+    return len(first["tensor"]) if first else 0
+
+
+def domain(parameter: Parameter, template: dict) -> list[Any]:
+    """Candidate values of a parameter for one template (JSON slot specs or plain values), default excluded."""
+    d, kind, rank = parameter.default, parameter.kind, _rank(template)
+    dims = [i for i in (-1, 0, 1, rank - 1) if -rank <= i < rank] if rank else []
+    if kind == "bool":
+        values: list[Any] = [not d] if isinstance(d, bool) else [True, False]
+    elif kind == "dim":
+        values = list(dims)
+    elif kind == "dims":
+        values = dims + [[i] for i in dims[:2]] + ([[0, 1], [0, -1]] if rank >= 2 else [])
+    elif kind == "int":
+        base = d if isinstance(d, int) and not isinstance(d, bool) else 0
+        values = [base + 1, base - 1, 0, 1, 2, -1]
+    elif kind == "float":
+        base = d if isinstance(d, float) else 0.0
+        values = [0.0, 0.5, 1.0, 2.0, -1.0, 1e-3, 2.0 * base]
+    elif kind == "str":
+        values = list(dict.fromkeys(_QUOTED.findall(parameter.doc)))
+    elif kind == "tensor":
+        values = [{"tensor": s} for s in _tensor_shapes(template)]
+    else:
+        values = [True, 0, 1, 0.5] + ([{"tensor": s} for s in _tensor_shapes(template)] if d is None else [])
+    return [v for v in _unique(values) if v != d or isinstance(v, dict)]
+
+
+def _unique(values: Iterable[Any]) -> list[Any]:
+    seen, out = set(), []
+    for v in values:
+        key = repr((type(v).__name__, v))
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
+def _spec(value: Any) -> dict:
+    return value if isinstance(value, dict) else {"value": value, "validated": []}
+
+
+Check = Callable[[str, dict], "str | None"]  # ("parameter=value", template) -> why its call is not valid, or None
+
+
+def checker(
+    library: str,
+    api: str,
+    backend: Any,
+    isolated: bool = False,
+    on_value: Callable[[str], None] = lambda key: None,
+    aborted: frozenset[str] = frozenset(),
+) -> Check:
+    """How one value's call is validated: in a forked child (`isolated`: a native crash or hang drops
+    the value) or in-process under a time limit; `on_value` is told each value first, and the values
+    of `aborted` (which ended the process before) are dropped without a call."""
+
+    def check(key: str, template: dict) -> str | None:
+        if key in aborted:
+            return ABORTED
+        on_value(key)
+        if isolated:
+            outcome = in_child(lambda: [check_template(library, api, template, backend)], CALL_SECONDS)
+            return outcome[0] if outcome else f"crashes the process or takes over {CALL_SECONDS} s"
+        try:
+            with time_limit(CALL_SECONDS):
+                return check_template(library, api, template, backend)
+        except Timeout:
+            return f"takes over {CALL_SECONDS} s"
+
+    return check
+
+
+def vary_template(template: dict, parameters: list[Parameter], check: Check, dropped: dict[str, str]) -> dict:
+    """The template with validated domains: explicit choices for the attributes it passes, optional
+    keyword parameters for the ones it leaves out (`dropped`: "parameter=value" -> why its call failed)."""
+    positional = [p for p in parameters if p.positional]
+    by_position = {i: positional[i] for i in range(min(len(positional), len(template["args"])))}
+    named = {p.name: p for p in parameters}
+    args, kwargs = list(template["args"]), dict(template.get("kwargs", {}))
+
+    def valid(name: str, value: Any, place: Callable[[dict], dict]) -> bool:
+        key = f"{name}={value!r}"
+        reason = check(key, place(_spec(value)))
+        if reason is not None:
+            dropped.setdefault(key, reason[:120])
+        return reason is None
+
+    for index, slot in enumerate(args):
+        parameter = by_position.get(index) or Parameter(f"#{index}", "unknown")
+        if isinstance(slot, dict) and "value" in slot and not {"choices", "validated"} & set(slot):
+
+            def place(spec: dict, index: int = index) -> dict:
+                return {**template, "args": [*args[:index], spec, *args[index + 1 :]], "kwargs": kwargs}
+
+            args[index] = {**slot, "validated": _kept(parameter, slot["value"], template, valid, place)}
+    for name, slot in sorted(kwargs.items()):
+        parameter = named.get(name) or Parameter(name, kind_of(name, slot.get("value"), ""))
+        if isinstance(slot, dict) and "value" in slot and not {"choices", "validated"} & set(slot):
+
+            def place(spec: dict, name: str = name) -> dict:
+                return {**template, "args": args, "kwargs": {**kwargs, name: spec}}
+
+            kwargs[name] = {**slot, "validated": _kept(parameter, slot["value"], template, valid, place)}
+    passed = {p.name for p in by_position.values()} | set(kwargs)
+    for parameter in parameters:
+        if parameter.name in passed or parameter.name in NOT_PARAMETERS or not parameter.keyword or deprecated(parameter):
+            continue
+        if parameter.default == REQUIRED:
+            continue
+
+        def place(spec: dict, name: str = parameter.name) -> dict:
+            return {**template, "args": args, "kwargs": {**kwargs, name: spec}}
+
+        kept = [v for v in domain(parameter, template) if valid(parameter.name, v, place)][:MAX_VALUES]
+        if kept:
+            kwargs[parameter.name] = {"optional": kept}
+    out = {**template, "args": args}
+    if kwargs:
+        out["kwargs"] = dict(sorted(kwargs.items()))
+    return out
+
+
+def deprecated(parameter: Parameter) -> bool:
+    """Does the first sentence of its documentation call the parameter deprecated (it conflicts with its successor)?"""
+    return "deprecated" in re.split(r"\.\s", parameter.doc, maxsplit=1)[0].lower()
+
+
+def _kept(parameter: Parameter, default: Any, template: dict, valid: Callable, place: Callable) -> list[Any]:
+    """The validated alternatives of an attribute the template passes (its domain, and type-aware ones)."""
+    typed = Parameter(parameter.name, parameter.kind, default, doc=parameter.doc)
+    if parameter.kind == "unknown":
+        typed = Parameter(parameter.name, kind_of(parameter.name, default, ""), default, doc=parameter.doc)
+    candidates = [v for v in domain(typed, template) if not isinstance(v, dict)]
+    candidates += [list(c) if isinstance(c, tuple) else c for c in AttrSlot(default).candidates()[1:]]
+    return [v for v in _unique(candidates) if v != default and valid(parameter.name, v, place)][:MAX_VALUES]
+
+
+def status(api_templates: list[dict], parameters: list[Parameter]) -> dict[str, str]:
+    """Per parameter: "varied" when a template draws its value, else why not."""
+    passed: set[str] = set()
+    varied: set[str] = set()
+    positional = [p.name for p in parameters if p.positional]
+    for spec in api_templates:
+        template = parse_template(spec)
+        slots = [(positional[i] if i < len(positional) else f"#{i}", slot) for i, slot in enumerate(template.args)]
+        for name, slot in slots + list(template.kwargs):
+            passed.add(name)
+            if _varies(slot):
+                varied.add(name)
+    statuses = {name: VARIED for name in sorted(varied)}
+    for p in parameters:
+        if p.name in varied or p.name in NOT_PARAMETERS:
+            continue
+        if deprecated(p):
+            statuses[p.name] = "fixed: deprecated"
+        elif p.name in passed:
+            statuses[p.name] = "fixed: no valid alternative"
+        elif p.default == REQUIRED:
+            statuses[p.name] = "fixed: required, not passed by a template"
+        elif not p.keyword:
+            statuses[p.name] = "fixed: positional-only, not passed by a template"
+        else:
+            statuses[p.name] = "fixed: no valid value"
+    return statuses
+
+
+def _varies(slot: Any) -> bool:
+    return not isinstance(slot, AttrSlot) or len(slot.candidates()) > 1
+
+
+def vary_parameters(
+    builder: Any,
+    names: Iterable[str],
+    reader: Callable[[str], list[Parameter]],
+    on_api: Callable[[str], None] = lambda api: None,
+    make_check: Callable[[str], Check] | None = None,
+) -> None:
+    """Give every template of the builder's APIs among `names` its validated domains, one API at a
+    time (`on_api` is told first; `make_check(api)`: how its values are validated, by default
+    in-process); the builder's `parameters` and `dropped` record each API's parameter statuses and
+    the values dropped with their reasons."""
+    for api in sorted(set(names) & set(builder.apis)):
+        on_api(api)
+        try:
+            parameters = reader(api)
+        except Exception:  # noqa: BLE001 - an API whose signature cannot be read keeps its templates' slots
+            parameters = []
+        dropped: dict[str, str] = {}
+        check = make_check(api) if make_check else checker(builder.library, api, builder.backend)
+        builder.apis[api] = [vary_template(t, parameters, check, dropped) for t in builder.apis[api]]
+        builder.parameters[api] = status(builder.apis[api], parameters)
+        if dropped:
+            builder.dropped[api] = dict(sorted(dropped.items()))
+
+
+def in_child(fn: Callable[[], Any], seconds: float) -> Any:
+    """`fn()` run in a forked child and its JSON result, or None when the child died or took longer
+    than `seconds` (then it is killed)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_end)
+        try:
+            with os.fdopen(write_end, "wb") as out:
+                out.write(json.dumps(fn()).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + seconds
+    with os.fdopen(read_end, "rb", buffering=0) as pipe:
+        while select.select([pipe], [], [], max(deadline - time.monotonic(), 0))[0]:
+            chunk = pipe.read(1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    _, code = os.waitpid(pid, 0)
+    data = b"".join(chunks)
+    return json.loads(data) if code == 0 and data else None
+
+
+def share_varied(statuses: dict[str, dict[str, str]]) -> tuple[int, int]:
+    """(API, parameter) pairs varied and in all."""
+    pairs = [s for per_api in statuses.values() for s in per_api.values()]
+    return sum(s == VARIED for s in pairs), len(pairs)

@@ -1,0 +1,153 @@
+"""Every parameter a choice: signatures and docs read into parameters, domains validated through a
+backend (invalid values dropped with the reason), optional parameters left out by seeds and drawn
+by the decoder."""
+
+import os
+
+import numpy as np
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nabla_atheris.case import Attr, Tensor
+from nabla_atheris.catalog import OptionSlot, build_catalog, parse_template
+from nabla_atheris.catalog.building import CatalogBuilder
+from nabla_atheris.catalog.parameters import (
+    REQUIRED,
+    VARIED,
+    Parameter,
+    checker,
+    doc_paragraph,
+    kind_of,
+    read_parameters,
+    share_varied,
+    vary_parameters,
+)
+from nabla_atheris.decoder import decode_bytes, seed_bytes
+
+PLAIN = {"dims": {"n": 3}, "dtypes": ["float64"], "args": [{"tensor": ["n"]}], "kwargs": {"alpha": {"value": 1.0}}}
+OPTIONAL = {"mode": {"optional": ["sum", "none"]}, "weight": {"optional": [{"tensor": ["n"]}]}}
+OPTIONS = {**PLAIN, "kwargs": {**PLAIN["kwargs"], **OPTIONAL}}
+
+
+def fake(x, alpha=1.0, mode="mean", weight=None):
+    """A loss.
+
+    Args:
+        x (Tensor): the input.
+        mode (str, optional): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+        weight (Tensor, optional): a weight per element.
+    """
+
+
+def test_a_signature_and_its_docs_give_kinds_defaults_and_enumerations():
+    parameters = {p.name: p for p in read_parameters("lib.fake", fake)}
+    assert parameters["x"].default == REQUIRED and parameters["alpha"].kind == "float"
+    assert parameters["mode"].kind == "str" and "'sum'" in parameters["mode"].doc
+    assert parameters["weight"].kind == "tensor"
+
+
+def test_a_docstring_signature_line_stands_in_for_a_missing_signature():
+    class Builtin:
+        __doc__ = "\n    lib.reduce(input, dim=None, keepdim=False) -> Tensor\n\n    Reduces."
+
+        def __call__(self, *args):
+            return None
+
+    with_doc = read_parameters("lib.reduce", Builtin())
+    assert [(p.name, p.kind, p.default) for p in with_doc][1:] == [("dim", "dim", None), ("keepdim", "bool", False)]
+
+
+def test_kinds_from_names_and_type_text():
+    assert kind_of("dim", None, "Optional[List[int]]") == "dims"
+    assert kind_of("axis", 0, "") == "dim"
+    assert kind_of("padding", REQUIRED, 'A `string` from: `"SAME", "VALID"`') == "str"
+    assert doc_paragraph(fake.__doc__, "weight").startswith("weight (Tensor, optional)")
+
+
+def _catalog(*templates):
+    return build_catalog("torch", ["torch.sum"], {"torch.sum": list(templates)})
+
+
+def test_seeds_leave_optional_parameters_out():
+    catalog = _catalog(OPTIONS)
+    case = decode_bytes(seed_bytes(catalog, 0, 0), catalog)
+    assert [name for name, _ in case.kwargs] == ["alpha"]
+    assert isinstance(parse_template(OPTIONS).kwargs[1][1], OptionSlot)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(max_size=200))
+def test_inputs_written_before_the_options_existed_decode_to_the_same_api_and_template(data):
+    old, new = _catalog(PLAIN, PLAIN), _catalog(PLAIN, OPTIONS)
+    before, after = decode_bytes(data, old), decode_bytes(data, new)
+    assert (before.api, before.template) == (after.api, after.template)
+
+
+def test_optional_values_and_tensors_are_drawn():
+    catalog = _catalog(OPTIONS)
+    seen = set()
+    for i in range(400):
+        case = decode_bytes(bytes([i % 256, (i * 7) % 256, 3, 1, 2]) * 12, catalog)
+        for name, arg in case.kwargs:
+            if name == "mode":
+                seen.add(arg.value)
+            if name == "weight":
+                assert isinstance(arg, Tensor) and arg.values.size == arg.size
+                seen.add("weight")
+    assert {"sum", "none", "weight"} <= seen
+
+
+def test_validation_keeps_valid_values_and_drops_the_others_with_their_reasons(torch_backend):
+    builder = CatalogBuilder("torch", torch_backend)
+    labels = {"tensor": ["n"], "dtype": "int64", "range": [0, 4]}
+    template = {"dims": {"n": 3, "c": 4}, "dtypes": ["float64"], "args": [{"tensor": ["n", "c"]}, labels]}
+    builder.apis = {"torch.nn.functional.cross_entropy": [template]}
+    vary_parameters(builder, list(builder.apis), lambda api: read_parameters(api, torch.nn.functional.cross_entropy))
+    kwargs = builder.apis["torch.nn.functional.cross_entropy"][0]["kwargs"]
+    assert set(kwargs["reduction"]["optional"]) == {"none", "sum"}
+    assert kwargs["weight"]["optional"] == [{"tensor": ["c"]}]  # one weight per class
+    dropped = builder.dropped["torch.nn.functional.cross_entropy"]
+    assert "label_smoothing=2.0" in dropped and "between 0.0 and 1.0" in dropped["label_smoothing=2.0"]
+    statuses = builder.parameters["torch.nn.functional.cross_entropy"]
+    assert statuses["reduction"] == VARIED and statuses["size_average"].startswith("fixed: deprecated")
+    varied, pairs = share_varied(builder.parameters)
+    assert 0 < varied <= pairs
+
+
+def test_attributes_a_template_passes_get_validated_choices(torch_backend):
+    builder = CatalogBuilder("torch", torch_backend)
+    builder.apis = {"torch.cumsum": [{"dims": {"n": 3}, "dtypes": ["float64"], "args": [{"tensor": ["n"]}, {"value": 0}]}]}
+    vary_parameters(builder, ["torch.cumsum"], lambda api: [Parameter("input", "tensor"), Parameter("dim", "dim")])
+    slot = builder.apis["torch.cumsum"][0]["args"][1]
+    assert slot["value"] == 0 and slot["validated"] == [-1]  # a 1-d input: dims 0 and -1 only
+    case = decode_bytes(b"\xff" * 64, build_catalog("torch", ["torch.cumsum"], builder.apis))
+    assert isinstance(case.args[1], Attr) and case.args[1].value in (0, -1)
+
+
+class _AbortingBackend:
+    """A backend whose call aborts the process when passed `mode="abort"` (as a failed CHECK does)."""
+
+    def bind(self, case):
+        class Call:
+            output_dtypes = ["float64"]
+
+            def direct(self):
+                if dict(case.kwargs).get("mode") is not None and dict(case.kwargs)["mode"].value == "abort":
+                    os.abort()
+                return [np.ones(2)]
+
+        return Call()
+
+    def contract_violation(self, call):
+        return None
+
+
+def test_isolated_validation_drops_a_value_that_kills_the_process():
+    builder = CatalogBuilder("torch", _AbortingBackend())
+    builder.apis = {"torch.sum": [{"dims": {"n": 3}, "dtypes": ["float64"], "args": [{"tensor": ["n"]}]}]}
+    parameters = [Parameter("input", "tensor"), Parameter("mode", "str", "mean", doc="mode: 'abort' | 'sum'")]
+    isolated = lambda api: checker("torch", api, builder.backend, isolated=True)  # noqa: E731
+    vary_parameters(builder, ["torch.sum"], lambda api: parameters, make_check=isolated)
+    assert builder.apis["torch.sum"][0]["kwargs"]["mode"] == {"optional": ["sum"]}
+    assert builder.dropped["torch.sum"]["mode='abort'"].startswith("crashes the process")
