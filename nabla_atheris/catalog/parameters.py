@@ -271,7 +271,7 @@ def vary_template(template: dict, parameters: list[Parameter], check: Check, dro
             kwargs[name] = {**slot, "validated": _kept(parameter, slot["value"], template, valid, place)}
     passed = {p.name for p in by_position.values()} | set(kwargs)
     for parameter in parameters:
-        if parameter.name in passed or parameter.name in NOT_PARAMETERS or not parameter.keyword or deprecated(parameter):
+        if parameter.name in passed or parameter.name in NOT_PARAMETERS or not parameter.keyword or unvaried(parameter):
             continue
         if parameter.default == REQUIRED:
             continue
@@ -291,6 +291,17 @@ def vary_template(template: dict, parameters: list[Parameter], check: Check, dro
 def deprecated(parameter: Parameter) -> bool:
     """Does the first sentence of its documentation call the parameter deprecated (it conflicts with its successor)?"""
     return "deprecated" in re.split(r"\.\s", parameter.doc, maxsplit=1)[0].lower()
+
+
+def in_place(parameter: Parameter) -> bool:
+    """Does its documentation say the parameter makes the call modify an input in place (embedding_bag's
+    max_norm renormalizes the weight)? Derivatives of such a call are not the function's."""
+    return bool(re.search(r"in-?place", parameter.doc, re.IGNORECASE))
+
+
+def unvaried(parameter: Parameter) -> bool:
+    """A parameter the step leaves alone (deprecated, or modifying an input in place)."""
+    return deprecated(parameter) or in_place(parameter)
 
 
 def _kept(parameter: Parameter, default: Any, template: dict, valid: Callable, place: Callable) -> list[Any]:
@@ -321,6 +332,8 @@ def status(api_templates: list[dict], parameters: list[Parameter]) -> dict[str, 
             continue
         if deprecated(p):
             statuses[p.name] = "fixed: deprecated"
+        elif in_place(p):
+            statuses[p.name] = "fixed: modifies an input in place"
         elif p.name in passed:
             statuses[p.name] = "fixed: no valid alternative"
         elif p.default == REQUIRED:
