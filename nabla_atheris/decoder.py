@@ -20,54 +20,25 @@ import numpy as np
 from nabla_atheris.case import Attr, Case, Tensor, TensorList, is_floating, storage_dtype
 from nabla_atheris.catalog import AttrSlot, Catalog, ListSlot, OptionSlot, Template, TensorSlot
 from nabla_atheris.catalog.properties import NONE, ApiProperties, properties_of
+from nabla_atheris.palette import (
+    BYTES_PER_REAL,
+    DEFAULT_PATTERN,
+    MIXED,
+    REGIME_CHOICES,
+    decode_real,
+    encode_real,
+    in_regime,
+    regime_of,
+)
 from nabla_atheris.structures import applies, make_values, resolve
 
 FORMAT_VERSION = 1
 MAX_DIM = 8
 MAX_RANK = 5
 MAX_ELEMENTS = 256
-BYTES_PER_REAL = 3
 API_ID_RANGE = 1 << 16
 TEMPLATE_RANGE = 256
 
-# Selector bytes below len(SPECIAL_VALUES) give an interesting value; the others scale a mantissa.
-SPECIAL_VALUES = (
-    0.0,
-    -0.0,
-    1.0,
-    -1.0,
-    0.5,
-    -0.5,
-    2.0,
-    -2.0,
-    1e-8,
-    -1e-8,
-    1e-300,
-    5e-324,
-    1e30,
-    -1e30,
-    1e300,
-    math.nan,
-    math.inf,
-    -math.inf,
-    math.pi,
-    -math.pi,
-    math.pi / 2,
-    math.pi / 4,
-    0.1,
-    1e-4,
-    100.0,
-    -100.0,
-    10.0,
-    -10.0,
-    0.25,
-    3.0,
-    -3.0,
-    0.999,
-)
-SCALES = (1.0, 1.0, 1.0, 1.0, 2.0, 4.0, 0.5, 10.0, 100.0, 1e-3, 1.0, 3.0)
-# Elements the buffer has no bytes for take these values (no zeros: they sit on many kinks).
-DEFAULT_PATTERN = (0.5, -0.75, 0.25, 0.9, -0.3, 0.6, -0.9, 0.15, 1.3, -0.45, 0.7, -1.2)
 SHAPE_MUTATIONS = 16  # choice 0..13: the template's shape; 14: drop the last dim; 15: append a 1
 DIFF_CHOICES = 8  # choice 7 makes a floating tensor non-differentiable
 
@@ -118,36 +89,7 @@ class ChoiceWriter:
         return bytes(self._front) + bytes(reversed(self._tail))
 
 
-def decode_real(chunk: bytes, index: int) -> float:
-    """One real value from its bytes (a default when the buffer ran out)."""
-    if len(chunk) < BYTES_PER_REAL:
-        return DEFAULT_PATTERN[index % len(DEFAULT_PATTERN)]
-    selector = chunk[0]
-    if selector < len(SPECIAL_VALUES):
-        return SPECIAL_VALUES[selector]
-    mantissa = int.from_bytes(chunk[1:3], "little") / 65535.0 * 2.0 - 1.0
-    return mantissa * SCALES[(selector - len(SPECIAL_VALUES)) % len(SCALES)]
-
-
-def encode_real(value: float) -> bytes:
-    """Bytes that `decode_real` maps close to `value` (for |value| <= 1)."""
-    mantissa = round((max(-1.0, min(1.0, value)) + 1.0) / 2.0 * 65535.0)
-    return bytes([len(SPECIAL_VALUES)]) + mantissa.to_bytes(2, "little")
-
-
-def _apply_domain(values: np.ndarray, domain: str | None) -> np.ndarray:
-    if domain == "positive":
-        return np.abs(values)
-    if domain == "unit":
-        return np.clip(values, -1.0, 1.0)
-    if domain == "above-one":
-        return 1.0 + np.abs(values)
-    if domain == "unit-interval":
-        return np.clip(np.abs(values), 0.0, 1.0)
-    return values
-
-
-def _decode_values(src: Choices, dtype: str, count: int, slot: TensorSlot) -> np.ndarray:
+def _decode_values(src: Choices, dtype: str, count: int, slot: TensorSlot, regime: str = MIXED) -> np.ndarray:
     complex_ = dtype.startswith("complex")
     width = BYTES_PER_REAL * (2 if complex_ else 1)
     raw = src.value_bytes(width * count)
@@ -156,7 +98,7 @@ def _decode_values(src: Choices, dtype: str, count: int, slot: TensorSlot) -> np
             [decode_real(raw[i * BYTES_PER_REAL : (i + 1) * BYTES_PER_REAL], i) for i in range(count * (2 if complex_ else 1))],
             dtype=np.float64,
         )
-        reals = _apply_domain(reals, slot.domain)
+        reals = in_regime(reals, regime, slot.domain)
         if complex_:
             reals = reals[0::2] + 1j * reals[1::2]
         with np.errstate(over="ignore"):
@@ -195,7 +137,7 @@ class _CaseBuilder:
         for name, _default in template.dims:
             self.key(f"dim:{name}")
             self.dims[name] = src.choice(MAX_DIM + 1)
-        self.pending: list[tuple[Tensor, TensorSlot, str]] = []  # tensor, slot, argument name
+        self.pending: list[tuple[Tensor, TensorSlot, str, str]] = []  # tensor, slot, argument name, value regime
 
     def shape(self, slot: TensorSlot) -> tuple[int, ...]:
         shape = [self.dims[d] if isinstance(d, str) else int(d) for d in slot.shape]
@@ -210,13 +152,15 @@ class _CaseBuilder:
     def tensor(self, slot: TensorSlot, name: str) -> Tensor:
         dtype = slot.dtype or self.dtype
         shape = self.shape(slot)
-        differentiable = False
+        differentiable, regime = False, MIXED
         if is_floating(dtype):
             self.key("grad")
             differentiable = self.src.choice(DIFF_CHOICES) != DIFF_CHOICES - 1
+            self.key("regime")
+            regime = regime_of(self.src.choice(REGIME_CHOICES))
         parameter = name in self.properties.nondifferentiable or name in self.properties.labels
         placeholder = Tensor(dtype, shape, np.zeros(0), differentiable and not parameter)
-        self.pending.append((placeholder, slot, name))
+        self.pending.append((placeholder, slot, name, regime))
         return placeholder
 
     def arg(self, slot: Any, name: str) -> Any:
@@ -233,10 +177,10 @@ class _CaseBuilder:
         """Read the element values of every tensor, in call order, from the value region, and put them
         in the argument's declared space (`flags`: the call's keyword attributes, for its triangle)."""
         filled = {}
-        for t, slot, name in self.pending:
+        for t, slot, name, regime in self.pending:
             declared = self.properties.domains.get(name)
             slot = dataclasses.replace(slot, domain=declared) if declared else slot
-            values = _decode_values(self.src, t.dtype, math.prod(t.shape), slot)
+            values = _decode_values(self.src, t.dtype, math.prod(t.shape), slot, regime)
             structure = resolve(self.properties.structures.get(name), flags)
             if self.properties.labels.get(name) == "sign" and is_floating(t.dtype):
                 values = np.where(np.real(values) >= 0, 1.0, -1.0).astype(values.dtype)
@@ -318,6 +262,27 @@ def decode_from(src: Choices, catalog: Catalog, key_hook: Any = None) -> Case:
 def decode_bytes(data: bytes, catalog: Catalog) -> Case:
     """The decoder: total, deterministic, local."""
     return decode_from(ChoiceReader(data), catalog)
+
+
+class _RecordingReader(ChoiceReader):
+    """A ChoiceReader that keeps every (key, choice) it made."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.key = ""
+        self.made: list[tuple[str, int]] = []
+
+    def choice(self, n: int) -> int:
+        value = super().choice(n)
+        self.made.append((self.key, value))
+        return value
+
+
+def tensor_regimes(data: bytes, catalog: Catalog) -> list[str]:
+    """The value regime of every floating tensor the bytes decode to, in call order."""
+    reader = _RecordingReader(data)
+    decode_from(reader, catalog, key_hook=lambda key: setattr(reader, "key", key))
+    return [regime_of(value) for key, value in reader.made if key == "regime"]
 
 
 def seed_bytes(catalog: Catalog, api_id: int, template_index: int) -> bytes:

@@ -31,8 +31,7 @@ from importlib import resources
 from typing import Any, Union
 
 from nabla_atheris.case import DTYPES, CaseFormatError
-
-DOMAINS = ("positive", "unit", "above-one", "unit-interval")  # |x|, clip to [-1, 1], 1 + |x|, clip |x| to [0, 1]
+from nabla_atheris.palette import DOMAINS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,98 @@
+"""The decoder's value palette: how bytes become element values.
+
+Each element has `BYTES_PER_REAL` bytes: a selector byte below `len(SPECIAL_VALUES)` gives an
+interesting value (zeros of both signs, units, tiny and huge magnitudes, NaN and infinities, kinks
+of common functions); any other selector scales a 16-bit mantissa in [-1, 1] by one of `SCALES`,
+so one tensor mixes regimes. A floating tensor also has a regime (a structural choice, 0 by
+default: the mixed palette alone) that moves all of its elements into one region where AD tends to
+break: large magnitudes up to 1e3, tiny values (1e-8, 1e-16), integers, half-integers, exact zeros
+among others, a few repeated values, or the edges of the API's declared domain. Every element still
+depends on its own bytes only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+BYTES_PER_REAL = 3
+SPECIAL_VALUES = (
+    0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 1e-8, -1e-8, 1e-300, 5e-324, 1e30, -1e30, 1e300, math.nan,
+    math.inf, -math.inf, math.pi, -math.pi, math.pi / 2, math.pi / 4, 0.1, 1e-4, 100.0, -100.0, 10.0, -10.0,
+    0.25, 3.0, -3.0, 0.999, 1e-16, -1e-16, 1e3, -1e3, 1.5, -1.5, 7.0, -0.999,
+)  # fmt: skip
+SCALES = (1.0, 1.0, 1.0, 1.0, 2.0, 4.0, 0.5, 10.0, 100.0, 1e-3, 1.0, 3.0, 1e3, 1e-8)
+# Elements the buffer has no bytes for take these values (no zeros: they sit on many kinks).
+DEFAULT_PATTERN = (0.5, -0.75, 0.25, 0.9, -0.3, 0.6, -0.9, 0.15, 1.3, -0.45, 0.7, -1.2)
+MIXED = "mixed"
+REGIMES = ("large", "tiny", "tinier", "integers", "half-integers", "sparse", "repeated", "edges")
+REGIME_CHOICES = 2 * len(REGIMES)  # choices below len(REGIMES) keep the mixed palette, the others pick a regime
+DOMAINS = ("positive", "unit", "above-one", "unit-interval")  # |x|, clip to [-1, 1], 1 + |x|, clip |x| to [0, 1]
+# Four edge values per declared domain (None: the unit range's edges and the zeros).
+EDGES: dict[str | None, tuple[float, float, float, float]] = {
+    None: (-1.0, -0.0, 0.0, 1.0),
+    "positive": (0.0, 1e-16, 1e-8, 1.0),
+    "unit": (-1.0, -1.0 + 1e-8, 1.0 - 1e-8, 1.0),
+    "above-one": (1.0, 1.0 + 1e-16, 1.0 + 1e-8, 2.0),
+    "unit-interval": (0.0, 1e-8, 1.0 - 1e-8, 1.0),
+}
+
+
+def regime_of(choice: int) -> str:
+    """The regime a structural choice in range(REGIME_CHOICES) names."""
+    return MIXED if choice < len(REGIMES) else REGIMES[choice - len(REGIMES)]
+
+
+def decode_real(chunk: bytes, index: int) -> float:
+    """One real value from its bytes (a default when the buffer ran out)."""
+    if len(chunk) < BYTES_PER_REAL:
+        return DEFAULT_PATTERN[index % len(DEFAULT_PATTERN)]
+    selector = chunk[0]
+    if selector < len(SPECIAL_VALUES):
+        return SPECIAL_VALUES[selector]
+    mantissa = int.from_bytes(chunk[1:3], "little") / 65535.0 * 2.0 - 1.0
+    return mantissa * SCALES[(selector - len(SPECIAL_VALUES)) % len(SCALES)]
+
+
+def encode_real(value: float) -> bytes:
+    """Bytes that `decode_real` maps close to `value` (for |value| <= 1)."""
+    mantissa = round((max(-1.0, min(1.0, value)) + 1.0) / 2.0 * 65535.0)
+    return bytes([len(SPECIAL_VALUES)]) + mantissa.to_bytes(2, "little")
+
+
+def apply_domain(values: np.ndarray, domain: str | None) -> np.ndarray:
+    """Values mapped into a declared domain (see DOMAINS)."""
+    if domain == "positive":
+        return np.abs(values)
+    if domain == "unit":
+        return np.clip(values, -1.0, 1.0)
+    if domain == "above-one":
+        return 1.0 + np.abs(values)
+    if domain == "unit-interval":
+        return np.clip(np.abs(values), 0.0, 1.0)
+    return values
+
+
+def in_regime(values: np.ndarray, regime: str, domain: str | None) -> np.ndarray:
+    """Decoded reals moved into a regime, then into the domain (edges: each onto one of the domain's
+    four edges, by the value's position in [-1, 1])."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if regime == "edges":
+            position = np.clip(np.nan_to_num(values, nan=0.0), -1.0, 1.0)
+            return np.asarray(EDGES[domain])[np.clip(np.floor((position + 1.0) * 2.0), 0, 3).astype(int)]
+        if regime == "large":
+            values = values * 1e3
+        elif regime == "tiny":
+            values = values * 1e-8
+        elif regime == "tinier":
+            values = values * 1e-16
+        elif regime == "integers":
+            values = np.round(values * 4.0)
+        elif regime == "half-integers":
+            values = np.floor(values * 4.0) + 0.5
+        elif regime == "sparse":
+            values = np.where(np.abs(values) < 0.5, 0.0, values)
+        elif regime == "repeated":
+            values = np.round(values * 2.0) / 2.0
+        return apply_domain(values, domain)
