@@ -64,7 +64,8 @@ def nearby(rng: np.random.Generator, xs: Arrays, structures: list[str | None]) -
 def make_samples(subject: Subject, runs: dict[str, ModeRun], at_one_point: bool) -> list[Sample]:
     """The case's own sample (its direct outputs and first-order runs are its loop results) and
     BATCH_SIZE - 1 others at nearby inputs (or at the case's inputs: the rows of a Jacobian) with
-    directions of their own; a sample where the direct call raises is left out."""
+    directions of their own; a sample where the direct call raises, or gives outputs of other shapes
+    (unique, nonzero), is left out."""
     rng = P.rng_for(encode(subject.case), f"batched at one point {at_one_point}")
     own = Sample(subject.call.inputs, subject.outputs, subject.u, subject.v, {DIRECT: Outcome(value=(subject.outputs, []))})
     own.loops.update({mode: run.outcome for mode, run in runs.items()})
@@ -73,8 +74,8 @@ def make_samples(subject: Subject, runs: dict[str, ModeRun], at_one_point: bool)
         xs = subject.call.inputs if at_one_point else nearby(rng, subject.call.inputs, subject.structures)
         v = P.random_like(rng, xs, subject.structures)
         direct = Outcome(value=subject.outputs) if at_one_point else subject.run(subject.call.direct, xs)
-        if not direct.ok:
-            continue
+        if not direct.ok or [np.shape(o) for o in direct.value] != [np.shape(o) for o in subject.outputs]:
+            continue  # (an output whose shape depends on the values has no batch of samples)
         u = P.random_like(rng, direct.value)
         if subject.properties.gauge_vectors:
             u = gauge_invariant_cotangent(rng, direct.value, u)
@@ -118,7 +119,7 @@ def judge_batched(subject: Subject, runs: dict[str, ModeRun], evidence: Evidence
             samples[at_one_point] = make_samples(subject, runs, at_one_point)
         batch = [s for s in samples[at_one_point] if loop(subject, s, eager).ok]
         if len(batch) < 2:
-            judgement.note(mode, "skipped", f"the eager {eager} raised at the other samples")
+            judgement.note(mode, "skipped", f"the eager {eager} raised, or its outputs changed shape, at the other samples")
             continue
         xs = stacked([s.xs for s in batch])
         out = subject.run(subject.call.batched, mode, xs, stacked([s.vectors(eager) for s in batch]))
