@@ -157,20 +157,19 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def unique_findings_by_kind(findings: Path) -> dict[str, int]:
+def findings_tally(findings: Path) -> dict[str, Any]:
+    """The unique findings by kind and their root causes; the flaky native crashes (a re-run did not
+    repeat them) apart, as the summary lists them: not findings."""
     from nabla_atheris.findings import FindingsStore
+    from nabla_atheris.report import meta_root
 
-    if not findings.is_dir():
-        return {}
-    return dict(Counter(m["kind"] for m in FindingsStore(findings).metas()))
-
-
-def root_cause_count(findings: Path) -> int:
-    """The root causes met so far (one marker file each in the store's roots folder)."""
-    from nabla_atheris.findings import ROOTS_DIR
-
-    folder = findings / ROOTS_DIR
-    return sum(1 for _ in folder.iterdir()) if folder.is_dir() else 0
+    metas = FindingsStore(findings).metas() if findings.is_dir() else []
+    kept = [m for m in metas if not (m.get("details") or {}).get("flaky")]
+    return {
+        "unique_findings": dict(Counter(m["kind"] for m in kept)),
+        "root_causes": len({meta_root(m) for m in kept}),
+        "flaky": len(metas) - len(kept),
+    }
 
 
 @dataclass(frozen=True)
@@ -264,8 +263,7 @@ class Progress:
             "corpus_files": _files(self.workdir.corpus),
             "apis_exercised": totals["apis_exercised"],
             "valid_rate": totals["valid_rate"],
-            "root_causes": root_cause_count(self.workdir.findings),
-            "unique_findings": unique_findings_by_kind(self.workdir.findings),
+            **findings_tally(self.workdir.findings),
             "filtered": totals["filtered"],
             "workers": [
                 {
@@ -293,9 +291,11 @@ def _files(folder: Path) -> int:
 
 def progress_line(record: dict[str, Any]) -> str:
     """One line: elapsed, executions, exec/s, coverage, corpus, the workers' first pass while it lasts
-    (else the share of time spent checking), APIs, valid rate, findings, filtered."""
+    (else the share of time spent checking), APIs, valid rate, root causes, findings, flaky native
+    crashes (apart: not findings), filtered."""
     seconds = int(record["elapsed_s"])
     findings = record["unique_findings"]
+    flaky = record.get("flaky", 0)
     filtered = record["filtered"]
     by_kind = ", ".join(f"{k} {v}" for k, v in sorted(findings.items(), key=lambda kv: -kv[1]))
     by_reason = ", ".join(f"{k} {v}" for k, v in sorted(filtered.items(), key=lambda kv: -kv[1])[:3])
@@ -307,7 +307,8 @@ def progress_line(record: dict[str, Any]) -> str:
         f"({record['execs_per_s']:.1f}/s) cov {record['cov'] if record['cov'] is not None else '-'} "
         f"corpus {record['corpus'] if record['corpus'] is not None else '-'}{state} | "
         f"APIs {record['apis_exercised']} valid {record['valid_rate']:.1%} | "
-        f"root causes {record.get('root_causes', '-')}, findings {sum(findings.values())}{f' ({by_kind})' if by_kind else ''} | "
+        f"root causes {record.get('root_causes', '-')}, findings {sum(findings.values())}{f' ({by_kind})' if by_kind else ''}"
+        f"{f', flaky crashes {flaky}' if flaky else ''} | "
         f"filtered {sum(filtered.values())}{f' ({by_reason})' if by_reason else ''}"
     )
 

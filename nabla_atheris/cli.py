@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Sequence
@@ -466,8 +467,10 @@ MERGE_SUMMARY = re.compile(r"MERGE-OUTER: (\d+) new files with (\d+) new feature
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    """libFuzzer's corpus merge (-merge=1, or -set_cover_merge=1) through the library's harness."""
+    """libFuzzer's corpus merge (-merge=1, or -set_cover_merge=1) through the library's harness; the
+    findings met while merging are kept only with --findings."""
     from nabla_atheris.campaign import LIMITS
+    from nabla_atheris.findings import FindingsStore
 
     harness = harness_path(args.lib)
     inputs = sum((corpus_files(folder) for folder in args.corpora), [])
@@ -483,10 +486,17 @@ def cmd_merge(args: argparse.Namespace) -> int:
     log = args.out.parent / f"{args.out.name}.merge.log"
     log.unlink(missing_ok=True)
     print(f"merging {len(inputs)} inputs of {len(args.corpora)} folder(s) into {args.out} ({flag}; log: {log})", flush=True)
-    env = harness_env(findings=args.findings, NABLA_RAISE="0")  # a finding met while merging is stored, not a crash
-    with shell_safe([harness, args.out, *args.corpora]) as (safe_harness, safe_out, *safe_corpora):  # libFuzzer's shell
-        argv = [str(safe_harness), flag, str(safe_out), *map(str, safe_corpora), *LIMITS[args.lib].flags(), *args.libfuzzer]
-        code, _ = run_logged(argv, env, log, lambda line: line.startswith("MERGE-OUTER"), deadline=args.time)
+    if args.findings is not None and args.findings.exists() and not args.findings.is_dir():
+        raise BadInput(f"--findings {args.findings} is a file, not a folder")
+    with tempfile.TemporaryDirectory(prefix="nabla-merge-findings-") as scratch:  # findings are kept only with --findings
+        findings = args.findings or Path(scratch)
+        env = harness_env(findings=findings, NABLA_RAISE="0")  # a finding met while merging is stored, not a crash
+        with shell_safe([harness, args.out, *args.corpora]) as (safe_harness, safe_out, *safe_corpora):  # libFuzzer's shell
+            argv = [str(safe_harness), flag, str(safe_out), *map(str, safe_corpora), *LIMITS[args.lib].flags(), *args.libfuzzer]
+            code, _ = run_logged(argv, env, log, lambda line: line.startswith("MERGE-OUTER"), deadline=args.time)
+        met = len(FindingsStore(findings).metas()) if args.findings is None else 0
+    if met:
+        print(f"findings met while merging: {met} (not kept; --findings DIR keeps them)")
     after = len(corpus_files(args.out))
     summaries = MERGE_SUMMARY.findall(log.read_text(errors="replace")) if log.is_file() else []
     if code != 0 or not summaries or after == 0:
@@ -590,7 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("corpora", type=Path, nargs="+", help="input corpus folders")
     p.add_argument("--set-cover", action="store_true", help="a smallest set of inputs with the same coverage")
     p.add_argument("--time", type=int, default=24 * 3600, help="stop after this many seconds")
-    p.add_argument("--findings", type=Path, default=Path("findings"), help="where findings met while merging go")
+    p.add_argument("--findings", type=Path, help="keep the findings met while merging in this folder (default: not kept)")
     p.add_argument("libfuzzer", nargs="*", help="libFuzzer flags, after --")
     p.set_defaults(func=cmd_merge)
     p = sub.add_parser("coverage", help="line coverage of a corpus replayed once (text and HTML)")

@@ -313,11 +313,14 @@ def startup(lib: str) -> dict[str, Any]:
     return out
 
 
-def campaign(lib: str, seconds: int, resume_seconds: int, workdir: Path) -> dict[str, Any]:
+def campaign(lib: str, seconds: int, resume_seconds: int, workdir: Path, baseline: str) -> dict[str, Any]:
     """A one-worker campaign of `seconds` from the shipped seeds in a new workdir (cold compilation
     caches), then a resumed run of `resume_seconds` on it: how long each first pass over the corpus
-    took, where the worker's time went, coverage and corpus size along the way, peak memory."""
+    took, where the worker's time went, coverage and corpus size along the way, peak memory; and the
+    baseline revision's campaign of `seconds` (its own command, harness and seeds) for comparison."""
+    started = time.time()
     first = fuzz(lib, workdir, seconds)
+    wall = time.time() - started
     run_1 = [r for r in first if r.get("run") == 1]
     resumed = [r for r in fuzz(lib, workdir, resume_seconds) if r.get("run") == 2]
     seeds = len([p for p in (ROOT / "corpus" / lib).iterdir() if p.is_file()])
@@ -333,12 +336,54 @@ def campaign(lib: str, seconds: int, resume_seconds: int, workdir: Path) -> dict
         "peak_rss_mb": max((p.get("peak_rss_mb") or 0 for r in first + resumed for p in r.get("processes", [])), default=None),
         "worker_processes": len({p["pid"] for r in run_1 for p in r.get("processes", [])}),
         "findings": sum(run_1[-1]["unique_findings"].values()),
+        "side_by_side": {"baseline": baseline_campaign(lib, seconds, baseline), "new": _ending(run_1, wall)},
         "resumed": {
             "seconds": resume_seconds,
             "first_pass_inputs": max((p.get("replay_inputs") or 0 for r in resumed for p in r.get("processes", [])), default=0),
             "first_pass_s": _first_pass(resumed),
         },
         "workdir": workdir.name,
+    }
+
+
+def baseline_campaign(lib: str, seconds: int, baseline: str) -> dict[str, Any]:
+    """The baseline revision's one-worker campaign of `seconds` from its own seed corpus, new workdir,
+    run with its own `fuzz` command and harness (the package, harnesses and seeds of that revision)."""
+    from nabla_atheris.campaign import read_records
+
+    with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+        tree = Path(scratch) / "baseline"
+        tree.mkdir()
+        parts = ["nabla_atheris", "harnesses", f"corpus/{lib}"]
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline, *parts], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+        workdir = Path(scratch) / "w"
+        command = [sys.executable, "-m", "nabla_atheris", "fuzz", lib, "--time", str(seconds), "--workdir", str(workdir)]
+        env = dict(harness_env(), PYTHONPATH=str(tree))
+        started = time.time()
+        subprocess.run(command, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, check=False)
+        wall = time.time() - started
+        records = [r for r in read_records(workdir / "stats.jsonl") if r.get("run") == 1]
+        log = (workdir / "fuzz.log").read_text(errors="replace") if (workdir / "fuzz.log").is_file() else ""
+        corpus_files = len([p for p in (workdir / "corpus").iterdir() if p.is_file()]) if (workdir / "corpus").is_dir() else 0
+        seeds = len([p for p in (tree / "corpus" / lib).iterdir() if p.is_file()])
+    ending = {**_ending(records, wall), "corpus_files": corpus_files, "seeds": seeds, "revision": baseline}
+    ending["first_pass_done"] = "starting to fuzz" in log  # fork mode's line after its replay of the seeds (no time kept)
+    return ending
+
+
+def _ending(records: list[dict[str, Any]], wall: float) -> dict[str, Any]:
+    """A campaign run's figures at its end, and how long its command took."""
+    last = records[-1] if records else {}
+    return {
+        "command_s": round(wall, 1),
+        "checks": last.get("execs", 0),
+        "checks_per_s": round(last.get("execs", 0) / max(float(last.get("elapsed_s") or 0), 1e-9), 2) if last else 0.0,
+        "apis_exercised": last.get("apis_exercised", 0),
+        "cov": last.get("cov"),
+        "ft": last.get("ft"),
+        "corpus_files": last.get("corpus_files", last.get("corpus")),
+        "first_pass_s": _first_pass(records),
     }
 
 
@@ -500,6 +545,35 @@ def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
         + ["| " + " | ".join(map(str, r)) + " |" for r in rows]
         + [""]
     )
+
+
+def side_by_side_table(c: dict[str, Any]) -> list[str]:
+    """The campaign of the baseline revision vs this tree's, same length, one worker, new workdirs."""
+    both = c.get("side_by_side")
+    if not both:
+        return []
+    old, new = both["baseline"], both["new"]
+    lines = [
+        f"The same campaign ({c['seconds']} s, one worker, new workdir) by the baseline `{old['revision']}` (fork mode, "
+        f"{old['seeds']} seeds) and by this tree ({c['seeds']} seeds), run one after the other; ratio: this tree / baseline:",
+        "",
+    ]
+    rows = []
+    for label, key in (
+        ("inputs checked (seeds and mutations)", "checks"),
+        ("checks/s over the run", "checks_per_s"),
+        ("distinct APIs exercised", "apis_exercised"),
+        ("coverage (libFuzzer's cov at the end; baseline: its last fork-mode merge)", "cov"),
+        ("features (ft)", "ft"),
+        ("inputs in the workdir's corpus folder at the end", "corpus_files"),
+        ("the command's wall time, start to exit, triage included (s)", "command_s"),
+    ):
+        a, b = old.get(key), new.get(key)
+        ratio = round(b / a, 2) if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a else "-"
+        rows.append([label, "-" if a is None else a, "-" if b is None else b, ratio])
+    done = "done (its time not recorded)" if old.get("first_pass_done") else "not reached"
+    rows.append(["first pass over the seeds (start-up included)", done, _seconds(new["first_pass_s"]), "-"])
+    return lines + table(["figure", "baseline", "this tree", "ratio"], rows)
 
 
 def _seconds(value: float | None) -> str:
@@ -713,6 +787,7 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
                 ["unique findings", c["findings"]],
             ]
             lines += table(["figure", "value"], rows)
+            lines += side_by_side_table(c)
             lines += ["Coverage and corpus along the way:", ""]
             lines += table(
                 ["elapsed (s)", "checks", "cov", "corpus (in memory)", "corpus folder"],
@@ -766,7 +841,7 @@ def main() -> None:
     parser.add_argument("--guidance-seconds", type=int, default=300, help="coverage guidance: seconds per mode")
     parser.add_argument("--oracle-cases", type=int, default=30)
     parser.add_argument("--throughput-cases", type=int, default=40, help="throughput: seed inputs of different APIs")
-    parser.add_argument("--baseline", default=BASELINE, help="throughput: the revision compared with this tree")
+    parser.add_argument("--baseline", default=BASELINE, help="throughput, campaign: the revision compared with this tree")
     parser.add_argument("--campaign", type=Path, help="known bugs: an existing campaign workdir to evaluate")
     parser.add_argument("--campaign-seconds", type=int, default=1800, help="campaign (and known bugs): its budget")
     parser.add_argument("--resume-seconds", type=int, default=300, help="campaign: the budget of the resumed run")
@@ -796,7 +871,7 @@ def main() -> None:
         "guidance": lambda: guidance(args.lib, args.guidance_seconds),
         "startup": lambda: startup(args.lib),
         "accuracy": lambda: accuracy(args.lib),
-        "campaign": lambda: campaign(args.lib, args.campaign_seconds, args.resume_seconds, campaign_workdir),
+        "campaign": lambda: campaign(args.lib, args.campaign_seconds, args.resume_seconds, campaign_workdir, args.baseline),
         "known": lambda: known_bugs(args.lib, args.campaign or ran_campaign(), args.campaign_seconds),
         "reliability": lambda: reliability(args.lib, args.reliability_seconds, 40),
     }

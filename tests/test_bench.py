@@ -79,6 +79,10 @@ def test_tables_show_cold_and_warm_speed_ups_start_up_and_a_campaigns_time():
         "resumed": {"seconds": 300, "first_pass_inputs": 700, "first_pass_s": None},
         "workdir": "w",
     }
+    ending = {"checks": 200, "checks_per_s": 0.33, "apis_exercised": 150, "cov": None, "ft": None, "corpus_files": 3}
+    old = {**ending, "command_s": 1850.0, "first_pass_s": None, "first_pass_done": False, "seeds": 1400, "revision": "abc"}
+    new = {**ending, "checks": 5000, "cov": 9000, "command_s": 1810.0, "first_pass_s": 312.0}
+    campaign["side_by_side"] = {"baseline": old, "new": new}
     results = {
         "jax": {
             "version": "1.0",
@@ -95,3 +99,6 @@ def test_tables_show_cold_and_warm_speed_ups_start_up_and_a_campaigns_time():
     assert "| first pass of a resumed run (700 inputs) | not reached |" in text
     assert "| share of the worker's time checking, after its first minute | 97.0% |" in text
     assert "| 60.0 | 100 | 900 | 80 | 0 |" in text
+    assert "| inputs checked (seeds and mutations) | 200 | 5000 | 25.0 |" in text
+    assert "| coverage (libFuzzer's cov at the end; baseline: its last fork-mode merge) | - | 9000 | - |" in text
+    assert "| first pass over the seeds (start-up included) | not reached | 312 s (5.2 min) | - |" in text

@@ -66,7 +66,8 @@ def test_progress_line_names_every_figure_and_records_survive_a_cut_line(tmp_pat
         assert part in line, line
     record["workers"] = [{"slot": 1, "first_pass": "done"}]
     assert "checking 96%" in progress_line(record)
-    assert "findings 3 (rev-vs-numeric 2, crash 1)" in line and "filtered 34 (invalid-input 30, nan-both 4)" in line
+    assert "findings 3 (rev-vs-numeric 2, crash 1) | " in line and "filtered 34 (invalid-input 30, nan-both 4)" in line
+    assert "findings 3 (rev-vs-numeric 2, crash 1), flaky crashes 2 | " in progress_line({**record, "flaky": 2})
     (tmp_path / "stats.jsonl").write_text(json.dumps(record) + "\n" + '{"elapsed_s": 37')  # killed mid-write
     assert read_records(tmp_path / "stats.jsonl") == [record]
 
@@ -223,8 +224,8 @@ def test_a_worker_killed_by_a_seed_is_replaced_and_the_seed_quarantined(tmp_path
     assert meta["first_seen"] == written and meta["kind"] == "crash"  # when it happened, not when it was triaged
 
 
-def test_a_campaign_runs_in_folders_with_spaces_and_non_ascii_names(tmp_path):
-    seeds, workdir = tmp_path / "my seeds ü", tmp_path / "a work dir é"
+def test_a_campaign_runs_in_folders_with_spaces_non_ascii_names_and_shell_metacharacters(tmp_path):
+    seeds, workdir = tmp_path / "my seeds ü $(false)", tmp_path / "a work dir é;'&*"
     seeds.mkdir()
     for name in ("torch.sin.0", "torch.tanh.0"):
         shutil.copy(ROOT / "corpus" / "torch" / name, seeds)

@@ -105,20 +105,24 @@ def test_a_command_past_its_deadline_is_stopped_with_its_process_group(tmp_path)
     assert stopped and code != 0 and b"#1 started" in (tmp_path / "log").read_bytes()
 
 
-def test_merge_keeps_the_coverage_in_fewer_files_and_refuses_empty_input(tmp_path, capsys):
+def test_merge_keeps_the_coverage_in_fewer_files_and_refuses_empty_input(tmp_path, capsys, monkeypatch):
     from nabla_atheris.cli import main
 
-    # folder names with spaces and non-ASCII characters: libFuzzer runs its merge through a shell
-    a, b, empty = tmp_path / "corpus a ü", tmp_path / "b é", tmp_path / "empty"
+    # folder names with spaces, non-ASCII characters and shell metacharacters: libFuzzer runs its merge through a shell
+    a, b, empty = tmp_path / "corpus a ü", tmp_path / "b é $(false);'&", tmp_path / "empty"
     for folder in (a, b, empty):
         folder.mkdir()
     for name in ("jax.numpy.sin.0", "jax.numpy.tanh.0"):
         shutil.copy(ROOT / "corpus" / "jax" / name, a)
     shutil.copy(ROOT / "corpus" / "jax" / "jax.numpy.sin.0", b / "same-as-sin")
-    out = tmp_path / "out dir"
+    out = tmp_path / "out dir *"
     assert main(["merge", "jax", str(out), str(a), str(b), "--set-cover", "--findings", str(tmp_path / "f")]) == 0
     printed = capsys.readouterr().out
     assert "3 inputs -> 2 files" in printed and "coverage edges kept" in printed, printed
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    assert main(["merge", "jax", str(tmp_path / "again"), str(a)]) == 0
+    assert not any((tmp_path / "cwd").iterdir())  # without --findings, none are written (here or anywhere)
     assert main(["merge", "jax", str(out), str(empty)]) == 2
     assert main(["merge", "jax", str(out), str(tmp_path / "missing")]) == 2
     assert "nothing to merge" in capsys.readouterr().err

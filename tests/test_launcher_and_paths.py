@@ -11,6 +11,7 @@ import planted_torch  # noqa: F401  (registers torch.nabla_planted)
 import pytest
 
 from nabla_atheris import exitcodes
+from nabla_atheris.campaign import findings_tally
 from nabla_atheris.cli import main
 from nabla_atheris.findings import FindingsStore
 from nabla_atheris.handcase import parse_case
@@ -84,6 +85,8 @@ def test_summary_and_report_take_any_path_and_list_flaky_crashes_apart(tmp_path,
     assert main(["check", str(tmp_path / "case.json"), "--findings", str(workdir / "findings")]) == exitcodes.FINDING
     capsys.readouterr()
 
+    tally = findings_tally(workdir / "findings")  # the progress line's counts agree with the summary
+    assert (sum(tally["unique_findings"].values()), tally["root_causes"], tally["flaky"]) == (1, 1, 1)
     assert main(["summary", str(workdir)]) == exitcodes.AGREE
     summary = capsys.readouterr().out
     assert "unique findings: 1" in summary and "flaky native crashes (a re-run did not repeat them; not findings): 1" in summary
