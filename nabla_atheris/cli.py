@@ -471,6 +471,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     findings met while merging are kept only with --findings."""
     from nabla_atheris.campaign import LIMITS
     from nabla_atheris.findings import FindingsStore
+    from nabla_atheris.lifetime import PARENT_ENV
 
     harness = harness_path(args.lib)
     inputs = sum((corpus_files(folder) for folder in args.corpora), [])
@@ -490,7 +491,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
         raise BadInput(f"--findings {args.findings} is a file, not a folder")
     with tempfile.TemporaryDirectory(prefix="nabla-merge-findings-") as scratch:  # findings are kept only with --findings
         findings = args.findings or Path(scratch)
-        env = harness_env(findings=findings, NABLA_RAISE="0")  # a finding met while merging is stored, not a crash
+        # a finding met while merging is stored, not a crash; libFuzzer's merge process dies with this one
+        env = harness_env(findings=findings, NABLA_RAISE="0", **{PARENT_ENV: str(os.getpid())})
         with shell_safe([harness, args.out, *args.corpora]) as (safe_harness, safe_out, *safe_corpora):  # libFuzzer's shell
             argv = [str(safe_harness), flag, str(safe_out), *map(str, safe_corpora), *LIMITS[args.lib].flags(), *args.libfuzzer]
             code, _ = run_logged(argv, env, log, lambda line: line.startswith("MERGE-OUTER"), deadline=args.time)
@@ -696,7 +698,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_request:
         return exit_request.code if isinstance(exit_request.code, int) else EXIT_BAD_INPUT
-    delegated = environments.delegate(args, argv)
+    delegated = environments.delegate(args, argv, replace=True)
     if delegated is not None:
         return delegated
     return supervise(argv) if args.command in SUPERVISED_COMMANDS else main(argv)

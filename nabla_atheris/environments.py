@@ -102,9 +102,11 @@ def _library_of(path: Path) -> str | None:
     return None
 
 
-def delegate(args: Any, argv: Sequence[str] | None) -> int | None:
+def delegate(args: Any, argv: Sequence[str] | None, replace: bool = False) -> int | None:
     """Run the command in its library's environment when that is not this one: its exit code, or
-    None when the command runs here."""
+    None when the command runs here. With `replace` (the process' entry point) the other
+    environment's python takes this process' place, so that a signal or a kill of it reaches the
+    command itself (a campaign and its workers); otherwise it runs as a child."""
     library = command_library(args)
     if library is None or os.environ.get(DELEGATED):
         return None
@@ -121,6 +123,10 @@ def delegate(args: Any, argv: Sequence[str] | None) -> int | None:
         **{DELEGATED: "1"},
     )
     command = [env.python, "-m", "nabla_atheris", *(sys.argv[1:] if argv is None else argv)]
+    if replace:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(env.python, command, variables)
     code = subprocess.call(command, env=variables)
     return code if code >= 0 else 128 - code  # killed by a signal: the shell's convention
 

@@ -81,6 +81,7 @@ def overview(totals: dict[str, Any], records: list[dict[str, Any]]) -> list[tupl
         ("APIs exercised", str(totals["apis_exercised"])),
         ("coverage (cov / ft)", f"{_figure(last, 'cov')} / {_figure(last, 'ft')}"),
         ("corpus size", str(_figure(last, "corpus"))),
+        *[("worker time", line.split(": ", 1)[1]) for line in time_lines(last)],
     ]
 
 
@@ -167,6 +168,27 @@ def summarize(workdir_path: Path) -> str:
     return render_summary(read_campaign(workdir_path))
 
 
+def time_lines(record: dict[str, Any]) -> list[str]:
+    """Where the last run's worker processes spent their time, from its last progress record (none
+    for records without time accounting)."""
+    figures = record.get("time_accounting")
+    if not isinstance(figures, dict) or not _is_number(figures.get("checking_share")):
+        return []
+    line = (
+        f"worker time (last run): start-up {figures.get('startup_s')} s, first pass over the corpus "
+        f"{figures.get('first_pass_s')} s, later inputs {figures.get('later_s')} s; "
+        f"checking inputs {figures['checking_share']:.0%}"
+    )
+    after = figures.get("checking_share_after_first_minute")
+    if _is_number(after):
+        line += f", {after:.0%} after each worker's first minute"
+    processes = record.get("processes") if isinstance(record.get("processes"), list) else []
+    peak = max((p["peak_rss_mb"] for p in processes if isinstance(p, dict) and _is_number(p.get("peak_rss_mb"))), default=0)
+    if peak:
+        line += f"; peak memory of a worker {peak} MB"
+    return [line]
+
+
 def render_summary(campaign: Campaign) -> str:
     """Statistics over all runs, then root causes with their findings, then flaky native crashes."""
     totals, records = campaign.totals, campaign.records
@@ -181,6 +203,7 @@ def render_summary(campaign: Campaign) -> str:
             f"{totals['processes']} worker process(es), valid-call rate {totals['valid_rate']:.1%}, "
             f"{totals['apis_exercised']} APIs exercised{coverage}"
         )
+        lines += time_lines(last)
         lines.append("filtered: " + (", ".join(f"{k} {v}" for k, v in sorted(totals["filtered"].items())) or "none"))
         if totals.get("scenario_s"):
             spent = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in sorted(totals["scenario_s"].items()))

@@ -547,6 +547,17 @@ def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     )
 
 
+def _load(section: dict[str, Any]) -> str:
+    """The machine's load average (1 minute) before and after a section, when recorded."""
+    load = section.get("load_average")
+    return f"; load average of the machine {load[0]} before, {load[1]} after" if load else ""
+
+
+def _once(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows without repeats (a short run's marks past its end name its last record again)."""
+    return [r for i, r in enumerate(rows) if r not in rows[:i]]
+
+
 def side_by_side_table(c: dict[str, Any]) -> list[str]:
     """The campaign of the baseline revision vs this tree's, same length, one worker, new workdirs."""
     both = c.get("side_by_side")
@@ -745,7 +756,8 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
         if "throughput" in r:
             t = r["throughput"]
             lines += [
-                f"Cold and warm checks ({t['inputs']} seed inputs of different APIs, {t['rounds']} rounds of fresh processes, "
+                f"Cold and warm checks ({t['inputs']} seed inputs of different APIs, "
+                f"{t['rounds']} rounds of fresh processes{_load(t)}, "
                 f"baseline `{t['baseline']}` vs this tree; cold: each input's structure new to the process, warm: the same "
                 f"inputs again; seconds per check, wall-clock and CPU time of the process):",
                 "",
@@ -775,7 +787,8 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
         if "campaign" in r:
             c = r["campaign"]
             ta, again = c["time_accounting"], c["resumed"]
-            lines += [f"A {c['seconds'] // 60}-minute one-worker campaign from the {c['seeds']} shipped seeds, new workdir:", ""]
+            title = f"A {c['seconds'] // 60}-minute one-worker campaign from the {c['seeds']} shipped seeds, new workdir"
+            lines += [f"{title}{_load(c)}:", ""]
             rows = [
                 ["first pass over the seeds (start-up included), cold", _seconds(c["first_pass_s"])],
                 [f"first pass of a resumed run ({again['first_pass_inputs']} inputs)", _seconds(again["first_pass_s"])],
@@ -789,9 +802,10 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
             lines += table(["figure", "value"], rows)
             lines += side_by_side_table(c)
             lines += ["Coverage and corpus along the way:", ""]
+            along = _once(c["along_the_way"])
             lines += table(
                 ["elapsed (s)", "checks", "cov", "corpus (in memory)", "corpus folder"],
-                [[x["elapsed_s"], x["execs"], x["cov"], x["corpus"], x["corpus_files"]] for x in c["along_the_way"]],
+                [[x["elapsed_s"], x["execs"], x["cov"] or "-", x["corpus"], x["corpus_files"]] for x in along],
             )
         if "reliability" in r:
             x = r["reliability"]
@@ -823,7 +837,15 @@ speeds). Reproduce with
 
 (`--campaign WORKDIR` evaluates the known bugs on an existing campaign, here the 30-minute 2-worker
 one; otherwise a campaign of `--campaign-seconds` runs from the seed corpus. Libraries without
-known bugs skip it.)
+known bugs skip it.) The cold/warm checks, start-up and campaign figures of JAX and TensorFlow come from
+
+    PYTHONPATH=. .venv/bin/python scripts/bench.py --lib LIB --sections throughput,startup,campaign \\
+        --campaign-seconds 600 --resume-seconds 180
+
+on a machine that other campaigns and test runs shared at the time (load average 5 to 9 on 2 cores,
+read during the runs; the script now records it with each table): the ratios of alternating fresh
+processes (cold and warm checks) hold; seconds, and campaigns run one after the other (this tree,
+then the baseline), are slower and noisier than on an idle machine.
 
 What each table measures: see the script's docstring. Known upstream bugs: `bench/known_bugs.json`.
 
@@ -877,7 +899,10 @@ def main() -> None:
     }
     for section in sections:
         print(f"{args.lib}: {section} ...", file=sys.stderr, flush=True)
+        before = os.getloadavg()[0]
         result[section] = runs[section]()
+        if isinstance(result[section], dict):  # other work on the machine skews seconds, less so ratios
+            result[section]["load_average"] = [round(before, 1), round(os.getloadavg()[0], 1)]
         path.write_text(json.dumps(result, indent=1))
     everything = {p.stem.removeprefix("results-"): json.loads(p.read_text()) for p in sorted(RESULTS.glob("results-*.json"))}
     tables = markdown(everything)

@@ -136,12 +136,13 @@ def test_a_two_worker_campaign_stops_on_sigterm_resumes_and_reports(tmp_path):
     resumed = read_records(workdir / "stats.jsonl")[-1]
     assert resumed["run"] == 2 and resumed["event"] == "end", resumed
     assert resumed["elapsed_s"] > records[-1]["elapsed_s"] and resumed["execs"] >= records[-1]["execs"], (resumed, records[-1])
-    assert "2 run(s)" in out and "unique findings:" in out, out
+    assert "2 run(s)" in out and "unique findings:" in out and "worker time (last run): start-up" in out, out
 
     page, markdown = write_report(workdir, tmp_path / "report")
     html = page.read_text()
     assert html.count("data:image/png;base64,") == 3 and "Root causes (" in html
-    assert "| valid-call rate |" in markdown.read_text() and (tmp_path / "report" / "coverage.png").stat().st_size > 1000
+    assert "| valid-call rate |" in markdown.read_text() and "| worker time |" in markdown.read_text()
+    assert (tmp_path / "report" / "coverage.png").stat().st_size > 1000
 
 
 def _alive(pid):

@@ -5,17 +5,19 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import planted_torch  # noqa: F401  (registers torch.nabla_planted)
 import pytest
 
 from nabla_atheris import exitcodes
-from nabla_atheris.campaign import findings_tally
+from nabla_atheris.campaign import Workdir, findings_tally
 from nabla_atheris.cli import main
 from nabla_atheris.findings import FindingsStore
 from nabla_atheris.handcase import parse_case
 from nabla_atheris.verdict import Finding
+from nabla_atheris.workers import process_start_ticks
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCHER = ROOT / "nabla-atheris"
@@ -134,3 +136,26 @@ def test_the_launcher_delegates_oneflow_from_a_checkout_at_any_path(odd_checkout
     (tmp_path / "oneflow case ü.json").write_text(json.dumps(case))
     result = launch("check", "oneflow case ü.json", cwd=tmp_path, launcher=odd_checkout / "nabla-atheris")
     assert result.returncode == exitcodes.AGREE and "no forward mode" in result.stdout, result.stderr
+
+
+@pytest.mark.skipif(not (ROOT / ".venv-oneflow" / "bin" / "python").exists(), reason="no OneFlow environment")
+def test_a_oneflow_campaign_started_by_the_launcher_dies_with_it(tmp_path):
+    """The launcher's process becomes OneFlow's campaign (no parent left between them to be killed
+    alone): a SIGKILL of it leaves no worker behind."""
+    seeds, workdir = tmp_path / "seeds", tmp_path / "w"
+    seeds.mkdir()
+    shutil.copy(ROOT / "corpus" / "oneflow" / "oneflow.sin.0", seeds)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NABLA_SUPERVISED", "NABLA_DELEGATED")}
+    command = [str(LAUNCHER), "fuzz", "oneflow", "--time", "0", "--workdir", str(workdir), "--seeds", str(seeds)]
+    campaign = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.time() + 180
+    while time.time() < deadline and not Workdir(workdir).listed_processes():
+        time.sleep(0.5)
+    workers = [p["pid"] for p in Workdir(workdir).listed_processes()]
+    assert workers and all(process_start_ticks(pid) is not None for pid in workers)
+    campaign.kill()
+    campaign.wait(timeout=60)
+    deadline = time.time() + 10
+    while time.time() < deadline and any(process_start_ticks(pid) is not None for pid in workers):
+        time.sleep(0.2)
+    assert not any(process_start_ticks(pid) is not None for pid in workers)
