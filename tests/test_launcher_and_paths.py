@@ -4,6 +4,7 @@ one, and a native crash reported with its signal and scenario (exit code 5)."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -151,11 +152,26 @@ def test_a_oneflow_campaign_started_by_the_launcher_dies_with_it(tmp_path):
     deadline = time.time() + 180
     while time.time() < deadline and not Workdir(workdir).listed_processes():
         time.sleep(0.5)
-    workers = [p["pid"] for p in Workdir(workdir).listed_processes()]
-    assert workers and all(process_start_ticks(pid) is not None for pid in workers)
-    campaign.kill()
-    campaign.wait(timeout=60)
-    deadline = time.time() + 10
-    while time.time() < deadline and any(process_start_ticks(pid) is not None for pid in workers):
-        time.sleep(0.2)
-    assert not any(process_start_ticks(pid) is not None for pid in workers)
+    try:
+        assert Workdir(workdir).listed_processes() and running_in(workdir)
+        campaign.kill()
+        campaign.wait(timeout=60)
+        deadline = time.time() + 10
+        while time.time() < deadline and running_in(workdir):
+            time.sleep(0.2)
+        assert not running_in(workdir)  # the campaign, its workers, a triage re-run: none is left
+    finally:
+        for pid in running_in(workdir):
+            os.kill(pid, signal.SIGKILL)
+
+
+def running_in(folder: Path) -> list[int]:
+    """The processes whose command line names `folder` (a campaign's, its workers', its re-runs')."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(folder).encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return [pid for pid in found if process_start_ticks(pid) is not None]
