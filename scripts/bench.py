@@ -845,7 +845,9 @@ known bugs skip it.) The cold/warm checks, start-up and campaign figures of JAX 
 on a machine that other campaigns and test runs shared at the time (load average 5 to 9 on 2 cores,
 read during the runs; the script now records it with each table): the ratios of alternating fresh
 processes (cold and warm checks) hold; seconds, and campaigns run one after the other (this tree,
-then the baseline), are slower and noisier than on an idle machine.
+then the baseline), are slower and noisier than on an idle machine. "This tree" there is the
+revision before the scenario sets of issue 20, whose defaults add vectorized and user-defined-rule
+scenarios to JAX's and TensorFlow's checks.
 
 What each table measures: see the script's docstring. Known upstream bugs: `bench/known_bugs.json`.
 
