@@ -137,8 +137,8 @@ class Supervisor:
         self.workdir.list_processes([s.worker.pid for s in self.slots if s.worker is not None])
 
     def run(self) -> bool:
-        """Run until the time is up or the user stops the campaign (SIGINT, SIGTERM, SIGHUP); returns
-        whether the user stopped it."""
+        """Run until the time is up or the user stops the campaign (SIGINT, SIGTERM, SIGHUP, unless
+        ignored when it started); returns whether the user stopped it."""
         self.seed_folders = share_seeds(self.plan.seeds, self.workdir, self.plan.jobs)
         span = f"for {self.plan.seconds} s" if self.plan.seconds else "until stopped"
         self.display.message(
@@ -146,7 +146,7 @@ class Supervisor:
             f"(log: {self.workdir.log})"
         )
         triage = Triage(self.workdir, self.plan, self.env, self.display.message)
-        previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+        previous = {sig: signal.signal(sig, _raise_interrupt) for sig in stopping_signals()}
         interrupted = False
         try:
             for slot in self.slots:
@@ -213,6 +213,12 @@ def view(number: int, restarts: int, worker: Worker) -> WorkerView:
     status = worker.status
     first_pass = None if status.first_pass_done_at is None else round(status.first_pass_done_at - worker.started, 1)
     return WorkerView(number, worker.pid, restarts, status.cov, status.ft, status.corpus, first_pass)
+
+
+def stopping_signals() -> list[signal.Signals]:
+    """The signals that stop a run (SIGINT stops it through Python's KeyboardInterrupt), except those
+    the campaign was started to ignore (`nohup` ignores SIGHUP, a background job of a script SIGINT)."""
+    return [sig for sig in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(sig) is not signal.SIG_IGN]
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:

@@ -354,3 +354,15 @@ def test_a_session_limited_to_one_api_skips_inputs_of_other_apis(tmp_path):
     assert only_sin.stats.execs == 0
     only_sin.test_one_input(seed_bytes(catalog, catalog.apis["torch.sin"].id, 0))
     assert only_sin.stats.execs == 1
+
+
+def test_a_campaign_started_with_nohup_keeps_running_on_sighup():
+    from nabla_atheris.supervisor import stopping_signals
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        assert stopping_signals() == [signal.SIGTERM, signal.SIGHUP]
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup starts a command
+        assert stopping_signals() == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGHUP, previous)
