@@ -234,6 +234,14 @@ class Progress:
         self.marks: dict[int, tuple[float, float]] = {}  # pid -> (wall, checking seconds) at its first minute
         self.best: dict[str, int] = {}
 
+    def remember(self, worker: WorkerView) -> None:
+        """Keep a worker's coverage, features and corpus size in the run's figures (also when it ends
+        between two records and is not replaced)."""
+        for key in ("cov", "ft", "corpus"):
+            value = getattr(worker, key)
+            if value is not None:
+                self.best[key] = max(value, self.best.get(key, 0))
+
     def record(self, event: str = "progress") -> dict[str, Any]:
         """A snapshot of the whole campaign (all runs so far), appended to stats.jsonl."""
         totals = campaign_totals(self.workdir.stats)
@@ -243,10 +251,8 @@ class Progress:
         for p in processes:
             if p.get("pid") not in self.marks and float(p.get("wall_s") or 0) >= FIRST_MINUTE_S:
                 self.marks[p["pid"]] = (float(p["wall_s"]), checking_s(p))
-        for key, attribute in (("cov", "cov"), ("ft", "ft"), ("corpus", "corpus")):
-            now = max((getattr(v, attribute) for v in views if getattr(v, attribute) is not None), default=None)
-            if now is not None:
-                self.best[key] = max(now, self.best.get(key, 0))
+        for v in views:
+            self.remember(v)
         first_pass = {
             p["pid"]: f"{(p.get('phase_execs') or {}).get('replay', 0)}/{p.get('replay_inputs')}" for p in processes
         }

@@ -183,6 +183,7 @@ class Supervisor:
             if worker is None or not worker.exited():
                 continue
             ending = worker.ending()
+            self.progress.remember(view(slot.number, slot.restarts, worker))
             moved = quarantine(self.workdir, worker.status.artifact, [self.workdir.corpus, *self.seed_folders])
             progressed = worker.status.runs > 0 or moved is not None  # it checked inputs, or found one that kills
             slot.quick_failures = 0 if progressed else slot.quick_failures + 1

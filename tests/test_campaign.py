@@ -366,3 +366,14 @@ def test_a_campaign_started_with_nohup_keeps_running_on_sighup():
         assert stopping_signals() == [signal.SIGTERM]
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+def test_a_worker_that_ended_keeps_its_coverage_in_the_records(tmp_path):
+    from nabla_atheris.campaign import Progress, WorkerView
+
+    place = Workdir(tmp_path / "w")
+    place.create()
+    progress = Progress(place, lambda: [])  # the worker ended between two records and was not replaced
+    progress.remember(WorkerView(1, 123, 0, cov=900, ft=2000, corpus=40, first_pass_s=None))
+    record = progress.record("end")
+    assert (record["cov"], record["ft"], record["corpus"]) == (900, 2000, 40)
