@@ -1,6 +1,6 @@
 """The findings store: one folder per signature (a function, a class of scenario, an error: see
 `rootcause.finding_key`), written atomically, with input, case, standalone reproducer and report;
-repeated hits count up by variant (kind, scenario pair, dtype class) and keep the smallest input
+repeated hits count up by variant (kind, scenario pair, dtype class) and by API, and keep the smallest input
 (whose kind, message, error and details then describe the stored input). Each finding names its root cause
 (`rootcause`); `roots/` holds one marker file per root cause, created atomically, so that several
 processes agree on which finding was the first of its root cause."""
@@ -54,6 +54,7 @@ def render_report(finding: Finding, case: Case, meta: dict[str, Any]) -> str:
         f"- what: {finding.message}",
         f"- max error: {finding.max_error:.6g}",
         f"- hits: {meta['hits']}, first seen {meta['first_seen']}",
+        *([f"- seen in {len(meta['apis'])} APIs: {', '.join(sorted(meta['apis']))}"] if len(meta.get("apis", {})) > 1 else []),
         f"- signature: `{finding.signature()}`",
         f"- root cause: `{meta.get('root_cause', finding_root(finding))}`",
     ]
@@ -110,6 +111,7 @@ OPTIONAL_META_FIELDS: dict[str, tuple[type, ...]] = {
     "from_fuzzer": (bool,),
     "dtype_class": (str,),
     "library_version": (str,),
+    "apis": (dict,),
 }
 
 
@@ -217,6 +219,8 @@ class FindingsStore:
                 meta["last_seen"] = now
                 variants = meta.setdefault("variants", {})
                 variants[finding.variant()] = variants.get(finding.variant(), 0) + 1
+                apis = meta.setdefault("apis", {meta["api"]: meta["hits"] - 1})
+                apis[finding.api] = apis.get(finding.api, 0) + 1
                 if len(payload) < meta["input_size"]:  # the smaller input's own kind, message, error and details
                     meta.update(input_size=len(payload), message=finding.message, max_error=finding.max_error, api=finding.api)
                     meta.update(kind=finding.kind, scenarios=list(finding.scenarios), dtype_class=finding.dtype_class)
@@ -239,6 +243,7 @@ class FindingsStore:
                 "details": _jsonable(finding.details),
                 "hits": 1,
                 "variants": {finding.variant(): 1},
+                "apis": {finding.api: 1},
                 "first_seen": now,
                 "last_seen": now,
                 "input_size": len(payload),

@@ -11,8 +11,8 @@ op, and is shared by every API that reaches it):
 
 A user-defined rule's disagreement is the rule machinery's (the wrapper delegates to the API's own
 AD, whose results are the reference): its root cause is the library, the rule and the scenario (a
-nested transform is the composition it nests), shared by every API that shows it; each API keeps a
-finding of its own.
+nested transform is the composition it nests), shared by every API that shows it, and so is its
+finding (the store lists the APIs that showed it).
 
 The function's name is the API's last name with namespaces, an in-place underscore, underscores and
 case removed (`tf.raw_ops.CumulativeLogsumexp` and `tf.math.cumulative_logsumexp` meet), then looked
@@ -109,8 +109,6 @@ def finding_key(library: str, api: str, kind: str, scenarios: tuple[str, str] | 
     raised it (an error's root cause is shared by every function that reaches the failing op)."""
     if kind in ERROR_KINDS and error:
         return f"{library}:{function_name(library, api)}:error:{normalized_error(error)}"
-    if KIND_CLASS[kind] == "custom-rule":
-        return f"{function_name(library, api)}@{root_cause(library, api, kind, scenarios, error)}"
     return root_cause(library, api, kind, scenarios, error)
 
 

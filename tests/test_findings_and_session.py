@@ -1,5 +1,6 @@
 """Findings store, standalone reproducers and the fuzzing session's crash-once behaviour."""
 
+import dataclasses
 import json
 
 import planted_torch  # noqa: F401  (registers torch.nabla_planted)
@@ -13,6 +14,7 @@ from nabla_atheris.findings import FindingsStore
 from nabla_atheris.oracle import check_case
 from nabla_atheris.session import FuzzSession, NewFinding, store_findings
 from nabla_atheris.stats import campaign_totals
+from nabla_atheris.verdict import Finding
 
 
 @pytest.mark.parametrize(
@@ -54,6 +56,20 @@ def test_repeated_hits_count_up_and_keep_the_smallest_input(tmp_path, torch_back
     assert meta["message"] == "the smaller input's own message"  # finding.json describes the stored input
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".new-")] == []
     assert [m["signature"] for m in store.metas()] == [finding.signature()]
+
+
+def test_a_rule_machinery_disagreement_is_one_finding_that_lists_its_apis(tmp_path, torch_backend):
+    store = FindingsStore(tmp_path)
+    verdict = check_case(make_case("torch.sin", SMOOTH), torch_backend)
+    pair = ("fwd-over-fwd", "function:fwd-over-fwd")
+    sin = Finding("custom-rule-mismatch", pair, "torch", "torch.sin", "real", "the rule's tangent is 0")
+    cos = dataclasses.replace(sin, api="torch.cos")
+    folder, new, _ = store.record(sin, verdict.case, b"x" * 20, "print()")
+    assert new and store.record(cos, verdict.case, b"x" * 30, "print()")[:2] == (folder, False)
+    meta = json.loads((folder / "finding.json").read_text())
+    assert meta["apis"] == {"torch.sin": 1, "torch.cos": 1} and meta["root_cause"] == "torch:custom-rule:function:fwd-over-fwd"
+    sin_again = FindingsStore(tmp_path).record(sin, verdict.case, b"x" * 5, "print()")[0]  # smaller: the report is rewritten
+    assert sin_again == folder and "seen in 2 APIs: torch.cos, torch.sin" in (folder / "report.md").read_text()
 
 
 def planted_catalog():

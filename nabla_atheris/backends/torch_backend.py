@@ -72,7 +72,7 @@ _NOT_COMPILABLE = re.compile(
 # does not support: batching views a sparse result the eager call returns).
 _NOT_BATCHABLE = re.compile(
     r"^vmap: |inside of a function being transformed|does not yet have a batching rule|does not have vmap support|"
-    r"with arguments from the 'Sparse\w*' backend|"
+    r"with arguments from the 'Sparse\w*' backend|Sparse (\w+ )?tensors do not have|"
     r"Cannot access storage of (BatchedTensorImpl|TensorWrapper)|NYI: .* inside of vmap|"
     r"which will be updated in place, were not batched|"
     r"Batching rule not implemented for .* could not generate a fallback",

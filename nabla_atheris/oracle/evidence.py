@@ -80,13 +80,16 @@ class Evidence:
         return lambda xs: _or_nan(s, lambda out: _inner_or_nan(s.u, out[1]), s.wide.jvp, s.v, xs)
 
     # -- the numerical derivative -----------------------------------------------------------------
-    def numeric(self, fn: ScalarFn, direction: Arrays, check_reference: bool = True) -> Numeric:
+    def numeric(self, fn: ScalarFn, direction: Arrays) -> Numeric:
         """The derivative of fn along `direction` at the widened inputs, with its reliability."""
         s = self.subject
         if loses_precision(s.case.float_dtypes(), list(s.call.output_dtypes)):
             return Numeric(float("nan"), "precision-loss", "an output is less precise than an input")
-        if check_reference and self.reference_disagrees:
+        if self.reference_disagrees:
             return Numeric(float("nan"), "reference-disagrees", self.reference_disagrees)
+        if s.wide is not s.call and loses_precision(["float64"], list(s.wide.output_dtypes)):
+            detail = f"the float64 call's outputs are {sorted(set(s.wide.output_dtypes))}: no float64 reference"
+            return Numeric(float("nan"), "precision-loss", detail)
         value, stable = numerics.numeric_derivative(fn, s.wide.inputs, direction)
         if not stable:
             return Numeric(value, "numerical-instability", "the numerical derivative depends on the step")
