@@ -10,7 +10,12 @@
 - accuracy: the planted-bug suite (tests/oracle_suite.py): planted bugs detected / planted by kind,
   traps flagged;
 - known bugs: upstream-reported AD bugs (bench/known_bugs.json) found by a campaign from the
-  ordinary seed corpus, with the time to first detection.
+  ordinary seed corpus, with the time to first detection;
+- robustness: random inputs through the harness' entry (instrumented, as libFuzzer calls it), counted
+  across runs toward a goal (bench/robustness/LIB.json): harness exceptions (must be 0), native crashes
+  (inputs saved, re-run with `nabla-atheris repro`), peak memory of a worker;
+- reliability: a campaign SIGKILLed and resumed (findings kept, processes outliving the kill), and its
+  findings replayed from their saved bytes.
 
 Each library's figures go to bench/results-LIB.json; BENCHMARKS.md is rewritten from
 every results file present, under a fixed header (run OneFlow's with its own interpreter, the tables then include it).
@@ -23,14 +28,18 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import hashlib
 import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +56,8 @@ from nabla_atheris.stats import campaign_totals  # noqa: E402
 
 RESULTS = ROOT / "bench"
 REACH = RESULTS / "reach"
-SECTIONS = ("oracle", "throughput", "validity", "guidance", "startup", "accuracy", "campaign", "known", "reliability")
+SECTIONS = ("oracle", "throughput", "validity", "guidance", "startup", "accuracy", "campaign", "known")
+SECTIONS += ("robustness", "reliability")
 # "Today" of issue 17: the last revision before compile reuse (one compiled function per compiler and for
 # the second-order compositions, XLA's fast options for JAX's reference scenarios, persistent caches).
 BASELINE = "f9b6055"
@@ -204,22 +214,15 @@ def throughput(lib: str, count: int, rounds: int, baseline: str) -> dict[str, An
     return {"baseline": baseline, "inputs": len(inputs), "rounds": rounds, "rows": rows, "findings_differ": differing}
 
 
-# -- validity -------------------------------------------------------------------------------------
+# -- validity and robustness: inputs through the harness' entry, in a restartable child -----------------
 def validity(lib: str, seconds: float) -> dict[str, Any]:
     """Valid-call rate, checks/s and distinct APIs per minute: seed inputs vs random bytes of the
-    seeds' lengths, each for `seconds`. The checks run in a child process that records every check,
-    restarted after a native crash (random bytes find some), which is counted."""
+    seeds' lengths, each for `seconds`, through the harness' entry (`run_inputs`; not instrumented),
+    with the native crashes and harness exceptions met."""
     out = {}
     for source in ("seed corpus", "random bytes"):
         with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
-            state_path = Path(scratch) / "state.json"
-            crashes, start = 0, time.time()
-            while time.time() - start < seconds:
-                left = seconds - (time.time() - start)
-                command = [sys.executable, __file__, "--lib", lib, "--validity-worker", source, str(left), str(state_path)]
-                if subprocess.run(command, env=harness_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
-                    crashes += 1
-            state = json.loads(state_path.read_text())
+            state = run_inputs(lib, source, seconds, Path(scratch) / "state.json", Path(scratch))
         minutes = seconds / 60
         out[source] = {
             "checks": state["checks"],
@@ -227,33 +230,215 @@ def validity(lib: str, seconds: float) -> dict[str, Any]:
             "valid_rate": round(state["valid"] / state["checks"], 4) if state["checks"] else 0.0,
             "apis": len(state["apis"]),
             "apis_per_minute": round(len(state["apis"]) / minutes, 1),
-            "native_crashes": crashes,
+            "native_crashes": len(state["native_crashes"]),
+            "harness_exceptions": len(state["harness_exceptions"]) + len(state["harness_errors"]),
         }
     return {"seconds": seconds, **out}
 
 
-def validity_worker(lib: str, source: str, seconds: float, state_path: Path) -> None:
-    """Check inputs of one source for `seconds`, continuing the state file of an earlier worker
-    (the input that killed it is skipped); the state is written before and after every check."""
-    catalog, backend = load_catalog(lib), get_backend(lib)
+ROBUSTNESS = RESULTS / "robustness"
+REPRODUCED_PER_API = 2  # native crashes of one API re-run with `nabla-atheris repro` (each takes a start-up)
+
+
+def robustness(lib: str, seconds: float, goal: int) -> dict[str, Any]:
+    """Random bytes of the seeds' lengths through the harness' entry, instrumented as under libFuzzer,
+    for `seconds` or until `goal` inputs in all, continuing bench/robustness/LIB.json (the counts of
+    earlier runs): harness exceptions (exceptions escaping the entry, and harness errors of the
+    verdicts: each a bug of this project), native crashes (each input saved under
+    bench/robustness/LIB/ and re-run with `nabla-atheris repro`, which names the signal and the
+    scenario), workers ended by the harness' memory guard, and the peak memory of a worker."""
+    state_path = ROBUSTNESS / f"{lib}.json"
+    ROBUSTNESS.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+        state = run_inputs(lib, "random bytes", seconds, state_path, Path(scratch), goal, True, ROBUSTNESS / lib)
+    for crash in state["native_crashes"]:
+        tried = [c for c in state["native_crashes"] if c["api"] == crash["api"] and "repro" in c]
+        if "repro" not in crash and len(tried) < REPRODUCED_PER_API:
+            crash["repro"] = reproduce(lib, ROBUSTNESS / lib / crash["input"])
+    _write_state(state_path, state)
+    return robustness_summary(state, goal)
+
+
+def robustness_summary(state: dict[str, Any], goal: int) -> dict[str, Any]:
+    """The figures of a robustness state: counts, rate, harness exceptions and native crashes by API."""
+    by_api: dict[str, dict[str, Any]] = {}
+    for crash in state["native_crashes"]:
+        row = by_api.setdefault(crash["api"], {"api": crash["api"], "crashes": 0, "inputs": [], "repro": []})
+        row["crashes"] += 1
+        row["inputs"].append(crash["input"])
+        if "repro" in crash:
+            row["repro"].append(crash["repro"])
+    return {
+        "goal": goal,
+        "inputs": state["attempted"],
+        "checks": state["checks"],
+        "seconds": round(state["seconds"]),
+        "inputs_per_s": round(state["attempted"] / state["seconds"], 2) if state["seconds"] else None,
+        "valid_rate": round(state["valid"] / state["checks"], 4) if state["checks"] else None,
+        "apis": len(state["apis"]),
+        "harness_exceptions": state["harness_exceptions"][:10],
+        "harness_exception_count": len(state["harness_exceptions"]),
+        "harness_errors": state["harness_errors"][:10],
+        "harness_error_count": len(state["harness_errors"]),
+        "native_crashes": len(state["native_crashes"]),
+        "native_crashes_by_api": sorted(by_api.values(), key=lambda r: (-r["crashes"], r["api"])),
+        "over_memory_budget": state["over_memory_budget"],
+        "worker_processes": state["workers"],
+        "peak_rss_mb": round(state["peak_rss_mb"]),
+        "runs": state["runs"],
+    }
+
+
+def reproduce(lib: str, path: Path) -> dict[str, Any]:
+    """`nabla-atheris repro` of a saved input in a process of its own: its exit code (5: a native crash)
+    and last line (the signal and the scenario running)."""
+    command = [sys.executable, "-m", "nabla_atheris", "repro", "--lib", lib, str(path)]
+    try:
+        result = subprocess.run(command, env=harness_env(), capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        return {"exit": None, "message": "no end within 900 s"}
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("nabla-atheris:")]
+    return {"exit": result.returncode, "message": lines[-1][:300] if lines else ""}
+
+
+NEW_STATE: dict[str, Any] = {
+    "attempted": 0,
+    "checks": 0,
+    "valid": 0,
+    "apis": [],
+    "current": None,
+    "harness_exceptions": [],
+    "harness_errors": [],
+    "native_crashes": [],
+    "over_memory_budget": 0,
+    "workers": 0,
+    "peak_rss_mb": 0.0,
+    "seconds": 0.0,
+    "runs": [],
+}
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    return {**json.loads(json.dumps(NEW_STATE)), **(json.loads(path.read_text()) if path.is_file() else {})}
+
+
+def _write_state(path: Path, state: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(state, indent=1))
+    os.replace(tmp, path)
+
+
+def run_inputs(
+    lib: str,
+    source: str,
+    seconds: float,
+    state_path: Path,
+    scratch: Path,
+    limit: int | None = None,
+    instrument: bool = False,
+    crashes: Path | None = None,
+) -> dict[str, Any]:
+    """Feed inputs of `source` to the harness' entry in a child process (`inputs_worker`) for
+    `seconds`, or until the state counts `limit` inputs, continuing the state file. A child that dies
+    of a native crash is replaced: the crash is recorded with the API its input decodes to (the input
+    saved into `crashes`, when given); a child that the harness' memory guard ended is replaced too."""
+    catalog = load_catalog(lib)
+    start = time.time()
+    load = round(os.getloadavg()[0], 1)
+    while True:
+        state = _read_state(state_path)
+        left = seconds - (time.time() - start)
+        if left <= 0 or (limit is not None and state["attempted"] >= limit):
+            break
+        state["workers"] += 1
+        _write_state(state_path, state)
+        config = {"source": source, "seconds": left, "limit": limit, "state": str(state_path), "instrument": instrument}
+        config["findings"] = str(scratch / "findings")
+        command = [sys.executable, __file__, "--lib", lib, "--inputs-worker", json.dumps(config)]
+        code = subprocess.run(command, env=harness_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+        state = _read_state(state_path)
+        if state["current"] is None:
+            if code != 0:
+                raise RuntimeError(f"the input worker failed outside a check (exit {code})")
+            continue
+        data = bytes.fromhex(state["current"])
+        if code == 0:  # the harness' memory guard ended the worker before this input
+            state["over_memory_budget"] += 1
+        else:
+            api = decode_bytes(data, catalog).api
+            name = f"{api}-{hashlib.sha1(data).hexdigest()[:10]}"
+            crash = {"api": api, "exit": code, "signal": signal_name(code), "input": name}
+            if crashes is not None:
+                crashes.mkdir(parents=True, exist_ok=True)
+                (crashes / crash["input"]).write_bytes(data)
+            state["native_crashes"].append(crash)
+        state["current"] = None
+        _write_state(state_path, state)
+    elapsed = time.time() - start
+    state["seconds"] += elapsed
+    loads = [load, round(os.getloadavg()[0], 1)]
+    state["runs"].append({"date": time.strftime("%Y-%m-%d"), "seconds": round(elapsed), "load_average": loads})
+    _write_state(state_path, state)
+    return state
+
+
+def signal_name(code: int) -> str | None:
+    """The signal a child's exit code names (a negative code), else None."""
+    try:
+        return signal.Signals(-code).name if code < 0 else None
+    except ValueError:
+        return None
+
+
+def inputs_worker(lib: str, config: dict[str, Any]) -> None:
+    """Run inputs of one source through the harness' entry (`FuzzSession.test_one_input` behind its
+    memory guard, as libFuzzer calls it; findings stored, never raised) until the time or the limit of
+    `config` is reached, continuing its state file: the input in progress is noted before each check,
+    and an exception escaping the entry or a harness error of its verdict is recorded with the input."""
+    from nabla_atheris.harness import (
+        AD_MODULES,
+        OWN_MODULES,
+        instrument_modules,
+        memory_budget_mb,
+        release_memory,
+        within_memory_budget,
+    )
+    from nabla_atheris.session import FuzzSession
+    from nabla_atheris.stats import peak_rss_mb
+
+    session = FuzzSession(lib, Path(config["findings"]), None, raise_new=False)
+    session.warm_up()
+    if config["instrument"]:
+        instrument_modules(AD_MODULES[lib] + OWN_MODULES)
+    entry = within_memory_budget(session.test_one_input, memory_budget_mb([]), lambda: release_memory(session.backend))
+    state_path, limit = Path(config["state"]), config["limit"]
     seeds = [p.read_bytes() for p in sorted((ROOT / "corpus" / lib).iterdir())]
     random.Random(0).shuffle(seeds)
-    state = json.loads(state_path.read_text()) if state_path.is_file() else {"attempted": 0, "checks": 0, "valid": 0, "apis": []}
+    state = _read_state(state_path)
     apis = set(state["apis"])
     rng = random.Random(state["attempted"])
     start = time.time()
-    while time.time() - start < seconds:
+    while time.time() - start < config["seconds"] and (limit is None or state["attempted"] < limit):
         index = state["attempted"]
-        data = seeds[index % len(seeds)] if source == "seed corpus" else os.urandom(len(rng.choice(seeds)))
-        state["attempted"] = index + 1
-        state_path.write_text(json.dumps(state))
-        verdict = check_case(decode_bytes(data, catalog), backend)
+        data = seeds[index % len(seeds)] if config["source"] == "seed corpus" else os.urandom(len(rng.choice(seeds)))
+        state["attempted"], state["current"] = index + 1, data.hex()
+        _write_state(state_path, state)
+        valid, errors = session.stats.valid, Counter(session.stats.harness_errors)
+        try:
+            entry(data)
+        except Exception as exc:  # nothing escapes the entry but a bug of this project's own code
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            error = f"{type(exc).__name__}: {exc}"[:300] + f" (at {Path(where.filename).name}:{where.lineno})"
+            state["harness_exceptions"].append({"input": data.hex(), "error": error})
+        new_errors = session.stats.harness_errors - errors
+        if new_errors:
+            state["harness_errors"].append({"input": data.hex(), "errors": sorted(new_errors)})
         state["checks"] += 1
-        if verdict.valid:
-            state["valid"] += 1
-            apis.add(verdict.case.api)
-        state["apis"] = sorted(apis)
-        state_path.write_text(json.dumps(state))
+        state["valid"] += session.stats.valid - valid
+        apis |= session.stats.apis
+        state["apis"], state["current"] = sorted(apis), None
+        state["peak_rss_mb"] = max(state["peak_rss_mb"], peak_rss_mb())
+        _write_state(state_path, state)
 
 
 # -- harness runs (guidance, start-up, campaigns) -------------------------------------------------
@@ -857,7 +1042,7 @@ What each table measures: see the script's docstring. Known upstream bugs: `benc
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lib", required=True)
-    parser.add_argument("--validity-worker", nargs=3, metavar=("SOURCE", "SECONDS", "STATE"), help=argparse.SUPPRESS)
+    parser.add_argument("--inputs-worker", metavar="CONFIG", help=argparse.SUPPRESS)
     parser.add_argument("--screen-worker", nargs="+", metavar="STATE SEED", help=argparse.SUPPRESS)
     parser.add_argument("--replay-worker", nargs="+", metavar="STATE FOLDER", help=argparse.SUPPRESS)
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}")
@@ -870,14 +1055,15 @@ def main() -> None:
     parser.add_argument("--campaign-seconds", type=int, default=1800, help="campaign (and known bugs): its budget")
     parser.add_argument("--resume-seconds", type=int, default=300, help="campaign: the budget of the resumed run")
     parser.add_argument("--reliability-seconds", type=int, default=240, help="reliability: seconds before the kill, and after")
+    parser.add_argument("--robustness-seconds", type=float, default=1800, help="robustness: seconds of this run at most")
+    parser.add_argument("--robustness-goal", type=int, default=10000, help="robustness: random inputs in all, earlier runs'")
     args = parser.parse_args()
     if args.screen_worker:
         return screen_worker(args.lib, Path(args.screen_worker[0]), args.screen_worker[1:])
     if args.replay_worker:
         return replay_worker(args.lib, Path(args.replay_worker[0]), args.replay_worker[1:])
-    if args.validity_worker:
-        source, seconds, state = args.validity_worker
-        return validity_worker(args.lib, source, float(seconds), Path(state))
+    if args.inputs_worker:
+        return inputs_worker(args.lib, json.loads(args.inputs_worker))
     sections = args.sections.split(",")
     unknown = set(sections) - set(SECTIONS)
     if unknown:
@@ -897,6 +1083,7 @@ def main() -> None:
         "accuracy": lambda: accuracy(args.lib),
         "campaign": lambda: campaign(args.lib, args.campaign_seconds, args.resume_seconds, campaign_workdir, args.baseline),
         "known": lambda: known_bugs(args.lib, args.campaign or ran_campaign(), args.campaign_seconds),
+        "robustness": lambda: robustness(args.lib, args.robustness_seconds, args.robustness_goal),
         "reliability": lambda: reliability(args.lib, args.reliability_seconds, 40),
     }
     for section in sections:
