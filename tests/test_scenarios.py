@@ -113,6 +113,14 @@ def test_a_changed_autograd_state_is_a_harness_error_not_findings(torch_backend)
     assert verdict.findings == [] and "autograd's global state" in verdict.harness_errors[0], explain(verdict)
 
 
+def test_an_empty_output_vmap_returns_without_its_batch_axis_is_compared_not_a_harness_error(torch_backend):
+    lu = {"dtype": "float64", "shape": [4, 4], "seed": 0}
+    pivots = {"dtype": "int32", "shape": [4], "values": [1, 2, 3, 4]}
+    case = make_case("torch.lu_unpack", lu, pivots, unpack_data=False)  # L and U empty: vmap returns them unbatched
+    verdict = check_case(case, torch_backend, oracle_suite.selection("batched"))
+    assert not verdict.harness_errors and any(line.check.startswith("vmap-direct") for line in verdict.lines), explain(verdict)
+
+
 INSTRUMENTED_CHECK = """
 import json
 

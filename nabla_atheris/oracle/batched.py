@@ -143,11 +143,12 @@ def _compare(
     values, derivatives = tolerance("value", subject.dtypes), tolerance("ad-vs-ad", subject.dtypes)
     for k, sample in enumerate(batch):
         loop_outputs, loop_products = sample.loops[eager].value
-        difference = differs(loop_outputs, [o[k] for o in outputs], values)
+        difference = differs(loop_outputs, sample_of(outputs, k, loop_outputs), values)
         what = "output"
         if difference is None and eager != DIRECT:
             like = sample.xs if eager == REV else sample.outputs
-            difference = differs(absent_as_zeros(loop_products, like), [p[k] for p in products], derivatives, products=True)
+            looped = absent_as_zeros(loop_products, like)
+            difference = differs(looped, sample_of(products, k, looped), derivatives, products=True)
             what = "product"
         if difference is None:
             continue
@@ -169,6 +170,16 @@ def _compare(
         judgement.add(with_batch(finding, batch))
         return
     judgement.note(f"{mode} vs {eager}", "ok", f"{len(batch)} samples")
+
+
+def sample_of(stacked: Arrays, k: int, loop: Arrays) -> Arrays:
+    """Sample k of each stacked result of a transform. A result with no values, where the loop's has
+    none either, is the loop's own: a transform may return it without the batch axis (torch.func.vmap
+    returns torch.lu_unpack's empty L and U unbatched), and there is nothing in it to compare."""
+    return [
+        np.asarray(loop[i]) if np.size(s) == 0 and i < len(loop) and np.size(loop[i]) == 0 else s[k]
+        for i, s in enumerate(stacked)
+    ]
 
 
 def with_batch(finding: Finding, batch: list[Sample]) -> Finding:
