@@ -892,6 +892,7 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
     lines += table(["library", "kind", "detected / planted"], rows)
     lines += precision_table()
     lines += reach_table()
+    lines += reliability_table(results)
     known = [(lib, r["known"], b) for lib, r in results.items() if r.get("known", {}).get("bugs") for b in r["known"]["bugs"]]
     if known:
         lines += ["## Known upstream bugs found from the seed corpus", ""]
@@ -1006,7 +1007,80 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
                 ["native crashes repeated by a re-run", f"{x['native_repeated_by_a_rerun']} of {x['native_crashes']}"],
             ]
             lines += table(["figure", "value"], rows)
+        if "robustness" in r:
+            lines += robustness_details(r["robustness"])
     return "\n".join(lines)
+
+
+def reliability_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    """BENCHMARKS.md's reliability table: each library's random inputs through the harness (robustness)
+    and its campaign killed and resumed (reliability), where measured."""
+    rows = []
+    for lib, r in results.items():
+        x, k = r.get("robustness"), r.get("reliability")
+        if not x and not k:
+            continue
+        row: list[Any] = [lib]
+        if x:
+            rate = f"{x['inputs_per_s']} / s" if x["inputs_per_s"] else "-"
+            apis = len(x["native_crashes_by_api"])
+            row += [f"{x['inputs']:,} of {x['goal']:,}", rate, x["harness_exception_count"], x["harness_error_count"]]
+            row += [f"{x['native_crashes']} ({apis} APIs)", x["over_memory_budget"], x["peak_rss_mb"]]
+        else:
+            row += ["-"] * 7
+        if k:
+            replayed = k["replayed"]
+            row += [f"{k['kept_complete_after_resume']} of {k['findings_before_the_kill']}", k["processes_outliving_the_kill"]]
+            row += [f"{replayed['same signature']} of {replayed['sampled']}"]
+        else:
+            row += ["-"] * 3
+        rows.append(row)
+    if not rows:
+        return []
+    headers = ["library", "random inputs (goal)", "rate", "harness exceptions", "harness errors", "native crashes"]
+    headers += ["workers over the memory budget", "peak memory of a worker (MB)", "findings kept across kill and resume"]
+    headers += ["processes outliving the kill", "findings replaying from their saved bytes"]
+    intro = [
+        "## Reliability: random inputs through the harness, a campaign killed and resumed",
+        "",
+        "Random inputs: random bytes of the seeds' lengths through the harness' own entry, instrumented as under",
+        "libFuzzer (`FuzzSession.test_one_input` behind the memory guard; findings stored, not raised), in a child",
+        "process replaced after a native crash, counted across runs toward the goal (`--sections robustness`,",
+        "bench/robustness/LIB.json). Harness exceptions escape the entry; harness errors are exceptions of this",
+        "project's code that a stage of the oracle caught: both are our bugs and must be 0. Each native crash's",
+        "input is saved under bench/robustness/LIB/ and re-run with `nabla-atheris repro --lib LIB FILE` (the",
+        "library section below names the signal and the scenario). Workers over the memory budget: ended by the",
+        "harness before an input (NABLA_MAX_RSS_MB), replaced. Kill and resume (`--sections reliability`): a",
+        "one-worker campaign SIGKILLed, then resumed; its oracle findings (up to 40) replayed from their saved",
+        "bytes, the same signature again.",
+        "",
+    ]
+    return intro + table(headers, rows)
+
+
+def robustness_details(x: dict[str, Any]) -> list[str]:
+    """A library's random inputs through the harness: its runs, harness exceptions and native crashes."""
+    loads = ", ".join(f"{run['load_average'][0]}-{run['load_average'][1]}" for run in x["runs"])
+    lines = [
+        f"Random inputs through the harness: {x['inputs']:,} of the goal {x['goal']:,} in {x['seconds']} s over "
+        f"{len(x['runs'])} run(s) (load average of the machine before-after each: {loads}); {x['worker_processes']} worker "
+        f"processes; valid-call rate {_share(x['valid_rate'])}, {x['apis']} distinct APIs; harness exceptions "
+        f"{x['harness_exception_count']}, harness errors {x['harness_error_count']}.",
+        "",
+    ]
+    for e in x["harness_exceptions"] + x["harness_errors"]:
+        lines.append(f"- harness: {e.get('error') or '; '.join(e['errors'])} (input `{e['input'][:80]}`)")
+    if x["harness_exceptions"] or x["harness_errors"]:
+        lines.append("")
+    if x["native_crashes_by_api"]:
+        rows = []
+        for c in x["native_crashes_by_api"]:
+            said = sorted({m["message"].removeprefix("nabla-atheris: ") for m in c["repro"] if m["exit"] == 5})
+            again = f"{sum(m['exit'] == 5 for m in c['repro'])} of {len(c['repro'])}"
+            rows.append([f"`{c['api']}`", c["crashes"], again, "; ".join(said) or "-", f"`{c['inputs'][0]}`"])
+        headers = ["API", "native crashes", "repeated by `repro`", "what `repro` says", "an input (bench/robustness/LIB/)"]
+        lines += table(headers, rows)
+    return lines
 
 
 HEADER = """# Benchmarks
@@ -1064,14 +1138,15 @@ def main() -> None:
         return replay_worker(args.lib, Path(args.replay_worker[0]), args.replay_worker[1:])
     if args.inputs_worker:
         return inputs_worker(args.lib, json.loads(args.inputs_worker))
-    sections = args.sections.split(",")
+    sections = [s for s in args.sections.split(",") if s]  # none: the tables are written again
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"results-{args.lib}.json"
     result = json.loads(path.read_text()) if path.is_file() else {}
-    result.update(version=get_backend(args.lib).version(), date=time.strftime("%Y-%m-%d"))
+    if sections:
+        result.update(version=get_backend(args.lib).version(), date=time.strftime("%Y-%m-%d"))
     campaign_workdir = Path(tempfile.mkdtemp(prefix=f"nabla-campaign-{args.lib}-"))
     ran_campaign = lambda: campaign_workdir if "campaign" in sections else None  # noqa: E731  (its findings, first run)
     runs = {

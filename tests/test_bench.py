@@ -102,3 +102,43 @@ def test_tables_show_cold_and_warm_speed_ups_start_up_and_a_campaigns_time():
     assert "| inputs checked (seeds and mutations) | 200 | 5000 | 25.0 |" in text
     assert "| coverage (libFuzzer's cov at the end; baseline: its last fork-mode merge) | - | 9000 | - |" in text
     assert "| first pass over the seeds (start-up included) | not reached | 312 s (5.2 min) | - |" in text
+
+
+def test_the_input_worker_records_an_exception_escaping_the_harness_entry(tmp_path, monkeypatch):
+    from nabla_atheris.session import FuzzSession
+
+    def broken(self, data):
+        raise ValueError("our bug")
+
+    monkeypatch.setattr(FuzzSession, "warm_up", lambda self: None)
+    monkeypatch.setattr(FuzzSession, "test_one_input", broken)
+    state_path = tmp_path / "state.json"
+    config = {"source": "random bytes", "seconds": 60, "limit": 3, "state": str(state_path), "instrument": False}
+    bench.inputs_worker("torch", {**config, "findings": str(tmp_path / "findings")})
+    state = json.loads(state_path.read_text())
+    lengths = {len(p.read_bytes()) for p in (ROOT / "corpus" / "torch").iterdir()}
+    assert (state["attempted"], state["checks"], state["current"]) == (3, 3, None)
+    assert [e["error"].split(" (at")[0] for e in state["harness_exceptions"]] == ["ValueError: our bug"] * 3
+    assert all(len(bytes.fromhex(e["input"])) in lengths for e in state["harness_exceptions"])
+    bench.inputs_worker("torch", {**config, "limit": 5, "findings": str(tmp_path / "findings")})  # continues the state
+    assert json.loads(state_path.read_text())["attempted"] == 5
+
+
+def test_reliability_table_shows_random_inputs_native_crashes_and_kill_resume():
+    state = {**bench.NEW_STATE, "attempted": 2500, "checks": 2499, "valid": 2000, "apis": ["torch.sin"], "seconds": 100.0}
+    state["native_crashes"] = [
+        {"api": "torch.nn.functional.pdist", "exit": -11, "signal": "SIGSEGV", "input": "torch.nn.functional.pdist-ab"},
+        {"api": "torch.nn.functional.pdist", "exit": -11, "signal": "SIGSEGV", "input": "torch.nn.functional.pdist-cd"},
+    ]
+    state["native_crashes"][0]["repro"] = {"exit": 5, "message": "nabla-atheris: native crash: pdist died of SIGSEGV"}
+    state.update(peak_rss_mb=431.2, workers=3, runs=[{"date": "2026-12-01", "seconds": 100, "load_average": [1.5, 2.0]}])
+    replayed = {"sampled": 10, "same signature": 9, "other": 1, "killed the process": 0}
+    kill = {"seconds": 120, "processes_outliving_the_kill": 0, "findings_before_the_kill": 7, "kept_complete_after_resume": 7}
+    kill.update(findings_after_resume=9, replayed=replayed, native_crashes=0, native_repeated_by_a_rerun=0)
+    results = {"torch": {"version": "1.0", "date": "2026-12-01", "robustness": bench.robustness_summary(state, 10000)}}
+    results["torch"]["reliability"] = kill
+    text = bench.markdown(results)
+    assert "| torch | 2,500 of 10,000 | 25.0 / s | 0 | 0 | 2 (1 APIs) | 0 | 431 | 7 of 7 | 0 | 9 of 10 |" in text, text
+    crashes = "| `torch.nn.functional.pdist` | 2 | 1 of 1 | native crash: pdist died of SIGSEGV | `torch.nn.functional.pdist-ab` "
+    assert crashes in text
+    assert "(load average of the machine before-after each: 1.5-2.0); 3 worker processes" in text
