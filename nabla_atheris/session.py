@@ -15,7 +15,7 @@ from nabla_atheris.catalog import Catalog, load_catalog
 from nabla_atheris.decoder import decode_bytes
 from nabla_atheris.findings import FindingsStore
 from nabla_atheris.oracle import check_case
-from nabla_atheris.stats import Stats
+from nabla_atheris.stats import REPLAY, Stats
 from nabla_atheris.verdict import Verdict
 from nabla_atheris.vocabulary import RECORDED_KINDS
 
@@ -60,6 +60,7 @@ class FuzzSession:
     ) -> None:
         self.catalog = catalog or load_catalog(library)
         self.selection = scenario_sets.from_environment(library) if selection is None else selection
+        self.first_pass_selection = scenario_sets.for_first_pass(library, self.selection)
         self.backend = get_backend(library)
         self.store = FindingsStore(findings_dir)
         self.stats = Stats(stats_folder)
@@ -79,7 +80,9 @@ class FuzzSession:
                 return
 
     def check(self, case: Case) -> Verdict:
-        return check_case(case, self.backend, self.selection)
+        """The oracle's verdict on a case, with the scenario sets of the worker's phase."""
+        first_pass = self.stats.phase() == REPLAY
+        return check_case(case, self.backend, self.first_pass_selection if first_pass else self.selection)
 
     def test_one_input(self, data: bytes) -> None:
         """libFuzzer's TestOneInput: raise `NewFinding` for a finding with a new signature."""

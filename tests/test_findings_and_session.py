@@ -8,6 +8,8 @@ import pytest
 import torch
 from conftest import SMOOTH, imported_modules, make_case, run_reproducer
 
+from nabla_atheris import scenario_sets
+from nabla_atheris import session as session_module
 from nabla_atheris.catalog import build_catalog
 from nabla_atheris.decoder import seed_bytes
 from nabla_atheris.findings import FindingsStore
@@ -121,3 +123,25 @@ def test_unreadable_finding_and_statistics_files_are_skipped_and_named(tmp_path,
     assert again == folder and new and store.metas()[0]["hits"] == 1
     totals = campaign_totals(tmp_path / "stats")
     assert totals["execs"] == 0 and totals["processes"] == 0 and "worker-1-1.json is not JSON" in totals["unreadable"][0]
+
+
+def test_a_first_pass_leaves_out_the_deferred_default_sets_and_later_inputs_run_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(scenario_sets, "FIRST_PASS_DEFERS", {"torch": ("batched",)})
+    catalog = planted_catalog()
+    seen: list[dict] = []
+    checked = check_case
+
+    def recording(case, backend, selection):
+        seen.append(dict(selection))
+        return checked(case, backend, selection)
+
+    monkeypatch.setattr(session_module, "check_case", recording)
+    defaults = scenario_sets.defaults("torch")
+    session = FuzzSession("torch", tmp_path / "findings", catalog=catalog, raise_new=False, selection=defaults)
+    session.stats.replay_inputs = 1
+    fine = seed_bytes(catalog, 2, 0)
+    session.test_one_input(fine)  # the first pass
+    session.test_one_input(fine)
+    assert "batched" in defaults and seen == [{k: v for k, v in defaults.items() if k != "batched"}, defaults]
+    chosen = FuzzSession("torch", tmp_path / "findings", catalog=catalog, selection={"core": 1, "batched": 1})
+    assert chosen.first_pass_selection == {"core": 1, "batched": 1}  # a selection the user chose runs whole
