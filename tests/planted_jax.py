@@ -1,5 +1,5 @@
 """A test-only catalog of JAX functions with planted AD bugs (wrong `custom_vjp` / `custom_jvp`
-rules, a jit-only divergence), and honest traps.
+rules, a jit-only divergence, wrong batching rules), and honest traps.
 
 Importing this module registers them as `jax.nabla_planted.<name>`, so cases name them like any
 jax API and reproducers can call them once this module is imported.
@@ -9,6 +9,8 @@ import types
 
 import jax
 import jax.numpy as jnp
+from jax.extend.core import Primitive
+from jax.interpreters import ad, batching, mlir
 
 
 @jax.custom_vjp
@@ -140,6 +142,47 @@ def wrong_vmap_rule(x):
 wrong_vmap_rule.defjvp(lambda primals, tangents: (_sin_wrong_vmap(primals[0]), tangents[0] * jnp.cos(primals[0])))
 
 
+fused_scale_p = Primitive("nabla_fused_scale")
+
+
+def fused_scale(c, t):
+    """c * t (same shapes) as one primitive, as a user's fused kernel: bilinear, so JAX derives its
+    JVP and transposes from `ad.defbilinear`; its batching rule is `_fused_scale_batched`."""
+    return fused_scale_p.bind(c, t)
+
+
+fused_scale_p.def_impl(lambda c, t: c * t)
+fused_scale_p.def_abstract_eval(lambda c, t: t)
+mlir.register_lowering(fused_scale_p, mlir.lower_fun(lambda c, t: c * t, multiple_results=False))
+ad.defbilinear(fused_scale_p, lambda ct, c, t: fused_scale(ct, t), lambda ct, c, t: fused_scale(c, ct))
+
+
+def _fused_scale_batched(args, dims):
+    """The kernel takes no broadcasting, so an unbatched operand is stacked to the batch by hand, with
+    jnp.repeat where jnp.tile was meant: each sample gets a block of the wrong rows. Right when both
+    operands are batched (jax.vmap of the function, its JVP and VJP); wrong when only one is, as in
+    jacfwd and jacrev of a JVP (the tangents batched, the point not)."""
+    size = next(x.shape[d] for x, d in zip(args, dims) if d is not None)
+    stacked = [
+        jnp.moveaxis(x, d, 0) if d is not None else jnp.repeat(x, size, axis=0).reshape((size, *x.shape))
+        for x, d in zip(args, dims)
+    ]
+    return fused_scale(*stacked), 0
+
+
+batching.primitive_batchers[fused_scale_p] = _fused_scale_batched
+
+
+@jax.custom_jvp
+def fused_scale_jvp(x):
+    """sin, whose JVP rule scales the tangent by cos(x) with the fused kernel above: right in every mode
+    and order, and under jax.vmap; its nested transforms (jacfwd(jacfwd), jacrev(jacfwd)) are wrong."""
+    return jnp.sin(x)
+
+
+fused_scale_jvp.defjvp(lambda primals, tangents: (jnp.sin(primals[0]), fused_scale(jnp.cos(primals[0]), tangents[0])))
+
+
 PLANTED = {
     "wrong_vjp": (wrong_vjp, "rev-vs-numeric"),
     "wrong_jvp": (wrong_jvp, "fwd-vs-numeric"),
@@ -151,7 +194,10 @@ PLANTED = {
     "wrong_complex_vjp": (wrong_complex_vjp, "rev-vs-numeric"),
 }
 # Planted bugs only a scenario set beyond the core sees: name -> (function, expected kind, scenario set).
-SCENARIO_PLANTED = {"wrong_vmap_rule": (wrong_vmap_rule, "batched-mismatch", "batched")}
+SCENARIO_PLANTED = {
+    "wrong_vmap_rule": (wrong_vmap_rule, "batched-mismatch", "batched"),
+    "fused_scale_jvp": (fused_scale_jvp, "custom-rule-mismatch", "custom"),
+}
 TRAPS = {"right_complex_vjp": right_complex_vjp, "where_glue": where_glue, "cond_sign": cond_sign, "boolean_mask": boolean_mask}
 
 jax.nabla_planted = types.SimpleNamespace(

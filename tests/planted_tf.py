@@ -1,13 +1,18 @@
 """A test-only catalog of TensorFlow functions with planted AD bugs (wrong `tf.custom_gradient`
-rules, a graph-only divergence), and honest traps.
+rules, a graph-only divergence, a wrong pfor converter),
+and honest traps.
 
 Importing this module registers them as `tf.nabla_planted.<name>`, so cases name them like any
-tf API and reproducers can call them once this module is imported.
+tf API and reproducers can call them once this module is imported. It also registers, process-wide,
+a pfor converter for the Reverse op (pfor has none; the only way to change how pfor vectorizes an op
+is its converter registry, pfor.RegisterPFor, which TensorFlow itself uses): `tf.raw_ops.Reverse`
+under pfor is wrong in a process that imports this module.
 """
 
 import types
 
 import tensorflow as tf
+from tensorflow.python.ops.parallel_for import pfor
 
 
 @tf.custom_gradient
@@ -74,6 +79,25 @@ def ignores_second(x, y):
     return tf.sin(x)
 
 
+@pfor.RegisterPFor("Reverse")
+def _convert_reverse(pfor_input):
+    """pfor's converter of Reverse (ReverseV2's predecessor, whose boolean `dims` name the axes to
+    reverse; pfor has none), written after pfor's own for ReverseV2, but with the loop's axis appended
+    to `dims` where it belongs in front: a stacked input is reversed along the axis before the one
+    asked for (the loop's own axis shifts every other by one)."""
+    value = pfor_input.stacked_input(0)
+    dims = pfor_input.unstacked_input(1)
+    return [pfor.wrap(tf.raw_ops.Reverse(tensor=value, dims=tf.concat([dims, [False]], axis=0)), True)]
+
+
+def reversed_sin(x):
+    """sin(x) reversed along its last axis by the Reverse kernel (right in every mode); its pfor
+    converter above reverses the wrong axis, so vectorized_map and the Jacobian's rows by pfor differ
+    from the loop's."""
+    dims = [False] * (len(x.shape) - 1) + [True]
+    return tf.raw_ops.Reverse(tensor=tf.sin(x), dims=dims)
+
+
 PLANTED = {
     "wrong_gradient": (wrong_gradient, "rev-vs-numeric"),
     "wrong_second_order": (wrong_second_order, "second-order-mismatch"),
@@ -82,6 +106,12 @@ PLANTED = {
     "no_gradient": (no_gradient, "missing-derivative"),
     "wrong_complex_gradient": (wrong_complex_gradient, "rev-vs-numeric"),
 }
+# Planted bugs only a scenario set beyond the core sees: name -> (function, expected kind, scenario set).
+SCENARIO_PLANTED = {
+    "reversed_sin": (reversed_sin, "batched-mismatch", "batched"),
+}
 TRAPS = {"right_complex_gradient": right_complex_gradient, "where_glue": where_glue, "ignores_second": ignores_second}
 
-tf.nabla_planted = types.SimpleNamespace(**{k: fn for k, (fn, _) in PLANTED.items()}, **TRAPS)
+tf.nabla_planted = types.SimpleNamespace(
+    **{k: fn for k, (fn, _) in PLANTED.items()}, **{k: v[0] for k, v in SCENARIO_PLANTED.items()}, **TRAPS
+)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import oracle_suite
 import planted_jax  # noqa: F401  (registers jax.nabla_planted)
+import planted_tf  # noqa: F401  (registers tf.nabla_planted)
 import planted_torch  # noqa: F401  (registers torch.nabla_planted)
 import pytest
 from conftest import SMOOTH, explain, make_case, run_reproducer
@@ -21,7 +22,7 @@ from nabla_atheris.oracle import check_case
 from nabla_atheris.rootcause import root_cause
 from nabla_atheris.session import store_findings
 
-PLANTED = [(lib, name) for lib in ("torch", "jax") for name in oracle_suite.scenario_planted(lib)]
+PLANTED = [(lib, name) for lib in ("torch", "jax", "tf") for name in oracle_suite.scenario_planted(lib)]
 TRAPS = [(lib, *trap) for lib in ("torch", "jax", "tf") for trap in oracle_suite.SCENARIO_TRAPS[lib]]
 
 
@@ -40,6 +41,19 @@ def test_a_trap_of_a_scenario_set_is_not_flagged(request, library, api, args, sc
     verdict = check_case(parse_case(oracle_suite.case_json(api, args)), backend, oracle_suite.selection(scenario_set))
     assert not oracle_suite.flagged_kinds(library, verdict, scenario_set), explain(verdict)
     assert not verdict.harness_errors
+
+
+@pytest.mark.parametrize(
+    "library, name, blamed",
+    [
+        ("jax", "fused_scale_jvp", {"custom_jvp:jacfwd-jacfwd", "custom_jvp:jacrev-jacfwd"}),  # vmap of tangents alone
+        ("tf", "reversed_sin", {"pfor-direct", "pfor-rev"}),  # pfor, not the while loop
+    ],
+)
+def test_only_the_scenarios_whose_machinery_a_planted_bug_breaks_find_it(request, library, name, blamed):
+    case, kind, _ = oracle_suite.scenario_planted(library)[name]
+    verdict = check_case(parse_case(case), request.getfixturevalue(f"{library}_backend"), scenario_sets.parse(library, "all"))
+    assert {f.kind for f in verdict.findings} == {kind} and {f.scenarios[1] for f in verdict.findings} == blamed, explain(verdict)
 
 
 def test_graph_breaks_and_data_dependent_code_are_not_compilable_not_findings(torch_backend):
@@ -69,6 +83,8 @@ def test_the_nested_forward_mode_bug_of_autograd_function_is_one_root_cause(torc
         ("torch", "torch.nabla_planted.wrong_transposed_backward", "custom"),
         ("torch", "torch.sin", "custom"),
         ("jax", "jax.nabla_planted.wrong_vmap_rule", "batched"),
+        ("jax", "jax.nabla_planted.fused_scale_jvp", "custom"),
+        ("tf", "tf.nabla_planted.reversed_sin", "batched"),
     ],
 )
 def test_a_scenario_sets_finding_has_a_reproducer_that_fails(request, tmp_path, monkeypatch, library, api, scenario_set):
