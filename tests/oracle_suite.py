@@ -99,6 +99,7 @@ SCENARIO_TRAPS: dict[str, list[tuple[str, list[Any], str]]] = {
         ("tf.math.abs", [KINK], "batched"),
         ("tf.math.sin", [COMPLEX], "batched"),
         ("tf.reverse", [SMOOTH, [1]], "batched"),  # ReverseV2: pfor's own converter shifts the axis
+        ("tf.math.sin", [tensor([0, 3])], "batched"),  # an empty Jacobian (no rows to vectorize)
         ("tf.math.abs", [KINK], "custom"),
         ("tf.math.sin", [COMPLEX], "custom"),
     ],

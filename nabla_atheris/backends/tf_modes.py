@@ -225,17 +225,20 @@ def compiled(g, mode, xs, vectors):
 # --- the scenario sets beyond the core: batching, user-defined rules ------------------------------
 def _jacobian_products(f, x, u, use_pfor):
     """The VJPs with each cotangent of the batch `u` (per output, a leading batch axis) from the rows
-    of GradientTape.jacobian at the inputs x, with or without pfor (a while loop)."""
+    of GradientTape.jacobian at the inputs x, with or without pfor (a while loop); an empty output or
+    input has no Jacobian rows or columns (its terms are left out: zeros)."""
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(x)
         outs = flatten(f(*x))
     products = [tf.zeros((u[0].shape[0],) + tuple(xi.shape), xi.dtype) for xi in x]
     for o, uo in zip(outs, u):
-        if not is_diff(o):
+        if not is_diff(o) or o.shape.num_elements() == 0:
             continue
         rows = tape.jacobian(o, x, unconnected_gradients=ZERO, experimental_use_pfor=use_pfor)
         w = tf.cast(tf.reshape(uo if o.dtype.is_complex else tf.math.real(uo), [-1, o.shape.num_elements()]), o.dtype)
         for i, (xi, row) in enumerate(zip(x, rows)):
+            if xi.shape.num_elements() == 0:
+                continue
             flat_row = tf.reshape(row, [o.shape.num_elements(), -1])
             term = tf.reshape(tf.linalg.matmul(w, tf.cast(flat_row, o.dtype)), (-1,) + tuple(xi.shape))
             products[i] = products[i] + tf.cast(term if xi.dtype.is_complex else tf.math.real(term), xi.dtype)
