@@ -442,12 +442,16 @@ def inputs_worker(lib: str, config: dict[str, Any]) -> None:
 
 
 # -- harness runs (guidance, start-up, campaigns) -------------------------------------------------
-def fuzz(lib: str, workdir: Path, seconds: int, seeds: Path | None = None, **extra: str) -> list[dict[str, Any]]:
-    """A campaign of `seconds` with one worker, as `nabla-atheris fuzz` runs it; its progress records."""
+def fuzz(
+    lib: str, workdir: Path, seconds: int, seeds: Path | None = None, scenarios: str | None = None, **extra: str
+) -> list[dict[str, Any]]:
+    """A campaign of `seconds` with one worker, as `nabla-atheris fuzz` runs it (the library's default
+    scenario sets unless `scenarios` names others); its progress records."""
     from nabla_atheris.campaign import read_records
 
     command = [sys.executable, "-m", "nabla_atheris", "fuzz", lib, "--time", str(seconds), "--workdir", str(workdir)]
     command += ["--seeds", str(seeds)] if seeds else []
+    command += ["--scenarios", scenarios] if scenarios else []
     subprocess.run(command, env=harness_env(**extra), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, check=False)
     return read_records(workdir / "stats.jsonl")
 
@@ -678,9 +682,10 @@ def accuracy(lib: str) -> dict[str, Any]:
     return oracle_suite.accuracy(lib, get_backend(lib))
 
 
-def known_bugs(lib: str, workdir: Path | None, seconds: int) -> dict[str, Any]:
+def known_bugs(lib: str, workdir: Path | None, seconds: int, scenarios: str | None = None) -> dict[str, Any]:
     """Which known upstream bugs a campaign from the seed corpus found, and after how long. Runs the
-    campaign (`seconds`) unless an existing workdir is given."""
+    campaign (`seconds`, with the scenario sets `scenarios`: the library's defaults when None) unless
+    an existing workdir is given (then `scenarios` names the sets it ran)."""
     from nabla_atheris.campaign import read_records
     from nabla_atheris.findings import FindingsStore
 
@@ -689,7 +694,7 @@ def known_bugs(lib: str, workdir: Path | None, seconds: int) -> dict[str, Any]:
         return {"bugs": []}
     if workdir is None:
         workdir = Path(tempfile.mkdtemp(prefix=f"nabla-known-{lib}-"))
-        fuzz(lib, workdir, seconds)
+        fuzz(lib, workdir, seconds, scenarios=scenarios)
     records = [r for r in read_records(workdir / "stats.jsonl") if r.get("run") == 1]  # its first run (a resumed one follows)
     start = _epoch(records[0]["time"]) - float(records[0]["elapsed_s"]) if records else None
     budget = float(records[-1]["elapsed_s"]) if records else None
@@ -707,7 +712,7 @@ def known_bugs(lib: str, workdir: Path | None, seconds: int) -> dict[str, Any]:
                 "time_to_first_detection_s": round(first - start, 1) if first is not None and start is not None else None,
             }
         )
-    return {"campaign_s": budget, "workdir": workdir.name, "bugs": rows}
+    return {"campaign_s": budget, "workdir": workdir.name, "scenarios": scenarios or "default", "bugs": rows}
 
 
 def _matches(bug: dict[str, Any], meta: dict[str, Any]) -> bool:
@@ -893,10 +898,16 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
     lines += precision_table()
     lines += reach_table()
     lines += reliability_table(results)
-    known = [(lib, r["known"], b) for lib, r in results.items() if r.get("known", {}).get("bugs") for b in r["known"]["bugs"]]
+    known = [
+        (lib, k, b)
+        for lib, r in results.items()
+        for key, k in r.items()
+        if key.split(":")[0] == "known" and k.get("bugs")
+        for b in k["bugs"]
+    ]
     if known:
         lines += ["## Known upstream bugs found from the seed corpus", ""]
-        headers = ["library", "API", "kind", "upstream", "found", "first detection (s)", "campaign (s)"]
+        headers = ["library", "API", "kind", "upstream", "found", "first detection (s)", "campaign (s)", "scenario sets"]
         found = [
             [
                 lib,
@@ -906,6 +917,7 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
                 "yes" if b["found"] else "no",
                 b["time_to_first_detection_s"],
                 k["campaign_s"],
+                k.get("scenarios", "-"),  # "-": measured before scenario sets existed (core and compiled)
             ]
             for lib, k, b in known
         ]
@@ -1127,6 +1139,9 @@ def main() -> None:
     parser.add_argument("--baseline", default=BASELINE, help="throughput, campaign: the revision compared with this tree")
     parser.add_argument("--campaign", type=Path, help="known bugs: an existing campaign workdir to evaluate")
     parser.add_argument("--campaign-seconds", type=int, default=1800, help="campaign (and known bugs): its budget")
+    parser.add_argument(
+        "--scenarios", help="known bugs: the campaign's scenario sets (as fuzz --scenarios; kept apart from the defaults' record)"
+    )
     parser.add_argument("--resume-seconds", type=int, default=300, help="campaign: the budget of the resumed run")
     parser.add_argument("--reliability-seconds", type=int, default=240, help="reliability: seconds before the kill, and after")
     parser.add_argument("--robustness-seconds", type=float, default=1800, help="robustness: seconds of this run at most")
@@ -1157,16 +1172,17 @@ def main() -> None:
         "startup": lambda: startup(args.lib),
         "accuracy": lambda: accuracy(args.lib),
         "campaign": lambda: campaign(args.lib, args.campaign_seconds, args.resume_seconds, campaign_workdir, args.baseline),
-        "known": lambda: known_bugs(args.lib, args.campaign or ran_campaign(), args.campaign_seconds),
+        "known": lambda: known_bugs(args.lib, args.campaign or ran_campaign(), args.campaign_seconds, args.scenarios),
         "robustness": lambda: robustness(args.lib, args.robustness_seconds, args.robustness_goal),
         "reliability": lambda: reliability(args.lib, args.reliability_seconds, 40),
     }
     for section in sections:
         print(f"{args.lib}: {section} ...", file=sys.stderr, flush=True)
         before = os.getloadavg()[0]
-        result[section] = runs[section]()
-        if isinstance(result[section], dict):  # other work on the machine skews seconds, less so ratios
-            result[section]["load_average"] = [round(before, 1), round(os.getloadavg()[0], 1)]
+        key = f"known:{args.scenarios}" if section == "known" and args.scenarios else section  # one record per choice of sets
+        result[key] = runs[section]()
+        if isinstance(result[key], dict):  # other work on the machine skews seconds, less so ratios
+            result[key]["load_average"] = [round(before, 1), round(os.getloadavg()[0], 1)]
         path.write_text(json.dumps(result, indent=1))
     everything = {p.stem.removeprefix("results-"): json.loads(p.read_text()) for p in sorted(RESULTS.glob("results-*.json"))}
     tables = markdown(everything)

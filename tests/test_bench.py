@@ -52,9 +52,12 @@ def test_tables_show_accuracy_of_every_library_and_known_bugs():
         }
         for lib in ("torch", "tf")
     }
+    bug = {"api": "torch.g", "kind": "compiled-mismatch", "upstream": upstream, "found": False, "time_to_first_detection_s": None}
+    results["torch"]["known:default,inductor/8"] = {"campaign_s": 540, "scenarios": "default,inductor/8", "bugs": [bug]}
     text = bench.markdown(results)
     assert "| torch | rev-vs-numeric | 2 / 2 |" in text and "| tf | **traps flagged (must be 0)** | 0 of 5 |" in text
     assert "[pytorch/pytorch#1](https://github.com/pytorch/pytorch/issues/1) | yes | 12.5 | 600 |" in text
+    assert "| `torch.g` | compiled-mismatch | [pytorch/pytorch#1]" in text and "| no | None | 540 | default,inductor/8 |" in text
 
 
 def test_tables_show_cold_and_warm_speed_ups_start_up_and_a_campaigns_time():
