@@ -14,5 +14,6 @@ fuzz: setup
 
 test: setup
 	.venv/bin/ruff check nabla_atheris harnesses scripts tests
+	$(PY) scripts/check_imports.py
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(ONEFLOW) python -m pytest -q -p no:cacheprovider $(ONEFLOW_TESTS)

@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from nabla_atheris.backends import Backend
-from nabla_atheris.campaign import Limits, Workdir
+from nabla_atheris.campaign import Workdir
 from nabla_atheris.case import Case
 from nabla_atheris.catalog import Catalog, load_catalog
 from nabla_atheris.decoder import decode_bytes
 from nabla_atheris.findings import META_FILE, FindingsStore
+from nabla_atheris.libraries import Limits
 from nabla_atheris.lifetime import PARENT_ENV
 from nabla_atheris.oracle.subject import dtype_class
+from nabla_atheris.reproducer import render_reproducer
 from nabla_atheris.verdict import Finding
 from nabla_atheris.workers import stop_session
 
@@ -174,7 +176,7 @@ def triage_artifacts(
             finding, case = native_finding(kind, data, catalog, result, artifact.name, backend)
             happened = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(artifact.stat().st_mtime))
             finding.details["happened_at"] = happened
-            folder, new, _ = store.record(finding, case, data, backend.render_reproducer(case, finding), backend.version())
+            folder, new, _ = store.record(finding, case, data, render_reproducer(case, finding), backend.version())
             if new:
                 date_first_seen(store, folder, happened)
             entry.update(finding=folder.name, flaky=finding.details["flaky"], new=new)

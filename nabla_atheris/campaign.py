@@ -28,27 +28,6 @@ from typing import Any, TextIO
 from nabla_atheris.stats import campaign_totals
 from nabla_atheris.workers import kill_survivors, process_start_ticks
 
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-library defaults: libFuzzer's -timeout and -rss_limit_mb, and the worker's own memory budget
-    (NABLA_MAX_RSS_MB: below libFuzzer's limit, so that a worker that grew ends cleanly instead of an OOM)."""
-
-    timeout_s: int
-    rss_limit_mb: int
-    worker_budget_mb: int
-
-    def flags(self) -> list[str]:
-        return [f"-timeout={self.timeout_s}", f"-rss_limit_mb={self.rss_limit_mb}"]
-
-
-# JAX and TensorFlow compile every new call structure (slower first calls, compiled code kept in memory).
-LIMITS = {
-    "torch": Limits(120, 6144, 4096),
-    "jax": Limits(300, 8192, 6144),
-    "tf": Limits(300, 8192, 6144),
-    "oneflow": Limits(120, 6144, 4096),
-}
 RECORD_EVERY_S = 10.0
 ARTIFACT_PREFIXES = ("crash-", "timeout-", "oom-", "leak-")
 
@@ -160,8 +139,7 @@ def read_records(path: Path) -> list[dict[str, Any]]:
 def findings_tally(findings: Path) -> dict[str, Any]:
     """The unique findings by kind and their root causes; the flaky native crashes (a re-run did not
     repeat them) apart, as the summary lists them: not findings."""
-    from nabla_atheris.findings import FindingsStore
-    from nabla_atheris.report import meta_root
+    from nabla_atheris.findings import FindingsStore, meta_root
 
     metas = FindingsStore(findings).metas() if findings.is_dir() else []
     kept = [m for m in metas if not (m.get("details") or {}).get("flaky")]

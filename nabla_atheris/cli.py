@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from nabla_atheris import environments, exitcodes, scenario_sets
-from nabla_atheris.backends import LIBRARIES
 from nabla_atheris.case import Case, CaseFormatError
+from nabla_atheris.libraries import LIBRARIES, record
 from nabla_atheris.shellsafe import shell_safe
 from nabla_atheris.supervision import SUPERVISED, SUPERVISED_COMMANDS, supervise, tracked
 from nabla_atheris.verdict import Verdict
@@ -39,7 +39,6 @@ SCENARIOS_HELP = (
 )
 TRACEBACK = "NABLA_TRACEBACK"  # set to 1: an unexpected error shows its traceback
 ROOT = Path(__file__).resolve().parents[1]
-IMPORT_NAMES = {"torch": "torch", "jax": "jax", "tf": "tensorflow", "oneflow": "oneflow"}
 
 
 class BadInput(Exception):
@@ -51,7 +50,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     report: dict[str, Any] = {"python": sys.version.split()[0]}
     for library in LIBRARIES:
         try:
-            module = importlib.import_module(IMPORT_NAMES[library])
+            module = importlib.import_module(record(library).import_name)
             report[library] = {"ok": True, "version": getattr(module, "__version__", "?")}
         except Exception as exc:  # any import failure is what doctor reports
             report[library] = {"ok": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:200]}
@@ -214,6 +213,7 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     from nabla_atheris.findings import META_FILE
     from nabla_atheris.minimize import case_size, minimize_case
     from nabla_atheris.oracle import check_case
+    from nabla_atheris.reproducer import render_reproducer
 
     case, _ = load_repro_target(args.target, args.lib)
     backend = tracked(get_backend(case.library))
@@ -238,7 +238,7 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     smallest = minimize_case(case, reproduces, args.max_checks, progress=print)
     final = matching[smallest]
     prefix = args.target / "minimized" if args.target.is_dir() else args.target.with_name(args.target.name + ".minimized")
-    outputs = write_minimized(prefix, smallest, backend.render_reproducer(smallest, final))
+    outputs = write_minimized(prefix, smallest, render_reproducer(smallest, final))
     print(f"minimized to size {case_size(smallest)}: {', '.join(str(p) for p in outputs)}")
     return EXIT_FINDING
 
@@ -274,10 +274,10 @@ def minimize_native_crash(args: argparse.Namespace) -> int:
     reproducer next to the original."""
     from nabla_atheris.artifacts import NATIVE_KINDS, minimize_native, native_finding, rerun
     from nabla_atheris.backends import get_backend
-    from nabla_atheris.campaign import LIMITS
     from nabla_atheris.catalog import load_catalog
     from nabla_atheris.decoder import decode_bytes
     from nabla_atheris.findings import INPUT_FILE
+    from nabla_atheris.reproducer import render_reproducer
 
     if args.target.is_dir():
         source, library = args.target / INPUT_FILE, finding_meta(args.target)["library"]
@@ -288,7 +288,7 @@ def minimize_native_crash(args: argparse.Namespace) -> int:
         source, library, prefix = args.target, args.lib, args.target.with_name(args.target.name + ".minimized")
     else:
         raise BadInput(f"no such file or folder: {args.target}")
-    catalog, harness, limits = load_catalog(library), harness_path(library), LIMITS[library]
+    catalog, harness, limits = load_catalog(library), harness_path(library), record(library).limits
     api = decode_bytes(_read_input(source), catalog).api
     env = harness_env()  # each run gets a scratch findings folder
     before = rerun([str(harness)], source, env, limits)
@@ -310,7 +310,7 @@ def minimize_native_crash(args: argparse.Namespace) -> int:
         return EXIT_NO_RESULT
     backend = get_backend(library)
     finding, case = native_finding(before.outcome, data, catalog, after, out.name, backend)
-    outputs = write_minimized(prefix, case, backend.render_reproducer(case, finding))
+    outputs = write_minimized(prefix, case, render_reproducer(case, finding))
     print(f"minimized {size} -> {len(data)} bytes, still a {after.outcome} of {api}: {out}, {', '.join(map(str, outputs))}")
     return EXIT_FINDING
 
@@ -398,7 +398,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     --crash-on-findings (OSS-Fuzz's way); a worker that ends early is replaced; libFuzzer's crash,
     timeout and OOM artifacts are re-run and recorded as findings while the campaign runs. Stop with
     Ctrl-C or SIGTERM; the same command on the same workdir resumes."""
-    from nabla_atheris.campaign import LIMITS, CampaignBusy, Display, Workdir
+    from nabla_atheris.campaign import CampaignBusy, Display, Workdir
     from nabla_atheris.supervisor import CampaignFailed, Plan, run_campaign
 
     harness = harness_path(args.lib)
@@ -411,7 +411,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     if workdir.root.exists() and not workdir.root.is_dir():
         raise BadInput(f"--workdir {workdir.root} is a file, not a folder")
     workdir.create()
-    limits = LIMITS[args.lib]
+    limits = record(args.lib).limits
     raising = {} if args.crash_on_findings else {"NABLA_RAISE": "0"}  # findings are stored either way
     scenarios = {"NABLA_SCENARIOS": args.scenarios} if args.scenarios else {}
     chosen = scenario_selection(args.lib, args.scenarios)  # a bad name is an error now, not in every worker
@@ -469,7 +469,6 @@ MERGE_SUMMARY = re.compile(r"MERGE-OUTER: (\d+) new files with (\d+) new feature
 def cmd_merge(args: argparse.Namespace) -> int:
     """libFuzzer's corpus merge (-merge=1, or -set_cover_merge=1) through the library's harness; the
     findings met while merging are kept only with --findings."""
-    from nabla_atheris.campaign import LIMITS
     from nabla_atheris.findings import FindingsStore
     from nabla_atheris.lifetime import PARENT_ENV
 
@@ -494,7 +493,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
         # a finding met while merging is stored, not a crash; libFuzzer's merge process dies with this one
         env = harness_env(findings=findings, NABLA_RAISE="0", **{PARENT_ENV: str(os.getpid())})
         with shell_safe([harness, args.out, *args.corpora]) as (safe_harness, safe_out, *safe_corpora):  # libFuzzer's shell
-            argv = [str(safe_harness), flag, str(safe_out), *map(str, safe_corpora), *LIMITS[args.lib].flags(), *args.libfuzzer]
+            flags = [*record(args.lib).limits.flags(), *args.libfuzzer]
+            argv = [str(safe_harness), flag, str(safe_out), *map(str, safe_corpora), *flags]
             code, _ = run_logged(argv, env, log, lambda line: line.startswith("MERGE-OUTER"), deadline=args.time)
         met = len(FindingsStore(findings).metas()) if args.findings is None else 0
     if met:

@@ -14,7 +14,7 @@ import coverage
 from nabla_atheris.backends import get_backend
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.decoder import decode_bytes
-from nabla_atheris.harness import AD_MODULES, OWN_MODULES
+from nabla_atheris.harness import guiding_modules
 from nabla_atheris.oracle import check_case
 
 
@@ -30,7 +30,7 @@ def corpus_coverage(
 ) -> dict[str, tuple[int, int]]:
     """Replay `inputs` once under coverage; (statements, covered statements) per measured module prefix."""
     catalog, backend = load_catalog(library), get_backend(library)
-    prefixes = AD_MODULES[library] + OWN_MODULES
+    prefixes = guiding_modules(library)
     cov = coverage.Coverage(source_pkgs=prefixes, data_file=None)
     cov.set_option("run:disable_warnings", ["module-not-measured", "no-data-collected"])  # imported before the replay
     cov.start()

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nabla_atheris.libraries import RECORDS
+
 ROOT = Path(__file__).resolve().parents[1]
 DELEGATED = "NABLA_DELEGATED"  # set in a delegated process, so that it never delegates again
 IMPORTING_COMMANDS = ("fuzz", "merge", "coverage", "check", "repro", "minimize")
@@ -55,7 +57,7 @@ def oneflow_library_path(venv: Path) -> str:
 
 def environment(library: str) -> Environment:
     """The interpreter and extra variables that run `library` (the current ones for the 3.11 libraries)."""
-    if library != "oneflow":
+    if library not in RECORDS or not RECORDS[library].own_environment:  # an unknown one: the command says so
         return Environment(sys.executable, {})
     venv = oneflow_venv()
     if not (venv / "bin" / "python").exists() and _importable("oneflow"):

@@ -37,6 +37,14 @@ def finding_root(finding: Finding) -> str:
     return root_cause(finding.library, finding.api, finding.kind, finding.scenarios, str(finding.details.get("error", "")))
 
 
+def meta_root(meta: dict[str, Any]) -> str:
+    """A stored finding's root cause (computed for findings stored before root causes were recorded)."""
+    if meta.get("root_cause"):
+        return str(meta["root_cause"])
+    error = str(meta.get("details", {}).get("error", ""))
+    return root_cause(meta["library"], meta["api"], meta["kind"], tuple(meta["scenarios"]), error)
+
+
 def slug(signature: str) -> str:
     """A folder name for a signature: readable, and unique by a short hash."""
     readable = re.sub(r"[^A-Za-z0-9._-]+", "_", signature)[:100]

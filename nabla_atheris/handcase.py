@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import LIBRARIES
 from nabla_atheris.case import DTYPES, Attr, Case, CaseFormatError, Tensor, TensorList, is_floating, storage_dtype
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.catalog.properties import properties_of
+from nabla_atheris.libraries import LIBRARIES
 from nabla_atheris.structures import STRUCTURES, applies, resolve
 
 CASE_KEYS = {"library", "api", "args", "kwargs"}

@@ -9,7 +9,7 @@ directory when the working folder is read-only, as it may be on a fuzzing servic
 (statistics folder: this process writes its own worker-*.json there; default none), NABLA_RAISE=0
 (findings are stored, none crashes: for merges), NABLA_RAISE_MISSING=1 (a new `missing-derivative`
 finding crashes too), NABLA_INSTRUMENT (comma-separated module prefixes to instrument instead of
-AD_MODULES' list), NABLA_UNGUIDED=1 (every input replaced by random bytes of its length: no
+the library's AD modules and nabla_atheris), NABLA_UNGUIDED=1 (every input replaced by random bytes of its length: no
 feedback, for benchmarks), NABLA_ONLY_API (inputs that decode to another API are skipped: crash
 minimization cannot drift to another API's crash), NABLA_MAX_RSS_MB (default 4096, or 85% of
 libFuzzer's -rss_limit_mb when that is lower; 0 for none): above 60% of it the process drops its
@@ -38,47 +38,22 @@ from typing import Any
 
 import atheris
 
+from nabla_atheris.libraries import record
+
 OWN_MODULES = ["nabla_atheris"]
-# Per library, the modules whose coverage guides the search (and `coverage` reports): its AD machinery.
-AD_MODULES: dict[str, list[str]] = {
-    "torch": ["torch.autograd", "torch._functorch", "torch.func", "torch.nn.functional", "torch._decomp"],
-    "jax": [
-        "jax._src.interpreters.ad",
-        "jax._src.interpreters.partial_eval",
-        "jax._src.interpreters.batching",
-        "jax._src.custom_derivatives",
-        "jax._src.api",
-        "jax._src.lax",
-        "jax._src.numpy",
-        "jax._src.nn",
-        "jax._src.scipy",
-    ],
-    "tf": [
-        "tensorflow.python.ops.math_grad",
-        "tensorflow.python.ops.nn_grad",
-        "tensorflow.python.ops.array_grad",
-        "tensorflow.python.ops.linalg_grad",
-        "tensorflow.python.ops.gradients_util",
-        "tensorflow.python.eager.backprop",
-        "tensorflow.python.eager.forwardprop",
-        "tensorflow.python.eager.forwardprop_util",
-    ],
-    # OneFlow's AD is C++; its Python layer wraps it: autograd.Function, nn.Graph tracing and
-    # compilation, the functional and module front ends, the Tensor methods written in Python.
-    "oneflow": [
-        "oneflow.autograd",
-        "oneflow.nn.graph",
-        "oneflow.nn.modules",
-        "oneflow.nn.functional",
-        "oneflow.framework.tensor",
-        "oneflow.framework.graph_build_util",
-    ],
-}
+
+
 DEFAULT_MAX_RSS_MB = 4096
 RSS_LIMIT_SHARE = 0.85  # of libFuzzer's -rss_limit_mb: the memory budget when NABLA_MAX_RSS_MB is unset
 RELEASE_SHARE = 0.6  # of the memory budget: above it, compiled code is dropped (JAX and TF keep it per structure)
 MARK = "__ATHERIS_INSTRUMENTED__"
 ORIGINAL_CODE: dict[types.FunctionType, types.CodeType] = {}  # each instrumented function's own code
+
+
+def guiding_modules(library: str) -> list[str]:
+    """The modules whose coverage guides the search (and `coverage` reports): the library's AD
+    machinery (its record's `ad_modules`) and nabla_atheris itself."""
+    return [*record(library).ad_modules, *OWN_MODULES]
 
 
 def _functions_of(module: types.ModuleType) -> list[types.FunctionType]:
@@ -130,7 +105,7 @@ def run(library: str, argv: list[str]) -> None:
     session.warm_up()
     start = time.time()
     chosen = os.environ.get("NABLA_INSTRUMENT")
-    count = instrument_modules(chosen.split(",") if chosen else AD_MODULES[library] + OWN_MODULES)
+    count = instrument_modules(chosen.split(",") if chosen else guiding_modules(library))
     print(f"INFO: nabla-atheris instrumented {count} functions in {time.time() - start:.1f} s", file=sys.stderr)
     target = unguided(session.test_one_input) if os.environ.get("NABLA_UNGUIDED") == "1" else session.test_one_input
     release = lambda: release_memory(session.backend)  # noqa: E731

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nabla_atheris.campaign import Workdir, read_records
-from nabla_atheris.findings import REPRO_FILE, FindingsStore
-from nabla_atheris.rootcause import root_cause
+from nabla_atheris.findings import REPRO_FILE, FindingsStore, meta_root
 from nabla_atheris.stats import campaign_totals
 from nabla_atheris.vocabulary import RECORDED_KINDS
 
@@ -88,14 +87,6 @@ def overview(totals: dict[str, Any], records: list[dict[str, Any]]) -> list[tupl
 def _figure(record: dict[str, Any], key: str, missing: Any = "-") -> Any:
     value = _value(record, key)
     return missing if value is None else value
-
-
-def meta_root(meta: dict[str, Any]) -> str:
-    """A stored finding's root cause (computed for findings stored before root causes were recorded)."""
-    if meta.get("root_cause"):
-        return str(meta["root_cause"])
-    error = str(meta.get("details", {}).get("error", ""))
-    return root_cause(meta["library"], meta["api"], meta["kind"], tuple(meta["scenarios"]), error)
 
 
 def finding_row(folder: Path, meta: dict[str, Any]) -> dict[str, Any]:

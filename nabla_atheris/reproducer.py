@@ -3,37 +3,19 @@ disagreement and exits 1 while the bug is present (0 once the scenarios agree)."
 
 from __future__ import annotations
 
+import importlib
 import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
 
 import numpy as np
 
 from nabla_atheris import numerics, projections, structures, tolerances
-from nabla_atheris.case import Attr, Case, Tensor, TensorList
+from nabla_atheris.call_source import call_source, literal
+from nabla_atheris.case import Case
+from nabla_atheris.libraries import ReproducerSource, record
 from nabla_atheris.oracle import batched
 from nabla_atheris.oracle.values import output_difference
 from nabla_atheris.verdict import Finding
 from nabla_atheris.vocabulary import BATCH_TRANSFORMS, ERROR_KINDS, NESTED_TRANSFORMS
-
-
-def literal(value: Any) -> str:
-    """Python source for a number, list or scalar attribute (NaN and inf included)."""
-    if isinstance(value, (list, tuple)):
-        inner = ", ".join(literal(v) for v in value)
-        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return repr(v) if np.isfinite(v) else f'float("{v}")'
-    if isinstance(value, (complex, np.complexfloating)):
-        return f"complex({literal(float(np.real(value)))}, {literal(float(np.imag(value)))})"
-    if isinstance(value, (bool, np.bool_)):
-        return repr(bool(value))
-    if isinstance(value, (int, np.integer)):
-        return repr(int(value))
-    return repr(value)
 
 
 def array_literal(a: np.ndarray) -> str:
@@ -43,26 +25,6 @@ def array_literal(a: np.ndarray) -> str:
 
 def arrays_literal(arrays: list[np.ndarray]) -> str:
     return "[" + ", ".join(array_literal(a) for a in arrays) + "]"
-
-
-def call_source(case: Case, constant: str = "cs", callee: str | None = None) -> tuple[list[str], str]:
-    """Tensor constructors for the case's tensors and the source of the call on `xs` and constants."""
-    diff_names, const_tensors = [], []
-
-    def render(arg: Any) -> str:
-        if isinstance(arg, Tensor):
-            if arg.differentiable:
-                diff_names.append(f"x{len(diff_names)}")
-                return diff_names[-1]
-            const_tensors.append(arg)
-            return f"{constant}[{len(const_tensors) - 1}]"
-        if isinstance(arg, TensorList):
-            return "[" + ", ".join(render(t) for t in arg.items) + "]"
-        assert isinstance(arg, Attr)
-        return literal(list(arg.value) if isinstance(arg.value, tuple) else arg.value)
-
-    parts = [render(a) for a in case.args] + [f"{k}={render(a)}" for k, a in case.kwargs]
-    return diff_names, f"{callee or case.api}({', '.join(parts)})"
 
 
 def helper_source() -> str:
@@ -240,88 +202,7 @@ def main():
 '''
 
 
-@dataclass(frozen=True)
-class LibrarySource:
-    """What a reproducer needs of one library: imports, its modes module, and how numpy values become
-    the library's tensors (`tensor(values, dtype, wide)` and `lift(arrays)`)."""
-
-    imports: str
-    modes: ModuleType
-    tensor_body: str
-    lift_body: str
-    compilers: tuple[str, ...] = ()  # prefixes of compiled scenarios ("jit" for "jit-rev")
-    compile_expr: str = ""  # the compiled function of scenario `mode` under compiler `kind`
-    batched_expr: str = ""  # a batched scenario `name` ("vmap-rev") of eager scenario `eager` on xs and vectors
-    custom_expr: str = ""  # scenario `mode` of the API wrapped in the user-defined rule `rule`
-    note: str = ""  # how to run it (set-up the library needs), in the docstring
-    callee: Callable[[str], str] | None = None  # the source that calls an API, if not its dotted name
-
-
-def _library_source(library: str) -> LibrarySource:
-    if library == "torch":
-        from nabla_atheris.backends import torch_modes
-
-        return LibrarySource(
-            "import torch",
-            torch_modes,
-            "torch.from_numpy(values.copy()).to(getattr(torch, WIDE.get(dtype, dtype) if wide else dtype))",
-            "[torch.from_numpy(x) for x in arrays]",
-            ("aot", "inductor"),
-            "compiled_function(f, kind, mode)",
-            "batched(eager, f, xs, [torch.from_numpy(np.asarray(d)) for d in vectors])",
-            "custom(rule, mode, f, xs, U, V, V2)",
-        )
-    if library == "jax":
-        from nabla_atheris.backends import jax_modes
-
-        return LibrarySource(
-            "import jax\nimport jax.numpy as jnp",
-            jax_modes,
-            "jnp.asarray(values, dtype=WIDE.get(dtype, dtype) if wide else dtype)",
-            "[jnp.asarray(x) for x in arrays]",
-            ("jit",),
-            "jitted(mode, f)",
-            "batched(eager, f)(xs, vectors)",
-            "custom_alone(rule, mode, f, xs, U, V, V2)",
-        )
-    if library == "tf":
-        from nabla_atheris.backends import tf_modes
-
-        return LibrarySource(
-            "import tensorflow as tf",
-            tf_modes,
-            "tf.cast(tf.constant(values), WIDE.get(dtype, dtype) if wide else dtype)",
-            "[tf.constant(x) for x in arrays]",
-            ("graph", "xla"),
-            'compiled_function(mode, f, xla=kind == "xla")',
-            "batched(name, f)(xs, vectors)",
-            "custom(rule, mode, f, xs, U, V, V2)",
-        )
-    if library == "oneflow":
-        from nabla_atheris.backends import oneflow_backend, oneflow_modes
-
-        return LibrarySource(
-            "import oneflow",
-            oneflow_modes,
-            "flow.tensor(values, dtype=getattr(flow, WIDE.get(dtype, dtype) if wide else dtype))",
-            "[flow.tensor(x) for x in arrays]",
-            ("graph",),
-            "compiled_function(mode, f)",
-            note=ONEFLOW_NOTE,
-            callee=lambda api: f"module_call({api})" if oneflow_backend.is_module(api) else api,
-        )
-    raise KeyError(f"no reproducer for library {library!r}")
-
-
-ONEFLOW_NOTE = """
-OneFlow 0.9's wheel is a CUDA build: put its CUDA libraries on the library path before running this
-script (the dynamic loader reads LD_LIBRARY_PATH when the process starts), e.g.
-    SITE=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    LD_LIBRARY_PATH=$SITE/nvidia/cublas/lib:$SITE/nvidia/cudnn/lib python repro.py
-(or `scripts/oneflow-env python repro.py` in a nabla-atheris checkout)."""
-
-
-def compiled_scenario(lib: LibrarySource) -> list[str]:
+def compiled_scenario(lib: ReproducerSource) -> list[str]:
     """The reproducer's branch for compiled scenarios ("jit-rev", "xla-direct" ...)."""
     if not lib.compilers:
         return []
@@ -335,7 +216,7 @@ def compiled_scenario(lib: LibrarySource) -> list[str]:
     ]
 
 
-def batched_scenario(lib: LibrarySource) -> list[str]:
+def batched_scenario(lib: ReproducerSource) -> list[str]:
     """The reproducer's branch for batched scenarios ("vmap-rev", "pfor-direct" ...) over BATCH."""
     if not lib.batched_expr:
         return []
@@ -349,7 +230,7 @@ def batched_scenario(lib: LibrarySource) -> list[str]:
     ]
 
 
-def custom_scenario(lib: LibrarySource) -> list[str]:
+def custom_scenario(lib: ReproducerSource) -> list[str]:
     """The reproducer's branch for the API wrapped in a user-defined rule ("function:rev" ...)."""
     if not lib.custom_expr:
         return []
@@ -392,15 +273,16 @@ def batch_source(case: Case, finding: Finding) -> list[str]:
 
 def render_reproducer(case: Case, finding: Finding) -> str:
     """A standalone reproducer (the library and numpy only) for a finding on a case."""
-    lib = _library_source(case.library)
-    names, call = call_source(case, callee=lib.callee(case.api) if lib.callee else None)
+    library = record(case.library)
+    lib = library.reproducer
+    names, call = call_source(case, callee=library.callee(case.api))
     diff = case.differentiable()
     consts = [t for t in case.tensors() if not t.differentiable]
-    modes_source = inspect.getsource(lib.modes).split('"""', 2)[2]
+    modes_source = inspect.getsource(importlib.import_module(library.modes)).split('"""', 2)[2]
     vec = finding.vectors
     body = [
         scenario_header(case, finding, lib.imports, lib.note),
-        f"# --- the scenarios, as nabla-atheris runs them (nabla_atheris/backends/{lib.modes.__name__.rsplit('.', 1)[1]}.py) ---",
+        f"# --- the scenarios, as nabla-atheris runs them (nabla_atheris/backends/{library.modes.rsplit('.', 1)[1]}.py) ---",
         modes_source.strip(),
         "",
         "# --- the oracle's own helpers (nabla_atheris/structures, projections, numerics, tolerances, oracle/values) ---",

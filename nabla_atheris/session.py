@@ -15,6 +15,7 @@ from nabla_atheris.catalog import Catalog, load_catalog
 from nabla_atheris.decoder import decode_bytes
 from nabla_atheris.findings import FindingsStore
 from nabla_atheris.oracle import check_case
+from nabla_atheris.reproducer import render_reproducer
 from nabla_atheris.stats import REPLAY, Stats
 from nabla_atheris.verdict import Verdict
 from nabla_atheris.vocabulary import RECORDED_KINDS
@@ -38,7 +39,7 @@ def store_findings(verdict: Verdict, backend: Backend, store: FindingsStore, dat
     """Record every finding of a verdict."""
     out = []
     for finding in verdict.findings:
-        reproducer = backend.render_reproducer(verdict.case, finding)
+        reproducer = render_reproducer(verdict.case, finding)
         folder, new, new_root = store.record(finding, verdict.case, data, reproducer, backend.version())
         out.append(Stored(finding.kind, folder, new, new_root))
     return out

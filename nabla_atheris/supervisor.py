@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from nabla_atheris.artifacts import Triage
-from nabla_atheris.campaign import RECORD_EVERY_S, Display, Limits, Progress, Workdir, WorkerView, progress_line
+from nabla_atheris.campaign import RECORD_EVERY_S, Display, Progress, Workdir, WorkerView, progress_line
 from nabla_atheris.compile_cache import cache_env
+from nabla_atheris.libraries import Limits
 from nabla_atheris.workers import Worker
 
 END_BUDGET_S = 30.0  # a run ends within its --time plus this, triage included

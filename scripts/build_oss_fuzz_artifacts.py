@@ -22,19 +22,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from nabla_atheris.campaign import LIMITS  # noqa: E402
+from nabla_atheris.libraries import record  # noqa: E402
 
 # The libraries OSS-Fuzz builds (OneFlow is left out: it needs Python 3.10, the base image has 3.11).
 LIBRARIES = ("torch", "jax", "tf")
-# libFuzzer flags per harness: the `fuzz` command's per-library timeout (campaign.LIMITS: a check
+# libFuzzer flags per harness: the `fuzz` command's per-library timeout (the library's record: a check
 # runs up to 13 scenarios and the first call of a structure compiles it, so seconds per input are
 # normal) and a memory limit of at most 6144 MB, a size fuzzing services' machines give a target
 # (the harness then keeps 85% of it as its own budget: above it a process ends cleanly instead of
 # being reported as an OOM).
 OSS_FUZZ_RSS_LIMIT_MB = 6144
 OPTIONS: dict[str, dict[str, int]] = {
-    library: {"timeout": LIMITS[library].timeout_s, "rss_limit_mb": min(LIMITS[library].rss_limit_mb, OSS_FUZZ_RSS_LIMIT_MB)}
-    for library in LIBRARIES
+    library: {"timeout": limits.timeout_s, "rss_limit_mb": min(limits.rss_limit_mb, OSS_FUZZ_RSS_LIMIT_MB)}
+    for library, limits in ((name, record(name).limits) for name in LIBRARIES)
 }
 # A fixed timestamp keeps the zips byte-identical across builds.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)

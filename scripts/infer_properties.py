@@ -35,12 +35,13 @@ from typing import Any
 import numpy as np
 
 from nabla_atheris import decoder
-from nabla_atheris.backends import LIBRARIES, get_backend, lookup
+from nabla_atheris.backends import get_backend, lookup
 from nabla_atheris.case import COMPLEX_DTYPES, FLOAT_DTYPES, Case
 from nabla_atheris.catalog import inference as infer
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.catalog.properties import NONE, parse_properties
 from nabla_atheris.decoder import decode_bytes, seed_bytes
+from nabla_atheris.libraries import LIBRARIES
 from nabla_atheris.projections import random_like, rng_for
 from nabla_atheris.rootcause import function_name
 from nabla_atheris.vocabulary import FIRST_ORDER_AD, SECOND_ORDER

@@ -17,19 +17,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nabla_atheris.campaign import LIMITS  # noqa: E402
 from nabla_atheris.cli import harness_env, harness_path  # noqa: E402
+from nabla_atheris.libraries import LIBRARIES, record  # noqa: E402
 from nabla_atheris.seeds import minimal_seeds  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("lib", choices=sorted(LIMITS))
+    parser.add_argument("lib", choices=sorted(LIBRARIES))
     parser.add_argument("--out", type=Path, help="default corpus/LIB")
     args = parser.parse_args()
     out = args.out or ROOT / "corpus" / args.lib
     start = time.time()
-    counts = minimal_seeds(args.lib, out, harness_path(args.lib), harness_env(), LIMITS[args.lib].flags())
+    counts = minimal_seeds(args.lib, out, harness_path(args.lib), harness_env(), record(args.lib).limits.flags())
     print(f"{args.lib}: {counts} -> {out} in {time.time() - start:.0f} s")
 
 

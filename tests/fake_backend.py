@@ -300,6 +300,3 @@ class FakeBackend:
         if isinstance(exc, Documented):
             return ErrorClass.DOCUMENTED
         return ErrorClass.INVALID
-
-    def render_reproducer(self, case: Case, finding: Any) -> str:
-        return "print('fake')\n"

@@ -4,7 +4,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from nabla_atheris.backends import LIBRARIES
+from nabla_atheris.libraries import LIBRARIES
 from nabla_atheris.verdict import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]

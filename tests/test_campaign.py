@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from nabla_atheris.artifacts import Rerun, classify_rerun, native_finding, triage_artifacts
-from nabla_atheris.campaign import LIMITS, Display, Limits, Workdir, progress_line, read_records, time_accounting
+from nabla_atheris.campaign import Display, Workdir, progress_line, read_records, time_accounting
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.decoder import seed_bytes
 from nabla_atheris.findings import FindingsStore
+from nabla_atheris.libraries import LIBRARIES, Limits, record
 from nabla_atheris.report import write_report
+from nabla_atheris.reproducer import render_reproducer
 from nabla_atheris.supervisor import Plan, run_campaign
 from nabla_atheris.workers import WorkerStatus, process_start_ticks
 
@@ -304,15 +306,15 @@ def test_native_crash_reproducer_runs_every_scenario(tmp_path, torch_backend):
     finding, case = native_finding("crash", data, catalog, Rerun("crash", -6, "deadly signal"), "crash-x", torch_backend)
     assert case.api == "torch.sin" and finding.signature() == "torch:sin:crash"
     script = tmp_path / "repro.py"
-    script.write_text(torch_backend.render_reproducer(case, finding))
+    script.write_text(render_reproducer(case, finding))
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and "every scenario completed" in result.stdout, result.stdout + result.stderr
     assert all(mode in result.stdout for mode in modes), result.stdout
 
 
-@pytest.mark.parametrize("library", sorted(LIMITS))
+@pytest.mark.parametrize("library", sorted(LIBRARIES))
 def test_per_library_limits_leave_the_worker_budget_below_libfuzzers_limit(library):
-    limits = LIMITS[library]
+    limits = record(library).limits
     assert 0 < limits.worker_budget_mb < limits.rss_limit_mb and limits.timeout_s >= 60
 
 

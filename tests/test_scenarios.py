@@ -146,7 +146,7 @@ from nabla_atheris.handcase import parse_case
 from nabla_atheris.oracle import check_case
 
 backend = get_backend("torch")
-harness.instrument_modules(harness.AD_MODULES["torch"] + harness.OWN_MODULES)
+harness.instrument_modules(harness.guiding_modules("torch"))
 case = {"library": "torch", "api": "torch.nn.functional.softplus", "args": [SMOOTH], "kwargs": {}}
 verdict = check_case(parse_case(case), backend, {"core": 1, "aot": 1})
 print(json.dumps({line.check: line.status for line in verdict.lines if line.check.startswith("aot")}))

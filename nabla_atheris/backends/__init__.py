@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from nabla_atheris.case import Case
-from nabla_atheris.verdict import Finding
+from nabla_atheris.libraries import RECORDS
 from nabla_atheris.vocabulary import SECOND_ORDER as SECOND_ORDER_MODES  # noqa: F401  (re-exported)
 
 Arrays = list[np.ndarray]
@@ -86,7 +86,7 @@ class BoundCall(Protocol):
 
 
 class Backend(Protocol):
-    """A library: binds cases, runs its modes, classifies its errors, renders reproducers."""
+    """A library: binds cases, runs its modes, classifies its errors."""
 
     name: str
     primary_mode: str  # the mode the library's derivative rules are written for (the other is derived from it)
@@ -105,25 +105,16 @@ class Backend(Protocol):
         """Why the library's own static checks reject a call the eager kernel ran, if they do."""
         ...
 
-    def render_reproducer(self, case: Case, finding: Finding) -> str: ...
 
-
-LIBRARIES = ("torch", "jax", "tf", "oneflow")
-_BACKEND_MODULES: dict[str, str] = {
-    "torch": "nabla_atheris.backends.torch_backend",
-    "jax": "nabla_atheris.backends.jax_backend",
-    "tf": "nabla_atheris.backends.tf_backend",
-    "oneflow": "nabla_atheris.backends.oneflow_backend",
-}
 _cache: dict[str, Backend] = {}
 
 
 def get_backend(library: str) -> Backend:
     """The backend of a library (imports the library on first use)."""
-    if library not in _BACKEND_MODULES:
-        raise KeyError(f"no backend for library {library!r} (have: {', '.join(sorted(_BACKEND_MODULES))})")
+    if library not in RECORDS:
+        raise KeyError(f"no backend for library {library!r} (have: {', '.join(sorted(RECORDS))})")
     if library not in _cache:
-        factory: Callable[[], Backend] = importlib.import_module(_BACKEND_MODULES[library]).make_backend
+        factory: Callable[[], Backend] = importlib.import_module(RECORDS[library].backend).make_backend
         _cache[library] = factory()
     return _cache[library]
 

@@ -23,7 +23,6 @@ import numpy as np
 
 from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, widen_dtype
 from nabla_atheris.case import Attr, Case, Tensor, TensorList
-from nabla_atheris.verdict import Finding
 from nabla_atheris.vocabulary import DIRECT, FWD, REV, compiled_parts, second_order_parts
 
 CACHE_SIZE = 512
@@ -270,8 +269,3 @@ class StructuredBackend:
 
     def clear_library_caches(self) -> None:
         """The library's own caches of traced and compiled code (none by default)."""
-
-    def render_reproducer(self, case: Case, finding: Finding) -> str:
-        from nabla_atheris.reproducer import render_reproducer
-
-        return render_reproducer(case, finding)

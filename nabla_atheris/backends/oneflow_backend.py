@@ -21,6 +21,7 @@ from nabla_atheris.backends import Arrays, ErrorClass, classify_message, glue_of
 from nabla_atheris.backends import oneflow_modes as modes
 from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall
 from nabla_atheris.case import storage_dtype
+from nabla_atheris.libraries import RECORDS
 
 flow = modes.flow
 
@@ -61,10 +62,7 @@ def resolve(name: str) -> Callable[..., Any]:
     return obj
 
 
-def is_module(name: str) -> bool:
-    """Does a dotted name denote an `oneflow.nn` module class (by naming: `oneflow.nn.Conv2d`)?"""
-    prefix, _, last = name.rpartition(".")
-    return prefix == "oneflow.nn" and last[:1].isupper()
+is_module = RECORDS["oneflow"].is_module  # an `oneflow.nn` module class (by naming: `oneflow.nn.Conv2d`)?
 
 
 class OneflowCall(StructuredCall):

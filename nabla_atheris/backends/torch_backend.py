@@ -18,8 +18,8 @@ import torch
 from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, classify_message, glue_of, widen_dtype
 from nabla_atheris.backends import torch_modes as modes
 from nabla_atheris.backends.binding import FunctionCache
+from nabla_atheris.call_source import call_source
 from nabla_atheris.case import Attr, Case, Tensor, TensorList
-from nabla_atheris.verdict import Finding
 from nabla_atheris.vocabulary import NESTED_TRANSFORMS, compiled_parts
 
 TORCH_DTYPES = {
@@ -131,8 +131,6 @@ def structure_function(case: Case, dtype_of: Callable[[Tensor], str]) -> Callabl
     """The call as the source a user writes, `def f(x0, ...): return torch.api(x0, cs[0], attr=...)`,
     a function of its own (torch.compile caches compiled code per function: one per structure), the
     same source a reproducer runs."""
-    from nabla_atheris.reproducer import call_source
-
     names, call = call_source(case)
     namespace = {"torch": torch, "cs": [_tensor(t, dtype_of(t)) for t in case.tensors() if not t.differentiable]}
     exec(compile(f"def f({', '.join(names)}):\n    return {call}\n", f"<{case.api}>", "exec"), namespace)
@@ -250,11 +248,6 @@ class TorchBackend:
         TorchCall.compiled_functions.clear()
         if "torch._dynamo" in sys.modules:
             torch._dynamo.reset()
-
-    def render_reproducer(self, case: Case, finding: Finding) -> str:
-        from nabla_atheris.reproducer import render_reproducer
-
-        return render_reproducer(case, finding)
 
 
 def check_autograd_state() -> None:
