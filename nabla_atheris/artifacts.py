@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -19,14 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nabla_atheris.backends import Backend
-from nabla_atheris.campaign import Workdir
+from nabla_atheris import exitcodes
+from nabla_atheris.backends import Backend, get_backend
+from nabla_atheris.campaign import Workdir, harness_env, harness_path
 from nabla_atheris.case import Case
 from nabla_atheris.catalog import Catalog, load_catalog
 from nabla_atheris.decoder import decode_bytes
 from nabla_atheris.findings import META_FILE, FindingsStore
-from nabla_atheris.libraries import Limits
+from nabla_atheris.libraries import Limits, record
 from nabla_atheris.lifetime import PARENT_ENV
+from nabla_atheris.minimize import write_minimized
 from nabla_atheris.oracle.subject import dtype_class
 from nabla_atheris.reproducer import render_reproducer
 from nabla_atheris.verdict import Finding
@@ -268,3 +271,33 @@ def minimize_native(
     if not out.is_file():
         return None
     return rerun(harness_argv, out, env, limits)
+
+
+def minimize_native_crash(source: Path, library: str, prefix: Path, seconds: int) -> int:
+    """libFuzzer's -minimize_crash for a native crash, timeout or OOM of `source` (`minimize_native`),
+    which must stay the same kind of crash of the same API; writes the smallest input and its case
+    and reproducer (`write_minimized`) at `prefix`. The exit code of `minimize`."""
+    catalog, harness, limits = load_catalog(library), harness_path(library), record(library).limits
+    api = decode_bytes(source.read_bytes(), catalog).api
+    env = harness_env()  # each run gets a scratch findings folder
+    before = rerun([str(harness)], source, env, limits)
+    if before.outcome not in NATIVE_KINDS:
+        what = f"{source} does not end in a native crash, timeout or OOM ({before.outcome or 'a clean run'})"
+        print(f"nabla-atheris: {what}: nothing to minimize", file=sys.stderr)
+        return exitcodes.NO_RESULT
+    size = source.stat().st_size
+    print(f"minimizing a {before.outcome} of {api} ({size} bytes) with libFuzzer's -minimize_crash for {seconds} s", flush=True)
+    out = Path(f"{prefix}.input")
+    after = minimize_native([str(harness)], source, out, env, limits, api, seconds)
+    data = out.read_bytes() if out.is_file() else b""
+    got = None if after is None else (after.outcome, decode_bytes(data, catalog).api)
+    if got != (before.outcome, api):
+        out.unlink(missing_ok=True)
+        what = "nothing" if got is None else f"{got[0] or 'a clean run'} of {got[1]}"
+        wanted = f"a {before.outcome} of {api}"
+        print(f"nabla-atheris: error: minimization gave {what}, not {wanted}; kept the original", file=sys.stderr)
+        return exitcodes.NO_RESULT
+    finding, case = native_finding(before.outcome, data, catalog, after, out.name, get_backend(library))
+    outputs = write_minimized(prefix, case, render_reproducer(case, finding))
+    print(f"minimized {size} -> {len(data)} bytes, still a {after.outcome} of {api}: {out}, {', '.join(map(str, outputs))}")
+    return exitcodes.FINDING

@@ -12,10 +12,13 @@ process), `stats.jsonl` (one progress record every few seconds, continued on res
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -26,7 +29,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from nabla_atheris.stats import campaign_totals
-from nabla_atheris.workers import kill_survivors, process_start_ticks
+from nabla_atheris.workers import kill_survivors, process_start_ticks, stop_session
+
+ROOT = Path(__file__).resolve().parents[1]
 
 RECORD_EVERY_S = 10.0
 ARTIFACT_PREFIXES = ("crash-", "timeout-", "oom-", "leak-")
@@ -332,3 +337,54 @@ class Display:
                 self.stream.write("\n")
                 self.showing = False
             self.stream.flush()
+
+
+def harness_path(library: str) -> Path:
+    """The executable harness of a library."""
+    harness = ROOT / "harnesses" / f"fuzz_{library}.py"
+    if not harness.is_file():
+        raise FileNotFoundError(errno.ENOENT, f"no harness for {library}", str(harness))
+    return harness
+
+
+def harness_env(findings: Path | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a harness run by libFuzzer: the project importable, the environment's
+    python first on PATH (libFuzzer starts workers and merge processes through the shebang), the
+    findings folder if given."""
+    return dict(
+        os.environ,
+        **({"NABLA_FINDINGS": str(findings)} if findings is not None else {}),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        **extra,
+    )
+
+
+def run_logged(argv: list[str], env: dict[str, str], log_path: Path, progress: Any, deadline: float) -> tuple[int, bool]:
+    """Run a command in its own process group, appending its output to a log and echoing the lines
+    `progress` selects; SIGTERM to the group after `deadline` seconds (libFuzzer's fork mode does not
+    look at -max_total_time while it replays the seed corpus). The exit code, and whether it was stopped."""
+    with (
+        open(log_path, "ab") as log,
+        subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True) as proc,
+    ):
+        stopped = threading.Event()
+
+        def time_is_up() -> None:
+            if proc.poll() is None:
+                stopped.set()
+                print(f"time is up: stopping libFuzzer (process group {proc.pid})", flush=True)
+                stop_session(proc)
+
+        timer = threading.Timer(deadline, time_is_up)
+        timer.start()
+        try:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                log.write(raw)
+                line = raw.decode(errors="replace")
+                if progress(line):
+                    print(line.rstrip(), flush=True)
+            return proc.wait(), stopped.is_set()
+        finally:
+            timer.cancel()

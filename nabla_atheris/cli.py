@@ -13,10 +13,8 @@ import importlib
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
-import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -144,12 +142,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check_and_store(load_case_file(args.case), args.findings, spec=args.scenarios)
 
 
-def finding_meta(folder: Path) -> dict[str, Any]:
-    """A finding folder's metadata (finding.json); a corrupted one is bad input."""
-    from nabla_atheris.findings import FindingFormatError, read_meta
+def finding_meta(path: Path) -> dict[str, Any] | None:
+    """A finding folder's metadata (finding.json), None for any other path; a corrupted one is bad input."""
+    from nabla_atheris.findings import FindingFormatError, folder_meta
 
     try:
-        return read_meta(folder)
+        return folder_meta(path)
     except FindingFormatError as exc:
         raise BadInput(f"corrupted finding: {exc}") from None
 
@@ -164,9 +162,9 @@ def load_repro_target(path: Path, library: str) -> tuple[Case, bytes | None]:
     from nabla_atheris.handcase import load_case_file, validate
 
     if path.is_dir():
-        if not (path / CASE_FILE).is_file() or not (path / META_FILE).is_file():
-            raise BadInput(f"{path} is not a finding folder (no {CASE_FILE} and {META_FILE})")
         meta = finding_meta(path)
+        if meta is None or not (path / CASE_FILE).is_file():
+            raise BadInput(f"{path} is not a finding folder (no {CASE_FILE} and {META_FILE})")
         data = _read_input(path / INPUT_FILE) if meta.get("from_fuzzer") and (path / INPUT_FILE).is_file() else None
         case = case_codec.decode(_read_input(path / CASE_FILE))
         validate(case)
@@ -193,9 +191,7 @@ def _read_input(path: Path) -> bytes:
 
 def finding_scenarios(target: Path) -> list[str]:
     """The scenarios of a finding folder (a re-check runs their scenario sets), else none."""
-    from nabla_atheris.findings import META_FILE
-
-    return finding_meta(target)["scenarios"] if target.is_dir() and (target / META_FILE).is_file() else []
+    return (finding_meta(target) or {}).get("scenarios", [])
 
 
 def cmd_repro(args: argparse.Namespace) -> int:
@@ -210,8 +206,7 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     if args.native or native_finding_folder(args.target):
         return minimize_native_crash(args)
     from nabla_atheris.backends import get_backend
-    from nabla_atheris.findings import META_FILE
-    from nabla_atheris.minimize import case_size, minimize_case
+    from nabla_atheris.minimize import case_size, minimize_case, write_minimized
     from nabla_atheris.oracle import check_case
     from nabla_atheris.reproducer import render_reproducer
 
@@ -219,7 +214,7 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     backend = tracked(get_backend(case.library))
     selection = scenario_selection(case.library, args.scenarios, finding_scenarios(args.target))
     verdict = check_case(case, backend, selection)
-    wanted = finding_meta(args.target)["signature"] if args.target.is_dir() and (args.target / META_FILE).is_file() else None
+    wanted = (finding_meta(args.target) or {}).get("signature")
     signatures = [f.signature() for f in verdict.findings]
     if not signatures or (wanted is not None and wanted not in signatures):
         print(f"nabla-atheris: {args.target} does not reproduce {wanted or 'a finding'}: nothing to minimize", file=sys.stderr)
@@ -243,44 +238,26 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     return EXIT_FINDING
 
 
-def write_minimized(prefix: Path, case: Case, reproducer: str) -> list[Path]:
-    """Write a minimized case as PREFIX.case.msgpack, PREFIX.json (a case for `check`) and PREFIX.repro.py."""
-    from nabla_atheris import case as case_codec
-    from nabla_atheris.minimize import case_to_json
-
-    outputs = {
-        Path(f"{prefix}.case.msgpack"): case_codec.encode(case),
-        Path(f"{prefix}.json"): (json.dumps(case_to_json(case), indent=1) + "\n").encode(),
-        Path(f"{prefix}.repro.py"): reproducer.encode(),
-    }
-    for path, data in outputs.items():
-        path.write_bytes(data)
-    return list(outputs)
-
-
 def native_finding_folder(target: Path) -> bool:
     """Whether `target` is a finding folder of a native crash, timeout or OOM (found by libFuzzer)."""
-    from nabla_atheris.findings import META_FILE, FindingFormatError, read_meta
+    from nabla_atheris.findings import FindingFormatError, folder_meta, is_native
 
     try:
-        return target.is_dir() and (target / META_FILE).is_file() and read_meta(target)["scenarios"] == ["harness", "harness"]
+        meta = folder_meta(target)
     except FindingFormatError:
         return False
+    return meta is not None and is_native(meta)
 
 
 def minimize_native_crash(args: argparse.Namespace) -> int:
     """libFuzzer's -minimize_crash for a native crash (a finding folder or a raw artifact), guarded
     against drifting to another API's crash or another kind; writes the smallest input, its case and
     reproducer next to the original."""
-    from nabla_atheris.artifacts import NATIVE_KINDS, minimize_native, native_finding, rerun
-    from nabla_atheris.backends import get_backend
-    from nabla_atheris.catalog import load_catalog
-    from nabla_atheris.decoder import decode_bytes
+    from nabla_atheris.artifacts import minimize_native_crash as minimize
     from nabla_atheris.findings import INPUT_FILE
-    from nabla_atheris.reproducer import render_reproducer
 
     if args.target.is_dir():
-        source, library = args.target / INPUT_FILE, finding_meta(args.target)["library"]
+        source, library = args.target / INPUT_FILE, (finding_meta(args.target) or {}).get("library")
         prefix = args.target / "minimized"
         if not source.is_file() or library not in LIBRARIES:
             raise BadInput(f"{args.target} is not a finding folder of a native crash (no {INPUT_FILE} of a known library)")
@@ -288,31 +265,8 @@ def minimize_native_crash(args: argparse.Namespace) -> int:
         source, library, prefix = args.target, args.lib, args.target.with_name(args.target.name + ".minimized")
     else:
         raise BadInput(f"no such file or folder: {args.target}")
-    catalog, harness, limits = load_catalog(library), harness_path(library), record(library).limits
-    api = decode_bytes(_read_input(source), catalog).api
-    env = harness_env()  # each run gets a scratch findings folder
-    before = rerun([str(harness)], source, env, limits)
-    if before.outcome not in NATIVE_KINDS:
-        what = f"{source} does not end in a native crash, timeout or OOM ({before.outcome or 'a clean run'})"
-        print(f"nabla-atheris: {what}: nothing to minimize", file=sys.stderr)
-        return EXIT_NO_RESULT
-    size = source.stat().st_size
-    print(f"minimizing a {before.outcome} of {api} ({size} bytes) with libFuzzer's -minimize_crash for {args.time} s", flush=True)
-    out = Path(f"{prefix}.input")
-    after = minimize_native([str(harness)], source, out, env, limits, api, args.time)
-    data = out.read_bytes() if out.is_file() else b""
-    got = None if after is None else (after.outcome, decode_bytes(data, catalog).api)
-    if got != (before.outcome, api):
-        out.unlink(missing_ok=True)
-        what = "nothing" if got is None else f"{got[0] or 'a clean run'} of {got[1]}"
-        wanted = f"a {before.outcome} of {api}"
-        print(f"nabla-atheris: error: minimization gave {what}, not {wanted}; kept the original", file=sys.stderr)
-        return EXIT_NO_RESULT
-    backend = get_backend(library)
-    finding, case = native_finding(before.outcome, data, catalog, after, out.name, backend)
-    outputs = write_minimized(prefix, case, render_reproducer(case, finding))
-    print(f"minimized {size} -> {len(data)} bytes, still a {after.outcome} of {api}: {out}, {', '.join(map(str, outputs))}")
-    return EXIT_FINDING
+    _read_input(source)  # held to the size limit of inputs
+    return minimize(source, library, prefix, args.time)
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
@@ -398,7 +352,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     --crash-on-findings (OSS-Fuzz's way); a worker that ends early is replaced; libFuzzer's crash,
     timeout and OOM artifacts are re-run and recorded as findings while the campaign runs. Stop with
     Ctrl-C or SIGTERM; the same command on the same workdir resumes."""
-    from nabla_atheris.campaign import CampaignBusy, Display, Workdir
+    from nabla_atheris.campaign import CampaignBusy, Display, Workdir, harness_env, harness_path
     from nabla_atheris.supervisor import CampaignFailed, Plan, run_campaign
 
     harness = harness_path(args.lib)
@@ -435,27 +389,6 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if interrupted else EXIT_AGREE
 
 
-def harness_path(library: str) -> Path:
-    """The executable harness of a library."""
-    harness = ROOT / "harnesses" / f"fuzz_{library}.py"
-    if not harness.is_file():
-        raise BadInput(f"no harness for {library} ({harness})")
-    return harness
-
-
-def harness_env(findings: Path | None = None, **extra: str) -> dict[str, str]:
-    """The environment of a harness run by libFuzzer: the project importable, the environment's
-    python first on PATH (libFuzzer starts workers and merge processes through the shebang), the
-    findings folder if given."""
-    return dict(
-        os.environ,
-        **({"NABLA_FINDINGS": str(findings)} if findings is not None else {}),
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-        **extra,
-    )
-
-
 def corpus_files(folder: Path) -> list[Path]:
     """The inputs of a corpus folder (a missing or non-folder path is bad input)."""
     if not folder.is_dir():
@@ -469,6 +402,7 @@ MERGE_SUMMARY = re.compile(r"MERGE-OUTER: (\d+) new files with (\d+) new feature
 def cmd_merge(args: argparse.Namespace) -> int:
     """libFuzzer's corpus merge (-merge=1, or -set_cover_merge=1) through the library's harness; the
     findings met while merging are kept only with --findings."""
+    from nabla_atheris.campaign import harness_env, harness_path, run_logged
     from nabla_atheris.findings import FindingsStore
     from nabla_atheris.lifetime import PARENT_ENV
 
@@ -530,38 +464,6 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         (args.out / "coverage.txt").write_text(text + "\n")
         print(f"HTML report: {html / 'index.html'}")
     return EXIT_AGREE
-
-
-def run_logged(argv: list[str], env: dict[str, str], log_path: Path, progress: Any, deadline: float) -> tuple[int, bool]:
-    """Run a command in its own process group, appending its output to a log and echoing the lines
-    `progress` selects; SIGTERM to the group after `deadline` seconds (libFuzzer's fork mode does not
-    look at -max_total_time while it replays the seed corpus). The exit code, and whether it was stopped."""
-    from nabla_atheris.workers import stop_session
-
-    with (
-        open(log_path, "ab") as log,
-        subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True) as proc,
-    ):
-        stopped = threading.Event()
-
-        def time_is_up() -> None:
-            if proc.poll() is None:
-                stopped.set()
-                print(f"time is up: stopping libFuzzer (process group {proc.pid})", flush=True)
-                stop_session(proc)
-
-        timer = threading.Timer(deadline, time_is_up)
-        timer.start()
-        try:
-            assert proc.stdout is not None
-            for raw in proc.stdout:
-                log.write(raw)
-                line = raw.decode(errors="replace")
-                if progress(line):
-                    print(line.rstrip(), flush=True)
-            return proc.wait(), stopped.is_set()
-        finally:
-            timer.cancel()
 
 
 class Parser(argparse.ArgumentParser):

@@ -90,15 +90,16 @@ def _library_of(path: Path) -> str | None:
     try:
         if path.is_file() and path.stat().st_size > MAX_PEEK_BYTES:
             return None
-        if path.is_dir() and (path / "finding.json").is_file():
-            return str(json.loads((path / "finding.json").read_text())["library"])
+        from nabla_atheris import case as case_codec
+        from nabla_atheris.findings import CASE_FILE, folder_meta
+
+        meta = folder_meta(path)
+        if meta is not None:
+            return str(meta["library"])
         if path.suffix == ".json" and path.is_file():
             return str(json.loads(path.read_text())["library"])
-        if path.suffix == ".msgpack" and path.is_file() or (path / "case.msgpack").is_file():
-            from nabla_atheris import case as case_codec
-
-            data = (path / "case.msgpack" if path.is_dir() else path).read_bytes()
-            return case_codec.decode(data).library
+        if path.suffix == ".msgpack" and path.is_file() or (path / CASE_FILE).is_file():
+            return case_codec.decode((path / CASE_FILE if path.is_dir() else path).read_bytes()).library
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
     return None

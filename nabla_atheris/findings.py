@@ -146,6 +146,16 @@ def read_meta(folder: Path) -> dict[str, Any]:
     return meta
 
 
+def folder_meta(path: Path) -> dict[str, Any] | None:
+    """The metadata of a finding folder, None for any other path; `FindingFormatError` for a corrupted one."""
+    return read_meta(path) if path.is_dir() and (path / META_FILE).is_file() else None
+
+
+def is_native(meta: dict[str, Any]) -> bool:
+    """Whether a finding is a native crash, timeout or OOM met by libFuzzer (scenarios `harness`)."""
+    return meta["scenarios"] == ["harness", "harness"]
+
+
 def _read_meta(folder: Path) -> dict[str, Any] | None:
     """A finding's metadata, or None with a warning on stderr (for the writers, which carry on)."""
     try:

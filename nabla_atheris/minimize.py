@@ -8,13 +8,15 @@ budget of checks is spent.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from nabla_atheris.case import Arg, Attr, Case, Tensor, TensorList, is_floating, storage_dtype
+from nabla_atheris.case import Arg, Attr, Case, Tensor, TensorList, encode, is_floating, storage_dtype
 
 Predicate = Callable[[Case], bool]
 SIMPLE_DTYPE = {"float32": "float64", "bfloat16": "float64", "float16": "float64", "complex64": "complex128"}
@@ -177,3 +179,15 @@ def case_to_json(case: Case) -> dict:
 
 def _plain(value: Any) -> Any:
     return [_plain(v) for v in value] if isinstance(value, tuple) else value
+
+
+def write_minimized(prefix: Path, case: Case, reproducer: str) -> list[Path]:
+    """Write a minimized case as PREFIX.case.msgpack, PREFIX.json (a case for `check`) and PREFIX.repro.py."""
+    outputs = {
+        Path(f"{prefix}.case.msgpack"): encode(case),
+        Path(f"{prefix}.json"): (json.dumps(case_to_json(case), indent=1) + "\n").encode(),
+        Path(f"{prefix}.repro.py"): reproducer.encode(),
+    }
+    for path, data in outputs.items():
+        path.write_bytes(data)
+    return list(outputs)

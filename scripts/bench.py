@@ -47,8 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from nabla_atheris.backends import get_backend  # noqa: E402
+from nabla_atheris.campaign import harness_env  # noqa: E402
 from nabla_atheris.catalog import load_catalog  # noqa: E402
-from nabla_atheris.cli import harness_env  # noqa: E402
 from nabla_atheris.decoder import decode_bytes  # noqa: E402
 from nabla_atheris.oracle import check_case  # noqa: E402
 from nabla_atheris.oracle.confirm import full_jacobian_check  # noqa: E402

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nabla_atheris.cli import harness_env, harness_path  # noqa: E402
+from nabla_atheris.campaign import harness_env, harness_path  # noqa: E402
 from nabla_atheris.libraries import LIBRARIES, record  # noqa: E402
 from nabla_atheris.seeds import minimal_seeds  # noqa: E402
 

@@ -94,7 +94,7 @@ def test_a_worker_over_its_memory_budget_ends_cleanly(tmp_path):
 
 
 def test_a_command_past_its_deadline_is_stopped_with_its_process_group(tmp_path):
-    from nabla_atheris.cli import run_logged
+    from nabla_atheris.campaign import run_logged
 
     # a child that keeps the output pipe open: the loop ends only if the whole group is stopped
     script = (
