@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-CACHED_LIBRARIES = ("jax", "tf", "torch")
-
 
 def cache_env(library: str, folder: Path) -> dict[str, str]:
     """The environment variables that make a harness process of `library` keep its compiled code in

@@ -44,9 +44,10 @@ DIFF_CHOICES = 8  # choice 7 makes a floating tensor non-differentiable
 
 
 class Choices(Protocol):
-    """Where the decoder's choices and value bytes come from."""
+    """Where the decoder's choices and value bytes come from; `key` names what a choice decides
+    ("api", "dtype", "dim:N", "shape", "grad", "regime", "attr", "option:NAME")."""
 
-    def choice(self, n: int) -> int: ...
+    def choice(self, n: int, key: str = "") -> int: ...
 
     def value_bytes(self, n: int) -> bytes: ...
 
@@ -57,7 +58,7 @@ class ChoiceReader:
     def __init__(self, data: bytes) -> None:
         self._fdp = atheris.FuzzedDataProvider(data)
 
-    def choice(self, n: int) -> int:
+    def choice(self, n: int, key: str = "") -> int:
         return self._fdp.ConsumeIntInRange(0, n - 1) if n > 1 else 0
 
     def value_bytes(self, n: int) -> bytes:
@@ -65,17 +66,17 @@ class ChoiceReader:
 
 
 class ChoiceWriter:
-    """Records choices and value bytes, and lays them out as `ChoiceReader` reads them."""
+    """Makes the choices `choices` asks for by key (0 otherwise) and lays them out, with the value
+    bytes, as `ChoiceReader` reads them."""
 
     def __init__(self, choices: dict[str, int] | None = None, values: bytes = b"") -> None:
         self._tail: list[int] = []  # in reading order, from the end of the buffer backwards
         self._front = bytearray()
         self._values = values
         self.wanted = choices or {}
-        self.next_key = ""
 
-    def choice(self, n: int) -> int:
-        value = min(self.wanted.get(self.next_key, 0), n - 1) if n > 1 else 0
+    def choice(self, n: int, key: str = "") -> int:
+        value = min(self.wanted.get(key, 0), n - 1) if n > 1 else 0
         width = (max(n - 1, 0).bit_length() + 7) // 8
         self._tail.extend(value.to_bytes(width, "big") if width else b"")
         return value
@@ -126,23 +127,19 @@ class _CaseBuilder:
     """Walks a template, taking each choice from `src` in a fixed order; the API's declared
     properties give structured values, unique indices and parameters that are not inputs."""
 
-    def __init__(self, src: Choices, template: Template, key_hook: Any = None, properties: ApiProperties = NONE) -> None:
+    def __init__(self, src: Choices, template: Template, properties: ApiProperties = NONE) -> None:
         self.src = src
         self.template = template
         self.properties = properties
-        self.key = key_hook or (lambda key: None)
-        self.key("dtype")
-        self.dtype = template.dtypes[src.choice(len(template.dtypes))]
+        self.dtype = template.dtypes[src.choice(len(template.dtypes), "dtype")]
         self.dims: dict[str, int] = {}
         for name, _default in template.dims:
-            self.key(f"dim:{name}")
-            self.dims[name] = src.choice(MAX_DIM + 1)
+            self.dims[name] = src.choice(MAX_DIM + 1, f"dim:{name}")
         self.pending: list[tuple[Tensor, TensorSlot, str, str]] = []  # tensor, slot, argument name, value regime
 
     def shape(self, slot: TensorSlot) -> tuple[int, ...]:
         shape = [self.dims[d] if isinstance(d, str) else int(d) for d in slot.shape]
-        self.key("shape")
-        mutation = self.src.choice(SHAPE_MUTATIONS)
+        mutation = self.src.choice(SHAPE_MUTATIONS, "shape")
         if mutation == SHAPE_MUTATIONS - 2 and shape:
             shape.pop()
         elif mutation == SHAPE_MUTATIONS - 1:
@@ -154,10 +151,8 @@ class _CaseBuilder:
         shape = self.shape(slot)
         differentiable, regime = False, MIXED
         if is_floating(dtype):
-            self.key("grad")
-            differentiable = self.src.choice(DIFF_CHOICES) != DIFF_CHOICES - 1
-            self.key("regime")
-            regime = regime_of(self.src.choice(REGIME_CHOICES))
+            differentiable = self.src.choice(DIFF_CHOICES, "grad") != DIFF_CHOICES - 1
+            regime = regime_of(self.src.choice(REGIME_CHOICES, "regime"))
         parameter = name in self.properties.nondifferentiable or name in self.properties.labels
         placeholder = Tensor(dtype, shape, np.zeros(0), differentiable and not parameter)
         self.pending.append((placeholder, slot, name, regime))
@@ -170,8 +165,7 @@ class _CaseBuilder:
             return TensorList(tuple(self.tensor(s, name) for s in slot.items))
         assert isinstance(slot, AttrSlot)
         options = slot.candidates()
-        self.key("attr")
-        return Attr(options[self.src.choice(len(options))])
+        return Attr(options[self.src.choice(len(options), "attr")])
 
     def fill_values(self, flags: dict[str, Any]) -> dict[int, tuple[np.ndarray, str | None]]:
         """Read the element values of every tensor, in call order, from the value region, and put them
@@ -195,8 +189,7 @@ class _CaseBuilder:
         """The optional parameters the input passes (choice 0 leaves one out), in template order."""
         passed = []
         for name, slot in slots:
-            self.key(f"option:{name}")
-            pick = self.src.choice(len(slot.choices) + 1)
+            pick = self.src.choice(len(slot.choices) + 1, f"option:{name}")
             if pick:
                 passed.append((name, self.arg(slot.choices[pick - 1], name)))
         return passed
@@ -234,17 +227,13 @@ def _with_values(arg: Any, values: dict[int, tuple[np.ndarray, str | None]]) -> 
     return arg
 
 
-def decode_from(src: Choices, catalog: Catalog, key_hook: Any = None) -> Case:
+def decode_from(src: Choices, catalog: Catalog) -> Case:
     """Build a case from a source of choices (the decoder and the seed writer share this walk)."""
-    key = key_hook or (lambda key: None)
-    key("version")
-    src.choice(256)  # the format version; every value decodes with the current format
-    key("api")
-    entry = catalog.by_id(src.choice(API_ID_RANGE))
-    key("template")
-    template_index = src.choice(TEMPLATE_RANGE) % len(entry.templates)
+    src.choice(256, "version")  # the format version; every value decodes with the current format
+    entry = catalog.by_id(src.choice(API_ID_RANGE, "api"))
+    template_index = src.choice(TEMPLATE_RANGE, "template") % len(entry.templates)
     template = entry.templates[template_index]
-    builder = _CaseBuilder(src, template, key, properties_of(catalog.library, entry.name))
+    builder = _CaseBuilder(src, template, properties_of(catalog.library, entry.name))
     args = tuple(builder.arg(s, str(i)) for i, s in enumerate(template.args))
     kwargs = tuple((name, builder.arg(s, name)) for name, s in template.kwargs if not isinstance(s, OptionSlot))
     kwargs += tuple(builder.options(tuple((name, s) for name, s in template.kwargs if isinstance(s, OptionSlot))))
@@ -269,19 +258,18 @@ class _RecordingReader(ChoiceReader):
 
     def __init__(self, data: bytes) -> None:
         super().__init__(data)
-        self.key = ""
         self.made: list[tuple[str, int]] = []
 
-    def choice(self, n: int) -> int:
+    def choice(self, n: int, key: str = "") -> int:
         value = super().choice(n)
-        self.made.append((self.key, value))
+        self.made.append((key, value))
         return value
 
 
 def tensor_regimes(data: bytes, catalog: Catalog) -> list[str]:
     """The value regime of every floating tensor the bytes decode to, in call order."""
     reader = _RecordingReader(data)
-    decode_from(reader, catalog, key_hook=lambda key: setattr(reader, "key", key))
+    decode_from(reader, catalog)
     return [regime_of(value) for key, value in reader.made if key == "regime"]
 
 
@@ -294,11 +282,11 @@ def seed_bytes(catalog: Catalog, api_id: int, template_index: int) -> bytes:
     value_count = _count_reals(catalog, wanted)
     values = b"".join(encode_real(DEFAULT_PATTERN[i % len(DEFAULT_PATTERN)]) for i in range(value_count))
     writer = ChoiceWriter(wanted, values)
-    decode_from(writer, catalog, key_hook=lambda key: setattr(writer, "next_key", key))
+    decode_from(writer, catalog)
     return writer.buffer()
 
 
 def _count_reals(catalog: Catalog, wanted: dict[str, int]) -> int:
     writer = ChoiceWriter(wanted)
-    case = decode_from(writer, catalog, key_hook=lambda key: setattr(writer, "next_key", key))
+    case = decode_from(writer, catalog)
     return sum(t.size * (2 if t.dtype.startswith("complex") else 1) for t in case.tensors())

@@ -34,11 +34,14 @@ import time
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import atheris
 
 from nabla_atheris.libraries import record
+
+if TYPE_CHECKING:
+    from nabla_atheris.backends import Backend
 
 OWN_MODULES = ["nabla_atheris"]
 
@@ -172,12 +175,10 @@ def rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def release_memory(backend: Any) -> None:
+def release_memory(backend: Backend) -> None:
     """Drop the backend's compiled code (recompiled on demand, from the persistent compilation cache
     where the library has one) and give freed heap memory back to the system."""
-    clear = getattr(backend, "clear_cache", None)
-    if clear is not None:
-        clear()
+    backend.clear_cache()
     gc.collect()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -7,7 +7,6 @@ from __future__ import annotations
 DIRECT = "direct"
 REV = "rev"
 FWD = "fwd"
-NUMERIC = "numeric"
 FIRST_ORDER_AD = (REV, FWD)
 SECOND_ORDER = ("rev-over-rev", "fwd-over-rev", "rev-over-fwd", "fwd-over-fwd")
 HARNESS = "harness"  # a native crash, timeout or OOM met by libFuzzer: no one scenario to name

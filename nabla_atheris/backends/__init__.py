@@ -105,6 +105,11 @@ class Backend(Protocol):
         """Why the library's own static checks reject a call the eager kernel ran, if they do."""
         ...
 
+    def clear_cache(self) -> None:
+        """Drop the code compiled per call structure, the library's caches of it included (a worker
+        whose memory grew; benchmarks)."""
+        ...
+
 
 _cache: dict[str, Backend] = {}
 
