@@ -396,8 +396,7 @@ def inputs_worker(lib: str, config: dict[str, Any]) -> None:
     `config` is reached, continuing its state file: the input in progress is noted before each check,
     and an exception escaping the entry or a harness error of its verdict is recorded with the input."""
     from nabla_atheris.harness import (
-        AD_MODULES,
-        OWN_MODULES,
+        guiding_modules,
         instrument_modules,
         memory_budget_mb,
         release_memory,
@@ -409,7 +408,7 @@ def inputs_worker(lib: str, config: dict[str, Any]) -> None:
     session = FuzzSession(lib, Path(config["findings"]), None, raise_new=False)
     session.warm_up()
     if config["instrument"]:
-        instrument_modules(AD_MODULES[lib] + OWN_MODULES)
+        instrument_modules(guiding_modules(lib))
     entry = within_memory_budget(session.test_one_input, memory_budget_mb([]), lambda: release_memory(session.backend))
     state_path, limit = Path(config["state"]), config["limit"]
     seeds = [p.read_bytes() for p in sorted((ROOT / "corpus" / lib).iterdir())]
