@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import importlib
 import re
 from collections.abc import Callable, Sequence
 from types import CodeType, ModuleType
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-from nabla_atheris.case import Case
+from nabla_atheris.case import DTYPES, Case
 from nabla_atheris.libraries import RECORDS
 from nabla_atheris.vocabulary import SECOND_ORDER as SECOND_ORDER_MODES  # noqa: F401  (re-exported)
 
 Arrays = list[np.ndarray]
-
 
 
 class ErrorClass(enum.Enum):
@@ -47,18 +47,40 @@ def classify_message(
     return ErrorClass.INVALID
 
 
-def lookup(root: object, name: str) -> object:
-    """The object a dotted API name denotes under the library's top-level module `root` (whose name
-    is the first part); KeyError when a part is missing or the name is not the library's."""
+def lookup(root: ModuleType, name: str, prefix: str = "", import_missing: bool = False) -> Any:
+    """The object a dotted API name denotes under the library's top-level module `root`; the name's
+    first part is `prefix` (default: the module's name; "tf" names tensorflow). With `import_missing`,
+    a part not imported yet is imported as a submodule (`jax.scipy.special`). KeyError when a part is
+    missing or the name is not the library's."""
     parts = name.split(".")
-    if parts[0] != getattr(root, "__name__", "").split(".")[0]:
-        raise KeyError(f"not a {getattr(root, '__name__', '?')} API: {name}")
-    obj = root
-    for part in parts[1:]:
+    top = prefix or root.__name__.split(".")[0]
+    if parts[0] != top:
+        raise KeyError(f"not a {top} API: {name}")
+    obj: Any = root
+    for i, part in enumerate(parts[1:], start=2):
+        if not hasattr(obj, part) and import_missing:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(".".join([root.__name__, *parts[1:i]]))
         if not hasattr(obj, part):
             raise KeyError(f"no such API: {name}")
         obj = getattr(obj, part)
     return obj
+
+
+def resolve_api(root: ModuleType, name: str, prefix: str = "", classes: bool = True, import_missing: bool = False) -> Any:
+    """The callable a dotted API name denotes (see `lookup`); KeyError when it is not callable, or is
+    a class where `classes` is false."""
+    obj = lookup(root, name, prefix, import_missing)
+    if not callable(obj) or (not classes and isinstance(obj, type)):
+        raise KeyError(f"not callable: {name}")
+    return obj
+
+
+def dtype_tables(module: ModuleType, names: Sequence[str] = DTYPES) -> tuple[dict[str, Any], dict[Any, str]]:
+    """A library's dtype objects by name (the `names` it has, as attributes of `module`), and the
+    names by dtype object."""
+    by_name = {name: getattr(module, name) for name in names}
+    return by_name, {dtype: name for name, dtype in by_name.items()}
 
 
 class BoundCall(Protocol):

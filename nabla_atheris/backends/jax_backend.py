@@ -5,14 +5,13 @@ scenarios, `jax.vmap` of them as batched scenarios, and the API wrapped in `jax.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, classify_message, glue_of
+from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, classify_message, glue_of, resolve_api
 from nabla_atheris.backends import jax_modes as modes
 from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall, _directions, _same
 from nabla_atheris.vocabulary import NESTED_TRANSFORMS, batched_parts
@@ -52,20 +51,7 @@ _INTERNAL = re.compile(r"INTERNAL:|Internal error|Check failed|please report thi
 
 def resolve(name: str) -> Callable[..., Any]:
     """The callable for a dotted API name such as `jax.numpy.sin` or `jax.scipy.special.gammaln`."""
-    parts = name.split(".")
-    if parts[0] != "jax":
-        raise KeyError(f"not a jax API: {name}")
-    obj: Any = jax
-    for i, part in enumerate(parts[1:], start=2):
-        if not hasattr(obj, part):
-            try:
-                importlib.import_module(".".join(parts[:i]))
-            except ImportError:
-                raise KeyError(f"no such API: {name}") from None
-        obj = getattr(obj, part)
-    if not callable(obj):
-        raise KeyError(f"not callable: {name}")
-    return obj
+    return resolve_api(jax, name, import_missing=True)
 
 
 def _static(value: Any) -> Any:

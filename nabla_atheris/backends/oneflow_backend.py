@@ -17,27 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import Arrays, ErrorClass, classify_message, glue_of, lookup
+from nabla_atheris.backends import Arrays, ErrorClass, classify_message, dtype_tables, glue_of, lookup
 from nabla_atheris.backends import oneflow_modes as modes
 from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall
-from nabla_atheris.case import storage_dtype
+from nabla_atheris.case import DTYPES, storage_dtype
 from nabla_atheris.libraries import RECORDS
 
 flow = modes.flow
 
 COMPILED_MODES = ("graph-direct", "graph-rev")
-ONEFLOW_DTYPES = {
-    "float16": flow.float16,
-    "bfloat16": flow.bfloat16,
-    "float32": flow.float32,
-    "float64": flow.float64,
-    "int8": flow.int8,
-    "int32": flow.int32,
-    "int64": flow.int64,
-    "uint8": flow.uint8,
-    "bool": flow.bool,
-}
-DTYPE_NAMES = {v: k for k, v in ONEFLOW_DTYPES.items()}
+ONEFLOW_DTYPES, DTYPE_NAMES = dtype_tables(flow, [d for d in DTYPES if d not in ("complex64", "complex128", "int16")])
 
 _UNSUPPORTED = re.compile(
     r"NotImplementedError|backward.* not (implemented|supported)|not support(ed)? (backward|grad|autograd)|"

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, classify_message, glue_of
+from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, classify_message, glue_of, resolve_api
 from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall, _directions
 from nabla_atheris.case import storage_dtype
 
@@ -69,17 +69,7 @@ _SHAPE_CONTRACT = re.compile(
 
 def resolve(name: str) -> Callable[..., Any]:
     """The callable for a dotted API name such as `tf.math.sin` or `tf.raw_ops.Sin`."""
-    parts = name.split(".")
-    if parts[0] != "tf":
-        raise KeyError(f"not a tf API: {name}")
-    obj: Any = tf
-    for part in parts[1:]:
-        if not hasattr(obj, part):
-            raise KeyError(f"no such API: {name}")
-        obj = getattr(obj, part)
-    if not callable(obj) or isinstance(obj, type):
-        raise KeyError(f"not callable: {name}")
-    return obj
+    return resolve_api(tf, name, prefix="tf", classes=False)
 
 
 class TfCall(StructuredCall):

@@ -15,28 +15,23 @@ from typing import Any
 import numpy as np
 import torch
 
-from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, classify_message, glue_of, widen_dtype
+from nabla_atheris.backends import (
+    SECOND_ORDER_MODES,
+    Arrays,
+    ErrorClass,
+    classify_message,
+    dtype_tables,
+    glue_of,
+    resolve_api,
+    widen_dtype,
+)
 from nabla_atheris.backends import torch_modes as modes
 from nabla_atheris.backends.binding import FunctionCache
 from nabla_atheris.call_source import call_source
 from nabla_atheris.case import Attr, Case, Tensor, TensorList
 from nabla_atheris.vocabulary import NESTED_TRANSFORMS, compiled_parts
 
-TORCH_DTYPES = {
-    "float16": torch.float16,
-    "bfloat16": torch.bfloat16,
-    "float32": torch.float32,
-    "float64": torch.float64,
-    "complex64": torch.complex64,
-    "complex128": torch.complex128,
-    "int8": torch.int8,
-    "int16": torch.int16,
-    "int32": torch.int32,
-    "int64": torch.int64,
-    "uint8": torch.uint8,
-    "bool": torch.bool,
-}
-DTYPE_NAMES = {v: k for k, v in TORCH_DTYPES.items()}
+TORCH_DTYPES, DTYPE_NAMES = dtype_tables(torch)
 
 _UNSUPPORTED = re.compile(
     r"derivative for .* is not implemented|not implemented for (forward|backward)|"
@@ -94,15 +89,7 @@ _INSTRUMENTED = "Cannot construct `ConstantVariable` for value of type <class 'm
 
 def resolve(name: str) -> Callable[..., Any]:
     """The callable for a dotted API name such as `torch.nn.functional.conv2d` or `torch.Tensor.mm`."""
-    parts = name.split(".")
-    if parts[0] != "torch":
-        raise KeyError(f"not a torch API: {name}")
-    obj: Any = torch
-    for part in parts[1:]:
-        obj = getattr(obj, part)
-    if not callable(obj):
-        raise KeyError(f"not callable: {name}")
-    return obj
+    return resolve_api(torch, name)
 
 
 def _tensor(t: Tensor, dtype: str, values: np.ndarray | None = None) -> torch.Tensor:
