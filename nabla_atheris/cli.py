@@ -250,9 +250,7 @@ def native_finding_folder(target: Path) -> bool:
 
 
 def minimize_native_crash(args: argparse.Namespace) -> int:
-    """libFuzzer's -minimize_crash for a native crash (a finding folder or a raw artifact), guarded
-    against drifting to another API's crash or another kind; writes the smallest input, its case and
-    reproducer next to the original."""
+    """`minimize` of a native crash: a finding folder or a raw artifact (`artifacts.minimize_native_crash`)."""
     from nabla_atheris.artifacts import minimize_native_crash as minimize
     from nabla_atheris.findings import INPUT_FILE
 

@@ -253,26 +253,6 @@ def decode_bytes(data: bytes, catalog: Catalog) -> Case:
     return decode_from(ChoiceReader(data), catalog)
 
 
-class _RecordingReader(ChoiceReader):
-    """A ChoiceReader that keeps every (key, choice) it made."""
-
-    def __init__(self, data: bytes) -> None:
-        super().__init__(data)
-        self.made: list[tuple[str, int]] = []
-
-    def choice(self, n: int, key: str = "") -> int:
-        value = super().choice(n)
-        self.made.append((key, value))
-        return value
-
-
-def tensor_regimes(data: bytes, catalog: Catalog) -> list[str]:
-    """The value regime of every floating tensor the bytes decode to, in call order."""
-    reader = _RecordingReader(data)
-    decode_from(reader, catalog)
-    return [regime_of(value) for key, value in reader.made if key == "regime"]
-
-
 def seed_bytes(catalog: Catalog, api_id: int, template_index: int) -> bytes:
     """Bytes that decode to the template's default call (default dims, dtype and attributes)."""
     entry = catalog.by_id(api_id)

@@ -55,10 +55,6 @@ class Library:
         prefix, _, last = api.rpartition(".")
         return bool(self.module_namespace) and prefix == self.module_namespace and last[:1].isupper()
 
-    def callee(self, api: str) -> str:
-        """The source that calls an API in a reproducer."""
-        return f"module_call({api})" if self.is_module(api) else api
-
 
 ONEFLOW_NOTE = """
 OneFlow 0.9's wheel is a CUDA build: put its CUDA libraries on the library path before running this

@@ -297,11 +297,6 @@ def _html_cell(row: dict[str, Any], column: str) -> str:
     return f"<code>{value}</code>" if column == "api" else value
 
 
-def write_report(workdir_path: Path, out: Path) -> tuple[Path, Path]:
-    """Write a workdir's report.html (self-contained) and report.md with its PNG plots into `out`."""
-    return write_campaign_report(read_campaign(workdir_path), out)
-
-
 def write_campaign_report(campaign: Campaign, out: Path) -> tuple[Path, Path]:
     """Write report.html (self-contained) and report.md with its PNG plots into `out`."""
     out.mkdir(parents=True, exist_ok=True)

@@ -275,7 +275,7 @@ def render_reproducer(case: Case, finding: Finding) -> str:
     """A standalone reproducer (the library and numpy only) for a finding on a case."""
     library = record(case.library)
     lib = library.reproducer
-    names, call = call_source(case, callee=library.callee(case.api))
+    names, call = call_source(case, callee=f"module_call({case.api})" if library.is_module(case.api) else None)
     diff = case.differentiable()
     consts = [t for t in case.tensors() if not t.differentiable]
     modes_source = inspect.getsource(importlib.import_module(library.modes)).split('"""', 2)[2]

@@ -17,7 +17,7 @@ from nabla_atheris.catalog import load_catalog
 from nabla_atheris.decoder import seed_bytes
 from nabla_atheris.findings import FindingsStore
 from nabla_atheris.libraries import LIBRARIES, Limits, record
-from nabla_atheris.report import write_report
+from nabla_atheris.report import read_campaign, write_campaign_report
 from nabla_atheris.reproducer import render_reproducer
 from nabla_atheris.supervisor import Plan, run_campaign
 from nabla_atheris.workers import WorkerStatus, process_start_ticks
@@ -140,7 +140,7 @@ def test_a_two_worker_campaign_stops_on_sigterm_resumes_and_reports(tmp_path):
     assert resumed["elapsed_s"] > records[-1]["elapsed_s"] and resumed["execs"] >= records[-1]["execs"], (resumed, records[-1])
     assert "2 run(s)" in out and "unique findings:" in out and "worker time (last run): start-up" in out, out
 
-    page, markdown = write_report(workdir, tmp_path / "report")
+    page, markdown = write_campaign_report(read_campaign(workdir), tmp_path / "report")
     html = page.read_text()
     assert html.count("data:image/png;base64,") == 3 and "Root causes (" in html
     assert "| valid-call rate |" in markdown.read_text() and "| worker time |" in markdown.read_text()

@@ -6,10 +6,30 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nabla_atheris.catalog import build_catalog
-from nabla_atheris.decoder import ChoiceWriter, decode_bytes, decode_from, seed_bytes, tensor_regimes
-from nabla_atheris.palette import DOMAINS, EDGES, MIXED, REGIME_CHOICES, REGIMES, in_regime
+from nabla_atheris.decoder import ChoiceReader, ChoiceWriter, decode_bytes, decode_from, seed_bytes
+from nabla_atheris.palette import DOMAINS, EDGES, MIXED, REGIME_CHOICES, REGIMES, in_regime, regime_of
 
 RAW = np.linspace(-1.0, 1.0, 41)
+
+
+class RecordingReader(ChoiceReader):
+    """The decoder's reader, keeping every (key, choice) it made."""
+
+    def __init__(self, data):
+        super().__init__(data)
+        self.made = []
+
+    def choice(self, n, key=""):
+        value = super().choice(n)
+        self.made.append((key, value))
+        return value
+
+
+def tensor_regimes(data, catalog):
+    """The value regime of every floating tensor the bytes decode to, in call order."""
+    reader = RecordingReader(data)
+    decode_from(reader, catalog)
+    return [regime_of(value) for key, value in reader.made if key == "regime"]
 
 
 def _catalog(domain=None):

@@ -41,6 +41,23 @@ class FunctionCache(OrderedDict):
         return value
 
 
+def structure_key(case: Case, dtype_of: Callable[[Tensor], str]) -> Hashable:
+    """What makes two cases one call structure (one function of the differentiable inputs, traced and
+    compiled once): the API, the attributes, the differentiable inputs' dtypes and shapes, the
+    constant tensors' values."""
+
+    def part(arg: Any) -> Hashable:
+        if isinstance(arg, Tensor):
+            if arg.differentiable:
+                return ("x", dtype_of(arg), arg.shape)
+            return ("c", dtype_of(arg), arg.shape, arg.values.tobytes())
+        if isinstance(arg, TensorList):
+            return ("list", tuple(part(t) for t in arg.items))
+        return ("attr", repr(arg.value))
+
+    return (case.api, tuple(part(a) for a in case.args), tuple((k, part(a)) for k, a in case.kwargs))
+
+
 class StructuredCall:
     """A case bound to a library: `f(*differentiable inputs)`, shared by all cases of one structure.
 
@@ -56,7 +73,7 @@ class StructuredCall:
         self.case = case
         self.dtype_of = (lambda t: widen_dtype(t.dtype)) if widen else (lambda t: t.dtype)
         self.diff = case.differentiable()
-        self.f = self.functions.get_or_make(self._structure_key(), self._make_function)
+        self.f = self.functions.get_or_make(structure_key(case, self.dtype_of), self._make_function)
         self.inputs: Arrays = [self.modes.to_numpy(self.array(t, self.dtype_of(t))) for t in self.diff]
         self.output_dtypes: list[str] = []
         self.ran: dict[str, Arrays] = {}  # eager modes that ran on this case (xs None): their directions
@@ -84,18 +101,6 @@ class StructuredCall:
     def array(self, t: Tensor, dtype: str, values: np.ndarray | None = None) -> Any:
         """The library's tensor for a case tensor (its own values, or `values`)."""
         return self.to_library(t.array() if values is None else np.asarray(values).reshape(t.shape), dtype)
-
-    def _structure_key(self) -> Hashable:
-        def part(arg: Any) -> Hashable:
-            if isinstance(arg, Tensor):
-                if arg.differentiable:
-                    return ("x", self.dtype_of(arg), arg.shape)
-                return ("c", self.dtype_of(arg), arg.shape, arg.values.tobytes())
-            if isinstance(arg, TensorList):
-                return ("list", tuple(part(t) for t in arg.items))
-            return ("attr", repr(arg.value))
-
-        return (self.case.api, tuple(part(a) for a in self.case.args), tuple((k, part(a)) for k, a in self.case.kwargs))
 
     def _make_function(self) -> Callable[..., Any]:
         fn = self.resolve(self.case.api)

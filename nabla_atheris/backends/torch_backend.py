@@ -9,27 +9,19 @@ import contextlib
 import re
 import sys
 import warnings
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from nabla_atheris.backends import (
-    SECOND_ORDER_MODES,
-    Arrays,
-    ErrorClass,
-    classify_message,
-    dtype_tables,
-    glue_of,
-    resolve_api,
-    widen_dtype,
-)
+from nabla_atheris.backends import Arrays, ErrorClass, classify_message, dtype_tables, glue_of, resolve_api, widen_dtype
 from nabla_atheris.backends import torch_modes as modes
-from nabla_atheris.backends.binding import FunctionCache
+from nabla_atheris.backends.binding import FunctionCache, structure_key
 from nabla_atheris.call_source import call_source
 from nabla_atheris.case import Attr, Case, Tensor, TensorList
 from nabla_atheris.vocabulary import NESTED_TRANSFORMS, compiled_parts
+from nabla_atheris.vocabulary import SECOND_ORDER as SECOND_ORDER_MODES
 
 TORCH_DTYPES, DTYPE_NAMES = dtype_tables(torch)
 
@@ -96,22 +88,6 @@ def _tensor(t: Tensor, dtype: str, values: np.ndarray | None = None) -> torch.Te
     data = t.array() if values is None else values
     array = np.array(np.asarray(data).reshape(t.shape), copy=True, order="C")  # 0-d stays 0-d
     return torch.from_numpy(array).to(TORCH_DTYPES[dtype])
-
-
-def structure_key(case: Case, dtype_of: Callable[[Tensor], str]) -> Hashable:
-    """What makes two cases one call structure for torch.compile: the API, the attributes, the
-    differentiable inputs' dtypes and shapes, the constant tensors' values."""
-
-    def part(arg: Any) -> Hashable:
-        if isinstance(arg, Tensor):
-            if arg.differentiable:
-                return ("x", dtype_of(arg), arg.shape)
-            return ("c", dtype_of(arg), arg.shape, arg.values.tobytes())
-        if isinstance(arg, TensorList):
-            return ("list", tuple(part(t) for t in arg.items))
-        return ("attr", repr(arg.value))
-
-    return (case.api, tuple(part(a) for a in case.args), tuple((k, part(a)) for k, a in case.kwargs))
 
 
 def structure_function(case: Case, dtype_of: Callable[[Tensor], str]) -> Callable[..., Any]:
