@@ -12,6 +12,7 @@ from nabla_atheris import scenario_sets
 from nabla_atheris.backends import Backend, get_backend
 from nabla_atheris.case import Case
 from nabla_atheris.catalog import Catalog, load_catalog
+from nabla_atheris.checked import CheckedCases
 from nabla_atheris.decoder import decode_bytes
 from nabla_atheris.findings import FindingsStore
 from nabla_atheris.oracle import check_case
@@ -65,6 +66,8 @@ class FuzzSession:
         self.backend = get_backend(library)
         self.store = FindingsStore(findings_dir)
         self.stats = Stats(stats_folder)
+        context = f"{self.backend.version()} {scenario_sets.describe(self.first_pass_selection)}"
+        self.checked = CheckedCases(stats_folder, context)
         self.raise_missing = raise_missing
         self.raise_new = raise_new
         self.only_api = only_api  # inputs of other APIs are skipped (a crash minimization that must not drift)
@@ -81,9 +84,16 @@ class FuzzSession:
                 return
 
     def check(self, case: Case) -> Verdict:
-        """The oracle's verdict on a case, with the scenario sets of the worker's phase."""
-        first_pass = self.stats.phase() == REPLAY
-        return check_case(case, self.backend, self.first_pass_selection if first_pass else self.selection)
+        """The oracle's verdict on a case, with the scenario sets of the worker's phase; in the first
+        pass, a case an earlier worker of the campaign checked runs up to first order (`checked`)."""
+        if self.stats.phase() != REPLAY:
+            verdict = check_case(case, self.backend, self.selection)
+        elif case in self.checked:
+            return check_case(case, self.backend, self.first_pass_selection, first_order_only=True)
+        else:
+            verdict = check_case(case, self.backend, self.first_pass_selection)
+        self.checked.add(case)
+        return verdict
 
     def test_one_input(self, data: bytes) -> None:
         """libFuzzer's TestOneInput: raise `NewFinding` for a finding with a new signature."""

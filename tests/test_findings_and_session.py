@@ -11,7 +11,7 @@ from conftest import SMOOTH, imported_modules, make_case, run_reproducer
 from nabla_atheris import scenario_sets
 from nabla_atheris import session as session_module
 from nabla_atheris.catalog import build_catalog
-from nabla_atheris.decoder import seed_bytes
+from nabla_atheris.decoder import decode_bytes, seed_bytes
 from nabla_atheris.findings import FindingsStore
 from nabla_atheris.oracle import check_case
 from nabla_atheris.session import FuzzSession, NewFinding, store_findings
@@ -145,3 +145,27 @@ def test_a_first_pass_leaves_out_the_deferred_default_sets_and_later_inputs_run_
     assert "batched" in defaults and seen == [{k: v for k, v in defaults.items() if k != "batched"}, defaults]
     chosen = FuzzSession("torch", tmp_path / "findings", catalog=catalog, selection={"core": 1, "batched": 1})
     assert chosen.first_pass_selection == {"core": 1, "batched": 1}  # a selection the user chose runs whole
+
+
+def test_a_replacement_worker_replays_the_cases_checked_before_up_to_first_order(tmp_path, monkeypatch):
+    catalog = planted_catalog()
+    calls: list[bool] = []
+    checked = check_case
+
+    def recording(case, backend, selection, first_order_only=False):
+        calls.append(first_order_only)
+        return checked(case, backend, selection, first_order_only)
+
+    monkeypatch.setattr(session_module, "check_case", recording)
+    wrong, fine = seed_bytes(catalog, 0, 0), seed_bytes(catalog, 2, 0)
+    first = FuzzSession("torch", tmp_path / "findings", tmp_path / "stats", catalog=catalog, raise_new=False)
+    first.test_one_input(fine)  # fuzzing: checked whole, recorded
+    replacement = FuzzSession("torch", tmp_path / "findings", tmp_path / "stats", catalog=catalog, raise_new=False)
+    replacement.stats.replay_inputs = 3
+    replacement.test_one_input(fine)  # its first pass: up to first order
+    replacement.test_one_input(wrong)  # new to the campaign: whole
+    replacement.test_one_input(wrong)  # checked by this worker: up to first order
+    assert calls == [False, True, False, True]
+    partial = check_case(decode_bytes(fine, catalog), replacement.backend, {"core": 1}, first_order_only=True)
+    assert partial.valid and not any(line.check.startswith("rev-over-rev") for line in partial.lines)
+    assert len(list((tmp_path / "stats").glob("checked-*.txt"))) == 1  # one file per process

@@ -36,9 +36,12 @@ from nabla_atheris.vocabulary import compiled_parts
 CORE = scenario_sets.CORE
 
 
-def check_case(case: Case, backend: Backend, selection: scenario_sets.Selection | None = None) -> Verdict:
+def check_case(
+    case: Case, backend: Backend, selection: scenario_sets.Selection | None = None, first_order_only: bool = False
+) -> Verdict:
     """Run every check of the oracle on one case, for the scenario sets of `selection` that run on it
-    (default: NABLA_SCENARIOS, else the library's defaults)."""
+    (default: NABLA_SCENARIOS, else the library's defaults); `first_order_only`: stop after the
+    first-order stages (stage 2)."""
     selection = scenario_sets.from_environment(backend.name) if selection is None else selection
     sets = scenario_sets.active(selection, encode(case))
     verdict = Verdict(case=case)
@@ -60,6 +63,8 @@ def check_case(case: Case, backend: Backend, selection: scenario_sets.Selection 
     first = _stage(verdict, "first-order derivatives", lambda: judge_derivatives(subject, agreeing, evidence))
     derivatives = first or Judgement()
     verdict.absorb(derivatives)
+    if first_order_only:
+        return verdict
     # A mode with a wrong first derivative is not composed or compiled further: the same root cause.
     sound = {mode: run for mode, run in agreeing.items() if mode not in blamed(derivatives)}
     stages: list[tuple[str, str, Callable[[], Judgement]]] = [
