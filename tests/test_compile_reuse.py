@@ -1,4 +1,4 @@
-"""Compile reuse (JAX, TensorFlow): a structure's second-order compositions are one compiled function,
+"""Compile reuse (JAX, TensorFlow): a JAX structure's second-order compositions are one compiled function,
 JAX's compiled reverse and forward mode are one, evaluations at other points are compiled once; each
 gives the values of the scenarios run one by one, and any failure falls back to them."""
 
@@ -44,15 +44,26 @@ def api(backend, name):
     return {"jax": "jax.numpy.", "tf": "tf.math."}[backend.name] + name
 
 
-def test_combined_second_order_gives_each_composition_its_own_value(backend):
-    call = backend.bind(make_case(api(backend, "sin"), tensor([2, 3], seed=2)))
+def test_combined_second_order_gives_each_composition_its_own_value(jax_backend):
+    call = jax_backend.bind(make_case("jax.numpy.sin", tensor([2, 3], seed=2)))
     u, v, v2 = directions(call)
     first_order(call, u, v)
     combined = {mode: call.second_order(mode, u, v, v2) for mode in SECOND_ORDER}
     assert call.second is not None and set(call.second[1]) == set(SECOND_ORDER)  # from one combined run
-    alone = {mode: backend.call_type.modes.second_order(call.f, call._xs(None), u, v, v2, mode) for mode in SECOND_ORDER}
+    modes = jax_backend.call_type.modes
+    alone = {mode: modes.second_order(call.f, call._xs(None), u, v, v2, mode) for mode in SECOND_ORDER}
     for mode in SECOND_ORDER:
         assert combined[mode] == pytest.approx(alone[mode], rel=1e-9, abs=1e-12), mode
+
+
+def test_tensorflow_second_order_runs_eagerly_as_its_users_code_does(tf_backend):
+    call = tf_backend.bind(make_case("tf.math.sin", tensor([2, 3], seed=2)))
+    u, v, v2 = directions(call)
+    first_order(call, u, v)
+    value = call.second_order("fwd-over-fwd", u, v, v2)  # eager nested accumulators (tensorflow/tensorflow#127753)
+    combined = [function for key, function in call.f.compiled.items() if key.startswith("second-order")]
+    assert call.second is not None and call.second[1] == {} and combined == [None]  # none made
+    assert value == pytest.approx(tf_backend.call_type.modes.second_order(call.f, call._xs(None), u, v, v2, "fwd-over-fwd"))
 
 
 def test_combined_second_order_leaves_out_compositions_of_modes_that_did_not_run(jax_backend):

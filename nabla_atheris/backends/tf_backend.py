@@ -10,7 +10,7 @@ import contextlib
 import importlib
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -93,9 +93,6 @@ class TfCall(StructuredCall):
 
     def compile_at_points(self, mode: str, f: Callable[..., Any]) -> Any:
         return modes.at_points(mode, f)
-
-    def compile_second_orders(self, f: Callable[..., Any], compositions: Sequence[str]) -> Any:
-        return modes.second_orders(f, compositions)
 
     def batched(self, mode: str, xs: Arrays, vectors: Arrays) -> tuple[Arrays, Arrays]:
         """A batched scenario over stacked inputs and directions, one tf.function per structure."""

@@ -167,26 +167,6 @@ def _constants(arrays):
     return [tf.constant(a) for a in arrays]
 
 
-def second_orders(f, modes):
-    """The compositions `modes` of `f` as one tf.function (traced once per structure): g(xs, u, v,
-    v2) -> {composition: value}. A composition that raises while traced is left out (run alone, it
-    raises its own error)."""
-
-    def body(xs, u, v, v2):
-        values = {}
-        for mode in modes:
-            try:
-                values[mode] = _second_order(f, list(xs), u, v, v2, mode)
-            except Exception:  # left out: the caller runs it alone
-                continue
-        return values
-
-    g = tf.function(body, autograph=False)
-    return lambda xs, u, v, v2: {
-        mode: float(value) for mode, value in g(list(xs), _constants(u), _constants(v), _constants(v2)).items()
-    }
-
-
 def at_points(mode, f):
     """Reverse ("rev") or forward ("fwd") mode of `f` as one tf.function (a graph), as g(xs, vectors)
     -> (outputs, products) as numpy (None for an unconnected input or output, as `vjp` and `jvp`):
