@@ -2,8 +2,9 @@
 """Generate the TensorFlow catalog from the installed tensorflow (nabla_atheris/catalog/data/tf.{json,registry}).
 
 Candidates are the public functions of `tf.math`, `tf.nn`, `tf.linalg`, `tf.signal`, `tf.image`,
-`tf.experimental.numpy` and top-level `tf` (each object under its first name), and the `tf.raw_ops`
-that have a registered gradient. Sources, in order, each only for APIs that still lack templates:
+`tf.experimental.numpy` and top-level `tf` (each object under its first name), the `tf.raw_ops`
+that have a registered gradient, and TensorFlow 1's own functions in `tf.compat.v1` (`COMPAT_NAMESPACES`).
+Sources, in order, each only for APIs that still lack templates:
   manual     the hand-written templates of scripts/tf_manual_templates.py (convolutions, pooling);
   docstring  the API's runnable docstring examples (see nabla_atheris/catalog/discovery.py);
   probe      signature-driven calls (discovery.py; raw ops take their arguments by name);
@@ -40,6 +41,15 @@ SKIP_WORDS = (
     "TensorArray", "Barrier", "Summary", "Save", "Restore", "Resource", "Var", "Print", "Assert", "executing_eagerly",
     "PreventGradient", "Merge", "Exit", "Enter", "NextIteration", "Switch", "Debug",
 )  # fmt: skip
+# TensorFlow 1's API under `tf.compat.v1` (its own functions only: an alias of a name above keeps that
+# name), without what switches the process' global mode or needs graphs, sessions, variables or strings.
+COMPAT_NAMESPACES = ("tf.compat.v1", "tf.compat.v1.math", "tf.compat.v1.nn", "tf.compat.v1.linalg", "tf.compat.v1.image")
+COMPAT_SKIP_WORDS = (
+    "enable", "disable", "session", "collection", "graph", "placeholder", "initializ", "table", "container",
+    "colocate", "op_scope", "make_template", "assign", "scatter", "partitioner", "regularizer", "parse", "serialize",
+    "string", "substr", "regex", "count_up_to", "rnn", "sampler", "sparse", "quantiz", "multinomial", "normal",
+    "py_func", "reduce_join",
+)  # fmt: skip
 SOURCES = ("manual", "docstring", "probe", "parameters")
 
 
@@ -56,7 +66,7 @@ def namespaces() -> dict[str, Any]:
     """Public prefix -> API module; `tf.raw_ops` last."""
     found = {prefix: resolve_module(prefix) for prefix in NAMESPACES}
     found["tf.raw_ops"] = tf.raw_ops
-    return found
+    return found | {prefix: resolve_module(prefix) for prefix in COMPAT_NAMESPACES}
 
 
 def resolve_module(prefix: str) -> Any:
@@ -72,6 +82,8 @@ def public_names() -> dict[int, str]:
     for prefix, module in namespaces().items():
         for attr in sorted(dir(module)):
             if attr.startswith("_") or any(word in attr for word in SKIP_WORDS):
+                continue
+            if prefix in COMPAT_NAMESPACES and any(word in attr for word in COMPAT_SKIP_WORDS):
                 continue
             obj = getattr(module, attr, None)
             if not callable(obj) or isinstance(obj, type) or inspect.ismodule(obj):
@@ -109,6 +121,42 @@ def floating_leaves(out: Any) -> bool:
     return any(isinstance(leaf, tf.Tensor) and (leaf.dtype.is_floating or leaf.dtype.is_complex) for leaf in leaves)
 
 
+INTEGER_TYPES = frozenset({3, 4, 5, 6, 9, 17, 22, 23})  # DT_INT32, UINT8, INT16, INT8, INT64, UINT16, UINT32, UINT64
+ATTRIBUTE_VALUES: dict[str, Any] = {"int": 1, "float": 0.5, "bool": False, "string": "VALID"}
+
+
+def argument_kind(api: str, name: str, shape: tuple[int, ...]) -> str | discovery.Attribute:
+    """A typed probe's argument: by the op definition's types for a raw op (integer inputs are index
+    tensors or scalars, boolean inputs masks, a list input two tensors; required attributes by their
+    type), by the parameter's name otherwise (`discovery.argument_kind`)."""
+    by_name = discovery.argument_kind(api, name, shape)
+    if not api.startswith("tf.raw_ops.") or isinstance(by_name, discovery.Attribute):
+        return by_name
+    from tensorflow.python.framework import op_def_registry
+
+    op = op_def_registry.get(api.rsplit(".", 1)[1])
+    attrs = {a.name: a for a in op.attr}
+    for arg in op.input_arg:
+        if arg.name != name:
+            continue
+        allowed = set(attrs[arg.type_attr].allowed_values.list.type) if arg.type_attr else {arg.type}
+        if arg.number_attr:
+            rng = np.random.default_rng(0)
+            return discovery.Attribute([tf.constant(rng.uniform(-0.9, 0.9, shape)) for _ in range(2)])
+        if allowed == {10}:  # DT_BOOL
+            return "mask"
+        if allowed and allowed <= INTEGER_TYPES:
+            return "index" if any(word in name for word in ("ind", "ids", "segment")) else discovery.Attribute(1)
+        return "float"
+    attr = attrs.get(name)
+    if attr is not None and attr.type == "list(int)":
+        return discovery.Attribute([1] * max(len(shape), 1))
+    if attr is not None and attr.type in ATTRIBUTE_VALUES:
+        choices = [c.decode() for c in attr.allowed_values.list.s]
+        return discovery.Attribute(choices[0] if choices else ATTRIBUTE_VALUES[attr.type])
+    return by_name
+
+
 def library() -> discovery.Library:
     """TensorFlow in the terms of catalog discovery."""
     scope = {"tf": tf, "np": np, "tnp": tf.experimental.numpy, "math": __import__("math")}
@@ -120,6 +168,8 @@ def library() -> discovery.Library:
         tf.constant,
         floating_leaves,
         keyword_only=lambda api: api.startswith("tf.raw_ops."),
+        argument_kind=argument_kind,
+        fork_probes=True,
     )
 
 

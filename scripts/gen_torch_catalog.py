@@ -7,12 +7,13 @@ Sources, in order, each only for APIs that still lack templates:
              op, its Tensor method and its aliases;
   docstring  the API's runnable docstring examples, run under a TorchFunctionMode that records its calls;
   schema     type-driven probing of the API's ATen schemas (tensors of a few shapes, simple scalars);
+  probe      signature-driven probing of the Python signature (discovery.py), for Python functions;
   parameters every parameter a validated domain (nabla_atheris/catalog/parameters.py), its kind
              from the ATen schemas' types.
 Every template is validated through the torch backend before it is written (see catalog/building.py).
 
     PYTHONPATH=. .venv/bin/python scripts/gen_torch_catalog.py [--only API,...] [--out DIR]
-        [--sources manual,opinfo,docstring,schema,parameters] [--from-catalog]
+        [--sources manual,opinfo,docstring,schema,probe,parameters] [--from-catalog]
 """
 
 from __future__ import annotations
@@ -60,11 +61,15 @@ NAMESPACES = {
     "torch.special": torch.special,
     "torch.linalg": torch.linalg,
     "torch.fft": torch.fft,
+    "torch.masked": torch.masked,
 }
-SUBMODULES = ("nn", "special", "linalg", "fft")
+SUBMODULES = ("nn", "special", "linalg", "fft", "masked")
 # Names whose examples or probes touch global state, files or processes.
 SKIP_WORDS = ("set_", "save", "load", "seed", "compile", "export", "jit", "cuda", "distributed", "use_deterministic", "hub")
-SOURCES = ("manual", "opinfo", "docstring", "schema", "parameters")
+SOURCES = ("manual", "opinfo", "docstring", "schema", "probe", "parameters")
+# Name parts of APIs that sample random numbers or return uninitialized memory: not functions of their
+# inputs, so schema probing and signature probing leave them out.
+RANDOM_WORDS = ("rand", "bernoulli", "poisson", "binomial", "dropout", "multinomial", "empty", "resize")
 SAMPLES_PER_OP = 24
 EXAMPLE_SECONDS = 20
 PROBE_SHAPES = ((3, 3), (2, 3), (4,), (2, 3, 4), ())
@@ -224,8 +229,21 @@ def from_docstrings(builder: CatalogBuilder, apis: list[str]) -> None:
     for api in apis:
         if builder.covered(api) or builder.apis.get(api):
             continue
-        for args, kwargs in example_calls(api):
-            builder.offer(api, recorded(describe, args, kwargs, "docstring"))
+        discovery.offer_examples(builder, api, example_calls(api), describe)
+
+
+def library() -> discovery.Library:
+    """PyTorch in the terms of signature probing (index tensors as int64)."""
+
+    def tensor(values: Any) -> torch.Tensor:
+        array = np.asarray(values)
+        return torch.from_numpy(array.astype(np.int64) if array.dtype.kind == "i" else array)
+
+    def floating_leaves(out: Any) -> bool:
+        leaves = out if isinstance(out, (tuple, list)) else [out]
+        return any(isinstance(t, torch.Tensor) and (t.is_floating_point() or t.is_complex()) for t in leaves)
+
+    return discovery.Library(NAMESPACES, {}, resolve, describe, tensor, floating_leaves, fork_probes=True)
 
 
 def schema_name(api: str) -> str:
@@ -235,25 +253,32 @@ def schema_name(api: str) -> str:
 
 
 def probe_arguments(schema: Any, shape: tuple[int, ...], method: bool) -> tuple[list, dict] | None:
-    """Arguments for a schema: float64 tensors of `shape`, simple scalars; None if a required type is unknown."""
+    """Arguments for a schema: float64 tensors of `shape` (index-named ones: int64 indices within the
+    first dimension, sorted, with duplicates), simple scalars and lists, None for an optional argument
+    without a default; None if a required type is unknown."""
     rng = np.random.default_rng(0)
 
     def tensor() -> torch.Tensor:
         return torch.from_numpy(rng.uniform(-0.9, 0.9, size=shape))
 
-    simple = {"Tensor": tensor, "Scalar": lambda: 2, "float": lambda: 0.5, "int": lambda: 1, "bool": lambda: False}
-    simple |= {"Tensor[]": lambda: [tensor(), tensor()], "int[]": lambda: [1], "SymInt": lambda: 1, "SymInt[]": lambda: [1]}
+    simple = {"Tensor": tensor, "number": lambda: 2, "float": lambda: 0.5, "int": lambda: 1, "bool": lambda: False}
+    simple |= {"List[Tensor]": lambda: [tensor(), tensor()], "List[int]": lambda: [1], "SymInt": lambda: 1}
     if any(getattr(argument.alias_info, "is_write", False) or argument.name == "out" for argument in schema.arguments):
         return None  # out= and in-place overloads
     args, kwargs = [], {}
     for argument in schema.arguments:
-        has_default = argument.default_value is not None or str(argument.type).endswith("?")
-        if has_default:
+        kind = str(argument.type)
+        if argument.has_default_value() or kind.startswith("Optional[") and argument.kwarg_only:
             continue
-        make = simple.get(str(argument.type))
-        if make is None:
+        if kind.startswith("Optional["):
+            value = None
+        elif kind == "Tensor" and argument.name in discovery.INDEX_NAMES:
+            value = torch.from_numpy(discovery.typed_array("index", shape, rng)).long()
+        elif kind in simple:
+            value = simple[kind]()
+        else:
             return None
-        (kwargs.__setitem__(argument.name, make()) if argument.kwarg_only else args.append(make()))
+        (kwargs.__setitem__(argument.name, value) if argument.kwarg_only else args.append(value))
     if method and (not args or not isinstance(args[0], torch.Tensor)):
         return None
     return args, kwargs
@@ -269,9 +294,17 @@ def schemas() -> dict[str, list[Any]]:
     return found
 
 
+def random(api: str) -> bool:
+    """Does the API sample random numbers or return uninitialized memory (by its name)?"""
+    return any(part.startswith(RANDOM_WORDS) for part in api.rsplit(".", 1)[1].split("_"))
+
+
 def from_schemas(builder: CatalogBuilder, apis: list[str]) -> None:
     for api in apis:
         if builder.apis.get(api):
+            continue
+        if random(api):
+            builder.failed.setdefault(api, "random or uninitialized output (not probed)")
             continue
         method = api.startswith("torch.Tensor.")
         fn = resolve(api)
@@ -288,6 +321,9 @@ def from_schemas(builder: CatalogBuilder, apis: list[str]) -> None:
                 except Exception:  # noqa: BLE001 - a probe the API rejects
                     continue
                 builder.offer(api, recorded(describe, tuple(args), kwargs, "schema"))
+        if not builder.apis.get(api):
+            reason = "no schema probe succeeded" if schemas().get(schema_name(api)) else "no ATen schema to probe"
+            builder.failed.setdefault(api, reason)
 
 
 def _reads_tensors(schema: Any) -> bool:
@@ -346,6 +382,7 @@ def generate(only: set[str] | None, sources: Sequence[str], start: Path | None =
         "opinfo": lambda: from_opinfo(builder, wanted),
         "docstring": lambda: from_docstrings(builder, candidates),
         "schema": lambda: from_schemas(builder, candidates),
+        "probe": lambda: discovery.from_probes(builder, library(), [a for a in candidates if not random(a)]),
         "parameters": lambda: vary_parameters(builder, [a for a in builder.apis if wanted(a)], parameters, make_check=isolated),
     }
     for source in sources:

@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nabla_atheris.catalog import catalog_document, catalog_stats
+from nabla_atheris.catalog import catalog_document, catalog_stats, discovery
 from nabla_atheris.catalog.building import (
     CatalogBuilder,
     TensorInfo,
     Unrepresentable,
     merge_registry,
+    recorded_variants,
     template_from_call,
     write_catalog,
 )
@@ -59,6 +60,40 @@ def test_template_infers_domains_from_values():
 def test_unrepresentable_calls_are_refused(args):
     with pytest.raises(Unrepresentable):
         template_from_call(args, {}, "t")
+
+
+def test_an_example_with_integer_data_also_offers_floating_variants():
+    data, index = TensorInfo("int64", (2, 3), np.arange(6)), TensorInfo("int64", (3,), np.array([0, 1, 1]))
+    first, *variants = recorded_variants(lambda value: value, [data, index], {}, "docstring")
+    with pytest.raises(Unrepresentable):
+        first()
+    slots = [[slot.get("dtype") for slot in make()["args"]] for make in variants]
+    assert slots == [[None, None], [None, "int64"], ["int64", None]]  # all floating, then each alone
+    assert len(recorded_variants(lambda value: value, [info([2]), index], {}, "docstring")) == 1  # has floating data
+
+
+def test_typed_probe_values_are_sorted_indices_with_duplicates_and_mixed_masks():
+    rng = np.random.default_rng(0)
+    index = discovery.typed_array("index", (4, 3), rng)
+    assert index.dtype == np.int32 and np.all(np.diff(index.ravel()) >= 0) and set(index.ravel()) == {0, 1}
+    assert set(discovery.typed_array("mask", (2, 3), rng).ravel()) == {True, False}
+    assert discovery.argument_kind("f", "segment_ids", (4,)) == "index"
+    assert discovery.argument_kind("f", "ksize", (2, 2, 2, 2)) == discovery.Attribute([1, 1, 1, 1])
+
+
+def test_typed_probe_passes_index_tensors_where_float_probes_fail(torch_backend):
+    builder = CatalogBuilder("torch", torch_backend)
+    discovery.from_probes(builder, _generator().library(), ["torch.nn.functional.max_unpool1d"])
+    template = builder.apis["torch.nn.functional.max_unpool1d"][0]
+    assert template["source"] == "probe" and template["args"][1]["dtype"] == "int64"
+    assert template["args"][2] == {"value": 1}  # kernel_size, an attribute by its name
+
+
+def test_schema_probe_passes_none_for_an_optional_argument_without_default():
+    generator = _generator()
+    schema = next(s for s in generator.schemas()["batch_norm"] if s.overload_name == "")
+    args, _ = generator.probe_arguments(schema, (2, 3), method=False)
+    assert args[1:5] == [None] * 4 and isinstance(args[5], bool)
 
 
 def test_builder_validates_through_the_backend(torch_backend):

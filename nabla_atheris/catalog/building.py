@@ -97,6 +97,46 @@ def recorded(describe: Callable[[Any], Any], args: Sequence[Any], kwargs: dict[s
     return lambda: template_from_call(described[0], described[1], source)
 
 
+def _integer(value: Any) -> bool:
+    return isinstance(value, TensorInfo) and value.dtype != "bool" and not is_floating(value.dtype)
+
+
+def _floated(value: Any, chosen: Callable[[TensorInfo], bool]) -> Any:
+    if isinstance(value, TensorInfo) and _integer(value) and chosen(value):
+        return TensorInfo("float64", value.shape, np.asarray(value.values, dtype=np.float64))
+    if isinstance(value, list):
+        return [_floated(v, chosen) for v in value]
+    return value
+
+
+def recorded_variants(
+    describe: Callable[[Any], Any], args: Sequence[Any], kwargs: dict[str, Any], source: str
+) -> list[Callable[[], dict]]:
+    """`recorded` of a call, then, when it has integer tensors and no floating one (an example written
+    with integer data, `jnp.einsum("ij->i", jnp.arange(6).reshape(2, 3))`), the same call with its
+    integer tensors as float64: all of them, then each alone (an index tensor beside the data stays)."""
+    first = recorded(describe, args, kwargs, source)
+    try:
+        described = [describe(a) for a in args], {k: describe(v) for k, v in kwargs.items()}
+    except Exception:  # noqa: BLE001 - `first` reports why
+        return [first]
+    values = (*described[0], *described[1].values())
+    leaves = [leaf for value in values for leaf in (value if isinstance(value, list) else [value])]
+    if any(isinstance(leaf, TensorInfo) and is_floating(leaf.dtype) for leaf in leaves):
+        return [first]
+    integers = [leaf for leaf in leaves if _integer(leaf)]
+    choices: list[Callable[[TensorInfo], bool]] = [lambda info: True]
+    if len(integers) > 1:
+        choices += [lambda info, one=one: info is one for one in integers]
+
+    def variant(chosen: Callable[[TensorInfo], bool]) -> Callable[[], dict]:
+        new_args = [_floated(a, chosen) for a in described[0]]
+        new_kwargs = {k: _floated(v, chosen) for k, v in described[1].items()}
+        return lambda: template_from_call(new_args, new_kwargs, source)
+
+    return [first, *(variant(chosen) for chosen in choices)] if integers else [first]
+
+
 class Timeout(Exception):
     """A generator's call ran out of time (see `time_limit`)."""
 

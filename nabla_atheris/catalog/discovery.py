@@ -5,7 +5,9 @@ Three sources, each offering templates to a `CatalogBuilder`, in this order:
   docstring  the API's runnable `>>>` examples, with the public function replaced (in every
              namespace that exports it) by a recorder of its outermost calls;
   probe      signature-driven calls: one float64 tensor per required parameter (attributes for
-             parameters named like axes or counts), in a few shapes and value domains.
+             parameters named like axes or counts), in a few shapes and value domains; then, for an
+             API none of these calls, typed calls: each required parameter as its kind says (see
+             `argument_kind`: sorted index tensors with duplicates, boolean masks, attributes).
 Then the parameter step (`parameters`) gives every template's parameters validated domains.
 """
 
@@ -16,7 +18,9 @@ import contextlib
 import doctest
 import inspect
 import io
+import math
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -29,13 +33,22 @@ from typing import Any
 import numpy as np
 
 from nabla_atheris.catalog import DOMAINS
-from nabla_atheris.catalog.building import CatalogBuilder, Timeout, builder_extra, recorded, time_limit, write_catalog
+from nabla_atheris.catalog.building import (
+    CatalogBuilder,
+    Timeout,
+    builder_extra,
+    recorded,
+    recorded_variants,
+    time_limit,
+    write_catalog,
+)
 from nabla_atheris.catalog.parameters import read_parameters, vary_parameters
 
 EXAMPLE_SECONDS = 30
 CALL_SECONDS = 60
 CALLS_PER_EXAMPLE = 24
 PROBE_SHAPES = ((2, 3), (3, 3), (4,), ())
+TYPED_SHAPES = (*PROBE_SHAPES, (2, 2, 2, 2), (2, 2, 2, 2, 2))  # images and volumes (NHWC, NDHWC) too
 PROBE_DOMAINS = (None, *DOMAINS)
 # Required parameters whose names say they are not tensors: the probe passes these values.
 PROBE_ATTRIBUTES: dict[str, Any] = {
@@ -45,6 +58,51 @@ PROBE_ATTRIBUTES: dict[str, Any] = {
     "indices_or_sections": 2, "start": 0, "stop": 2, "y_axis": 0, "num_or_size_splits": 1, "perm": (1, 0),
     "reduction_indices": 0, "split_dim": 0, "num_split": 1, "multiples": (1, 2), "paddings": ((1, 0), (0, 1)),
 }  # fmt: skip
+# Typed probes: parameters named like index or segment-id tensors, like predicates, like per-dimension
+# window lists (one entry per dimension of the data), and padding modes.
+INDEX_NAMES = frozenset({"indices", "index", "segment_ids", "ids", "idx", "positions", "labels", "sp_ids", "sorted_sequence"})
+MASK_NAMES = frozenset({"mask", "condition", "cond", "pred", "predicate", "where"})
+WINDOW_NAMES = frozenset({"ksize", "strides", "dilations", "rates", "window_dimensions", "window_strides"})
+TYPED_ATTRIBUTES: dict[str, Any] = {
+    "padding": "VALID", "num_segments": 2, "depth": 3, "shape": (-1,), "dims": (2,), "kernel_size": 1, "norm_type": 2.0,
+    "output_size": 1, "upscale_factor": 1, "downscale_factor": 1, "num_classes": 3, "groups": 1,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A typed probe's non-tensor value for a parameter."""
+
+    value: Any
+
+
+def argument_kind(api: str, name: str, shape: tuple[int, ...]) -> str | Attribute:
+    """What a typed probe passes for a required parameter, by its name: "index" (an integer tensor,
+    sorted, with duplicates, within the first dimension), "mask" (a boolean tensor), "float" or an
+    `Attribute`."""
+    if name in INDEX_NAMES:
+        return "index"
+    if name in MASK_NAMES:
+        return "mask"
+    if name in WINDOW_NAMES:
+        return Attribute([1] * max(len(shape), 1))
+    if name in TYPED_ATTRIBUTES:
+        return Attribute(TYPED_ATTRIBUTES[name])
+    if name in PROBE_ATTRIBUTES:
+        return Attribute(PROBE_ATTRIBUTES[name])
+    return "float"
+
+
+def typed_array(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """A typed probe's tensor: sorted indices with duplicates, every value below the first dimension
+    (at most 2),
+    a mixed boolean mask, or uniform floats."""
+    if kind == "index":
+        high, size = (min(shape[0], 2) if shape else 1), math.prod(shape)
+        return (np.arange(size) * high // max(size, 1)).reshape(shape).astype(np.int32)
+    if kind == "mask":
+        return (np.arange(math.prod(shape)) % 2 == 0).reshape(shape)
+    return rng.uniform(-0.9, 0.9, shape)
 
 
 @dataclass
@@ -58,6 +116,8 @@ class Library:
     tensor: Callable[[np.ndarray], Any]  # a float64 numpy array as the library's tensor
     floating_leaves: Callable[[Any], bool]  # does a call's output hold a floating tensor?
     keyword_only: Callable[[str], bool] = field(default=lambda api: False)  # pass probe arguments by name
+    argument_kind: Callable[[str, str, tuple[int, ...]], str | Attribute] = field(default=argument_kind)  # typed probes
+    fork_probes: bool = False  # run typed probes in a forked child (a wrong shape may abort the library natively)
 
 
 @contextlib.contextmanager
@@ -168,6 +228,23 @@ def probe_calls(library: Library, api: str) -> Iterator[tuple[tuple, dict, str |
                 yield tuple(args), kwargs, domain
 
 
+def typed_probe_calls(library: Library, api: str) -> Iterator[tuple[tuple, dict, str | None]]:
+    """Candidate calls of an API whose required parameters (all of them) take the kinds
+    `library.argument_kind` gives, in more shapes than the plain probe (no value domain)."""
+    required, _ = _required(library.resolve(api))
+    if not required:
+        return
+    by_name = library.keyword_only(api)
+    rng = np.random.default_rng(0)
+    for shape in TYPED_SHAPES:
+        args, kwargs = [], {}
+        for name, keyword in required:
+            kind = library.argument_kind(api, name, shape)
+            value = kind.value if isinstance(kind, Attribute) else library.tensor(typed_array(kind, shape, rng))
+            (kwargs.__setitem__(name, value) if by_name or keyword else args.append(value))
+        yield tuple(args), kwargs, None
+
+
 def with_domain(template: dict, domain: str | None) -> dict:
     """The probe's domain on every floating tensor slot (inferred domains replaced)."""
     slots = list(template["args"]) + list(template.get("kwargs", {}).values())
@@ -189,12 +266,41 @@ def run_call(library: Library, fn: Callable[..., Any], args: Sequence[Any], kwar
         return False
 
 
+def run_forked(library: Library, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
+    """`run_call` in a forked child: a call that aborts the process, or hangs, fails."""
+    pid = os.fork()
+    if pid == 0:  # the child: its exit status is the answer
+        ok = False
+        try:
+            ok = run_call(library, fn, args, kwargs)
+        finally:
+            os._exit(0 if ok else 1)
+    deadline = time.monotonic() + CALL_SECONDS
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        time.sleep(0.005)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return False
+
+
 def from_docstrings(builder: CatalogBuilder, library: Library, apis: Sequence[str]) -> None:
     """Offer the recorded docstring calls of every API that has no template yet."""
     for api in apis:
         if not builder.apis.get(api):
-            for args, kwargs in example_calls(library, api):
-                builder.offer(api, recorded(library.describe, args, kwargs, "docstring"))
+            offer_examples(builder, api, example_calls(library, api), library.describe)
+
+
+def offer_examples(builder: CatalogBuilder, api: str, calls: Sequence[tuple[tuple, dict]], describe: Callable[..., Any]) -> None:
+    """Offer an API's recorded example calls; when none is valid, their variants with integer data
+    as floating (`recorded_variants`)."""
+    for args, kwargs in calls:
+        builder.offer(api, recorded(describe, args, kwargs, "docstring"))
+    for args, kwargs in calls if not builder.apis.get(api) else ():
+        for make in recorded_variants(describe, args, kwargs, "docstring")[1:]:
+            builder.offer(api, make)
 
 
 def from_probes(builder: CatalogBuilder, library: Library, apis: Sequence[str]) -> None:
@@ -203,14 +309,18 @@ def from_probes(builder: CatalogBuilder, library: Library, apis: Sequence[str]) 
         if builder.apis.get(api):
             continue
         fn = library.resolve(api)
-        tried: set[tuple] = set()
-        for args, kwargs, domain in probe_calls(library, api):
-            shapes = tuple(np.shape(a) for a in (*args, *kwargs.values()))
-            if builder.covered(api) or shapes in tried or not run_call(library, fn, args, kwargs):
-                continue
-            tried.add(shapes)
-            make = recorded(library.describe, args, kwargs, "probe")
-            builder.offer(api, lambda make=make, domain=domain: with_domain(make(), domain))
+        for calls in (probe_calls, typed_probe_calls):
+            run = run_forked if calls is typed_probe_calls and library.fork_probes else run_call
+            tried: set[tuple] = set()
+            for args, kwargs, domain in calls(library, api):
+                shapes = tuple(np.shape(a) for a in (*args, *kwargs.values()))
+                if builder.covered(api) or shapes in tried or not run(library, fn, args, kwargs):
+                    continue
+                tried.add(shapes)
+                make = recorded(library.describe, args, kwargs, "probe")
+                builder.offer(api, lambda make=make, domain=domain: with_domain(make(), domain))
+            if builder.apis.get(api):
+                break
         if not builder.apis.get(api):
             builder.failed.setdefault(api, "no probe call succeeded")
 
