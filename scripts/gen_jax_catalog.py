@@ -6,11 +6,12 @@ under its first name). Sources, in order, each only for APIs that still lack tem
   manual     the hand-written templates of scripts/jax_manual_templates.py (structural jax.lax APIs);
   docstring  the API's runnable docstring examples (see nabla_atheris/catalog/discovery.py);
   probe      signature-driven calls (discovery.py);
+  variants   examples written with integer data, the integers as floating data (discovery.py);
   parameters every parameter a validated domain (nabla_atheris/catalog/parameters.py).
 Every template is validated through the jax backend before it is written (see catalog/building.py).
 
     PYTHONPATH=. .venv/bin/python scripts/gen_jax_catalog.py [--only API,...] [--out DIR]
-        [--sources manual,docstring,probe,parameters]
+        [--sources manual,docstring,probe,variants,parameters]
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ NAMESPACES = (
     "jax.scipy.integrate",
     "jax.scipy.ndimage",
     "jax.image",
+    "jax.ops",
     *(f"jax.scipy.stats.{m.name}" for m in pkgutil.iter_modules(importlib.import_module("jax.scipy.stats").__path__)),
 )
 # Names that need keys, devices, callbacks or named axes, or that touch global state.
@@ -69,7 +71,7 @@ SKIP_NAMES = {
     "psum_scatter", "while_loop", "fori_loop", "scan", "cond", "switch", "map", "associative_scan", "stop_gradient",
     "optimization_barrier", "create_token", "platform_dependent", "pvary", "axis_size",
 }  # fmt: skip
-SOURCES = ("manual", "docstring", "probe", "parameters")
+SOURCES = ("manual", "docstring", "probe", "variants", "parameters")
 
 
 def public_names() -> dict[int, str]:

@@ -8,10 +8,11 @@ Sources, in order, each only for APIs that still lack templates:
   manual     the hand-written templates of scripts/tf_manual_templates.py (convolutions, pooling);
   docstring  the API's runnable docstring examples (see nabla_atheris/catalog/discovery.py);
   probe      signature-driven calls (discovery.py; raw ops take their arguments by name);
+  variants   examples written with integer data, the integers as floating data (discovery.py);
   parameters every parameter a validated domain (nabla_atheris/catalog/parameters.py).
 
     PYTHONPATH=. .venv/bin/python scripts/gen_tf_catalog.py [--only API,...] [--out DIR]
-        [--sources manual,docstring,probe,parameters]
+        [--sources manual,docstring,probe,variants,parameters]
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ SKIP_WORDS = (
     "foldr", "vectorized_map", "custom_gradient", "recompute_grad", "stop_gradient", "gradients", "hessians",
     "stateless", "Stateful", "Stateless", "Random", "Shuffle", "Iterator", "Dataset", "Queue", "Stack",
     "TensorArray", "Barrier", "Summary", "Save", "Restore", "Resource", "Var", "Print", "Assert", "executing_eagerly",
-    "PreventGradient", "Merge", "Exit", "Enter", "NextIteration", "Switch", "Debug",
+    "PreventGradient", "Merge", "Exit", "Enter", "NextIteration", "Switch", "Debug", "get_static_value",
 )  # fmt: skip
 # TensorFlow 1's API under `tf.compat.v1` (its own functions only: an alias of a name above keeps that
 # name), without what switches the process' global mode or needs graphs, sessions, variables or strings.
@@ -50,7 +51,7 @@ COMPAT_SKIP_WORDS = (
     "string", "substr", "regex", "count_up_to", "rnn", "sampler", "sparse", "quantiz", "multinomial", "normal",
     "py_func", "reduce_join",
 )  # fmt: skip
-SOURCES = ("manual", "docstring", "probe", "parameters")
+SOURCES = ("manual", "docstring", "probe", "variants", "parameters")
 
 
 def _has_gradient(op: str) -> bool:

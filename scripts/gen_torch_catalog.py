@@ -8,12 +8,13 @@ Sources, in order, each only for APIs that still lack templates:
   docstring  the API's runnable docstring examples, run under a TorchFunctionMode that records its calls;
   schema     type-driven probing of the API's ATen schemas (tensors of a few shapes, simple scalars);
   probe      signature-driven probing of the Python signature (discovery.py), for Python functions;
+  variants   docstring examples written with integer data, the integers as floating data;
   parameters every parameter a validated domain (nabla_atheris/catalog/parameters.py), its kind
              from the ATen schemas' types.
 Every template is validated through the torch backend before it is written (see catalog/building.py).
 
     PYTHONPATH=. .venv/bin/python scripts/gen_torch_catalog.py [--only API,...] [--out DIR]
-        [--sources manual,opinfo,docstring,schema,probe,parameters] [--from-catalog]
+        [--sources manual,opinfo,docstring,schema,probe,variants,parameters] [--from-catalog]
 """
 
 from __future__ import annotations
@@ -66,10 +67,14 @@ NAMESPACES = {
 SUBMODULES = ("nn", "special", "linalg", "fft", "masked")
 # Names whose examples or probes touch global state, files or processes.
 SKIP_WORDS = ("set_", "save", "load", "seed", "compile", "export", "jit", "cuda", "distributed", "use_deterministic", "hub")
-SOURCES = ("manual", "opinfo", "docstring", "schema", "probe", "parameters")
+SOURCES = ("manual", "opinfo", "docstring", "schema", "probe", "variants", "parameters")
 # Name parts of APIs that sample random numbers or return uninitialized memory: not functions of their
 # inputs, so schema probing and signature probing leave them out.
-RANDOM_WORDS = ("rand", "bernoulli", "poisson", "binomial", "dropout", "multinomial", "empty", "resize")
+RANDOM_WORDS = ("rand", "bernoulli", "poisson", "binomial", "multinomial", "empty", "resize", "gumbel", "lowrank")
+# Constructors: a new tensor from values, documented to copy without autograd history (torch.tensor,
+# Tensor.new_tensor) or to take its range as numbers (arange, linspace): no derivative to compare.
+CONSTRUCTORS = frozenset({"tensor", "scalar_tensor", "arange", "range", "linspace", "logspace", "new", "new_tensor",
+                          "new_ones", "from_dlpack", "sym_sum"})  # fmt: skip
 SAMPLES_PER_OP = 24
 EXAMPLE_SECONDS = 20
 PROBE_SHAPES = ((3, 3), (2, 3), (4,), (2, 3, 4), ())
@@ -227,7 +232,7 @@ def _restore_globals() -> None:
 
 def from_docstrings(builder: CatalogBuilder, apis: list[str]) -> None:
     for api in apis:
-        if builder.covered(api) or builder.apis.get(api):
+        if builder.covered(api) or builder.apis.get(api) or left_out(api):
             continue
         discovery.offer_examples(builder, api, example_calls(api), describe)
 
@@ -294,17 +299,21 @@ def schemas() -> dict[str, list[Any]]:
     return found
 
 
-def random(api: str) -> bool:
-    """Does the API sample random numbers or return uninitialized memory (by its name)?"""
-    return any(part.startswith(RANDOM_WORDS) for part in api.rsplit(".", 1)[1].split("_"))
+def left_out(api: str) -> str | None:
+    """Why probing and examples leave an API out (by its name): it samples random numbers, returns
+    uninitialized memory or constructs a tensor; None otherwise."""
+    short = api.rsplit(".", 1)[1]
+    if any(part.startswith(RANDOM_WORDS) for part in short.split("_")) and not short.endswith("_loss"):
+        return "random or uninitialized output (not probed)"
+    return "a constructor (not probed)" if short in CONSTRUCTORS else None
 
 
 def from_schemas(builder: CatalogBuilder, apis: list[str]) -> None:
     for api in apis:
         if builder.apis.get(api):
             continue
-        if random(api):
-            builder.failed.setdefault(api, "random or uninitialized output (not probed)")
+        if left_out(api):
+            builder.failed.setdefault(api, str(left_out(api)))
             continue
         method = api.startswith("torch.Tensor.")
         fn = resolve(api)
@@ -382,7 +391,8 @@ def generate(only: set[str] | None, sources: Sequence[str], start: Path | None =
         "opinfo": lambda: from_opinfo(builder, wanted),
         "docstring": lambda: from_docstrings(builder, candidates),
         "schema": lambda: from_schemas(builder, candidates),
-        "probe": lambda: discovery.from_probes(builder, library(), [a for a in candidates if not random(a)]),
+        "probe": lambda: discovery.from_probes(builder, library(), [a for a in candidates if not left_out(a)]),
+        "variants": lambda: discovery.from_variants(builder),
         "parameters": lambda: vary_parameters(builder, [a for a in builder.apis if wanted(a)], parameters, make_check=isolated),
     }
     for source in sources:

@@ -6,7 +6,8 @@ violation or a native crash is an invalid call; the calls run in worker processe
 are random bytes of a seed's length plus `--extra` bytes. `--data DIR` reads the catalog from
 another folder; `--before DIR` measures an older catalog's folder too, for a side-by-side figure;
 `--out FILE` writes the figures as JSON (bench/reach/LIB.json) and rewrites BENCHMARKS.md's reach
-table (scripts/bench.py's `reach_table`) with them.
+table (scripts/bench.py's `reach_table`) with them; without `--before`, the file's earlier "before"
+figures stay.
 
     PYTHONPATH=. .venv/bin/python scripts/reach.py torch [--samples 2000] [--data DIR] [--before DIR] [--out FILE]
 """
@@ -151,6 +152,8 @@ def main() -> int:
     result = measure(args.library, args.samples, args.extra, args.data)
     if args.before:
         result["before"] = measure(args.library, args.samples, args.extra, args.before)
+    elif args.out and args.out.is_file() and "before" in json.loads(args.out.read_text()):
+        result["before"] = json.loads(args.out.read_text())["before"]  # the figures it was compared with stay
     print(json.dumps(result, indent=1))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from nabla_atheris.catalog.parameters import (
     Parameter,
     checker,
     doc_paragraph,
+    drop_misuse,
     kind_of,
     read_parameters,
     share_varied,
@@ -152,3 +153,16 @@ def test_isolated_validation_drops_a_value_that_kills_the_process():
     vary_parameters(builder, ["torch.sum"], lambda api: parameters, make_check=isolated)
     assert builder.apis["torch.sum"][0]["kwargs"]["mode"] == {"optional": ["sum"]}
     assert builder.dropped["torch.sum"]["mode='abort'"].startswith("crashes the process")
+
+
+def test_documented_misuse_is_never_drawn_and_is_listed_with_its_reason():
+    pool = {"args": [{"tensor": ["n", "n"]}, {"value": 3, "validated": [1, 0, 2]}], "kwargs": {"mode": {"optional": ["r"]}}}
+    parameters = [Parameter("input", "tensor"), Parameter("output_size", "int", 3)]
+    dropped = {"output_size=-1": "an earlier reason"}
+    cleaned = drop_misuse("torch.nn.functional.adaptive_avg_pool2d", pool, parameters, dropped)
+    assert cleaned["args"][1]["validated"] == [1, 2] and cleaned["kwargs"] == pool["kwargs"]
+    assert dropped["output_size=0"].startswith("misuse") and dropped["output_size=-1"] == "an earlier reason"
+    qr = drop_misuse("torch.linalg.qr", pool, parameters, {})
+    assert "kwargs" not in qr  # mode='r' was its only value: the parameter is no longer drawn
+    assert drop_misuse("torch.sin", pool, parameters, {}) == pool
+

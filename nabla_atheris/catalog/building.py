@@ -255,6 +255,7 @@ class CatalogBuilder:
         self.failed: dict[str, str] = {}
         self.parameters: dict[str, dict[str, str]] = {}  # API -> parameter -> status (see `parameters`)
         self.dropped: dict[str, dict[str, str]] = {}  # API -> "parameter=value" -> why the call failed
+        self.variants: dict[str, list[Callable[[], dict]]] = {}  # API -> its examples with integer data as floating
 
     def covered(self, api: str) -> bool:
         return len(self.apis.get(api, ())) >= self.max_templates

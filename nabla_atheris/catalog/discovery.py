@@ -294,12 +294,21 @@ def from_docstrings(builder: CatalogBuilder, library: Library, apis: Sequence[st
 
 
 def offer_examples(builder: CatalogBuilder, api: str, calls: Sequence[tuple[tuple, dict]], describe: Callable[..., Any]) -> None:
-    """Offer an API's recorded example calls; when none is valid, their variants with integer data
-    as floating (`recorded_variants`)."""
+    """Offer an API's recorded example calls; when none is valid, keep their variants with integer
+    data as floating (`recorded_variants`) for the `variants` source."""
     for args, kwargs in calls:
         builder.offer(api, recorded(describe, args, kwargs, "docstring"))
-    for args, kwargs in calls if not builder.apis.get(api) else ():
-        for make in recorded_variants(describe, args, kwargs, "docstring")[1:]:
+    if not builder.apis.get(api):
+        variants = [make for args, kwargs in calls for make in recorded_variants(describe, args, kwargs, "docstring")[1:]]
+        if variants:
+            builder.variants[api] = variants
+
+
+def from_variants(builder: CatalogBuilder) -> None:
+    """Offer the kept example variants of every API that has no template yet (after the probes, so
+    an API a probe calls keeps the probe's template)."""
+    for api, variants in sorted(builder.variants.items()):
+        for make in variants if not builder.apis.get(api) else ():
             builder.offer(api, make)
 
 
@@ -341,12 +350,13 @@ def generate(
     wanted: Callable[[str], bool],
     extra: dict[str, Callable[[], None]] | None = None,
 ) -> dict[str, float]:
-    """Run the sources ("manual", "docstring", "probe", "parameters" and a generator's `extra` ones)
-    in order; seconds per source."""
+    """Run the sources ("manual", "docstring", "probe", "variants", "parameters" and a generator's
+    `extra` ones) in order; seconds per source."""
     steps = {
         "manual": lambda: from_manual(builder, manual, wanted),
         "docstring": lambda: from_docstrings(builder, library, names),
         "probe": lambda: from_probes(builder, library, names),
+        "variants": lambda: from_variants(builder),
         "parameters": lambda: vary_parameters(
             builder, [a for a in builder.apis if wanted(a)], lambda api: read_parameters(api, library.resolve(api))
         ),
@@ -367,7 +377,7 @@ def generator_main(
     candidates: Callable[[], list[str]],
     run: Callable[..., tuple[CatalogBuilder, dict]],
     default_out: Path,
-    default_sources: Sequence[str] = ("manual", "docstring", "probe", "parameters"),
+    default_sources: Sequence[str] = ("manual", "docstring", "probe", "variants", "parameters"),
 ) -> int:
     """The command line of a generator: --only, --sources, --out, --from-catalog; writes the catalog files.
     `run(names, sources, wanted, start)` generates (`start`: a catalog folder to begin from, or None)."""

@@ -40,6 +40,15 @@ DIM_NAMES = frozenset({"dim", "dims", "axis", "axes", "dimension", "dimensions",
 MAX_VALUES = 6  # validated values kept per parameter
 CALL_SECONDS = 20  # a value whose validation takes longer is dropped
 VARIED = "varied"
+# Parameter values the documentation calls misuse (BY-DESIGN findings of hand triage), as OpInfo
+# declares per op what its samples must not do: (API pattern, "parameter=value" pattern, why). Such a
+# value is never drawn; it is listed under "dropped" with the reason.
+MISUSE: tuple[tuple[str, str, str], ...] = (
+    (r"adaptive_(avg|max)_pool[123]d", r"^output_size=.*\b0\b", "misuse: an output size of 0 (documented: the output's size)"),
+    (r"(batch|instance)_norm$", r"^momentum=", "misuse: momentum only sets the in-place update of running stats (training mode)"),
+    (r"linalg\.qr$", r"^mode='r'$", "misuse: mode='r' computes no Q, and its backward is documented unsupported"),
+    (r"(^|\.)embedding$", r"^sparse=True$", "misuse: sparse=True makes the weight's gradient sparse (documented)"),
+)
 _QUOTED = re.compile(r"""(?:``|`)?['"]([A-Za-z][\w\-]*)['"](?:``|`)?""")
 
 
@@ -238,6 +247,36 @@ def checker(
     return check
 
 
+def misuse(api: str, key: str) -> str | None:
+    """Why a "parameter=value" of the API is documented misuse (see MISUSE), or None."""
+    return next((why for pattern, value, why in MISUSE if re.search(pattern, api) and re.search(value, key)), None)
+
+
+def drop_misuse(api: str, template: dict, parameters: list[Parameter], dropped: dict[str, str]) -> dict:
+    """The template without the drawn values that are misuse of the API (`dropped`: their reasons)."""
+    positional = [p.name for p in parameters if p.positional]
+
+    def clean(name: str, slot: Any) -> Any:
+        if not isinstance(slot, dict) or not {"validated", "optional"} & set(slot):
+            return slot
+        field = "validated" if "validated" in slot else "optional"
+        kept = []
+        for value in slot[field]:
+            key = f"{name}={value!r}"
+            reason = misuse(api, key)
+            if reason is None:
+                kept.append(value)
+            else:
+                dropped.setdefault(key, reason)
+        return {**slot, field: kept}
+
+    args = [clean(positional[i] if i < len(positional) else f"#{i}", slot) for i, slot in enumerate(template["args"])]
+    kwargs = {name: clean(name, slot) for name, slot in template.get("kwargs", {}).items()}
+    kwargs = {name: slot for name, slot in kwargs.items() if slot != {"optional": []}}
+    rest = {key: value for key, value in template.items() if key != "kwargs"}
+    return {**rest, "args": args, **({"kwargs": kwargs} if kwargs else {})}
+
+
 def vary_template(template: dict, parameters: list[Parameter], check: Check, dropped: dict[str, str]) -> dict:
     """The template with validated domains: explicit choices for the attributes it passes, optional
     keyword parameters for the ones it leaves out (`dropped`: "parameter=value" -> why its call failed)."""
@@ -366,9 +405,10 @@ def vary_parameters(
             parameters = reader(api)
         except Exception:  # noqa: BLE001 - an API whose signature cannot be read keeps its templates' slots
             parameters = []
-        dropped: dict[str, str] = {}
+        dropped: dict[str, str] = dict(builder.dropped.get(api, {}))  # a rerun keeps the earlier reasons
         check = make_check(api) if make_check else checker(builder.library, api, builder.backend)
-        builder.apis[api] = [vary_template(t, parameters, check, dropped) for t in builder.apis[api]]
+        varied = [vary_template(t, parameters, check, dropped) for t in builder.apis[api]]
+        builder.apis[api] = [drop_misuse(api, t, parameters, dropped) for t in varied]
         builder.parameters[api] = status(builder.apis[api], parameters)
         if dropped:
             builder.dropped[api] = dict(sorted(dropped.items()))
