@@ -2,7 +2,7 @@
 """A library's reach: validated APIs, the share of (API, parameter) pairs whose value the fuzzer
 varies (from the catalog's parameter statuses), and the valid-call rate of random inputs (decoded,
 bound and called directly, as the oracle's first stage does: an error, a static-contract
-violation or a native crash is an invalid call; the calls run in worker processes). Random inputs
+violation, a native crash or a hang is an invalid call; the calls run in worker processes). Random inputs
 are random bytes of a seed's length plus `--extra` bytes. `--data DIR` reads the catalog from
 another folder; `--before DIR` measures an older catalog's folder too, for a side-by-side figure;
 `--out FILE` writes the figures as JSON (bench/reach/LIB.json) and rewrites BENCHMARKS.md's reach
@@ -21,6 +21,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ from nabla_atheris.case import Attr  # noqa: E402
 from nabla_atheris.catalog import Catalog, OptionSlot, build_catalog, catalog_document  # noqa: E402
 from nabla_atheris.catalog.parameters import read_parameters, share_varied, status  # noqa: E402
 from nabla_atheris.decoder import decode_bytes, seed_bytes  # noqa: E402
+
+HANG_SECONDS = 120  # a worker this long on one input is killed
 
 
 def load(library: str, data: Path | None) -> tuple[Catalog, dict]:
@@ -104,6 +107,24 @@ def work(library: str, samples: int, extra: int, data: Path | None, state_path: 
         state_path.write_text(json.dumps(state))
 
 
+def run_watched(command: list[str], state_path: Path) -> None:
+    """Run a worker; one that spends over HANG_SECONDS on one input is killed (the input counts as an
+    invalid call, as a native crash does: jax.scipy.special.expi loops on some inputs)."""
+    worker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    last, since = None, time.monotonic()
+    while worker.poll() is None:
+        time.sleep(1)
+        try:
+            index = json.loads(state_path.read_text())["index"]
+        except (OSError, ValueError):  # read while the worker writes it
+            continue
+        if index != last:
+            last, since = index, time.monotonic()
+        elif time.monotonic() - since > HANG_SECONDS:
+            worker.kill()
+            worker.wait()
+
+
 def measure(library: str, samples: int, extra: int, data: Path | None) -> dict[str, Any]:
     """Reach figures of one library; the calls run in worker processes, restarted after a native crash."""
     _, document = load(library, data)
@@ -115,7 +136,7 @@ def measure(library: str, samples: int, extra: int, data: Path | None) -> dict[s
             crashes += 1
             command = [sys.executable, __file__, library, "--worker", str(state_path), "--samples", str(samples)]
             command += ["--extra", str(extra)] + (["--data", str(data)] if data else [])
-            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            run_watched(command, state_path)
         state = json.loads(state_path.read_text())
     options = state["with_options"]
     varied, pairs = share_varied(document.get("parameters") or statuses(library, document))
