@@ -1,13 +1,14 @@
-"""A case's call as Python source: the literals of its attributes and the call on its tensors, as a
-reproducer writes it and as torch.compile's scenarios run it."""
+"""A case's calls as Python source: the literals of their attributes and the calls on its tensors
+and earlier outputs, as a reproducer writes them and as torch.compile's scenarios run them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from nabla_atheris.case import Attr, Case, Tensor, TensorList
+from nabla_atheris.case import Attr, Case, Ref, Tensor, TensorList
 
 
 def literal(value: Any) -> str:
@@ -27,8 +28,10 @@ def literal(value: Any) -> str:
     return repr(value)
 
 
-def call_source(case: Case, constant: str = "cs", callee: str | None = None) -> tuple[list[str], str]:
-    """Tensor constructors for the case's tensors and the source of the call on `xs` and constants."""
+def call_source(case: Case, constant: str = "cs", callee: Callable[[str], str] | None = None) -> tuple[list[str], list[str]]:
+    """The names of the differentiable inputs and the statements of `f`'s body that run the case on
+    them and its constants: one line per call of a program (`y0 = torch.sin(x0)`, an earlier output
+    as `flatten(y0)[0]`), the last one `return ...`. `callee` writes an API's callable."""
     diff_names, const_tensors = [], []
 
     def render(arg: Any) -> str:
@@ -40,8 +43,15 @@ def call_source(case: Case, constant: str = "cs", callee: str | None = None) -> 
             return f"{constant}[{len(const_tensors) - 1}]"
         if isinstance(arg, TensorList):
             return "[" + ", ".join(render(t) for t in arg.items) + "]"
+        if isinstance(arg, Ref):
+            return f"flatten(y{arg.call})[{arg.output}]"
         assert isinstance(arg, Attr)
         return literal(list(arg.value) if isinstance(arg.value, tuple) else arg.value)
 
-    parts = [render(a) for a in case.args] + [f"{k}={render(a)}" for k, a in case.kwargs]
-    return diff_names, f"{callee or case.api}({', '.join(parts)})"
+    calls = case.calls()
+    lines = []
+    for index, call in enumerate(calls):
+        parts = [render(a) for a in call.args] + [f"{k}={render(a)}" for k, a in call.kwargs]
+        target = "return " if index == len(calls) - 1 else f"y{index} = "
+        lines.append(f"{target}{callee(call.api) if callee else call.api}({', '.join(parts)})")
+    return diff_names, lines

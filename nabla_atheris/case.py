@@ -1,7 +1,10 @@
-"""The `Case`: one API call with concrete tensor and attribute arguments, and its msgpack codec."""
+"""The `Case`: one API call with concrete tensor and attribute arguments, or a program of several
+calls where an argument of a later call is an output of an earlier one (a `Ref`), and its msgpack
+codec. A single call encodes as it always did; a program adds its further calls under "then"."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -68,12 +71,37 @@ class TensorList:
     items: tuple[Tensor, ...]
 
 
-Arg = Union[Tensor, Attr, TensorList]
+@dataclass(frozen=True)
+class Ref:
+    """An argument that is output `output` (of the call's flattened outputs) of the program's earlier
+    call `call` (0 is the first call)."""
+
+    call: int
+    output: int
+
+
+Arg = Union[Tensor, Attr, TensorList, Ref]
+
+
+@dataclass(frozen=True, eq=False)
+class Call:
+    """One API call of a program: which API and template it came from, and its arguments."""
+
+    api: str
+    api_id: int
+    template: int
+    args: tuple[Arg, ...]
+    kwargs: tuple[tuple[str, Arg], ...] = ()
+
+    def arguments(self) -> list[Arg]:
+        """The positional, then the keyword arguments."""
+        return list(self.args) + [a for _, a in self.kwargs]
 
 
 @dataclass(frozen=True, eq=False)
 class Case:
-    """One call: which API and template it came from, and its positional and keyword arguments."""
+    """One call: which API and template it came from, and its positional and keyword arguments; a
+    program's further calls follow in `then` (its outputs are the last call's)."""
 
     library: str
     api: str
@@ -81,15 +109,25 @@ class Case:
     template: int
     args: tuple[Arg, ...]
     kwargs: tuple[tuple[str, Arg], ...] = ()
+    then: tuple[Call, ...] = ()
+
+    def calls(self) -> tuple[Call, ...]:
+        """The calls in the order they run: the case's own call first."""
+        return (Call(self.api, self.api_id, self.template, self.args, self.kwargs), *self.then)
+
+    def apis(self) -> list[str]:
+        """The APIs of the calls, in order."""
+        return [self.api, *(c.api for c in self.then)]
 
     def tensors(self) -> list[Tensor]:
-        """All tensor arguments in call order (positional first, list items flattened)."""
+        """All tensor arguments of all calls in call order (positional first, list items flattened)."""
         out: list[Tensor] = []
-        for arg in list(self.args) + [a for _, a in self.kwargs]:
-            if isinstance(arg, Tensor):
-                out.append(arg)
-            elif isinstance(arg, TensorList):
-                out.extend(arg.items)
+        for call in self.calls():
+            for arg in call.arguments():
+                if isinstance(arg, Tensor):
+                    out.append(arg)
+                elif isinstance(arg, TensorList):
+                    out.extend(arg.items)
         return out
 
     def differentiable(self) -> list[Tensor]:
@@ -113,6 +151,8 @@ def _pack_arg(arg: Arg) -> dict:
         return packed if arg.structure is None else {**packed, "st": arg.structure}
     if isinstance(arg, TensorList):
         return {"l": [_pack_arg(t) for t in arg.items]}
+    if isinstance(arg, Ref):
+        return {"r": [arg.call, arg.output]}
     return {"a": arg.value}
 
 
@@ -137,6 +177,9 @@ def _unpack_arg(obj: Any) -> Arg:
         return TensorList(items)  # type: ignore[arg-type]
     if "a" in obj:
         return Attr(_freeze(obj["a"]))
+    if "r" in obj:
+        call, output = (int(i) for i in obj["r"])
+        return Ref(call, output)
     raise CaseFormatError(f"unknown argument kind: {sorted(obj)!r}")
 
 
@@ -144,20 +187,59 @@ def _freeze(value: Any) -> Any:
     return tuple(_freeze(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
-def encode(case: Case) -> bytes:
-    """Serialize a case to versioned msgpack bytes."""
-    return msgpack.packb(
-        {
-            "v": CODEC_VERSION,
-            "library": case.library,
-            "api": case.api,
-            "api_id": case.api_id,
-            "template": case.template,
-            "args": [_pack_arg(a) for a in case.args],
-            "kwargs": [[k, _pack_arg(a)] for k, a in case.kwargs],
-        },
-        use_bin_type=True,
+def check_references(case: Case) -> None:
+    """Refuse a reference that is not to an output of an earlier call (one in the first call, to the
+    call itself or a later one, a negative index); whether the output exists shows when it runs."""
+    for index, call in enumerate(case.calls()):
+        for arg in call.arguments():
+            if not isinstance(arg, Ref):
+                continue
+            if index == 0:
+                raise CaseFormatError(f"the first call ({call.api}) has no earlier call whose output it could take")
+            if not 0 <= arg.call < index or arg.output < 0:
+                raise CaseFormatError(
+                    f"call {index} ({call.api}) refers to output {arg.output} of call {arg.call}: "
+                    f"a reference names an earlier call (0 to {index - 1}) and an output index from 0"
+                )
+
+
+class BadReference(CaseFormatError):
+    """A reference to an output the earlier call does not have (found when the program runs)."""
+
+
+def referenced(results: list[Any], ref: Ref, flatten: Callable[[Any], Sequence[Any]]) -> Any:
+    """The earlier output `ref` names, from the calls' results so far (`flatten` lists a result's outputs)."""
+    outputs = flatten(results[ref.call])
+    if ref.output >= len(outputs):
+        raise BadReference(f"a reference names output {ref.output} of call {ref.call}, which has {len(outputs)} output(s)")
+    return outputs[ref.output]
+
+
+def _pack_call(call: Call) -> dict:
+    return {
+        "api": call.api,
+        "api_id": call.api_id,
+        "template": call.template,
+        "args": [_pack_arg(a) for a in call.args],
+        "kwargs": [[k, _pack_arg(a)] for k, a in call.kwargs],
+    }
+
+
+def _unpack_call(obj: dict) -> Call:
+    return Call(
+        api=str(obj["api"]),
+        api_id=int(obj["api_id"]),
+        template=int(obj["template"]),
+        args=tuple(_unpack_arg(a) for a in obj["args"]),
+        kwargs=tuple((str(k), _unpack_arg(a)) for k, a in obj["kwargs"]),
     )
+
+
+def encode(case: Case) -> bytes:
+    """Serialize a case to versioned msgpack bytes (a single call's bytes do not depend on programs)."""
+    first = {"v": CODEC_VERSION, "library": case.library, **_pack_call(case.calls()[0])}
+    then = {"then": [_pack_call(c) for c in case.then]} if case.then else {}
+    return msgpack.packb({**first, **then}, use_bin_type=True)
 
 
 def decode(data: bytes) -> Case:
@@ -169,15 +251,12 @@ def decode(data: bytes) -> Case:
     if not isinstance(obj, dict) or obj.get("v") != CODEC_VERSION:
         raise CaseFormatError(f"not a case of codec version {CODEC_VERSION}")
     try:
-        return Case(
-            library=str(obj["library"]),
-            api=str(obj["api"]),
-            api_id=int(obj["api_id"]),
-            template=int(obj["template"]),
-            args=tuple(_unpack_arg(a) for a in obj["args"]),
-            kwargs=tuple((str(k), _unpack_arg(a)) for k, a in obj["kwargs"]),
-        )
+        first = _unpack_call(obj)
+        then = tuple(_unpack_call(c) for c in obj.get("then", ()))
+        case = Case(str(obj["library"]), first.api, first.api_id, first.template, first.args, first.kwargs, then)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, CaseFormatError):
             raise
         raise CaseFormatError(f"malformed case: {exc}") from None
+    check_references(case)
+    return case

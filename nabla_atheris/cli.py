@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from nabla_atheris import environments, exitcodes, scenario_sets
-from nabla_atheris.case import Case, CaseFormatError
+from nabla_atheris.case import BadReference, Case, CaseFormatError
 from nabla_atheris.libraries import LIBRARIES, record
 from nabla_atheris.shellsafe import shell_safe
 from nabla_atheris.supervision import SUPERVISED, SUPERVISED_COMMANDS, supervise, tracked
@@ -71,7 +71,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def print_verdict(verdict: Verdict) -> None:
     case = verdict.case
     tensors = ", ".join(f"{t.dtype}{list(t.shape)}{'*' if t.differentiable else ''}" for t in case.tensors())
-    print(f"{case.library} {case.api} ({tensors})")
+    print(f"{case.library} {' -> '.join(case.apis())} ({tensors})")
     for line in verdict.lines:
         print(f"  {line.check:26} {line.status:9} {line.detail}")
     for error in verdict.harness_errors:
@@ -115,6 +115,8 @@ def check_and_store(
         backend = tracked(get_backend(case.library))
     except KeyError as exc:
         raise BadInput(str(exc.args[0])) from None
+    if case.then:
+        check_outputs_referenced(case, backend)
     verdict = check_case(case, backend, scenario_selection(case.library, spec, scenarios))
     if verdict.lines and verdict.lines[0].check == "bind":
         raise BadInput(f"cannot call {case.api}: {verdict.lines[0].detail}")
@@ -126,6 +128,17 @@ def check_and_store(
         for stored in store_findings(verdict, backend, _store(findings_dir), data):
             print(f"{'new' if stored.new else 'known'} {stored.kind} finding: {stored.folder}")
     return exit_code(verdict)
+
+
+def check_outputs_referenced(case: Case, backend: Any) -> None:
+    """Run a program once to refuse, as bad input, a reference to an output its call does not have
+    (which only running shows); any other error is left to the oracle."""
+    try:
+        backend.bind(case).direct()
+    except BadReference as exc:
+        raise BadInput(str(exc)) from None
+    except Exception:  # the library's error (or one binding shows): the oracle judges the case
+        pass
 
 
 def _store(findings_dir: Path) -> Any:

@@ -19,6 +19,19 @@ in: directions and perturbations stay in it (the values are taken as given); wit
 catalog's declared structure of the argument applies. A list of tensor objects is a list of
 tensors; any other JSON value is an attribute. Unknown keys are an error.
 
+A program of several calls lists them under "calls" instead of "api", "args" and "kwargs"; an
+argument of a later call may be {"ref": [call, output]}, output `output` (counting the flattened
+outputs from 0) of the earlier call `call` (counting from 0). The program's outputs are the last
+call's; every floating tensor of every call is an input:
+
+    {
+      "library": "torch",
+      "calls": [
+        {"api": "torch.sin", "args": [{"dtype": "float64", "shape": [3], "seed": 0}]},
+        {"api": "torch.mul", "args": [{"ref": [0, 0]}, {"dtype": "float64", "shape": [3], "seed": 1}]}
+      ]
+    }
+
 Every malformed field raises `CaseFormatError` with a one-line message, and a case larger than the
 caps in `LIMITS` (rank, elements, arguments, nesting, file size) is refused with the cap's name, so
 that a hand-written case never exhausts the machine inside the oracle.
@@ -35,13 +48,27 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.case import DTYPES, Attr, Case, CaseFormatError, Tensor, TensorList, is_floating, storage_dtype
+from nabla_atheris.case import (
+    DTYPES,
+    Attr,
+    Call,
+    Case,
+    CaseFormatError,
+    Ref,
+    Tensor,
+    TensorList,
+    check_references,
+    is_floating,
+    storage_dtype,
+)
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.catalog.properties import properties_of
 from nabla_atheris.libraries import LIBRARIES
 from nabla_atheris.structures import STRUCTURES, applies, resolve
 
 CASE_KEYS = {"library", "api", "args", "kwargs"}
+PROGRAM_KEYS = {"library", "calls"}
+CALL_KEYS = {"api", "args", "kwargs"}
 TENSOR_KEYS = {"dtype", "shape", "values", "seed", "range", "requires_grad", "structure"}
 # Caps of a case given to `check`, `repro` or `minimize` (the decoder's own are far smaller).
 LIMITS = {
@@ -51,6 +78,7 @@ LIMITS = {
     "attribute items": 4096,  # numbers and strings in one attribute
     "string length": 1000,  # characters of a string attribute or an API name
     "nesting": 32,  # levels of JSON arrays and objects
+    "calls": 16,  # calls of a program
     "file bytes": 64 << 20,  # size of a case file
 }
 INT64 = (-(1 << 63), (1 << 63) - 1)
@@ -182,7 +210,18 @@ def _attribute(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+def _reference(value: dict) -> Ref:
+    """{"ref": [call, output]} as a reference to an earlier call's output (checked by `check_references`)."""
+    _refuse_unknown_keys("reference", value, {"ref"})
+    pair = value["ref"]
+    if not (isinstance(pair, list) and len(pair) == 2 and all(_integer(i) and 0 <= i <= INT64[1] for i in pair)):
+        raise CaseFormatError(f'a reference is {{"ref": [call, output]}} with two non-negative integers, not {pair!r:.40}')
+    return Ref(pair[0], pair[1])
+
+
 def _arg(value: Any, declared: str | None) -> Any:
+    if isinstance(value, dict) and "ref" in value:
+        return _reference(value)
     if isinstance(value, dict):
         return _tensor(value, declared)
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
@@ -193,13 +232,30 @@ def _arg(value: Any, declared: str | None) -> Any:
 
 
 def parse_case(obj: Any) -> Case:
-    """A case from its JSON form; `CaseFormatError` explains what is wrong."""
-    if not isinstance(obj, dict) or "library" not in obj or "api" not in obj:
-        raise CaseFormatError("a case is an object with 'library', 'api', 'args' and 'kwargs'")
-    _refuse_unknown_keys("case", obj, CASE_KEYS)
-    library, api = obj["library"], obj["api"]
+    """A case (a single call, or a program under "calls") from its JSON form; `CaseFormatError`
+    explains what is wrong."""
+    if not isinstance(obj, dict) or "library" not in obj or not ("api" in obj or "calls" in obj):
+        raise CaseFormatError("a case is an object with 'library', 'api', 'args' and 'kwargs' (or 'library' and 'calls')")
+    _refuse_unknown_keys("program" if "calls" in obj else "case", obj, PROGRAM_KEYS if "calls" in obj else CASE_KEYS)
+    library = obj["library"]
     if not isinstance(library, str) or not library:
         raise CaseFormatError(f"'library' must be one of {', '.join(LIBRARIES)}, not {library!r:.40}")
+    specs = obj["calls"] if "calls" in obj else [{k: v for k, v in obj.items() if k in CALL_KEYS}]
+    if not isinstance(specs, list) or not specs or not all(isinstance(c, dict) for c in specs):
+        raise CaseFormatError("'calls' must be a non-empty list of objects with 'api', 'args' and 'kwargs'")
+    if len(specs) > LIMITS["calls"]:
+        raise over_limit("calls", len(specs))
+    first, *then = [_call(library, spec) for spec in specs]
+    case = Case(library, first.api, first.api_id, first.template, first.args, first.kwargs, tuple(then))
+    check_references(case)
+    check_limits(case)
+    return case
+
+
+def _call(library: str, obj: dict) -> Call:
+    """One call of a case from its JSON form."""
+    _refuse_unknown_keys("call", obj, CALL_KEYS)
+    api = obj.get("api")
     if not isinstance(api, str) or not api:
         raise CaseFormatError(f"'api' must be a name such as {library}.sin, not {api!r:.40}")
     if len(api) > LIMITS["string length"]:
@@ -211,16 +267,13 @@ def parse_case(obj: Any) -> Case:
         raise over_limit("arguments", len(args) + len(kwargs))
     entry = load_catalog(library).by_name(api) if library in LIBRARIES else None  # others: test doubles
     declared = _declared_structures(library, api, kwargs)
-    case = Case(
-        library=library,
+    return Call(
         api=api,
         api_id=entry.id if entry else -1,
         template=-1,
         args=tuple(_arg(a, declared.get(str(i))) for i, a in enumerate(args)),
         kwargs=tuple((k, _arg(v, declared.get(k))) for k, v in kwargs.items()),
     )
-    check_limits(case)
-    return case
 
 
 def validate(case: Case) -> None:
@@ -234,8 +287,12 @@ def validate(case: Case) -> None:
 def check_limits(case: Case) -> None:
     """Refuse a case over the caps of `LIMITS`, naming the cap."""
     tensors = case.tensors()
-    if len(case.args) + len(case.kwargs) > LIMITS["arguments"]:
-        raise over_limit("arguments", len(case.args) + len(case.kwargs))
+    calls = case.calls()
+    if len(calls) > LIMITS["calls"]:
+        raise over_limit("calls", len(calls))
+    for call in calls:
+        if len(call.arguments()) > LIMITS["arguments"]:
+            raise over_limit("arguments", len(call.arguments()))
     for t in tensors:
         if len(t.shape) > LIMITS["rank"]:
             raise over_limit("rank", len(t.shape))

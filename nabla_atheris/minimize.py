@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.case import Arg, Attr, Case, Tensor, TensorList, encode, is_floating, storage_dtype
+from nabla_atheris.case import Arg, Attr, Case, Ref, Tensor, TensorList, encode, is_floating, storage_dtype
 
 Predicate = Callable[[Case], bool]
 SIMPLE_DTYPE = {"float32": "float64", "bfloat16": "float64", "float16": "float64", "complex64": "complex128"}
@@ -170,11 +170,13 @@ def case_to_json(case: Case) -> dict:
             return tensor(a)
         if isinstance(a, TensorList):
             return [tensor(t) for t in a.items]
+        if isinstance(a, Ref):
+            return {"ref": [a.call, a.output]}
         assert isinstance(a, Attr)
         return _plain(a.value)
 
-    kwargs = {k: arg(a) for k, a in case.kwargs}
-    return {"library": case.library, "api": case.api, "args": [arg(a) for a in case.args], "kwargs": kwargs}
+    calls = [{"api": c.api, "args": [arg(a) for a in c.args], "kwargs": {k: arg(a) for k, a in c.kwargs}} for c in case.calls()]
+    return {"library": case.library, **calls[0]} if len(calls) == 1 else {"library": case.library, "calls": calls}
 
 
 def _plain(value: Any) -> Any:

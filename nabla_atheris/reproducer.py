@@ -111,7 +111,7 @@ def main():
     f, xs = bind(False)
     products = vjp(f, xs, U)[1] if {b!r} == "rev" else jvp(f, xs, V)[1]
     absent = [i for i, p in enumerate(products) if p is None]
-    print("{'inputs' if b == 'rev' else 'outputs'} without a derivative (None):", absent, flush=True)
+    print("{"inputs" if b == "rev" else "outputs"} without a derivative (None):", absent, flush=True)
     if not absent:
         return 0
     fw, xw = bind(True)
@@ -275,7 +275,7 @@ def render_reproducer(case: Case, finding: Finding) -> str:
     """A standalone reproducer (the library and numpy only) for a finding on a case."""
     library = record(case.library)
     lib = library.reproducer
-    names, call = call_source(case, callee=f"module_call({case.api})" if library.is_module(case.api) else None)
+    names, lines = call_source(case, callee=lambda api: f"module_call({api})" if library.is_module(api) else api)
     diff = case.differentiable()
     consts = [t for t in case.tensors() if not t.differentiable]
     modes_source = inspect.getsource(importlib.import_module(library.modes)).split('"""', 2)[2]
@@ -306,7 +306,7 @@ def render_reproducer(case: Case, finding: Finding) -> str:
         f"    cs = [{', '.join(f'tensor({array_literal(t.array())}, {t.dtype!r}, wide)' for t in consts)}]",
         "",
         f"    def f({', '.join(names)}):",
-        f"        return {call}",
+        *(f"        {line}" for line in lines),
         "",
         "    return f, xs",
         "",

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, widen_dtype
-from nabla_atheris.case import Attr, Case, Tensor, TensorList
+from nabla_atheris.case import Attr, Case, Ref, Tensor, TensorList, referenced
 from nabla_atheris.vocabulary import DIRECT, FWD, REV, compiled_parts, second_order_parts
 
 CACHE_SIZE = 512
@@ -44,7 +44,7 @@ class FunctionCache(OrderedDict):
 def structure_key(case: Case, dtype_of: Callable[[Tensor], str]) -> Hashable:
     """What makes two cases one call structure (one function of the differentiable inputs, traced and
     compiled once): the API, the attributes, the differentiable inputs' dtypes and shapes, the
-    constant tensors' values."""
+    constant tensors' values; of every call of a program, with its references to earlier outputs."""
 
     def part(arg: Any) -> Hashable:
         if isinstance(arg, Tensor):
@@ -53,9 +53,12 @@ def structure_key(case: Case, dtype_of: Callable[[Tensor], str]) -> Hashable:
             return ("c", dtype_of(arg), arg.shape, arg.values.tobytes())
         if isinstance(arg, TensorList):
             return ("list", tuple(part(t) for t in arg.items))
+        if isinstance(arg, Ref):
+            return ("ref", arg.call, arg.output)
         return ("attr", repr(arg.value))
 
-    return (case.api, tuple(part(a) for a in case.args), tuple((k, part(a)) for k, a in case.kwargs))
+    first = (case.api, tuple(part(a) for a in case.args), tuple((k, part(a)) for k, a in case.kwargs))
+    return first + tuple((c.api, tuple(part(a) for a in c.args), tuple((k, part(a)) for k, a in c.kwargs)) for c in case.then)
 
 
 class StructuredCall:
@@ -103,21 +106,28 @@ class StructuredCall:
         return self.to_library(t.array() if values is None else np.asarray(values).reshape(t.shape), dtype)
 
     def _make_function(self) -> Callable[..., Any]:
-        fn = self.resolve(self.case.api)
+        """f(*xs): the calls in order, each on its tensors, attributes and earlier outputs; the last one's result."""
+        calls = [(self.resolve(c.api), c.args, c.kwargs) for c in self.case.calls()]
         diff_ids = {id(t): i for i, t in enumerate(self.diff)}
         constants = {id(t): self.array(t, self.dtype_of(t)) for t in self.case.tensors() if not t.differentiable}
-        args, kwargs = self.case.args, self.case.kwargs
+        flatten = self.modes.flatten
 
-        def materialize(arg: Any, xs: Sequence[Any]) -> Any:
+        def materialize(arg: Any, xs: Sequence[Any], results: list[Any]) -> Any:
             if isinstance(arg, Tensor):
                 return xs[diff_ids[id(arg)]] if id(arg) in diff_ids else constants[id(arg)]
             if isinstance(arg, TensorList):
-                return [materialize(t, xs) for t in arg.items]
+                return [materialize(t, xs, results) for t in arg.items]
+            if isinstance(arg, Ref):
+                return referenced(results, arg, flatten)
             assert isinstance(arg, Attr)
             return self.attribute(arg.value)
 
         def f(*xs: Any) -> Any:
-            return fn(*[materialize(a, xs) for a in args], **{k: materialize(a, xs) for k, a in kwargs})
+            results: list[Any] = []
+            for fn, args, kwargs in calls:
+                values = [materialize(a, xs, results) for a in args]
+                results.append(fn(*values, **{k: materialize(a, xs, results) for k, a in kwargs}))
+            return results[-1]
 
         f.compiled = {}  # type: ignore[attr-defined]
         f.refused = set()  # type: ignore[attr-defined]  # combined functions that raised for this structure

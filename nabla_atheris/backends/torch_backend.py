@@ -19,7 +19,7 @@ from nabla_atheris.backends import Arrays, ErrorClass, classify_message, dtype_t
 from nabla_atheris.backends import torch_modes as modes
 from nabla_atheris.backends.binding import FunctionCache, structure_key
 from nabla_atheris.call_source import call_source
-from nabla_atheris.case import Attr, Case, Tensor, TensorList
+from nabla_atheris.case import Attr, Case, Ref, Tensor, TensorList, referenced
 from nabla_atheris.vocabulary import NESTED_TRANSFORMS, compiled_parts
 from nabla_atheris.vocabulary import SECOND_ORDER as SECOND_ORDER_MODES
 
@@ -91,12 +91,15 @@ def _tensor(t: Tensor, dtype: str, values: np.ndarray | None = None) -> torch.Te
 
 
 def structure_function(case: Case, dtype_of: Callable[[Tensor], str]) -> Callable[..., Any]:
-    """The call as the source a user writes, `def f(x0, ...): return torch.api(x0, cs[0], attr=...)`,
-    a function of its own (torch.compile caches compiled code per function: one per structure), the
-    same source a reproducer runs."""
-    names, call = call_source(case)
-    namespace = {"torch": torch, "cs": [_tensor(t, dtype_of(t)) for t in case.tensors() if not t.differentiable]}
-    exec(compile(f"def f({', '.join(names)}):\n    return {call}\n", f"<{case.api}>", "exec"), namespace)
+    """The call as the source a user writes, `def f(x0, ...): return torch.api(x0, cs[0], attr=...)`
+    (a program: one line per call),
+        a function of its own (torch.compile caches compiled code per function: one per structure), the
+        same source a reproducer runs."""
+    names, lines = call_source(case)
+    namespace = {"torch": torch, "flatten": modes.flatten}
+    namespace["cs"] = [_tensor(t, dtype_of(t)) for t in case.tensors() if not t.differentiable]
+    body = "".join(f"    {line}\n" for line in lines)
+    exec(compile(f"def f({', '.join(names)}):\n{body}", f"<{case.api}>", "exec"), namespace)
     return namespace["f"]
 
 
@@ -107,27 +110,31 @@ class TorchCall:
 
     def __init__(self, case: Case, widen: bool = False) -> None:
         self.case = case
-        self.fn = resolve(case.api)
+        self.calls = [(resolve(c.api), c.args, c.kwargs) for c in case.calls()]
         self.dtype_of = (lambda t: widen_dtype(t.dtype)) if widen else (lambda t: t.dtype)
         self.diff = case.differentiable()
         self.inputs: Arrays = [modes.to_numpy(_tensor(t, self.dtype_of(t))) for t in self.diff]
         self.output_dtypes: list[str] = []
         self.second: dict[tuple[str, int, int, int], float] = {}  # compositions computed, by their directions
 
-    def _materialize(self, arg: Any, diff_values: dict[int, torch.Tensor]) -> Any:
+    def _materialize(self, arg: Any, diff_values: dict[int, torch.Tensor], results: list[Any]) -> Any:
         if isinstance(arg, Tensor):
             return diff_values[id(arg)] if id(arg) in diff_values else _tensor(arg, self.dtype_of(arg))
         if isinstance(arg, TensorList):
-            return [self._materialize(t, diff_values) for t in arg.items]
+            return [self._materialize(t, diff_values, results) for t in arg.items]
+        if isinstance(arg, Ref):
+            return referenced(results, arg, modes.flatten)
         assert isinstance(arg, Attr)
         return list(arg.value) if isinstance(arg.value, tuple) else arg.value
 
     def f(self, *xs: torch.Tensor) -> Any:
-        """The API as a function of the differentiable inputs."""
+        """The API (a program: its calls in order) as a function of the differentiable inputs."""
         values = {id(t): x for t, x in zip(self.diff, xs)}
-        args = [self._materialize(a, values) for a in self.case.args]
-        kwargs = {k: self._materialize(a, values) for k, a in self.case.kwargs}
-        return self.fn(*args, **kwargs)
+        results: list[Any] = []
+        for fn, args, kwargs in self.calls:
+            positional = [self._materialize(a, values, results) for a in args]
+            results.append(fn(*positional, **{k: self._materialize(a, values, results) for k, a in kwargs}))
+        return results[-1]
 
     def _xs(self, xs: Sequence[np.ndarray] | None) -> list[torch.Tensor]:
         arrays = self.inputs if xs is None else xs

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
+from nabla_atheris.case import CaseFormatError
+
 
 class HarnessError(Exception):
     """An error of nabla-atheris' own code met while running a scenario."""
@@ -47,6 +49,8 @@ def attempt(fn: Callable[..., Any], *args: Any, glue: frozenset[CodeType] = froz
         return Outcome(value=fn(*args))
     except HarnessError:  # the backend's own check failed: never the library's error
         raise
+    except CaseFormatError as exc:  # a program's reference to an output its call lacks: the case's error
+        raise HarnessError(f"the case: {exc}") from exc
     except Exception as exc:  # any library error is data for the oracle
         if raised_in(exc, glue):
             raise HarnessError(f"converting a result: {describe(exc)}") from exc
