@@ -57,7 +57,7 @@ from nabla_atheris.stats import campaign_totals  # noqa: E402
 RESULTS = ROOT / "bench"
 REACH = RESULTS / "reach"
 SECTIONS = ("oracle", "throughput", "validity", "guidance", "startup", "accuracy", "campaign", "known")
-SECTIONS += ("robustness", "reliability")
+SECTIONS += ("robustness", "reliability", "firstpass")
 # "Today" of issue 17: the last revision before compile reuse (one compiled function per compiler and for
 # the second-order compositions, XLA's fast options for JAX's reference scenarios, persistent caches).
 BASELINE = "f9b6055"
@@ -175,12 +175,7 @@ def throughput(lib: str, count: int, rounds: int, baseline: str) -> dict[str, An
     campaign finds it)."""
     from nabla_atheris.compile_cache import cache_env
 
-    seeds = sorted((ROOT / "corpus" / lib).iterdir())
-    by_api: dict[str, Path] = {}
-    for path in seeds[:: max(1, len(seeds) // (4 * count))]:
-        by_api.setdefault(path.name.rsplit(".", 1)[0], path)
-    chosen = list(by_api.values())
-    warmup, inputs = chosen[:3], chosen[3 : 3 + count]
+    inputs, warmup = _seed_inputs(lib, count)
     labels = ("baseline", "new, empty compilation cache", "new, cache of the run before")
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
     with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
@@ -212,6 +207,55 @@ def throughput(lib: str, count: int, rounds: int, baseline: str) -> dict[str, An
         if old != new
     ]
     return {"baseline": baseline, "inputs": len(inputs), "rounds": rounds, "rows": rows, "findings_differ": differing}
+
+
+# -- first pass: what a worker's first pass over the corpus costs per case ------------------------------
+def first_pass(lib: str, count: int, rounds: int) -> dict[str, Any]:
+    """CPU and wall seconds per cold check of `count` seed inputs of different APIs in fresh processes
+    (alternating, `rounds` each): with the library's default sets whole (a mutated input), with the sets a
+    worker's first pass runs (`scenario_sets.for_first_pass`), and up to first order (a case the campaign
+    checked before, replayed by a replacement or resumed worker: `nabla_atheris.checked`)."""
+    from nabla_atheris import scenario_sets
+
+    defaults = scenario_sets.defaults(lib)
+    first = scenario_sets.for_first_pass(lib, defaults)
+    variants = {
+        "default sets, whole": (defaults, "0"),
+        "first-pass sets": (first, "0"),
+        "checked before: up to first order": (first, "1"),
+    }
+    inputs, warmup = _seed_inputs(lib, count)
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label in variants}
+    with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+        out = Path(scratch) / "speed.json"
+        for _ in range(rounds):
+            for label, (selection, only_first) in variants.items():
+                sets = ",".join(name if period == 1 else f"{name}/{period}" for name, period in selection.items())
+                env = dict(harness_env(), NABLA_SCENARIOS=sets, NABLA_FIRST_ORDER_ONLY=only_first)
+                command = [sys.executable, str(ROOT / "scripts" / "check_speed.py"), lib, str(out), *map(str, warmup)]
+                command += ["--", *map(str, inputs)]
+                subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                runs[label].append(json.loads(out.read_text()))
+    rows = []
+    for label, results in runs.items():
+        n = len(inputs) * rounds
+        cpu = sum(sum(r["cold_cpu_s"]) for r in results) / n
+        wall = sum(sum(r["cold_s"]) for r in results) / n
+        sets = scenario_sets.describe(variants[label][0])
+        rows.append({"label": label, "sets": sets, "cold_cpu_s": round(cpu, 4), "cold_s": round(wall, 4)})
+    for row in rows:
+        row["cpu_speedup"] = round(rows[0]["cold_cpu_s"] / row["cold_cpu_s"], 2)
+    return {"inputs": len(inputs), "rounds": rounds, "rows": rows}
+
+
+def _seed_inputs(lib: str, count: int) -> tuple[list[Path], list[Path]]:
+    """`count` seed inputs of different APIs spread over the corpus, and 3 more to warm up with."""
+    seeds = sorted((ROOT / "corpus" / lib).iterdir())
+    by_api: dict[str, Path] = {}
+    for path in seeds[:: max(1, len(seeds) // (4 * count))]:
+        by_api.setdefault(path.name.rsplit(".", 1)[0], path)
+    chosen = list(by_api.values())
+    return chosen[3 : 3 + count], chosen[:3]
 
 
 # -- validity and robustness: inputs through the harness' entry, in a restartable child -----------------
@@ -975,6 +1019,15 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
             lines += table(headers, rows)
             differing = t.get("findings_differ", [])
             lines += [f"Inputs whose finding kinds differ between baseline and this tree: {len(differing)}.", ""]
+        if "firstpass" in r:
+            t = r["firstpass"]
+            lines += [
+                f"A worker's first pass over the corpus ({t['inputs']} seed inputs of different APIs, each new to the process, "
+                f"{t['rounds']} rounds of fresh processes{_load(t)}; seconds per check):",
+                "",
+            ]
+            rows = [[x["label"], f"`{x['sets']}`", x["cold_cpu_s"], x["cpu_speedup"], x["cold_s"]] for x in t["rows"]]
+            lines += table(["check", "scenario sets", "CPU s/check", "CPU speed-up", "wall s/check"], rows)
         if "startup" in r:
             lines += ["Start-up to the first input (process start to the first check: imports, instrumentation, warm-up):", ""]
             lines += table(
@@ -1182,6 +1235,7 @@ def main() -> None:
         "known": lambda: known_bugs(args.lib, args.campaign or ran_campaign(), args.campaign_seconds, args.scenarios),
         "robustness": lambda: robustness(args.lib, args.robustness_seconds, args.robustness_goal),
         "reliability": lambda: reliability(args.lib, args.reliability_seconds, 40),
+        "firstpass": lambda: first_pass(args.lib, args.throughput_cases, 2),
     }
     for section in sections:
         print(f"{args.lib}: {section} ...", file=sys.stderr, flush=True)

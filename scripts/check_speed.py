@@ -5,11 +5,15 @@ The nabla_atheris first on PYTHONPATH is the one measured: `scripts/bench.py`'s 
 runs this for a baseline revision and for the current tree, side by side.
 
     check_speed.py LIB OUT.json WARMUP_INPUT... -- INPUT...
+
+NABLA_SCENARIOS chooses the scenario sets; NABLA_FIRST_ORDER_ONLY=1 checks the inputs (not the warm-up
+ones) up to first order, as a worker replays a case its campaign checked before.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,10 +33,11 @@ def main() -> None:
         check_case(decode_bytes(Path(path).read_bytes(), catalog), backend)
     cases = [decode_bytes(Path(path).read_bytes(), catalog) for path in inputs]
     result: dict[str, list] = {"cold_s": [], "warm_s": [], "cold_cpu_s": [], "warm_cpu_s": [], "findings": []}
+    first_order_only = os.environ.get("NABLA_FIRST_ORDER_ONLY") == "1"
     for label in ("cold", "warm"):
         for case in cases:
             start, cpu = time.perf_counter(), time.process_time()
-            verdict = check_case(case, backend)
+            verdict = check_case(case, backend, first_order_only=first_order_only)
             result[f"{label}_s"].append(time.perf_counter() - start)
             result[f"{label}_cpu_s"].append(time.process_time() - cpu)
             if label == "cold":

@@ -93,9 +93,18 @@ def test_tables_show_cold_and_warm_speed_ups_start_up_and_a_campaigns_time():
             "throughput": {"baseline": "abc", "inputs": 40, "rounds": 2, "rows": rows, "findings_differ": []},
             "startup": {"instrumented (AD modules and oracle)": {"seconds": 8.5, "functions": 2300}},
             "campaign": campaign,
+            "firstpass": {
+                "inputs": 20,
+                "rounds": 2,
+                "rows": [
+                    {"label": "whole", "sets": "core, batched", "cold_cpu_s": 0.8, "cold_s": 1.6, "cpu_speedup": 1.0},
+                    {"label": "checked before", "sets": "core", "cold_cpu_s": 0.2, "cold_s": 0.4, "cpu_speedup": 4.0},
+                ],
+            },
         }
     }
     text = bench.markdown(results)
+    assert "| checked before | `core` | 0.2 | 4.0 | 0.4 |" in text, text
     assert "| new, empty compilation cache | 0.25 | 4.0 | 4.0 | 0.25 | 4.0 | 4.0 |" in text, text
     assert "| instrumented (AD modules and oracle) | 8.5 | 2300 |" in text
     assert "| first pass over the seeds (start-up included), cold | 312 s (5.2 min) |" in text
