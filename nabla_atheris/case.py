@@ -122,12 +122,12 @@ class Case:
     def tensors(self) -> list[Tensor]:
         """All tensor arguments of all calls in call order (positional first, list items flattened)."""
         out: list[Tensor] = []
-        for call in self.calls():
-            for arg in call.arguments():
-                if isinstance(arg, Tensor):
-                    out.append(arg)
-                elif isinstance(arg, TensorList):
-                    out.extend(arg.items)
+        arguments = [*self.args, *(a for _, a in self.kwargs), *(a for c in self.then for a in c.arguments())]
+        for arg in arguments:
+            if isinstance(arg, Tensor):
+                out.append(arg)
+            elif isinstance(arg, TensorList):
+                out.extend(arg.items)
         return out
 
     def differentiable(self) -> list[Tensor]:
