@@ -297,7 +297,7 @@ def robustness(lib: str, seconds: float, goal: int) -> dict[str, Any]:
         state = run_inputs(lib, "random bytes", seconds, state_path, Path(scratch), goal, True, ROBUSTNESS / lib)
     for crash in state["native_crashes"]:
         tried = [c for c in state["native_crashes"] if c["api"] == crash["api"] and "repro" in c]
-        if "repro" not in crash and len(tried) < REPRODUCED_PER_API:
+        if "repro" not in crash and crash["signal"] != "hang" and len(tried) < REPRODUCED_PER_API:
             crash["repro"] = reproduce(lib, ROBUSTNESS / lib / crash["input"])
     _write_state(state_path, state)
     return robustness_summary(state, goal)
@@ -307,8 +307,9 @@ def robustness_summary(state: dict[str, Any], goal: int) -> dict[str, Any]:
     """The figures of a robustness state: counts, rate, harness exceptions and native crashes by API."""
     by_api: dict[str, dict[str, Any]] = {}
     for crash in state["native_crashes"]:
-        row = by_api.setdefault(crash["api"], {"api": crash["api"], "crashes": 0, "inputs": [], "repro": []})
+        row = by_api.setdefault(crash["api"], {"api": crash["api"], "crashes": 0, "signals": [], "inputs": [], "repro": []})
         row["crashes"] += 1
+        row["signals"] = sorted({*row["signals"], crash["signal"] or f"exit {crash['exit']}"})
         row["inputs"].append(crash["input"])
         if "repro" in crash:
             row["repro"].append(crash["repro"])
@@ -385,7 +386,11 @@ def run_inputs(
     """Feed inputs of `source` to the harness' entry in a child process (`inputs_worker`) for
     `seconds`, or until the state counts `limit` inputs, continuing the state file. A child that dies
     of a native crash is replaced: the crash is recorded with the API its input decodes to (the input
-    saved into `crashes`, when given); a child that the harness' memory guard ended is replaced too."""
+    saved into `crashes`, when given), as is one that hung on an input for longer than libFuzzer's
+    -timeout of the library's campaigns (killed); a child that the harness' memory guard ended is
+    replaced too."""
+    from nabla_atheris.campaign import LIMITS
+
     catalog = load_catalog(lib)
     start = time.time()
     load = round(os.getloadavg()[0], 1)
@@ -399,7 +404,7 @@ def run_inputs(
         config = {"source": source, "seconds": left, "limit": limit, "state": str(state_path), "instrument": instrument}
         config["findings"] = str(scratch / "findings")
         command = [sys.executable, __file__, "--lib", lib, "--inputs-worker", json.dumps(config)]
-        code = subprocess.run(command, env=harness_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+        code = run_worker(command, state_path, LIMITS[lib].timeout_s)
         state = _read_state(state_path)
         if state["current"] is None:
             if code != 0:
@@ -411,7 +416,7 @@ def run_inputs(
         else:
             api = decode_bytes(data, catalog).api
             name = f"{api}-{hashlib.sha1(data).hexdigest()[:10]}"
-            crash = {"api": api, "exit": code, "signal": signal_name(code), "input": name}
+            crash = {"api": api, "exit": code, "signal": "hang" if code is None else signal_name(code), "input": name}
             if crashes is not None:
                 crashes.mkdir(parents=True, exist_ok=True)
                 (crashes / crash["input"]).write_bytes(data)
@@ -424,6 +429,26 @@ def run_inputs(
     state["runs"].append({"date": time.strftime("%Y-%m-%d"), "seconds": round(elapsed), "load_average": loads})
     _write_state(state_path, state)
     return state
+
+
+def run_worker(command: list[str], state_path: Path, timeout_s: float) -> int | None:
+    """Run an input worker to its end: its exit code, or None when it spent more than `timeout_s` on
+    one input (the state file names an input and was not written since) and was killed."""
+    worker = subprocess.Popen(
+        command, env=harness_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    while worker.poll() is None:
+        time.sleep(1)
+        try:
+            busy = _read_state(state_path)["current"] is not None
+            stalled = time.time() - state_path.stat().st_mtime > timeout_s
+        except (OSError, ValueError):  # not written yet
+            continue
+        if busy and stalled:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+            return None
+    return worker.returncode
 
 
 def signal_name(code: int) -> str | None:
@@ -1101,7 +1126,7 @@ def reliability_table(results: dict[str, dict[str, Any]]) -> list[str]:
         rows.append(row)
     if not rows:
         return []
-    headers = ["library", "random inputs (goal)", "rate", "harness exceptions", "harness errors", "native crashes"]
+    headers = ["library", "random inputs (goal)", "rate", "harness exceptions", "harness errors", "native crashes and hangs"]
     headers += ["workers over the memory budget", "peak memory of a worker (MB)", "findings kept across kill and resume"]
     headers += ["processes outliving the kill", "findings replaying from their saved bytes"]
     intro = [
@@ -1113,7 +1138,8 @@ def reliability_table(results: dict[str, dict[str, Any]]) -> list[str]:
         "bench/robustness/LIB.json). Harness exceptions escape the entry; harness errors are exceptions of this",
         "project's code that a stage of the oracle caught: both are our bugs and must be 0. Each native crash's",
         "input is saved under bench/robustness/LIB/ and re-run with `nabla-atheris repro --lib LIB FILE` (the",
-        "library section below names the signal and the scenario). Workers over the memory budget: ended by the",
+        "library section below names the signal and the scenario); a hang is an input still running after the",
+        "library's campaign -timeout (killed, not re-run). Workers over the memory budget: ended by the",
         "harness before an input (NABLA_MAX_RSS_MB), replaced. Kill and resume (`--sections reliability`): a",
         "one-worker campaign SIGKILLed, then resumed; its oracle findings (up to 40) replayed from their saved",
         "bytes, the same signature again.",
@@ -1141,8 +1167,16 @@ def robustness_details(x: dict[str, Any]) -> list[str]:
         for c in x["native_crashes_by_api"]:
             said = sorted({m["message"].removeprefix("nabla-atheris: ") for m in c["repro"] if m["exit"] == 5})
             again = f"{sum(m['exit'] == 5 for m in c['repro'])} of {len(c['repro'])}"
-            rows.append([f"`{c['api']}`", c["crashes"], again, "; ".join(said) or "-", f"`{c['inputs'][0]}`"])
-        headers = ["API", "native crashes", "repeated by `repro`", "what `repro` says", "an input (bench/robustness/LIB/)"]
+            signals = ", ".join(c["signals"])
+            rows.append([f"`{c['api']}`", c["crashes"], signals, again, "; ".join(said) or "-", f"`{c['inputs'][0]}`"])
+        headers = [
+            "API",
+            "native crashes",
+            "signal",
+            "repeated by `repro`",
+            "what `repro` says",
+            "an input (bench/robustness/LIB/)",
+        ]
         lines += table(headers, rows)
     return lines
 
@@ -1179,6 +1213,15 @@ checks, 381 of the 864 seeds; time per scenario set aot 270 s, Inductor 254 s, c
 custom 1 s. Its compiled-mismatch rows are out of its reach: the target of multilabel_margin_loss
 has the range [0, 5) in the catalog (the bug needs -1), margin_ranking_loss's needs a bf16 point the
 core scenarios dispute, quantile's a form the harness does not call.
+
+The reliability table comes from
+
+    PYTHONPATH=. .venv/bin/python scripts/bench.py --lib LIB --sections robustness,reliability \\
+        --robustness-seconds 1200 --reliability-seconds 120
+
+run for one library after the other (OneFlow's through `scripts/oneflow-env python`; the kill and
+resume for torch and TensorFlow only, the random inputs of each library for at most the seconds its
+section names); running the robustness section again continues its counts toward the goal.
 
 What each table measures: see the script's docstring. Known upstream bugs: `bench/known_bugs.json`.
 

@@ -2,6 +2,8 @@
 
 import importlib.util
 import json
+import sys
+import time
 from pathlib import Path
 
 from nabla_atheris.libraries import LIBRARIES
@@ -151,6 +153,15 @@ def test_reliability_table_shows_random_inputs_native_crashes_and_kill_resume():
     results["torch"]["reliability"] = kill
     text = bench.markdown(results)
     assert "| torch | 2,500 of 10,000 | 25.0 / s | 0 | 0 | 2 (1 APIs) | 0 | 431 | 7 of 7 | 0 | 9 of 10 |" in text, text
-    crashes = "| `torch.nn.functional.pdist` | 2 | 1 of 1 | native crash: pdist died of SIGSEGV | `torch.nn.functional.pdist-ab` "
+    crashes = "| `torch.nn.functional.pdist` | 2 | SIGSEGV | 1 of 1 | native crash: pdist died of SIGSEGV | `torch.nn.functional"
     assert crashes in text
     assert "(load average of the machine before-after each: 1.5-2.0); 3 worker processes" in text
+
+
+def test_a_worker_stuck_on_an_input_is_killed_as_a_hang_and_another_ends_with_its_code(tmp_path):
+    state = tmp_path / "state.json"
+    stuck = f"import json, time; open({str(state)!r}, 'w').write(json.dumps({{'current': 'ab'}})); time.sleep(60)"
+    started = time.time()
+    assert bench.run_worker([sys.executable, "-c", stuck], state, 2) is None
+    assert time.time() - started < 30
+    assert bench.run_worker([sys.executable, "-c", "raise SystemExit(3)"], tmp_path / "none.json", 2) == 3
