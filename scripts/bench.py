@@ -392,14 +392,14 @@ def run_inputs(
     from nabla_atheris.campaign import LIMITS
 
     catalog = load_catalog(lib)
-    start = time.time()
+    start, workers = time.time(), 0
     load = round(os.getloadavg()[0], 1)
     while True:
         state = _read_state(state_path)
         left = seconds - (time.time() - start)
         if left <= 0 or (limit is not None and state["attempted"] >= limit):
             break
-        state["workers"] += 1
+        state["workers"], workers = state["workers"] + 1, workers + 1
         _write_state(state_path, state)
         config = {"source": source, "seconds": left, "limit": limit, "state": str(state_path), "instrument": instrument}
         config["findings"] = str(scratch / "findings")
@@ -423,11 +423,12 @@ def run_inputs(
             state["native_crashes"].append(crash)
         state["current"] = None
         _write_state(state_path, state)
-    elapsed = time.time() - start
-    state["seconds"] += elapsed
-    loads = [load, round(os.getloadavg()[0], 1)]
-    state["runs"].append({"date": time.strftime("%Y-%m-%d"), "seconds": round(elapsed), "load_average": loads})
-    _write_state(state_path, state)
+    if workers:  # a run with no time left, or the goal reached before, only reads the state
+        elapsed = time.time() - start
+        state["seconds"] += elapsed
+        loads = [load, round(os.getloadavg()[0], 1)]
+        state["runs"].append({"date": time.strftime("%Y-%m-%d"), "seconds": round(elapsed), "load_average": loads})
+        _write_state(state_path, state)
     return state
 
 
