@@ -282,6 +282,7 @@ def validity(lib: str, seconds: float) -> dict[str, Any]:
 
 ROBUSTNESS = RESULTS / "robustness"
 REPRODUCED_PER_API = 2  # native crashes of one API re-run with `nabla-atheris repro` (each takes a start-up)
+REPRO_S = 300  # seconds a re-run may take (start-up included)
 
 
 def robustness(lib: str, seconds: float, goal: int) -> dict[str, Any]:
@@ -339,9 +340,9 @@ def reproduce(lib: str, path: Path) -> dict[str, Any]:
     and last line (the signal and the scenario running)."""
     command = [sys.executable, "-m", "nabla_atheris", "repro", "--lib", lib, str(path)]
     try:
-        result = subprocess.run(command, env=harness_env(), capture_output=True, text=True, timeout=900)
+        result = subprocess.run(command, env=harness_env(), capture_output=True, text=True, timeout=REPRO_S)
     except subprocess.TimeoutExpired:
-        return {"exit": None, "message": "no end within 900 s"}
+        return {"exit": None, "message": f"no end within {REPRO_S} s"}
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("nabla-atheris:")]
     return {"exit": result.returncode, "message": lines[-1][:300] if lines else ""}
 
