@@ -1141,7 +1141,8 @@ def reliability_table(results: dict[str, dict[str, Any]]) -> list[str]:
         "project's code that a stage of the oracle caught: both are our bugs and must be 0. Each native crash's",
         "input is saved under bench/robustness/LIB/ and re-run with `nabla-atheris repro --lib LIB FILE` (the",
         "library section below names the signal and the scenario); a hang is an input still running after the",
-        "library's campaign -timeout (killed, not re-run). Workers over the memory budget: ended by the",
+        "library's campaign -timeout (killed, not re-run; the oracle's own cost on a huge output counts too).",
+        "Workers over the memory budget: ended by the",
         "harness before an input (NABLA_MAX_RSS_MB), replaced. Kill and resume (`--sections reliability`): a",
         "one-worker campaign SIGKILLed, then resumed; its oracle findings (up to 40) replayed from their saved",
         "bytes, the same signature again.",
@@ -1218,12 +1219,12 @@ core scenarios dispute, quantile's a form the harness does not call.
 
 The reliability table comes from
 
-    PYTHONPATH=. .venv/bin/python scripts/bench.py --lib LIB --sections robustness,reliability \\
-        --robustness-seconds 1200 --reliability-seconds 120
+    PYTHONPATH=. .venv/bin/python scripts/bench.py --lib LIB --sections robustness[,reliability] \\
+        --robustness-seconds S --reliability-seconds 120
 
-run for one library after the other (OneFlow's through `scripts/oneflow-env python`; the kill and
-resume for torch and TensorFlow only, the random inputs of each library for at most the seconds its
-section names); running the robustness section again continues its counts toward the goal.
+one library after the other (S: 900 for torch and OneFlow, 1200 for TensorFlow and JAX; the kill and
+resume for torch and TensorFlow; OneFlow's through `scripts/oneflow-env python`) on the same shared
+machine (load average 5 to 8); running the robustness section again continues its counts toward the goal.
 
 What each table measures: see the script's docstring. Known upstream bugs: `bench/known_bugs.json`.
 
