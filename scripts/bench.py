@@ -1141,11 +1141,11 @@ def reliability_table(results: dict[str, dict[str, Any]]) -> list[str]:
         "project's code that a stage of the oracle caught: both are our bugs and must be 0. Each native crash's",
         "input is saved under bench/robustness/LIB/ and re-run with `nabla-atheris repro --lib LIB FILE` (the",
         "library section below names the signal and the scenario); a hang is an input still running after the",
-        "library's campaign -timeout (killed, not re-run; the oracle's own cost on a huge output counts too).",
-        "Workers over the memory budget: ended by the",
-        "harness before an input (NABLA_MAX_RSS_MB), replaced. Kill and resume (`--sections reliability`): a",
-        "one-worker campaign SIGKILLed, then resumed; its oracle findings (up to 40) replayed from their saved",
-        "bytes, the same signature again.",
+        "library's campaign -timeout (killed, not re-run; the oracle's own cost on a huge output counts too;",
+        "the rate counts it). Workers over the memory budget: ended by the harness before an input",
+        "(NABLA_MAX_RSS_MB), replaced. Kill and resume (`--sections reliability`): a one-worker campaign",
+        "SIGKILLed, then resumed; its oracle findings (up to 40) replayed from their saved bytes, the same",
+        "signature again.",
         "",
     ]
     return intro + table(headers, rows)
