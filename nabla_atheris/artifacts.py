@@ -125,7 +125,7 @@ def native_finding(
         kind,
         NATIVE_SCENARIOS,
         case.library,
-        case.api,
+        case.name(),
         dtype_class(case),
         f"libFuzzer {kind} ({artifact}), {what}",
         details={

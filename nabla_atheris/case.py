@@ -14,6 +14,7 @@ import numpy as np
 from nabla_atheris.structures import STRUCTURES
 
 CODEC_VERSION = 1
+PROGRAM_ARROW = " -> "  # between the APIs of a program's name
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 COMPLEX_DTYPES = ("complex64", "complex128")
@@ -118,6 +119,11 @@ class Case:
     def apis(self) -> list[str]:
         """The APIs of the calls, in order."""
         return [self.api, *(c.api for c in self.then)]
+
+    def name(self) -> str:
+        """What a finding on this case is named by: its API, or a program's APIs in call order
+        joined by `PROGRAM_ARROW` (`torch.sin -> torch.tanh`)."""
+        return PROGRAM_ARROW.join(self.apis()) if self.then else self.api
 
     def tensors(self) -> list[Tensor]:
         """All tensor arguments of all calls in call order (positional first, list items flattened)."""

@@ -14,6 +14,17 @@ AD, whose results are the reference): its root cause is the library, the rule an
 nested transform is the composition it nests), shared by every API that shows it, and so is its
 finding (the store lists the APIs that showed it).
 
+A program (a case of several calls, see `case.Case.then`) is named by its APIs in call order
+(`torch.sin -> torch.nn.functional.gelu`), and its function by the sequence of their functions:
+
+    torch:sin->gelu:first-order           torch.sin then torch.nn.functional.gelu, any spelling of either
+
+The key is the sequence, even when the last call alone shows the same disagreement: whether it does
+is only known by checking it, which is the minimizer's job (`minimize` drops calls first, and a
+program it reduces to one call gets that call's key, so a single call's bug found inside a program
+ends up under the single call's key once minimized). An error's root cause stays its message
+(shared by programs and single calls that reach the failing op); a user-defined rule's stays the rule's.
+
 The function's name is the API's last name with namespaces, an in-place underscore, underscores and
 case removed (`tf.raw_ops.CumulativeLogsumexp` and `tf.math.cumulative_logsumexp` meet), then looked
 up in the library's aliases (`ALIASES`: functions the documentation calls aliases under other names).
@@ -23,6 +34,7 @@ from __future__ import annotations
 
 import re
 
+from nabla_atheris.case import PROGRAM_ARROW
 from nabla_atheris.vocabulary import (
     ERROR_KINDS,
     KIND_CLASS,
@@ -87,7 +99,10 @@ _NUMBERS = re.compile(r"(0x[0-9a-f]+|-?\d+(\.\d+)?(e[-+]?\d+)?)", re.IGNORECASE)
 
 
 def function_name(library: str, api: str) -> str:
-    """The underlying function of an API name, independent of namespace and spelling."""
+    """The underlying function of an API name, independent of namespace and spelling; a program's
+    name (APIs joined by `case.PROGRAM_ARROW`) gives its functions joined by "->"."""
+    if PROGRAM_ARROW in api:
+        return "->".join(function_name(library, part) for part in api.split(PROGRAM_ARROW))
     last = api.rsplit(".", 1)[-1].rstrip("_")
     key = last.replace("_", "").lower()
     key = NUMPY_NAMES.get(key, key)

@@ -108,4 +108,4 @@ class FuzzSession:
         raising = [s for s in stored if s.new_root and (s.kind not in RECORDED_KINDS or self.raise_missing)]
         if raising and self.raise_new:
             kinds = ", ".join(f"{s.kind} -> {s.folder}" for s in raising)
-            raise NewFinding(f"{verdict.case.api}: {kinds}")
+            raise NewFinding(f"{verdict.case.name()}: {kinds}")

@@ -86,12 +86,12 @@ class Stats:
         self.execs += 1
         if verdict.valid and verdict.case is not None:
             self.valid += 1
-            self.apis.add(verdict.case.api)
+            self.apis.update(verdict.case.apis())
         self.filtered.update(set(verdict.filters))
         self.findings.update(f.kind for f in verdict.findings)
         self.new_findings.update(new_kinds)
         self.new_roots += new_roots
-        self.harness_errors.update(f"{e[:200]} [{verdict.case.api}]" for e in verdict.harness_errors)  # which API to re-check
+        self.harness_errors.update(f"{e[:200]} [{verdict.case.name()}]" for e in verdict.harness_errors)  # which API to re-check
         self.scenario_s.update(verdict.seconds)
         if self.path is not None:
             self.flush()

@@ -19,6 +19,7 @@ from nabla_atheris.findings import FindingsStore
 from nabla_atheris.handcase import parse_case
 from nabla_atheris.minimize import case_to_json
 from nabla_atheris.oracle import check_case
+from nabla_atheris.report import summarize
 from nabla_atheris.reproducer import render_reproducer
 from nabla_atheris.session import store_findings
 
@@ -104,6 +105,10 @@ def test_a_wrong_derivative_fed_by_an_earlier_call_is_found_and_a_right_program_
     backend = request.getfixturevalue(f"{library}_backend")
     found = check_case(parse_case(program(library, FIRST[library], PLANTED[library])), backend)
     assert kinds(found) & {"rev-vs-numeric", "fwd-vs-numeric"} and not found.harness_errors, explain(found)
+    sequence = f"{FIRST[library]} -> {PLANTED[library]}"
+    assert {f.api for f in found.findings} == {sequence}, explain(found)  # named by its calls' APIs
+    names = {"torch": "sin->wrongbackward", "jax": "sin->wrongvjp", "tf": "sin->wronggradient"}[library]
+    assert f"{library}:{names}:first-order" in {f.signature() for f in found.findings}, explain(found)
     clean = check_case(parse_case(program(library, FIRST[library], RIGHT[library])), backend)
     assert not clean.findings and not clean.harness_errors and not clean.filters, explain(clean)
     ran = {line.check for line in clean.lines if line.status == "ok"}
@@ -128,7 +133,11 @@ def test_a_programs_reproducer_writes_every_call_and_exits_1_while_the_bug_is_th
     verdict = check_case(case, backend)
     stored = store_findings(verdict, backend, FindingsStore(tmp_path / "findings"))
     assert stored
+    sequence = f"{FIRST[library]} -> {PLANTED[library]}"
+    assert f" {sequence} " in summarize(tmp_path)  # the summary (and the report) name the sequence
     for s in stored:
+        assert json.loads((s.folder / "finding.json").read_text())["api"] == sequence
+        assert f"`{sequence}`" in (s.folder / "report.md").read_text()
         source = (s.folder / "repro.py").read_text()
         assert f"y0 = {FIRST[library]}(x0)" in source and f"return {PLANTED[library]}(flatten(y0)[0])" in source
         assert run_reproducer(s.folder / "repro.py", monkeypatch) == 1

@@ -6,7 +6,7 @@ import pytest
 from nabla_atheris import structures
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.decoder import decode_bytes, seed_bytes
-from nabla_atheris.rootcause import function_name, normalized_error, root_cause
+from nabla_atheris.rootcause import finding_key, function_name, normalized_error, root_cause
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,20 @@ def test_pairs_of_one_scenario_class_share_a_root_cause_and_classes_differ():
     assert len(first) == 1
     assert root_cause("torch", "torch.det", "second-order-mismatch", ("a", "b")) not in first
     assert function_name("torch", "torch.max") != function_name("torch", "torch.maximum")
+
+
+def test_a_programs_key_is_its_sequence_of_functions_and_a_single_calls_key_is_unchanged():
+    pair = ("rev", "numeric")
+    assert root_cause("torch", "torch.det", "rev-vs-numeric", pair) == "torch:det:first-order"  # as stored before programs
+    program = root_cause("torch", "torch.sin -> torch.linalg.det", "rev-vs-numeric", pair)
+    assert program == "torch:sin->det:first-order"
+    assert root_cause("torch", "torch.Tensor.sin_ -> torch.det", "rev-vs-numeric", pair) == program  # spellings meet
+    assert root_cause("torch", "torch.det -> torch.sin", "rev-vs-numeric", pair) != program  # the order matters
+    crash = ("direct", "direct")
+    assert finding_key("torch", "torch.sin -> torch.det", "crash", crash, "boom 3") == "torch:sin->det:error:boom N"
+    assert root_cause("torch", "torch.sin -> torch.det", "crash", ("direct", "direct"), "boom") == root_cause(
+        "torch", "torch.det", "crash", ("direct", "direct"), "boom"
+    )  # an error's root cause is its message, wherever it is reached from
 
 
 def test_errors_are_grouped_by_their_normalized_message_across_apis():

@@ -94,7 +94,7 @@ class Subject:
         details.setdefault("step", step_for(self.wide.inputs))
         vectors = {"u": self.u, "v": self.v, "v2": self.v2}
         return Finding(
-            kind, (a, b), self.case.library, self.case.api, dtype_class(self.case), message, max_error, details, vectors
+            kind, (a, b), self.case.library, self.case.name(), dtype_class(self.case), message, max_error, details, vectors
         )
 
 
@@ -161,7 +161,8 @@ def _direct_ok(case: Case, backend: Backend, call: BoundCall, first: Outcome, se
     if not first.ok:
         error = describe(first.error)
         if backend.classify(first.error) is ErrorClass.INTERNAL:
-            finding = Finding("crash", ("direct", "direct"), case.library, case.api, dtype_class(case), f"direct call: {error}")
+            message = f"direct call: {error}"
+            finding = Finding("crash", ("direct", "direct"), case.library, case.name(), dtype_class(case), message)
             finding.details.update(error=error, failing="direct")
             judgement.add(finding)
             return False
@@ -171,7 +172,7 @@ def _direct_ok(case: Case, backend: Backend, call: BoundCall, first: Outcome, se
         rev = attempt(call.vjp, [np.ones_like(x) for x in call.inputs], glue=backend.glue) if call.inputs else first
         if rev.ok:
             message = f"direct raised but rev succeeded: {error}"
-            finding = Finding("status-mismatch", ("direct", "rev"), case.library, case.api, dtype_class(case), message)
+            finding = Finding("status-mismatch", ("direct", "rev"), case.library, case.name(), dtype_class(case), message)
             finding.details.update(error=error, failing="direct")
             judgement.add(finding)
             return False
