@@ -15,6 +15,7 @@ a failed CHECK (FATAL) still shows.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -60,16 +61,10 @@ def environment(library: str) -> Environment:
     if library not in RECORDS or not RECORDS[library].own_environment:  # an unknown one: the command says so
         return Environment(sys.executable, {})
     venv = oneflow_venv()
-    if not (venv / "bin" / "python").exists() and _importable("oneflow"):
+    if not (venv / "bin" / "python").exists() and importlib.util.find_spec(RECORDS[library].import_name):
         return Environment(sys.executable, {})  # oneflow installed here: the caller set up its library path
     quiet = {} if "GLOG_minloglevel" in os.environ else {"GLOG_minloglevel": "3"}
     return Environment(str(venv / "bin" / "python"), {"LD_LIBRARY_PATH": oneflow_library_path(venv), **quiet})
-
-
-def _importable(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 def command_library(args: Any) -> str | None:

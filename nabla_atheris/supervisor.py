@@ -24,8 +24,7 @@ from typing import Any
 
 from nabla_atheris.artifacts import Triage
 from nabla_atheris.campaign import RECORD_EVERY_S, Display, Progress, Workdir, WorkerView, progress_line
-from nabla_atheris.compile_cache import cache_env
-from nabla_atheris.libraries import Limits
+from nabla_atheris.libraries import Limits, record
 from nabla_atheris.workers import Worker
 
 END_BUDGET_S = 30.0  # a run ends within its --time plus this, triage included
@@ -106,7 +105,7 @@ class Supervisor:
         self.slots = [Slot(number) for number in range(1, plan.jobs + 1)]
         self.started = time.time()
         self.deadline = self.started + plan.seconds if plan.seconds else None
-        self.env = {**plan.env, **cache_env(plan.library, workdir.cache / plan.library)}
+        self.env = {**plan.env, **record(plan.library).cache_env(workdir.cache / plan.library)}
         self.log = open(workdir.log, "ab")  # noqa: SIM115  (closed by run)
         self.log_lock = threading.Lock()
         self.progress = Progress(workdir, self.views)

@@ -173,7 +173,7 @@ def throughput(lib: str, count: int, rounds: int, baseline: str) -> dict[str, An
     fresh processes (`rounds` each). This tree runs twice per round: with an empty persistent
     compilation cache, and then with the cache the first run left (as a second worker or a resumed
     campaign finds it)."""
-    from nabla_atheris.compile_cache import cache_env
+    from nabla_atheris.libraries import record
 
     inputs, warmup = _seed_inputs(lib, count)
     labels = ("baseline", "new, empty compilation cache", "new, cache of the run before")
@@ -184,8 +184,8 @@ def throughput(lib: str, count: int, rounds: int, baseline: str) -> dict[str, An
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline, "nabla_atheris"], capture_output=True, check=True)
         subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive.stdout, check=True)
         for round_ in range(rounds):
-            cache = Path(scratch) / f"cache-{round_}"
-            for label, tree, extra in zip(labels, (old_tree, ROOT, ROOT), ({}, cache_env(lib, cache), cache_env(lib, cache))):
+            cached = record(lib).cache_env(Path(scratch) / f"cache-{round_}")
+            for label, tree, extra in zip(labels, (old_tree, ROOT, ROOT), ({}, cached, cached)):
                 out = Path(scratch) / "speed.json"
                 env = dict(harness_env(), PYTHONPATH=str(tree), **extra)
                 script = ROOT / "scripts" / "check_speed.py"

@@ -22,10 +22,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from nabla_atheris.libraries import record  # noqa: E402
+from nabla_atheris.libraries import RECORDS, record  # noqa: E402
 
-# The libraries OSS-Fuzz builds (OneFlow is left out: it needs Python 3.10, the base image has 3.11).
-LIBRARIES = ("torch", "jax", "tf")
+# The libraries OSS-Fuzz builds: those of the main environment (OneFlow, with an environment of its own,
+# needs Python 3.10; the base image has 3.11).
+LIBRARIES = tuple(name for name, library in RECORDS.items() if not library.own_environment)
 # libFuzzer flags per harness: the `fuzz` command's per-library timeout (the library's record: a check
 # runs up to 13 scenarios and the first call of a structure compiles it, so seconds per input are
 # normal) and a memory limit of at most 6144 MB, a size fuzzing services' machines give a target

@@ -25,7 +25,6 @@ TOOLING = tuple(
         "artifacts",
         "campaign",
         "cli",
-        "compile_cache",
         "corpus_coverage",
         "environments",
         "exitcodes",

@@ -13,8 +13,8 @@ import pytest
 from conftest import SMOOTH, make_case, tensor
 
 from nabla_atheris import projections as P
-from nabla_atheris.compile_cache import cache_env
 from nabla_atheris.harness import within_memory_budget
+from nabla_atheris.libraries import record
 from nabla_atheris.vocabulary import SECOND_ORDER
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,10 +146,18 @@ def test_reference_scenarios_use_xlas_fast_options_and_jit_scenarios_its_default
 
 def test_persistent_cache_settings_name_the_folder_even_with_spaces(tmp_path):
     folder = tmp_path / "a work dir é"
-    assert cache_env("jax", folder)["JAX_COMPILATION_CACHE_DIR"] == str(folder)
-    assert f'--tf_xla_persistent_cache_directory="{folder}"' in cache_env("tf", folder)["TF_XLA_FLAGS"]
-    assert cache_env("torch", folder) == {"TORCHINDUCTOR_CACHE_DIR": str(folder / "inductor")}
-    assert cache_env("oneflow", folder) == {}
+    assert record("jax").cache_env(folder)["JAX_COMPILATION_CACHE_DIR"] == str(folder)
+    assert f'--tf_xla_persistent_cache_directory="{folder}"' in record("tf").cache_env(folder)["TF_XLA_FLAGS"]
+    assert record("torch").cache_env(folder) == {"TORCHINDUCTOR_CACHE_DIR": str(folder / "inductor")}
+    assert record("oneflow").cache_env(folder) == {}
+
+
+def test_persistent_cache_settings_keep_the_flags_set_and_skip_a_folder_tf_cannot_quote(tmp_path, monkeypatch):
+    monkeypatch.setenv("TF_XLA_FLAGS", "--tf_xla_auto_jit=2")
+    assert record("tf").cache_env(tmp_path)["TF_XLA_FLAGS"].startswith("--tf_xla_auto_jit=2 --tf_xla_persistent_cache_directory=")
+    quoted = tmp_path / 'a "quoted" dir'
+    assert record("tf").cache_env(quoted) == {}
+    assert record("jax").cache_env(quoted)["JAX_COMPILATION_CACHE_DIR"] == str(quoted)
 
 
 def test_a_worker_over_part_of_its_budget_releases_memory_first(monkeypatch):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import importlib
-import re
 from collections.abc import Callable, Sequence
 from types import CodeType, ModuleType
 from typing import Any, Protocol
@@ -13,7 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from nabla_atheris.case import DTYPES, Case
-from nabla_atheris.libraries import RECORDS
+from nabla_atheris.libraries import RECORDS, MessagePatterns
 from nabla_atheris.vocabulary import SECOND_ORDER as SECOND_ORDER_MODES  # noqa: F401  (re-exported)
 
 Arrays = list[np.ndarray]
@@ -30,19 +29,15 @@ class ErrorClass(enum.Enum):
 
 
 def classify_message(
-    exc: BaseException,
-    internal: re.Pattern[str],
-    unsupported: re.Pattern[str],
-    unsupported_types: tuple[type[BaseException], ...] = (NotImplementedError,),
-    documented: re.Pattern[str] | None = None,
+    exc: BaseException, messages: MessagePatterns, unsupported_types: tuple[type[BaseException], ...] = (NotImplementedError,)
 ) -> ErrorClass:
     """INTERNAL, DOCUMENTED, UNSUPPORTED or INVALID by an exception's type and its `Type: message` text."""
     text = f"{type(exc).__name__}: {exc}"
-    if internal.search(text):
+    if messages.internal.search(text):
         return ErrorClass.INTERNAL
-    if documented is not None and documented.search(text):
+    if messages.documented.search(text):
         return ErrorClass.DOCUMENTED
-    if isinstance(exc, unsupported_types) or unsupported.search(text):
+    if isinstance(exc, unsupported_types) or messages.unsupported.search(text):
         return ErrorClass.UNSUPPORTED
     return ErrorClass.INVALID
 

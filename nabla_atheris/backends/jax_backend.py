@@ -5,7 +5,6 @@ scenarios, `jax.vmap` of them as batched scenarios, and the API wrapped in `jax.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,6 +13,7 @@ import numpy as np
 from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, classify_message, glue_of, resolve_api
 from nabla_atheris.backends import jax_modes as modes
 from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall, _directions, _same
+from nabla_atheris.libraries import record
 from nabla_atheris.vocabulary import NESTED_TRANSFORMS, batched_parts
 
 jax = modes.jax
@@ -36,17 +36,7 @@ _NOT_COMPILABLE = (
     jax.errors.TracerIntegerConversionError,
 )
 
-_UNSUPPORTED = re.compile(
-    r"Differentiation rule for .* not implemented|Transpose rule .* not implemented|not implemented for|"
-    r"can't apply (forward|reverse)-mode autodiff|Reverse-mode differentiation does not work|"
-    r"jvp rule .* not implemented|JVP rule .* not implemented|does not support (forward|reverse)|"
-    r"only supports reverse-mode|is not differentiable|NotImplementedError|Linearization failed",
-    re.IGNORECASE,
-)
-# JAX documents that a custom_vjp function has no forward mode (and a custom_jvp one no reverse-mode
-# rule of its own): a limitation of the user-level construct, not a derivative the API lacks.
-_DOCUMENTED = re.compile(r"can't apply forward-mode autodiff \(jvp\) to a custom_vjp function", re.IGNORECASE)
-_INTERNAL = re.compile(r"INTERNAL:|Internal error|Check failed|please report this", re.IGNORECASE)
+MESSAGES = record("jax").messages
 
 
 def resolve(name: str) -> Callable[..., Any]:
@@ -138,7 +128,7 @@ class JaxBackend(StructuredBackend):
     def classify(self, exc: BaseException) -> ErrorClass:
         if isinstance(exc, _NOT_COMPILABLE):
             return ErrorClass.NOT_COMPILABLE
-        return classify_message(exc, _INTERNAL, _UNSUPPORTED, documented=_DOCUMENTED)
+        return classify_message(exc, MESSAGES)
 
 
 def make_backend() -> JaxBackend:

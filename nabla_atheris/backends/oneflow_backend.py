@@ -10,7 +10,6 @@ OneFlow's wheel is a CUDA build: its CUDA libraries must be on LD_LIBRARY_PATH b
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -28,16 +27,7 @@ flow = modes.flow
 COMPILED_MODES = ("graph-direct", "graph-rev")
 ONEFLOW_DTYPES, DTYPE_NAMES = dtype_tables(flow, [d for d in DTYPES if d not in ("complex64", "complex128", "int16")])
 
-_UNSUPPORTED = re.compile(
-    r"NotImplementedError|backward.* not (implemented|supported)|not support(ed)? (backward|grad|autograd)|"
-    r"has no grad(ient)? function|is not differentiable|no gradient|Gradient function .* not (found|implemented)|"
-    r"doesn't support (backward|grad)|unimplemented|not implemented|"
-    r"Cannot find the kernel matching",  # in a gradient op only (the direct call ran): no backward kernel for the dtype
-    re.IGNORECASE,
-)
-# An in-place API on an input that requires a gradient: autograd's documented refusal (as PyTorch's).
-_DOCUMENTED = re.compile(r"a leaf Tensor that requires grad is being used in an in-place operation", re.IGNORECASE)
-_INTERNAL = re.compile(r"Check failed|INTERNAL ASSERT|Internal error|please report", re.IGNORECASE)
+MESSAGES = RECORDS["oneflow"].messages
 
 
 def resolve(name: str) -> Callable[..., Any]:
@@ -97,7 +87,7 @@ class OneflowBackend(StructuredBackend):
     def classify(self, exc: BaseException) -> ErrorClass:
         if isinstance(exc, modes.GraphRefused):
             return ErrorClass.NOT_COMPILABLE
-        return classify_message(exc, _INTERNAL, _UNSUPPORTED, documented=_DOCUMENTED)
+        return classify_message(exc, MESSAGES)
 
 
 def make_backend() -> OneflowBackend:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, ErrorClass, classify_message, glue_of, resolve_api
 from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall, _directions
 from nabla_atheris.case import storage_dtype
+from nabla_atheris.libraries import record
 
 
 @contextlib.contextmanager
@@ -43,28 +43,7 @@ COMPILED_MODES = ("graph-direct", "graph-rev", "graph-fwd", "xla-direct", "xla-r
 BATCHED_MODES = ("pfor-direct", "pfor-rev", "while-rev")
 CUSTOM_RULES = {"custom_gradient": ("direct", "rev", "fwd", *SECOND_ORDER_MODES)}
 
-_UNSUPPORTED = re.compile(
-    r"No gradient defined|gradient registry has no entry|not differentiable|has no gradient|"
-    r"jvp .* not (implemented|supported)|Gradient for .* is not implemented|NotImplementedError|"
-    r"is not supported by the forward|ForwardAccumulator .* not supported",
-    re.IGNORECASE,
-)
-_INTERNAL = re.compile(r"InternalError|Check failed|INTERNAL:", re.IGNORECASE)
-# Graph or XLA compilation refused the call as written (no XLA kernel, Python-side values): not a bug.
-_NOT_COMPILABLE = re.compile(
-    r"Detected unsupported operations when trying to compile|XLA compilation requires|"
-    r"Could not find device for node|No registered .* OpKernel for XLA_CPU_JIT|must be a compile-time constant|"
-    r"OperatorNotAllowedInGraphError|not allowed in Graph execution|EagerTensor.*graph",
-    re.IGNORECASE,
-)
-
-
-# Errors of graph-mode shape inference: an op's shape function enforces its documented contract
-# (ranks, matching dimensions), which some eager kernels check less strictly.
-_SHAPE_CONTRACT = re.compile(
-    r"Shape must be|must (?:be|have) [\w ,-]*rank|Dimensions must be equal|Shapes must be equal rank",
-    re.IGNORECASE,
-)
+MESSAGES = record("tf").messages
 
 
 def resolve(name: str) -> Callable[..., Any]:
@@ -135,7 +114,7 @@ class TfBackend(StructuredBackend):
         try:
             call.compiled("graph-direct", [])
         except ValueError as exc:
-            if _SHAPE_CONTRACT.search(str(exc)):
+            if MESSAGES.shape_contract.search(str(exc)):
                 return "graph shape inference: " + str(exc).strip().splitlines()[0][:200]
         except Exception:  # noqa: BLE001 - other refusals are the compiled stage's to judge
             return None
@@ -146,9 +125,10 @@ class TfBackend(StructuredBackend):
         tensor cannot stand for a shape, a list or a Python constant whose dtype eager mode infers;
         UnimplementedError is a kernel XLA lacks."""
         tracing = isinstance(exc, (TypeError, ValueError)) and not isinstance(exc, tf.errors.OpError)
-        if tracing or isinstance(exc, tf.errors.UnimplementedError) or _NOT_COMPILABLE.search(f"{type(exc).__name__}: {exc}"):
+        refused = MESSAGES.not_compilable.search(f"{type(exc).__name__}: {exc}")
+        if tracing or refused or isinstance(exc, tf.errors.UnimplementedError):
             return ErrorClass.NOT_COMPILABLE
-        return classify_message(exc, _INTERNAL, _UNSUPPORTED, (NotImplementedError, LookupError))  # InternalError by name
+        return classify_message(exc, MESSAGES, (NotImplementedError, LookupError))  # InternalError by name
 
 
 def make_backend() -> TfBackend:

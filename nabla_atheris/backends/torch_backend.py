@@ -6,7 +6,6 @@ torch.autograd.Function as a user-defined rule."""
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -20,51 +19,13 @@ from nabla_atheris.backends import torch_modes as modes
 from nabla_atheris.backends.binding import FunctionCache, structure_key
 from nabla_atheris.call_source import call_source
 from nabla_atheris.case import Attr, Case, Ref, Tensor, TensorList, referenced
+from nabla_atheris.libraries import record
 from nabla_atheris.vocabulary import NESTED_TRANSFORMS, compiled_parts
 from nabla_atheris.vocabulary import SECOND_ORDER as SECOND_ORDER_MODES
 
 TORCH_DTYPES, DTYPE_NAMES = dtype_tables(torch)
 
-_UNSUPPORTED = re.compile(
-    r"derivative for .* is not implemented|not implemented for (forward|backward)|"
-    r"Trying to use forward AD with .* that does not support it|does not support (automatic differentiation|forward)|"
-    r"forward AD is not implemented|not differentiable twice|double backward.* not (implemented|supported)|"
-    r"is not implemented for (double|second)|Batching rule not implemented|"
-    r"derivative (is )?not implemented|NotImplementedError|is not currently supported|"
-    r"not supported for complex|does not support complex|must override the setup_context staticmethod|"
-    r"is not differentiable with respect to argument|is not differentiable twice|batch_norm is not differentiable",
-    re.IGNORECASE,
-)
-# Documented limitations: an argument the function documents as a parameter, not an input; a loss
-# that depends on the arbitrary phase or sign of eigenvectors or singular vectors (linalg.eig, svd
-# docs); data-dependent operations under torch.func transforms (fwd-over-fwd), which its docs exclude;
-# an in-place API on an input that requires a gradient (autograd's documented refusal).
-_DOCUMENTED = re.compile(
-    r"is not differentiable with respect to argument|cannot have forward grad defined|"
-    r"depends on this phase term|specified up to multiplication by|"
-    r"Cannot access data pointer of Tensor that doesn't have storage|"
-    r"a leaf Variable that requires grad is being used in an in-place operation",
-    re.IGNORECASE,
-)
-_INTERNAL = re.compile(r"INTERNAL ASSERT FAILED|Internal error|CHECK failed|Please report a bug to PyTorch", re.IGNORECASE)
-# torch.compile refuses the call as written: a graph break (fullgraph), a data-dependent shape, an
-# operator without a meta kernel or a lowering (TorchDynamo's exceptions whose message says so).
-_NOT_COMPILABLE = re.compile(
-    r"data.dependent|unbacked|dynamic (output )?shape|does not have a meta|Meta' backend|"
-    r"NotImplementedError|not (yet )?(implemented|supported)|unsupported",
-    re.IGNORECASE,
-)
-# torch.func's vmap refuses data-dependent or in-place code (its messages start with "vmap:"),
-# operators it has no batching rule for and cannot loop over, and sparse layouts (which torch.func
-# does not support: batching views a sparse result the eager call returns).
-_NOT_BATCHABLE = re.compile(
-    r"^vmap: |inside of a function being transformed|does not yet have a batching rule|does not have vmap support|"
-    r"with arguments from the 'Sparse\w*' backend|Sparse (\w+ )?tensors do not have|"
-    r"Cannot access storage of (BatchedTensorImpl|TensorWrapper)|NYI: .* inside of vmap|"
-    r"which will be updated in place, were not batched|"
-    r"Batching rule not implemented for .* could not generate a fallback",
-    re.IGNORECASE,
-)
+MESSAGES = record("torch").messages
 _DYNAMO_REFUSALS = ("Unsupported", "UserError", "ObservedException", "UncapturedHigherOrderOpError")
 # The modules torch.compile runs rather than traces (AOTAutograd, its partitioner, decompositions run
 # on fake tensors): they stay instrumented while a compiled scenario runs, their coverage guides.
@@ -211,7 +172,7 @@ class TorchBackend:
     def classify(self, exc: BaseException) -> ErrorClass:
         if refused_by_transform(exc):
             return ErrorClass.NOT_COMPILABLE
-        return classify_message(exc, _INTERNAL, _UNSUPPORTED, documented=_DOCUMENTED)
+        return classify_message(exc, MESSAGES)
 
     def clear_cache(self) -> None:
         """Drop the compiled functions and torch.compile's caches (a worker whose memory grew)."""
@@ -237,11 +198,11 @@ def refused_by_transform(exc: BaseException) -> bool:
     text = f"{type(exc).__name__}: {exc}"
     if _INSTRUMENTED in text and "atheris" in sys.modules:
         return True
-    if _INTERNAL.search(text):
+    if MESSAGES.internal.search(text):
         return False
     if type(exc).__module__ == "torch._dynamo.exc":
-        return type(exc).__name__ in _DYNAMO_REFUSALS or bool(_NOT_COMPILABLE.search(text))
-    return bool(_NOT_BATCHABLE.search(str(exc)))
+        return type(exc).__name__ in _DYNAMO_REFUSALS or bool(MESSAGES.not_compilable.search(text))
+    return bool(MESSAGES.not_batchable.search(str(exc)))
 
 
 def make_backend() -> TorchBackend:

@@ -49,15 +49,7 @@ def real_view(arrays: list[Any]) -> np.ndarray:
 
 def output_units(like: Arrays) -> list[tuple[Arrays, str]]:
     """Unit cotangents over the real view of the outputs, each labelled by its position."""
-    out = []
-    for i, a in enumerate(like):
-        if not P.is_floating(a):
-            continue
-        for direction, label in structures.basis(a.shape, None, np.iscomplexobj(a)):
-            full = [np.zeros(b.shape, dtype=np.complex128 if np.iscomplexobj(b) else np.float64) for b in like]
-            full[i] = direction
-            out.append((full, f"#{i}{label}"))
-    return out
+    return input_units(like, [None] * len(like))
 
 
 def input_units(like: Arrays, spaces: list[str | None]) -> list[tuple[Arrays, str]]:
