@@ -125,6 +125,11 @@ class Case:
         joined by `PROGRAM_ARROW` (`torch.sin -> torch.tanh`)."""
         return PROGRAM_ARROW.join(self.apis()) if self.then else self.api
 
+    def with_calls(self, calls: Sequence[Call]) -> Case:
+        """This case's library with other calls (at least one; references as they are)."""
+        first, *rest = calls
+        return Case(self.library, first.api, first.api_id, first.template, first.args, first.kwargs, tuple(rest))
+
     def tensors(self) -> list[Tensor]:
         """All tensor arguments of all calls in call order (positional first, list items flattened)."""
         out: list[Tensor] = []

@@ -219,7 +219,7 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     if args.native or native_finding_folder(args.target):
         return minimize_native_crash(args)
     from nabla_atheris.backends import get_backend
-    from nabla_atheris.minimize import case_size, minimize_case, write_minimized
+    from nabla_atheris.minimize import case_size, minimize_case, signature_on, write_minimized
     from nabla_atheris.oracle import check_case
     from nabla_atheris.reproducer import render_reproducer
 
@@ -233,12 +233,14 @@ def cmd_minimize(args: argparse.Namespace) -> int:
         print(f"nabla-atheris: {args.target} does not reproduce {wanted or 'a finding'}: nothing to minimize", file=sys.stderr)
         return EXIT_NO_RESULT
     signature = wanted or signatures[0]
-    print(f"minimizing {signature}, size {case_size(case)} (elements, arguments, unusual dtypes, value complexity)")
+    print(f"minimizing {signature}, size {case_size(case)} (calls, elements, arguments, unusual dtypes, value complexity)")
 
     matching = {case: next(f for f in verdict.findings if f.signature() == signature)}
+    original = matching[case]
 
     def reproduces(candidate: Case) -> bool:
-        found = [f for f in check_case(candidate, backend, selection).findings if f.signature() == signature]
+        wanted_here = signature_on(original, candidate)
+        found = [f for f in check_case(candidate, backend, selection).findings if f.signature() == wanted_here]
         if found:
             matching[candidate] = found[0]
         return bool(found)
@@ -247,7 +249,8 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     final = matching[smallest]
     prefix = args.target / "minimized" if args.target.is_dir() else args.target.with_name(args.target.name + ".minimized")
     outputs = write_minimized(prefix, smallest, render_reproducer(smallest, final))
-    print(f"minimized to size {case_size(smallest)}: {', '.join(str(p) for p in outputs)}")
+    renamed = f" as {final.signature()}" if final.signature() != signature else ""  # calls were dropped
+    print(f"minimized to size {case_size(smallest)}{renamed}: {', '.join(str(p) for p in outputs)}")
     return EXIT_FINDING
 
 

@@ -1,5 +1,12 @@
-"""Structure-level shrinking of a finding's case: fewer and smaller dimensions, simpler values,
-fewer attributes and differentiable inputs, a simpler dtype, while the finding's signature stays.
+"""Structure-level shrinking of a finding's case: fewer calls of a program, fewer and smaller
+dimensions, simpler values, fewer attributes and differentiable inputs, a simpler dtype, while the
+finding stays (its signature, for the case's own sequence of APIs: see `signature_on`).
+
+A program's calls go first. A call is dropped together with the calls that take its outputs, or
+alone with their references rewired to one of its own inputs in turn (an elementwise call's output
+has its input's shape and dtype; when the input does not fit, the check says so). A program reduced
+to one call that still shows the disagreement is filed under that call's signature. Then every
+call's arguments shrink as a single call's do.
 
 Greedy, like Hypothesis' shrinker: try the candidate edits of the current case in order (the ones
 that remove the most first) and keep the first that still reproduces, until none does or the
@@ -16,19 +23,26 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.case import Arg, Attr, Case, Ref, Tensor, TensorList, encode, is_floating, storage_dtype
+from nabla_atheris.case import Arg, Attr, Call, Case, Ref, Tensor, TensorList, encode, is_floating, storage_dtype
+from nabla_atheris.verdict import Finding
 
 Predicate = Callable[[Case], bool]
 SIMPLE_DTYPE = {"float32": "float64", "bfloat16": "float64", "float16": "float64", "complex64": "complex128"}
 
 
-def case_size(case: Case) -> tuple[int, int, int, int]:
-    """What the shrinker decreases: elements, arguments, unusual dtypes, then the values' complexity."""
+def case_size(case: Case) -> tuple[int, int, int, int, int]:
+    """What the shrinker decreases: calls, elements, arguments, unusual dtypes, then the values' complexity."""
     tensors = case.tensors()
     elements = sum(t.size for t in tensors)
-    arguments = len(case.args) + len(case.kwargs) + len(case.differentiable())
+    arguments = sum(len(c.args) + len(c.kwargs) for c in case.calls()) + len(case.differentiable())
     dtypes = sum(t.dtype in SIMPLE_DTYPE for t in tensors)
-    return elements, arguments, dtypes, sum(_value_complexity(t.values) for t in tensors)
+    return 1 + len(case.then), elements, arguments, dtypes, sum(_value_complexity(t.values) for t in tensors)
+
+
+def signature_on(finding: Finding, case: Case) -> str:
+    """The signature `finding` has when `case` shows it: the same function and class of scenario, for
+    the case's own sequence of APIs (fewer once calls are dropped; unchanged for a single call)."""
+    return replace(finding, api=case.name()).signature()
 
 
 def _value_complexity(values: np.ndarray) -> int:
@@ -49,7 +63,56 @@ def _map_tensors(case: Case, fn: Callable[[int, Tensor], Tensor]) -> Case:
             return TensorList(tuple(walk(t) for t in arg.items))
         return arg
 
-    return replace(case, args=tuple(walk(a) for a in case.args), kwargs=tuple((k, walk(a)) for k, a in case.kwargs))
+    return case.with_calls([_with_arguments(c, walk) for c in case.calls()])
+
+
+def _with_arguments(call: Call, fn: Callable[[Arg], Arg]) -> Call:
+    return replace(call, args=tuple(fn(a) for a in call.args), kwargs=tuple((k, fn(a)) for k, a in call.kwargs))
+
+
+def _with_call(case: Case, index: int, call: Call) -> Case:
+    calls = list(case.calls())
+    calls[index] = call
+    return case.with_calls(calls)
+
+
+def _call_edits(case: Case) -> Iterator[Case]:
+    """Each call dropped with the calls that take its outputs (the last call first), then each call
+    that has such dependents dropped alone, their references rewired to each of its inputs in turn."""
+    calls = case.calls()
+    if len(calls) < 2:
+        return
+    for drop in reversed(range(len(calls))):
+        dropped = {drop} | _dependents(calls, drop)
+        if len(dropped) < len(calls):
+            yield case.with_calls(_renumbered(calls, dropped, {}))
+    for drop, call in enumerate(calls):
+        if _dependents(calls, drop):
+            for substitute in [a for a in call.arguments() if isinstance(a, (Tensor, Ref))]:
+                yield case.with_calls(_renumbered(calls, {drop}, {drop: substitute}))
+
+
+def _dependents(calls: tuple[Call, ...], index: int) -> set[int]:
+    """The calls that take an output of call `index`, directly or through other calls."""
+    found: set[int] = set()
+    for later in range(index + 1, len(calls)):
+        if any(isinstance(a, Ref) and (a.call == index or a.call in found) for a in calls[later].arguments()):
+            found.add(later)
+    return found
+
+
+def _renumbered(calls: tuple[Call, ...], dropped: set[int], substitutes: dict[int, Arg]) -> list[Call]:
+    """The calls without `dropped`, a reference to a dropped call replaced by its substitute (an input
+    of that call) and every other reference renumbered."""
+
+    def moved(arg: Arg) -> Arg:
+        if not isinstance(arg, Ref):
+            return arg
+        if arg.call in substitutes:
+            return moved(substitutes[arg.call])
+        return Ref(arg.call - sum(d < arg.call for d in dropped), arg.output)
+
+    return [_with_arguments(c, moved) for i, c in enumerate(calls) if i not in dropped]
 
 
 def _resize(tensor: Tensor, old: int, new: int) -> Tensor:
@@ -84,13 +147,14 @@ def _axis_edits(case: Case) -> Iterator[Case]:
 
 
 def _argument_edits(case: Case) -> Iterator[Case]:
-    for index in range(len(case.kwargs)):
-        yield replace(case, kwargs=case.kwargs[:index] + case.kwargs[index + 1 :])
-    for index, arg in enumerate(case.args):
-        if isinstance(arg, TensorList) and len(arg.items) > 1:
-            for drop in range(len(arg.items)):
-                items = arg.items[:drop] + arg.items[drop + 1 :]
-                yield replace(case, args=case.args[:index] + (TensorList(items),) + case.args[index + 1 :])
+    for at, call in enumerate(case.calls()):
+        for index in range(len(call.kwargs)):
+            yield _with_call(case, at, replace(call, kwargs=call.kwargs[:index] + call.kwargs[index + 1 :]))
+        for index, arg in enumerate(call.args):
+            if isinstance(arg, TensorList) and len(arg.items) > 1:
+                for drop in range(len(arg.items)):
+                    shorter = TensorList(arg.items[:drop] + arg.items[drop + 1 :])
+                    yield _with_call(case, at, replace(call, args=call.args[:index] + (shorter,) + call.args[index + 1 :]))
 
 
 def _differentiability_edits(case: Case) -> Iterator[Case]:
@@ -128,7 +192,7 @@ def _value_edits(case: Case) -> Iterator[Case]:
                         yield _map_tensors(case, lambda i, t, target=target, v=changed: _with_values(t, v) if i == target else t)
 
 
-EDITS = (_dimension_edits, _axis_edits, _argument_edits, _differentiability_edits, _dtype_edits, _value_edits)
+EDITS = (_call_edits, _dimension_edits, _axis_edits, _argument_edits, _differentiability_edits, _dtype_edits, _value_edits)
 
 
 def minimize_case(case: Case, reproduces: Predicate, max_checks: int = 300, progress: Callable[[str], Any] | None = None) -> Case:
