@@ -47,10 +47,12 @@ DEFAULTS: dict[str, dict[str, int]] = {
     "tf": {CORE: 1, "compiled": 1, "batched": 2, "custom": 4},
     "oneflow": {CORE: 1, "compiled": 1},
 }
-# Per library, default sets a worker's first pass over the corpus leaves out: there every structure is
-# new and compiles each of its scenarios, so these sets (a third of a cold JAX check, a quarter of a
-# TensorFlow one) start with the mutated inputs, half of which repeat a seed's structure.
-FIRST_PASS_DEFERS: dict[str, tuple[str, ...]] = {"jax": ("batched", "custom"), "tf": ("batched", "custom")}
+# Per library, default sets a worker's first pass over the corpus runs on FIRST_PASS_THINNING times
+# fewer cases: there every structure is new and compiles each of its scenarios, and these sets cost a
+# third of a cold JAX check and a quarter of a TensorFlow one; mutated inputs, half of which repeat a
+# seed's structure, run them at their own period.
+FIRST_PASS_THINS: dict[str, tuple[str, ...]] = {"jax": ("batched", "custom"), "tf": ("batched", "custom")}
+FIRST_PASS_THINNING = 4
 COMPILER_SET = {"jit": "compiled", "graph": "compiled", "xla": "compiled", "aot": "aot", "inductor": "inductor"}
 ENVIRONMENT = "NABLA_SCENARIOS"
 
@@ -94,12 +96,18 @@ def defaults(library: str) -> dict[str, int]:
     return dict(DEFAULTS.get(library, {name: 1 for name in OTHER}))
 
 
-def for_first_pass(library: str, selection: Selection) -> dict[str, int]:
-    """The sets of `selection` for a worker's first pass over the corpus: the library's defaults
-    without the sets it defers (`FIRST_PASS_DEFERS`); a selection the user chose runs whole."""
-    if dict(selection) != defaults(library):
+def for_first_pass(library: str, selection: Selection, chosen_by_user: bool) -> dict[str, int]:
+    """The sets of `selection` for a worker's first pass over the corpus: the library's defaults with
+    the sets it thins (`FIRST_PASS_THINS`) on fewer cases; a selection the user chose runs as chosen."""
+    if chosen_by_user:
         return dict(selection)
-    return {name: period for name, period in selection.items() if name not in FIRST_PASS_DEFERS.get(library, ())}
+    thinned = FIRST_PASS_THINS.get(library, ())
+    return {name: period * FIRST_PASS_THINNING if name in thinned else period for name, period in selection.items()}
+
+
+def chosen_by_user() -> bool:
+    """Whether the harness' environment names scenario sets (`fuzz --scenarios`)."""
+    return bool(os.environ.get(ENVIRONMENT, "").strip())
 
 
 def active(selection: Selection, data: bytes) -> frozenset[str]:

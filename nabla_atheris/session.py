@@ -62,7 +62,8 @@ class FuzzSession:
     ) -> None:
         self.catalog = catalog or load_catalog(library)
         self.selection = scenario_sets.from_environment(library) if selection is None else selection
-        self.first_pass_selection = scenario_sets.for_first_pass(library, self.selection)
+        chosen = selection is not None or scenario_sets.chosen_by_user()
+        self.first_pass_selection = scenario_sets.for_first_pass(library, self.selection, chosen)
         self.backend = get_backend(library)
         self.store = FindingsStore(findings_dir)
         self.stats = Stats(stats_folder)

@@ -218,7 +218,7 @@ def first_pass(lib: str, count: int, rounds: int) -> dict[str, Any]:
     from nabla_atheris import scenario_sets
 
     defaults = scenario_sets.defaults(lib)
-    first = scenario_sets.for_first_pass(lib, defaults)
+    first = scenario_sets.for_first_pass(lib, defaults, chosen_by_user=False)
     variants = {
         "default sets, whole": (defaults, "0"),
         "first-pass sets": (first, "0"),

@@ -125,26 +125,29 @@ def test_unreadable_finding_and_statistics_files_are_skipped_and_named(tmp_path,
     assert totals["execs"] == 0 and totals["processes"] == 0 and "worker-1-1.json is not JSON" in totals["unreadable"][0]
 
 
-def test_a_first_pass_leaves_out_the_deferred_default_sets_and_later_inputs_run_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(scenario_sets, "FIRST_PASS_DEFERS", {"torch": ("batched",)})
+def test_a_first_pass_thins_the_default_sets_a_library_thins_and_later_inputs_run_them_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(scenario_sets, "FIRST_PASS_THINS", {"torch": ("batched",)})
+    monkeypatch.delenv(scenario_sets.ENVIRONMENT, raising=False)  # no --scenarios: the defaults
     catalog = planted_catalog()
     seen: list[dict] = []
     checked = check_case
 
-    def recording(case, backend, selection):
+    def recording(case, backend, selection, first_order_only=False):
         seen.append(dict(selection))
-        return checked(case, backend, selection)
+        return checked(case, backend, selection, first_order_only)
 
     monkeypatch.setattr(session_module, "check_case", recording)
-    defaults = scenario_sets.defaults("torch")
-    session = FuzzSession("torch", tmp_path / "findings", catalog=catalog, raise_new=False, selection=defaults)
+    session = FuzzSession("torch", tmp_path / "findings", catalog=catalog, raise_new=False)
     session.stats.replay_inputs = 1
     fine = seed_bytes(catalog, 2, 0)
     session.test_one_input(fine)  # the first pass
     session.test_one_input(fine)
-    assert "batched" in defaults and seen == [{k: v for k, v in defaults.items() if k != "batched"}, defaults]
-    chosen = FuzzSession("torch", tmp_path / "findings", catalog=catalog, selection={"core": 1, "batched": 1})
-    assert chosen.first_pass_selection == {"core": 1, "batched": 1}  # a selection the user chose runs whole
+    defaults = scenario_sets.defaults("torch")
+    thinned = {**defaults, "batched": defaults["batched"] * scenario_sets.FIRST_PASS_THINNING}
+    assert "batched" in defaults and seen == [thinned, defaults]
+    monkeypatch.setenv(scenario_sets.ENVIRONMENT, "default")  # sets the user named run as named, defaults included
+    chosen = FuzzSession("torch", tmp_path / "findings", catalog=catalog)
+    assert chosen.first_pass_selection == defaults
 
 
 def test_a_replacement_worker_replays_the_cases_checked_before_up_to_first_order(tmp_path, monkeypatch):

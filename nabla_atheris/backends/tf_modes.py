@@ -206,20 +206,33 @@ def compiled(g, mode, xs, vectors):
 def _jacobian_products(f, x, u, use_pfor):
     """The VJPs with each cotangent of the batch `u` (per output, a leading batch axis) from the rows
     of GradientTape.jacobian at the inputs x, with or without pfor (a while loop); an empty output or
-    input has no Jacobian rows or columns (its terms are left out: zeros)."""
+    input has no Jacobian rows or columns (its terms are left out: zeros). The rows of a complex output
+    by a real input hold only the real part of its derivative: there the real and imaginary parts of
+    the output have rows of their own, weighted by the cotangent's real and imaginary parts."""
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(x)
         outs = flatten(f(*x))
+        parts = [(tf.math.real(o), tf.math.imag(o)) if o.dtype.is_complex else () for o in outs]
     products = [tf.zeros((u[0].shape[0],) + tuple(xi.shape), xi.dtype) for xi in x]
-    for o, uo in zip(outs, u):
-        if not is_diff(o) or o.shape.num_elements() == 0:
+    for o, uo, part in zip(outs, u, parts):
+        n = o.shape.num_elements()
+        if not is_diff(o) or n == 0:
             continue
         rows = tape.jacobian(o, x, unconnected_gradients=ZERO, experimental_use_pfor=use_pfor)
-        w = tf.cast(tf.reshape(uo if o.dtype.is_complex else tf.math.real(uo), [-1, o.shape.num_elements()]), o.dtype)
+        split = [tape.jacobian(p, x, unconnected_gradients=ZERO, experimental_use_pfor=use_pfor) for p in part]
+        w = tf.cast(tf.reshape(uo if o.dtype.is_complex else tf.math.real(uo), [-1, n]), o.dtype)
         for i, (xi, row) in enumerate(zip(x, rows)):
             if xi.shape.num_elements() == 0:
                 continue
-            flat_row = tf.reshape(row, [o.shape.num_elements(), -1])
+            if split and not xi.dtype.is_complex:
+                weights = (tf.math.real(uo), tf.math.imag(uo))
+                term = sum(
+                    tf.linalg.matmul(tf.cast(tf.reshape(c, [-1, n]), xi.dtype), tf.cast(tf.reshape(r[i], [n, -1]), xi.dtype))
+                    for c, r in zip(weights, split)
+                )
+                products[i] = products[i] + tf.reshape(term, (-1,) + tuple(xi.shape))
+                continue
+            flat_row = tf.reshape(row, [n, -1])
             term = tf.reshape(tf.linalg.matmul(w, tf.cast(flat_row, o.dtype)), (-1,) + tuple(xi.shape))
             products[i] = products[i] + tf.cast(term if xi.dtype.is_complex else tf.math.real(term), xi.dtype)
     return outs, products

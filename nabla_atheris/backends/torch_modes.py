@@ -249,7 +249,9 @@ def func_vjp(f, xs, u):
 
     diff_outs, pullback, outs = torch.func.vjp(floating, *xs, has_aux=True)
     us = [ui for ui, o in zip(u, outs) if is_diff_output(o)]
-    return tuple(outs), pullback(tuple(cast_like(ui, o) for ui, o in zip(us, diff_outs)))
+    # an empty output has nothing to weigh (under vmap it may come without its batch axis and size: lu_unpack's P)
+    weights = tuple(torch.zeros_like(o) if 0 in (o.numel(), ui.numel()) else cast_like(ui, o) for ui, o in zip(us, diff_outs))
+    return tuple(outs), pullback(weights)
 
 
 def func_jvp(f, xs, v):
@@ -292,8 +294,9 @@ def user_rule(f):
 
     class UserRule(torch.autograd.Function):
         @staticmethod
-        def forward(*xs):  # an input returned as it is becomes a view (autograd.Function's rule for saved inputs)
-            return tuple(o.view_as(o) if any(o is x for x in xs) else o for o in flatten(f(*xs)))
+        def forward(*xs):  # an input returned as it is becomes a view (autograd.Function's rule for saved inputs);
+            # a view of an input (as_strided) is copied: a Function returning a view needs a jvp returning one
+            return tuple(o.view_as(o) if any(o is x for x in xs) else o.clone() if o._is_view() else o for o in flatten(f(*xs)))
 
         @staticmethod
         def setup_context(ctx, inputs, output):

@@ -148,6 +148,8 @@ def _compare(
         if difference is None and eager != DIRECT:
             like = sample.xs if eager == REV else sample.outputs
             looped = absent_as_zeros(loop_products, like)
+            if not P.all_finite([p for p in looped if P.is_floating(p)]):  # a domain edge (asin at 1): rows hold 0 * inf
+                continue
             difference = differs(looped, sample_of(products, k, looped), derivatives, products=True)
             what = "product"
         if difference is None:
