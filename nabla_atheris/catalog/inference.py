@@ -35,7 +35,7 @@ TIE_TOKENS = {
     "max", "min", "amax", "amin", "maximum", "minimum", "fmax", "fmin", "nanmax", "nanmin", "ptp", "aminmax",
     "sort", "argsort", "msort", "sorted", "topk", "top", "kthvalue", "median", "nanmedian", "mode", "quantile",
     "nanquantile", "percentile", "nanpercentile", "clamp", "clip", "hardtanh", "relu6", "threshold", "cummax",
-    "cummin", "unique", "pool", "unpool", "hardshrink", "softshrink", "rrelu", "approx",
+    "cummin", "unique", "pool", "unpool", "hardshrink", "softshrink", "rrelu", "approx", "nextafter",
 }  # fmt: skip
 SPECTRAL_TOKENS = {
     "svd", "svdvals", "eig", "eigh", "eigvals", "eigvalsh", "qr", "lu", "cholesky", "pinv", "pinverse", "lstsq",
