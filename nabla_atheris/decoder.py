@@ -5,7 +5,9 @@ are differentiable) is read from the tail of the buffer with `FuzzedDataProvider
 element values are read from the front, a fixed number of bytes per element, so changing a
 structural choice does not shift the values and a value byte touches one element only. Optional
 parameters (left out by the default call: choice 0) are chosen after the other arguments' structure.
-`seed_bytes` writes the bytes that decode to a template's default call.
+`seed_bytes` writes the bytes that decode to a template's default call. After the first call's
+choices, one input in `PROGRAM_ODDS` goes on to one or two further calls, each taking an earlier
+call's first output as its first argument (see `_chaining_templates`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from typing import Any, Protocol
 import atheris
 import numpy as np
 
-from nabla_atheris.case import Attr, Case, Tensor, TensorList, is_floating, storage_dtype
-from nabla_atheris.catalog import AttrSlot, Catalog, ListSlot, OptionSlot, Template, TensorSlot
+from nabla_atheris.case import Attr, Call, Case, Ref, Tensor, TensorList, is_floating, storage_dtype
+from nabla_atheris.catalog import ApiEntry, AttrSlot, Catalog, ListSlot, OptionSlot, Template, TensorSlot
 from nabla_atheris.catalog.properties import NONE, ApiProperties, properties_of
 from nabla_atheris.palette import (
     BYTES_PER_REAL,
@@ -41,6 +43,8 @@ TEMPLATE_RANGE = 256
 
 SHAPE_MUTATIONS = 16  # choice 0..13: the template's shape; 14: drop the last dim; 15: append a 1
 DIFF_CHOICES = 8  # choice 7 makes a floating tensor non-differentiable
+PROGRAM_ODDS = 16  # choice 15 (never read from an exhausted buffer, such as a seed's) makes a program
+MAX_FURTHER_CALLS = 2  # a program has up to 3 calls
 
 
 class Choices(Protocol):
@@ -73,6 +77,7 @@ class ChoiceWriter:
         self._tail: list[int] = []  # in reading order, from the end of the buffer backwards
         self._front = bytearray()
         self._values = values
+        self._tail_before_values_end = 0  # tail bytes written up to the last value read
         self.wanted = choices or {}
 
     def choice(self, n: int, key: str = "") -> int:
@@ -84,10 +89,16 @@ class ChoiceWriter:
     def value_bytes(self, n: int) -> bytes:
         chunk = self._values[len(self._front) : len(self._front) + n]
         self._front.extend(chunk)
+        self._tail_before_values_end = len(self._tail)
         return bytes(chunk)
 
     def buffer(self) -> bytes:
-        return bytes(self._front) + bytes(reversed(self._tail))
+        """The bytes; zero choices made after the last value need none (an exhausted buffer reads 0),
+        so a seed ends with its first call's values, as before the program choice followed them."""
+        tail = self._tail
+        while len(tail) > self._tail_before_values_end and tail[-1] == 0:
+            tail = tail[:-1]
+        return bytes(self._front) + bytes(reversed(tail))
 
 
 def _decode_values(src: Choices, dtype: str, count: int, slot: TensorSlot, regime: str = MIXED) -> np.ndarray:
@@ -228,24 +239,69 @@ def _with_values(arg: Any, values: dict[int, tuple[np.ndarray, str | None]]) -> 
 
 
 def decode_from(src: Choices, catalog: Catalog) -> Case:
-    """Build a case from a source of choices (the decoder and the seed writer share this walk)."""
+    """Build a case from a source of choices (the decoder and the seed writer share this walk): one
+    call, and for one input in `PROGRAM_ODDS` further calls that take an earlier call's output."""
     src.choice(256, "version")  # the format version; every value decodes with the current format
     entry = catalog.by_id(src.choice(API_ID_RANGE, "api"))
     template_index = src.choice(TEMPLATE_RANGE, "template") % len(entry.templates)
+    first = _decode_call(src, catalog, entry, template_index)
+    case = Case(catalog.library, first.api, first.api_id, first.template, first.args, first.kwargs)
+    # Read after the first call, so an input without this choice (every seed) decodes as before programs.
+    chaining = _chaining_templates(catalog) if src.choice(PROGRAM_ODDS, "program") == PROGRAM_ODDS - 1 else []
+    further: list[Call] = []
+    for index in range(1, 2 + src.choice(MAX_FURTHER_CALLS, "further")) if chaining else ():
+        entry, template_index = chaining[src.choice(API_ID_RANGE, f"api:{index}") % len(chaining)]
+        produced = Ref(src.choice(index, f"ref:{index}"), 0)
+        further.append(_decode_call(src, catalog, entry, template_index, produced))
+    return dataclasses.replace(case, then=tuple(further)) if further else case
+
+
+def _decode_call(src: Choices, catalog: Catalog, entry: ApiEntry, template_index: int, produced: Ref | None = None) -> Call:
+    """One call of a template; `produced` (an earlier call's output) takes the first argument's place."""
     template = entry.templates[template_index]
     builder = _CaseBuilder(src, template, properties_of(catalog.library, entry.name))
-    args = tuple(builder.arg(s, str(i)) for i, s in enumerate(template.args))
+    slots = template.args[1:] if produced else template.args
+    args = (produced,) if produced else ()
+    args += tuple(builder.arg(s, str(i)) for i, s in enumerate(slots, start=len(args)))
     kwargs = tuple((name, builder.arg(s, name)) for name, s in template.kwargs if not isinstance(s, OptionSlot))
     kwargs += tuple(builder.options(tuple((name, s) for name, s in template.kwargs if isinstance(s, OptionSlot))))
     values = builder.fill_values({name: a.value for name, a in kwargs if isinstance(a, Attr)})
-    return Case(
-        library=catalog.library,
+    return Call(
         api=entry.name,
         api_id=entry.id,
         template=template_index,
         args=tuple(_with_values(a, values) for a in args),
         kwargs=tuple((k, _with_values(a, values)) for k, a in kwargs),
     )
+
+
+_CHAINING: dict[int, tuple[Catalog, list[tuple[ApiEntry, int]]]] = {}
+
+
+def _chaining_templates(catalog: Catalog) -> list[tuple[ApiEntry, int]]:
+    """The (API, template) pairs that take an earlier output: a floating first argument and no other
+    tensor (elementwise functions, activations, reductions, normalizations without weights), of APIs
+    without declared properties (the oracle reads a program's first API's only). The output's shape
+    is not known before running: one the call refuses is filtered as an invalid input."""
+    cached = _CHAINING.get(id(catalog))
+    if cached is None or cached[0] is not catalog:
+        pairs = [
+            (entry, index)
+            for entry in catalog.apis.values()
+            for index, template in enumerate(entry.templates)
+            if _takes_one_floating_tensor(template) and properties_of(catalog.library, entry.name) == NONE
+        ]
+        cached = _CHAINING[id(catalog)] = (catalog, sorted(pairs, key=lambda pair: (pair[0].id, pair[1])))
+    return cached[1]
+
+
+def _takes_one_floating_tensor(template: Template) -> bool:
+    if not template.args or not isinstance(template.args[0], TensorSlot):
+        return False
+    dtype = template.args[0].dtype
+    others = [*template.args[1:], *(slot for _, slot in template.kwargs)]
+    others += [choice for s in others if isinstance(s, OptionSlot) for choice in s.choices]
+    return (dtype is None or is_floating(dtype)) and not any(isinstance(s, (TensorSlot, ListSlot)) for s in others)
 
 
 def decode_bytes(data: bytes, catalog: Catalog) -> Case:

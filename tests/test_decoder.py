@@ -1,13 +1,24 @@
 """The byte decoder: total, deterministic, local, stable; seeds decode to their templates."""
 
+from pathlib import Path
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nabla_atheris.case import Attr, Tensor, decode, encode, is_floating
+from nabla_atheris.case import Attr, Ref, Tensor, check_references, decode, encode, is_floating
 from nabla_atheris.catalog import AttrSlot, ListSlot, TensorSlot, load_catalog
 from nabla_atheris.catalog.properties import properties_of
-from nabla_atheris.decoder import MAX_ELEMENTS, MAX_RANK, decode_bytes, seed_bytes
+from nabla_atheris.decoder import (
+    MAX_ELEMENTS,
+    MAX_RANK,
+    PROGRAM_ODDS,
+    ChoiceWriter,
+    _chaining_templates,
+    decode_bytes,
+    decode_from,
+    seed_bytes,
+)
 
 CATALOG = load_catalog("torch")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -108,3 +119,28 @@ def test_an_unknown_domain_is_refused():
 
     with pytest.raises(ValueError, match="unknown domain"):
         build_catalog("torch", ["f"], {"f": [{"args": [{"tensor": [4], "domain": "negative"}]}]})
+
+
+def test_every_seed_of_the_corpus_decodes_to_a_single_call_as_before_programs():
+    """The program choice is read after the first call's, so a seed (which ends there) decodes as it did."""
+    seeds = sorted((Path(__file__).parent.parent / "corpus" / "torch").iterdir())
+    assert len(seeds) > 100
+    for seed in seeds:
+        case = decode_bytes(seed.read_bytes(), CATALOG)
+        assert not case.then and case.api == seed.name.rsplit(".", 1)[0], seed.name
+
+
+def test_one_input_in_sixteen_chooses_a_program_whose_later_calls_take_an_earlier_output():
+    sin = CATALOG.by_name("torch.sin")
+    chaining = _chaining_templates(CATALOG)
+    tanh = next(i for i, (entry, _) in enumerate(chaining) if entry.name == "torch.tanh")
+    writer = ChoiceWriter({"api": sin.id, "program": PROGRAM_ODDS - 1, "further": 1, "api:1": tanh, "api:2": tanh, "ref:2": 1})
+    decode_from(writer, CATALOG)
+    case = decode_bytes(writer.buffer(), CATALOG)
+    assert case.apis() == ["torch.sin", "torch.tanh", "torch.tanh"]
+    assert [c.args[0] for c in case.then] == [Ref(0, 0), Ref(1, 0)]
+    check_references(case)
+    assert all(isinstance(entry.templates[i].args[0], TensorSlot) for entry, i in chaining)
+    assert "torch.det" not in {entry.name for entry, _ in chaining}  # declared properties (conditioning)
+    programs = [decode_bytes(bytes([i % 251, 7, i % 13]) * 40 + bytes([i]), CATALOG) for i in range(256)]
+    assert 0 < sum(bool(c.then) for c in programs) < 256 / 4  # a few, not many
