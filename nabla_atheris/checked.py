@@ -22,6 +22,9 @@ from pathlib import Path
 from nabla_atheris.case import Case, encode
 
 FILE_GLOB = "checked-*.txt"
+# Cases a worker records at most (about 3 MB): a long PyTorch campaign checks millions, and a worker
+# reads every record when it starts; cases past the limit are checked whole when replayed.
+RECORD_LIMIT = 100_000
 
 
 def source_digest() -> str:
@@ -39,6 +42,7 @@ class CheckedCases:
         self.context = hashlib.sha1((context + source_digest()).encode()).hexdigest()[:8]
         self.path = None if folder is None else folder / f"checked-{os.getpid()}.txt"
         self.known: set[str] = set()
+        self.recorded = 0
         for path in sorted(folder.glob(FILE_GLOB)) if folder is not None and folder.is_dir() else []:
             try:
                 self.known.update(path.read_text(encoding="ascii", errors="replace").split())
@@ -54,9 +58,10 @@ class CheckedCases:
     def add(self, case: Case) -> None:
         """Record a case checked whole (appended to this process' file)."""
         key = self.key(case)
-        if key in self.known:
+        if key in self.known or self.recorded >= RECORD_LIMIT:
             return
         self.known.add(key)
+        self.recorded += 1
         if self.path is not None:
             with open(self.path, "a", encoding="ascii") as handle:
                 handle.write(key + "\n")

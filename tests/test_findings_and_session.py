@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 
 import planted_torch  # noqa: F401  (registers torch.nabla_planted)
 import pytest
@@ -172,3 +173,17 @@ def test_a_replacement_worker_replays_the_cases_checked_before_up_to_first_order
     partial = check_case(decode_bytes(fine, catalog), replacement.backend, {"core": 1}, first_order_only=True)
     assert partial.valid and not any(line.check.startswith("rev-over-rev") for line in partial.lines)
     assert len(list((tmp_path / "stats").glob("checked-*.txt"))) == 1  # one file per process
+
+
+def test_a_worker_records_at_most_a_bounded_number_of_checked_cases(tmp_path, monkeypatch):
+    from nabla_atheris import checked
+
+    monkeypatch.setattr(checked, "RECORD_LIMIT", 1)
+    catalog = planted_catalog()
+    record = checked.CheckedCases(tmp_path, "context")
+    first, second = (decode_bytes(seed_bytes(catalog, i, 0), catalog) for i in (0, 2))
+    record.add(first)
+    record.add(second)
+    assert first in record and second not in record
+    assert len((tmp_path / f"checked-{os.getpid()}.txt").read_text().split()) == 1
+    assert first in checked.CheckedCases(tmp_path, "context") and first not in checked.CheckedCases(tmp_path, "other")
