@@ -230,8 +230,7 @@ def first_pass(lib: str, count: int, rounds: int) -> dict[str, Any]:
         out = Path(scratch) / "speed.json"
         for _ in range(rounds):
             for label, (selection, only_first) in variants.items():
-                sets = ",".join(name if period == 1 else f"{name}/{period}" for name, period in selection.items())
-                env = dict(harness_env(), NABLA_SCENARIOS=sets, NABLA_FIRST_ORDER_ONLY=only_first)
+                env = dict(harness_env(), NABLA_SCENARIOS=scenario_sets.describe(selection), NABLA_FIRST_ORDER_ONLY=only_first)
                 command = [sys.executable, str(ROOT / "scripts" / "check_speed.py"), lib, str(out), *map(str, warmup)]
                 command += ["--", *map(str, inputs)]
                 subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -219,7 +219,8 @@ def _jacobian_products(f, x, u, use_pfor):
         if not is_diff(o) or n == 0:
             continue
         rows = tape.jacobian(o, x, unconnected_gradients=ZERO, experimental_use_pfor=use_pfor)
-        split = [tape.jacobian(p, x, unconnected_gradients=ZERO, experimental_use_pfor=use_pfor) for p in part]
+        real_inputs = any(not xi.dtype.is_complex for xi in x)
+        split = [tape.jacobian(p, x, unconnected_gradients=ZERO, experimental_use_pfor=use_pfor) for p in part if real_inputs]
         w = tf.cast(tf.reshape(uo if o.dtype.is_complex else tf.math.real(uo), [-1, n]), o.dtype)
         for i, (xi, row) in enumerate(zip(x, rows)):
             if xi.shape.num_elements() == 0:
