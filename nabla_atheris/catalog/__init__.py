@@ -141,8 +141,8 @@ def _slot(spec: Any) -> Slot:
     if "value" in spec:
         choices = spec.get("choices", spec.get("validated"))
         return AttrSlot(_freeze(spec["value"]), None if choices is None else tuple(_freeze(c) for c in choices))
-    if "optional" in spec:
-        choices = tuple(_slot(c) for c in spec["optional"])
+    if "optional" in spec:  # its plain values were validated: each is passed as it is, never varied further
+        choices = tuple(_slot(c) if isinstance(c, dict) else AttrSlot(_freeze(c), ()) for c in spec["optional"])
         if not choices or any(isinstance(c, OptionSlot) for c in choices):
             raise ValueError(f"an optional parameter needs plain slots to choose from: {spec!r}")
         return OptionSlot(choices)  # type: ignore[arg-type]
