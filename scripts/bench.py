@@ -48,6 +48,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from nabla_atheris.backends import get_backend  # noqa: E402
 from nabla_atheris.campaign import harness_env  # noqa: E402
+from nabla_atheris.case import Arg, Attr, Case, Tensor, TensorList  # noqa: E402
 from nabla_atheris.catalog import load_catalog  # noqa: E402
 from nabla_atheris.decoder import decode_bytes  # noqa: E402
 from nabla_atheris.oracle import check_case  # noqa: E402
@@ -295,7 +296,10 @@ def robustness(lib: str, seconds: float, goal: int) -> dict[str, Any]:
     ROBUSTNESS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
         state = run_inputs(lib, "random bytes", seconds, state_path, Path(scratch), goal, True, ROBUSTNESS / lib)
+    catalog = load_catalog(lib)
     for crash in state["native_crashes"]:
+        if "call" not in crash:  # recorded before calls were summarized
+            crash["call"] = call_summary(decode_bytes((ROBUSTNESS / lib / crash["input"]).read_bytes(), catalog))
         tried = [c for c in state["native_crashes"] if c["api"] == crash["api"] and "repro" in c]
         if "repro" not in crash and crash["signal"] != "hang" and len(tried) < REPRODUCED_PER_API:
             crash["repro"] = reproduce(lib, ROBUSTNESS / lib / crash["input"])
@@ -303,11 +307,27 @@ def robustness(lib: str, seconds: float, goal: int) -> dict[str, Any]:
     return robustness_summary(state, goal)
 
 
+def call_summary(case: Case) -> str:
+    """A case in one line: the API with each tensor's dtype and shape and each attribute's value (a
+    program's further calls by name only), enough to tell which library bug a native crash is."""
+
+    def arg(a: Arg) -> str:
+        if isinstance(a, Tensor):
+            return f"{a.dtype}{list(a.shape)}"
+        if isinstance(a, TensorList):
+            return f"[{', '.join(arg(t) for t in a.items)}]"
+        return repr(a.value) if isinstance(a, Attr) else "an earlier output"
+
+    parts = [arg(a) for a in case.args] + [f"{name}={arg(a)}" for name, a in case.kwargs]
+    return f"{case.api}({', '.join(parts)})" + "".join(f" -> {c.api}" for c in case.then)
+
+
 def robustness_summary(state: dict[str, Any], goal: int) -> dict[str, Any]:
     """The figures of a robustness state: counts, rate, harness exceptions and native crashes by API."""
     by_api: dict[str, dict[str, Any]] = {}
     for crash in state["native_crashes"]:
         row = by_api.setdefault(crash["api"], {"api": crash["api"], "crashes": 0, "signals": [], "inputs": [], "repro": []})
+        row.setdefault("call", crash.get("call"))
         row["crashes"] += 1
         row["signals"] = sorted({*row["signals"], crash["signal"] or f"exit {crash['exit']}"})
         row["inputs"].append(crash["input"])
@@ -414,9 +434,10 @@ def run_inputs(
         if code == 0:  # the harness' memory guard ended the worker before this input
             state["over_memory_budget"] += 1
         else:
-            api = decode_bytes(data, catalog).api
-            name = f"{api}-{hashlib.sha1(data).hexdigest()[:10]}"
-            crash = {"api": api, "exit": code, "signal": "hang" if code is None else signal_name(code), "input": name}
+            case = decode_bytes(data, catalog)
+            name = f"{case.api}-{hashlib.sha1(data).hexdigest()[:10]}"
+            died_of = "hang" if code is None else signal_name(code)
+            crash = {"api": case.api, "exit": code, "signal": died_of, "input": name, "call": call_summary(case)}
             if crashes is not None:
                 crashes.mkdir(parents=True, exist_ok=True)
                 (crashes / crash["input"]).write_bytes(data)
@@ -1170,14 +1191,16 @@ def robustness_details(x: dict[str, Any]) -> list[str]:
             said = sorted({m["message"].removeprefix("nabla-atheris: ") for m in c["repro"] if m["exit"] == 5})
             again = f"{sum(m['exit'] == 5 for m in c['repro'])} of {len(c['repro'])}"
             signals = ", ".join(c["signals"])
-            rows.append([f"`{c['api']}`", c["crashes"], signals, again, "; ".join(said) or "-", f"`{c['inputs'][0]}`"])
+            call = f"`{c['call']}`" if c.get("call") else "-"
+            rows.append([f"`{c['api']}`", c["crashes"], signals, again, "; ".join(said) or "-", call, f"`{c['inputs'][0]}`"])
         headers = [
             "API",
             "native crashes",
             "signal",
             "repeated by `repro`",
             "what `repro` says",
-            "an input (bench/robustness/LIB/)",
+            "its first input's call",
+            "that input (bench/robustness/LIB/)",
         ]
         lines += table(headers, rows)
     return lines

@@ -6,6 +6,9 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
+from nabla_atheris.case import Attr, Case, Tensor
 from nabla_atheris.libraries import LIBRARIES
 from nabla_atheris.verdict import KINDS
 
@@ -144,6 +147,7 @@ def test_reliability_table_shows_random_inputs_native_crashes_and_kill_resume():
         {"api": "torch.nn.functional.pdist", "exit": -11, "signal": "SIGSEGV", "input": "torch.nn.functional.pdist-ab"},
         {"api": "torch.nn.functional.pdist", "exit": -11, "signal": "SIGSEGV", "input": "torch.nn.functional.pdist-cd"},
     ]
+    state["native_crashes"][0]["call"] = "pdist()"
     state["native_crashes"][0]["repro"] = {"exit": 5, "message": "nabla-atheris: native crash: pdist died of SIGSEGV"}
     state.update(peak_rss_mb=431.2, workers=3, runs=[{"date": "2026-12-01", "seconds": 100, "load_average": [1.5, 2.0]}])
     replayed = {"sampled": 10, "same signature": 9, "other": 1, "killed the process": 0}
@@ -153,9 +157,15 @@ def test_reliability_table_shows_random_inputs_native_crashes_and_kill_resume():
     results["torch"]["reliability"] = kill
     text = bench.markdown(results)
     assert "| torch | 2,500 of 10,000 | 25.0 / s | 0 | 0 | 2 (1 APIs) | 0 | 431 | 7 of 7 | 0 | 9 of 10 |" in text, text
-    crashes = "| `torch.nn.functional.pdist` | 2 | SIGSEGV | 1 of 1 | native crash: pdist died of SIGSEGV | `torch.nn.functional"
+    crashes = "| `torch.nn.functional.pdist` | 2 | SIGSEGV | 1 of 1 | native crash: pdist died of SIGSEGV | `pdist()` | `torch.nn"
     assert crashes in text
     assert "(load average of the machine before-after each: 1.5-2.0); 3 worker processes" in text
+
+
+def test_a_crash_is_listed_with_its_call_in_one_line():
+    empty = Tensor("float32", (7, 0), np.zeros(0, np.float32))
+    pool = Case("torch", "torch.nn.functional.max_pool1d", 0, 0, (empty, Attr(2)), (("dilation", Attr(-1)),))
+    assert bench.call_summary(pool) == "torch.nn.functional.max_pool1d(float32[7, 0], 2, dilation=-1)"
 
 
 def test_a_worker_stuck_on_an_input_is_killed_as_a_hang_and_another_ends_with_its_code(tmp_path):
