@@ -409,7 +409,7 @@ def run_inputs(
     saved into `crashes`, when given), as is one that hung on an input for longer than libFuzzer's
     -timeout of the library's campaigns (killed); a child that the harness' memory guard ended is
     replaced too."""
-    from nabla_atheris.campaign import LIMITS
+    from nabla_atheris.libraries import record
 
     catalog = load_catalog(lib)
     start, workers = time.time(), 0
@@ -424,7 +424,7 @@ def run_inputs(
         config = {"source": source, "seconds": left, "limit": limit, "state": str(state_path), "instrument": instrument}
         config["findings"] = str(scratch / "findings")
         command = [sys.executable, __file__, "--lib", lib, "--inputs-worker", json.dumps(config)]
-        code = run_worker(command, state_path, LIMITS[lib].timeout_s)
+        code = run_worker(command, state_path, record(lib).limits.timeout_s)
         state = _read_state(state_path)
         if state["current"] is None:
             if code != 0:

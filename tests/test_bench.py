@@ -162,6 +162,13 @@ def test_reliability_table_shows_random_inputs_native_crashes_and_kill_resume():
     assert "(load average of the machine before-after each: 1.5-2.0); 3 worker processes" in text
 
 
+def test_a_run_without_time_reads_the_state_and_starts_no_worker(tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({**bench.NEW_STATE, "attempted": 7, "workers": 2}))
+    read = bench.run_inputs("torch", "random bytes", 0, state, tmp_path)
+    assert (read["attempted"], read["workers"], read["runs"]) == (7, 2, [])
+
+
 def test_a_crash_is_listed_with_its_call_in_one_line():
     empty = Tensor("float32", (7, 0), np.zeros(0, np.float32))
     pool = Case("torch", "torch.nn.functional.max_pool1d", 0, 0, (empty, Attr(2)), (("dilation", Attr(-1)),))
