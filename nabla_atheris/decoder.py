@@ -21,15 +21,18 @@ import numpy as np
 
 from nabla_atheris.case import Attr, Call, Case, Ref, Tensor, TensorList, is_floating, storage_dtype
 from nabla_atheris.catalog import ApiEntry, AttrSlot, Catalog, ListSlot, OptionSlot, Template, TensorSlot
-from nabla_atheris.catalog.properties import NONE, ApiProperties, properties_of
+from nabla_atheris.catalog.properties import NONE, SORTED_PROMISES, UNIQUE_PROMISES, ApiProperties, promises, properties_of
 from nabla_atheris.palette import (
     BYTES_PER_REAL,
     DEFAULT_PATTERN,
+    INDEX_REGIME_CHOICES,
     MIXED,
     REGIME_CHOICES,
     decode_real,
     encode_real,
+    in_index_regime,
     in_regime,
+    index_regime_of,
     regime_of,
 )
 from nabla_atheris.structures import applies, make_values, resolve
@@ -49,7 +52,7 @@ MAX_FURTHER_CALLS = 2  # a program has up to 3 calls
 
 class Choices(Protocol):
     """Where the decoder's choices and value bytes come from; `key` names what a choice decides
-    ("api", "dtype", "dim:N", "shape", "grad", "regime", "attr", "option:NAME")."""
+    ("api", "dtype", "dim:N", "shape", "grad", "regime", "index-regime", "attr", "option:NAME")."""
 
     def choice(self, n: int, key: str = "") -> int: ...
 
@@ -180,21 +183,40 @@ class _CaseBuilder:
 
     def fill_values(self, flags: dict[str, Any]) -> dict[int, tuple[np.ndarray, str | None]]:
         """Read the element values of every tensor, in call order, from the value region, and put them
-        in the argument's declared space (`flags`: the call's keyword attributes, for its triangle)."""
-        filled = {}
+        in the argument's declared space (`flags`: the call's keyword attributes, for its triangle and
+        the order or uniqueness its integer tensors are promised to have). Each integer tensor's regime
+        is chosen after the call's values, so that a seed (whose bytes end with its values) decodes as
+        before there were integer regimes."""
+        decoded = []
         for t, slot, name, regime in self.pending:
             declared = self.properties.domains.get(name)
             slot = dataclasses.replace(slot, domain=declared) if declared else slot
-            values = _decode_values(self.src, t.dtype, math.prod(t.shape), slot, regime)
+            decoded.append((t, slot, name, _decode_values(self.src, t.dtype, math.prod(t.shape), slot, regime)))
+        unique = self.properties.unique_indices or promises(flags, UNIQUE_PROMISES)
+        ordered = promises(flags, SORTED_PROMISES)
+        filled = {}
+        for t, slot, name, values in decoded:
             structure = resolve(self.properties.structures.get(name), flags)
             if self.properties.labels.get(name) == "sign" and is_floating(t.dtype):
                 values = np.where(np.real(values) >= 0, 1.0, -1.0).astype(values.dtype)
             elif structure is not None and applies(structure, t.shape) and is_floating(t.dtype):
                 values = make_values(values.reshape(t.shape), structure).astype(values.dtype).ravel()
-            elif self.properties.unique_indices and not is_floating(t.dtype):
-                values = _unique(values.reshape(t.shape), slot).ravel()
+            elif not is_floating(t.dtype) and t.dtype != "bool":
+                values = self._index_values(values.reshape(t.shape), slot, unique, ordered).ravel()
             filled[id(t)] = (values, structure if applies(structure, t.shape) else None)
         return filled
+
+    def _index_values(self, values: np.ndarray, slot: TensorSlot, unique: bool, ordered: bool) -> np.ndarray:
+        """An integer tensor's values in the regime its next choice names, then made distinct and
+        sorted where the API, the call or the template requires it."""
+        regime = index_regime_of(self.src.choice(INDEX_REGIME_CHOICES, "index-regime"))
+        signed = not values.dtype.kind == "u"
+        values = in_index_regime(values, regime, slot.low, slot.high, signed).astype(values.dtype)
+        if unique:
+            values = _unique(values, slot)
+        if ordered or slot.ascending:
+            values = np.sort(values, axis=None).reshape(values.shape)  # row-major order: a unique tensor stays unique
+        return values
 
     def options(self, slots: tuple[tuple[str, Any], ...]) -> list[tuple[str, Any]]:
         """The optional parameters the input passes (choice 0 leaves one out), in template order."""

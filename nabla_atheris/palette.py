@@ -8,6 +8,10 @@ default: the mixed palette alone) that moves all of its elements into one region
 break: large magnitudes up to 1e3, tiny values (1e-8, 1e-16), integers, half-integers, exact zeros
 among others, a few repeated values, or the edges of the API's declared domain. Every element still
 depends on its own bytes only.
+
+An integer tensor (indices, segment ids, selectors) has a regime of its own, drawn the same way (0 by
+default: uniform in the slot's range): sorted, two values repeated throughout (duplicates), the
+range's two ends, or counted from the end (Python's negative indices, where the range starts at 0).
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ DEFAULT_PATTERN = (0.5, -0.75, 0.25, 0.9, -0.3, 0.6, -0.9, 0.15, 1.3, -0.45, 0.7
 MIXED = "mixed"
 REGIMES = ("large", "tiny", "tinier", "integers", "half-integers", "sparse", "repeated", "edges")
 REGIME_CHOICES = 2 * len(REGIMES)  # choices below len(REGIMES) keep the mixed palette, the others pick a regime
+INDEX_REGIMES = ("sorted", "repeated", "boundary", "negative")
+INDEX_REGIME_CHOICES = 2 * len(INDEX_REGIMES)  # as REGIME_CHOICES: the lower half keeps uniform values
+UNIFORM = "uniform"
 DOMAINS = ("positive", "unit", "above-one", "unit-interval")  # |x|, clip to [-1, 1], 1 + |x|, clip |x| to [0, 1]
 # Four edge values per declared domain (None: the unit range's edges and the zeros).
 EDGES: dict[str | None, tuple[float, float, float, float]] = {
@@ -42,6 +49,25 @@ EDGES: dict[str | None, tuple[float, float, float, float]] = {
 def regime_of(choice: int) -> str:
     """The regime a structural choice in range(REGIME_CHOICES) names."""
     return MIXED if choice < len(REGIMES) else REGIMES[choice - len(REGIMES)]
+
+
+def index_regime_of(choice: int) -> str:
+    """The integer regime a structural choice in range(INDEX_REGIME_CHOICES) names."""
+    return UNIFORM if choice < len(INDEX_REGIMES) else INDEX_REGIMES[choice - len(INDEX_REGIMES)]
+
+
+def in_index_regime(values: np.ndarray, regime: str, low: int, high: int, signed: bool = True) -> np.ndarray:
+    """Integers drawn uniformly in [low, high) moved into a regime (see the module's docstring;
+    unsigned ones are not counted from the end)."""
+    if regime == "sorted":
+        return np.sort(values, axis=None).reshape(values.shape)
+    if regime == "repeated":
+        return low + (values - low) % min(2, max(high - low, 1))
+    if regime == "boundary":
+        return np.where((values - low) % 2 == 0, low, max(high - 1, low))
+    if regime == "negative" and low == 0 and signed:
+        return values - high
+    return values
 
 
 def decode_real(chunk: bytes, index: int) -> float:

@@ -145,3 +145,12 @@ def test_checked_in_catalog_reaches_500_apis():
     assert sum(stats["by_source"].values()) == stats["apis_validated"]
     assert {"manual", "opinfo"} <= set(stats["by_source"])
     assert all(reason for reason in stats["failed"].values())
+
+
+def test_a_call_that_needs_sorted_segment_ids_gets_a_sorted_slot(tf_backend):
+    builder = CatalogBuilder("tf", tf_backend)
+    ids = info([4], "int32", [0, 0, 1, 1])
+    assert builder.offer("tf.math.segment_sum", lambda: template_from_call([info([4]), ids], {}, "t"))
+    assert builder.apis["tf.math.segment_sum"][0]["args"][1]["sorted"] is True  # unsorted ids fail: "not increasing"
+    assert builder.offer("tf.math.unsorted_segment_sum", lambda: template_from_call([info([4]), ids, 2], {}, "t"))
+    assert "sorted" not in builder.apis["tf.math.unsorted_segment_sum"][0]["args"][1]  # any order works

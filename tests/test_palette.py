@@ -1,13 +1,31 @@
 """The value palette: every regime reachable per tensor, elements local to their bytes, declared
-domains respected with their edges reached, seeds in the mixed palette."""
+domains respected with their edges reached, seeds in the mixed palette; integer tensors' regimes, and
+the order and uniqueness a call promises for them."""
+
+import dataclasses
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nabla_atheris.case import Attr
 from nabla_atheris.catalog import build_catalog
 from nabla_atheris.decoder import ChoiceReader, ChoiceWriter, decode_bytes, decode_from, seed_bytes
-from nabla_atheris.palette import DOMAINS, EDGES, MIXED, REGIME_CHOICES, REGIMES, in_regime, regime_of
+from nabla_atheris.oracle.evidence import broken_promise
+from nabla_atheris.palette import (
+    DOMAINS,
+    EDGES,
+    INDEX_REGIME_CHOICES,
+    INDEX_REGIMES,
+    MIXED,
+    REGIME_CHOICES,
+    REGIMES,
+    UNIFORM,
+    in_index_regime,
+    in_regime,
+    index_regime_of,
+    regime_of,
+)
 
 RAW = np.linspace(-1.0, 1.0, 41)
 
@@ -82,3 +100,63 @@ def test_a_regime_keeps_elements_local(data):
     if before_values.shape == after_values.shape:
         same = (before_values == after_values) | (np.isnan(before_values) & np.isnan(after_values))
         assert np.sum(~same) <= 1
+
+
+INTS = np.arange(8) % 5  # integers as drawn uniformly in [0, 5)
+
+
+def test_each_index_regime_moves_integers_where_it_says():
+    assert list(in_index_regime(INTS, "sorted", 0, 5)) == sorted(INTS)
+    assert len(np.unique(in_index_regime(INTS, "repeated", 0, 5))) == 2
+    assert set(in_index_regime(INTS, "boundary", 0, 5)) == {0, 4}
+    negative = in_index_regime(INTS, "negative", 0, 5)
+    assert np.all((negative >= -5) & (negative < 0)) and np.array_equal(negative % 5, INTS)
+    assert np.array_equal(in_index_regime(INTS, "negative", 0, 5, signed=False), INTS)
+    assert np.array_equal(in_index_regime(INTS + 1, "negative", 1, 6), INTS + 1)  # not an index range
+    assert np.array_equal(in_index_regime(INTS, UNIFORM, 0, 5), INTS)
+
+
+def _index_catalog(**kwargs):
+    slots = [{"tensor": [6]}, {"tensor": [6], "dtype": "int64", "range": [0, 6]}]
+    return build_catalog("jax", ["f"], {"f": [{"args": slots, "kwargs": kwargs, "dtypes": ["float64"]}]})
+
+
+def test_every_index_regime_is_reached_from_bytes_and_seeds_stay_uniform():
+    catalog = _index_catalog()
+    values = bytes((i * 37) % 251 for i in range(36))  # the six reals' and the six integers' bytes
+    seen = {}
+    for choice in range(INDEX_REGIME_CHOICES):
+        writer = ChoiceWriter({"index-regime": choice}, values)
+        decode_from(writer, catalog)
+        seen[index_regime_of(choice)] = decode_bytes(writer.buffer(), catalog).tensors()[1].values
+    assert set(seen) == {UNIFORM, *INDEX_REGIMES}
+    uniform = seen[UNIFORM]
+    assert len(set(uniform.tolist())) > 2 and not np.array_equal(uniform, np.sort(uniform))
+    assert np.array_equal(seen["sorted"], np.sort(uniform)) and np.array_equal(seen["negative"], uniform - 6)
+    seed = ChoiceWriter({}, values)
+    decode_from(seed, catalog)
+    assert np.array_equal(decode_bytes(seed.buffer(), catalog).tensors()[1].values, uniform)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=20, max_size=120))
+def test_a_call_promising_sorted_or_unique_indices_gets_them(data):
+    catalog = _index_catalog(indices_are_sorted={"optional": [True]}, unique_indices={"optional": [True]})
+    case = decode_bytes(data, catalog)
+    flags = {name: a.value for name, a in case.kwargs}
+    indices = case.tensors()[1].values
+    if flags.get("indices_are_sorted"):
+        assert np.all(np.diff(indices) >= 0)
+    if flags.get("unique_indices"):
+        assert len(np.unique(indices)) == indices.size
+    assert broken_promise(case) is None  # the oracle's reading of the promises agrees with the decoder's
+
+
+def test_the_oracle_dismisses_a_broken_promise_of_a_hand_written_call():
+    catalog = _index_catalog(indices_are_sorted={"optional": [True]}, unique_indices={"optional": [True]})
+    case = decode_bytes(b"", catalog)
+    ids = dataclasses.replace(case.tensors()[1], values=np.array([2, 0, 2, 1, 3, 5]))
+    kept = dataclasses.replace(case, args=(case.args[0], ids), kwargs=())
+    assert broken_promise(kept) is None  # no promise made
+    assert "sorted" in broken_promise(dataclasses.replace(kept, kwargs=(("indices_are_sorted", Attr(True)),)))
+    assert "repeat" in broken_promise(dataclasses.replace(kept, kwargs=(("unique_indices", Attr(True)),)))

@@ -10,10 +10,11 @@ and `<lib>.json` (the templates). A template is the argument structure of a vali
 
 Tensor slots give a shape of ints and dimension symbols (shared symbols keep shapes consistent
 when the decoder mutates them); a slot without "dtype" takes the template's floating dtype;
-integer slots give a value range `[low, high)`; "domain" (one of `DOMAINS`) maps values into
-an API's domain. `{"tensors": [...]}` is a list of tensors, `{"value": v}` an attribute (with
-"choices": hand-written alternatives, or "validated": the alternatives the parameter step
-validated, none when the list is empty; with neither, type-aware ones),
+integer slots give a value range `[low, high)` and "sorted": true where the call needs its values
+in ascending order (segment ids; found in validation, see `building.validate_template`); "domain"
+(one of `DOMAINS`) maps values into an API's domain. `{"tensors": [...]}` is a list of tensors,
+`{"value": v}` an attribute (with "choices": hand-written alternatives, or "validated": the
+alternatives the parameter step validated, none when the list is empty; with neither, type-aware ones),
 `{"optional": [slot, ...]}` a keyword parameter the default call leaves out, with the values the
 decoder may pass instead (validated during generation, see `parameters`). A template may name its
 "source" (manual, opinfo, docstring, schema ...); the document's "failed" maps the APIs a generator
@@ -43,6 +44,7 @@ class TensorSlot:
     low: int = 0
     high: int = 4
     domain: str | None = None
+    ascending: bool = False  # integer values the call needs sorted (JSON "sorted")
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def _slot(spec: Any) -> Slot:
         low, high = spec.get("range", (0, 4))
         if spec.get("domain") not in (None, *DOMAINS):
             raise ValueError(f"unknown domain {spec['domain']!r}")
-        return TensorSlot(tuple(spec["tensor"]), dtype, int(low), int(high), spec.get("domain"))
+        return TensorSlot(tuple(spec["tensor"]), dtype, int(low), int(high), spec.get("domain"), bool(spec.get("sorted")))
     if "tensors" in spec:
         return ListSlot(tuple(_slot({"tensor": s} if isinstance(s, list) else s) for s in spec["tensors"]))  # type: ignore[misc]
     if "value" in spec:

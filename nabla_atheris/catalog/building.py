@@ -214,6 +214,20 @@ def _check_one(library: str, api: str, template: dict, backend: Any) -> str | No
     return None
 
 
+def _sorted_indices(template: dict) -> dict:
+    """The template with its integer tensors' values sorted (`"sorted": true`)."""
+
+    def sort(slot: Any) -> Any:
+        if isinstance(slot, dict) and "tensors" in slot:
+            return {**slot, "tensors": [sort(s) for s in slot["tensors"]]}
+        if isinstance(slot, dict) and "tensor" in slot and slot.get("dtype") not in (None, "bool"):
+            return {**slot, "sorted": True} if not is_floating(slot["dtype"]) else slot
+        return slot
+
+    kwargs = {name: sort(s) for name, s in template.get("kwargs", {}).items()}
+    return {**template, "args": [sort(s) for s in template["args"]], **({"kwargs": kwargs} if kwargs else {})}
+
+
 def check_template(library: str, api: str, template: dict, backend: Any) -> str | None:
     """Why the template's default call is not valid (None: it is), the backend's static contract included."""
     reason = _check_one(library, api, template, backend)
@@ -231,6 +245,9 @@ def validate_template(
     template with the dtypes that work (float64 first), or None and the reason it failed."""
     first = template["dtypes"][0]
     reason = _check_one(library, api, template, backend)
+    if reason is not None and reason.startswith("direct call fails") and _sorted_indices(template) != template:
+        if _check_one(library, api, _sorted_indices(template), backend) is None:  # segment ids must ascend
+            template, reason = _sorted_indices(template), None
     if reason is not None or not probe_dtypes:
         return (None, reason) if reason is not None else (template, None)
     dtypes = [first]

@@ -16,6 +16,7 @@ errors of documented-unsupported modes (or dtypes without derivatives) as missin
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -42,6 +43,11 @@ FIELDS = (
     "domains",
 )
 LABELS = ("sign",)  # label values: -1 or 1
+# Keyword attributes by which a call promises that its integer arguments are sorted, or free of
+# duplicates (JAX's gather, scatter and segment functions, jnp.delete); the documentation leaves the
+# result of a broken promise undefined, so the decoder keeps them and the oracle dismisses a break.
+SORTED_PROMISES = ("indices_are_sorted",)
+UNIQUE_PROMISES = ("unique_indices", "assume_unique_indices")
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,11 @@ class ApiProperties:
 NONE = ApiProperties()
 
 
+def promises(flags: Mapping[str, Any], names: tuple[str, ...]) -> bool:
+    """Whether a call's keyword attributes (`flags`) make one of the promises `names`."""
+    return any(flags.get(name) is True for name in names)
+
+
 def parse_properties(spec: dict[str, Any]) -> ApiProperties:
     """An `ApiProperties` from its JSON form (unknown keys are an error)."""
     unknown = set(spec) - set(FIELDS) - {"sources"}
@@ -127,4 +138,3 @@ def library_properties(library: str) -> dict[str, ApiProperties]:
 def properties_of(library: str, api: str) -> ApiProperties:
     """The declared properties of one API (none declared: `NONE`)."""
     return library_properties(library).get(api, NONE)
-

@@ -21,7 +21,8 @@ import numpy as np
 
 from nabla_atheris import numerics
 from nabla_atheris import projections as P
-from nabla_atheris.case import Attr, Tensor, TensorList
+from nabla_atheris.case import Attr, Case, Tensor, TensorList
+from nabla_atheris.catalog.properties import SORTED_PROMISES, UNIQUE_PROMISES, promises
 from nabla_atheris.oracle.subject import Arrays, Subject
 from nabla_atheris.tolerances import (
     ILL_CONDITIONED,
@@ -32,6 +33,7 @@ from nabla_atheris.tolerances import (
     tolerance,
 )
 
+INTEGER_DTYPES = ("int8", "int16", "int32", "int64", "uint8")
 RESOLVED = 100.0  # a numerical derivative is resolved when its noise is below 1 % of it
 
 ScalarFn = Callable[[Arrays], float]
@@ -187,6 +189,9 @@ class Evidence:
                 return Point("ill-conditioned", f"{what} {worst:.3g} < {limit:g}")
         if s.properties.unique_indices and duplicate_indices(s.case):
             return Point("by-design", "duplicate indices, which the documentation calls undefined")
+        broken = broken_promise(s.case)
+        if broken:
+            return Point("by-design", broken)
         return Point()
 
     def first_point(self, scale: float) -> Point:
@@ -239,11 +244,25 @@ def repeated_value(case: object) -> float | None:
     return float(repeated[0]) if repeated.size else None
 
 
+def broken_promise(case: Case) -> str | None:
+    """What a call promises of its integer tensors by keyword (`indices_are_sorted=True`,
+    `unique_indices=True`: properties.SORTED_PROMISES, UNIQUE_PROMISES) and they break; its result is
+    undefined there (None: no promise is broken)."""
+    for call in case.calls():
+        flags = {name: a.value for name, a in call.kwargs if isinstance(a, Attr)}
+        indices = [a.values.ravel() for a in call.arguments() if isinstance(a, Tensor) and a.dtype in INTEGER_DTYPES]
+        if promises(flags, SORTED_PROMISES) and any(np.any(np.diff(i) < 0) for i in indices):
+            return f"{call.api} is promised sorted indices ({', '.join(SORTED_PROMISES)}) and they are not"
+        if promises(flags, UNIQUE_PROMISES) and any(len(np.unique(i)) < i.size for i in indices):
+            return f"{call.api} is promised unique indices ({', '.join(UNIQUE_PROMISES)}) and they repeat"
+    return None
+
+
 def duplicate_indices(case: object) -> bool:
     """Whether an integer tensor argument repeats a value (anywhere: which positions compete depends
     on the API, so any repeat may be one the documentation calls undefined)."""
     for t in case.tensors():  # type: ignore[attr-defined]
-        if t.dtype in ("int8", "int16", "int32", "int64", "uint8") and t.size > 1:
+        if t.dtype in INTEGER_DTYPES and t.size > 1:
             if len(np.unique(t.values)) < t.size:
                 return True
     return False
