@@ -302,8 +302,9 @@ _CHAINING: dict[int, tuple[Catalog, list[tuple[ApiEntry, int]]]] = {}
 
 def _chaining_templates(catalog: Catalog) -> list[tuple[ApiEntry, int]]:
     """The (API, template) pairs that take an earlier output: a floating first argument and no other
-    tensor (elementwise functions, activations, reductions, normalizations without weights), of APIs
-    without declared properties (the oracle reads a program's first API's only). The output's shape
+    tensor (elementwise functions, activations, reductions, normalizations without weights) that
+    declares no space for that argument (a structure, a domain, a label or a parameter: an earlier
+    output is not drawn there; the oracle combines the calls' other properties). The output's shape
     is not known before running: one the call refuses is filtered as an invalid input."""
     cached = _CHAINING.get(id(catalog))
     if cached is None or cached[0] is not catalog:
@@ -311,7 +312,7 @@ def _chaining_templates(catalog: Catalog) -> list[tuple[ApiEntry, int]]:
             (entry, index)
             for entry in catalog.apis.values()
             for index, template in enumerate(entry.templates)
-            if _takes_one_floating_tensor(template) and properties_of(catalog.library, entry.name) == NONE
+            if _takes_one_floating_tensor(template) and not properties_of(catalog.library, entry.name).declares_space("0")
         ]
         cached = _CHAINING[id(catalog)] = (catalog, sorted(pairs, key=lambda pair: (pair[0].id, pair[1])))
     return cached[1]

@@ -16,8 +16,8 @@ errors of documented-unsupported modes (or dtypes without derivatives) as missin
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -26,7 +26,9 @@ from nabla_atheris.case import COMPLEX_DTYPES, FLOAT_DTYPES
 from nabla_atheris.structures import STRUCTURES, TRIANGULAR
 from nabla_atheris.vocabulary import FIRST_ORDER_AD, SECOND_ORDER
 
-GRADIENTS = ("cut", "straight-through")  # no derivative by design; a derivative by convention, not by the math
+# no derivative by design; a derivative by convention, not by the math; a program's derivative that
+# depends on the sign or phase an earlier call chose for its eigen- or singular vectors (see `combine`)
+GRADIENTS = ("cut", "straight-through", "gauge")
 CONDITIONING = ("spectral", "inverse")  # eigen/singular gaps and rank; the smallest singular value only
 FIELDS = (
     "structures",
@@ -86,6 +88,11 @@ class ApiProperties:
         if unknown_dtypes:
             raise ValueError(f"unknown dtypes {sorted(unknown_dtypes)}")
 
+    def declares_space(self, argument: str) -> bool:
+        """Whether the argument is drawn in a declared space: a structure, a domain, labels, or a
+        parameter's (an earlier output of a program is not drawn there)."""
+        return argument in {*self.structures, *self.domains, *self.labels, *self.nondifferentiable}
+
     def documents_no_derivative(self, mode: str, dtypes: list[str]) -> bool:
         """Whether the documentation says the AD mode `mode` (or a compiled or batched form of it) has no
         derivative for a call in these floating dtypes."""
@@ -138,3 +145,72 @@ def library_properties(library: str) -> dict[str, ApiProperties]:
 def properties_of(library: str, api: str) -> ApiProperties:
     """The declared properties of one API (none declared: `NONE`)."""
     return library_properties(library).get(api, NONE)
+
+
+def combine(calls: Sequence[tuple[str, ApiProperties]]) -> ApiProperties:
+    """A program's properties from its calls' (api, properties), in call order; a single call's are
+    its own. The rules, per property:
+
+    - gradient: the first call that declares one decides: a derivative cut or set by convention
+      anywhere leaves the program's derivative without a numerical referee. A call before the last
+      that returns eigen- or singular vectors makes it "gauge": the sign or phase its vectors were
+      given reaches the outputs, by AD's convention in the derivatives and LAPACK's in the values;
+    - gauge_vectors: the last call's (the program's outputs are its outputs);
+    - tie_sensitive, unique_indices: any call's; conditioning: any call's ("spectral" over
+      "inverse"). The oracle looks for ties, ill-conditioned matrices and duplicate indices in the
+      arguments of each call that declares them, earlier outputs included (`oracle.program_values`);
+    - unsupported: the union (a mode one call documents no derivative for has none for the program);
+      derivative_dtypes, dtypes: the intersection of the declared sets (a program's dtypes must be
+      documented for every call); disjoint derivative dtypes leave no mode supported, and
+      `oracle.subject.prepare` checks each call's documented dtypes itself, disjoint sets included;
+    - structures, nondifferentiable, labels, domains: the first call's. They say how the decoder
+      draws a call's own tensors; an earlier output passed in such an argument is outside the
+      contract (`misplaced_reference`);
+    - sources: each property's source, after the API of the call it came from (programs only).
+    """
+    if len(calls) == 1:
+        return calls[0][1]
+    (_, first), (_, last) = calls[0], calls[-1]
+    sources: dict[str, str] = {}
+
+    def declared(key: str, api: str, properties: ApiProperties) -> None:
+        if properties.sources.get(key) and key not in sources:
+            sources[key] = f"{api}: {properties.sources[key]}"
+
+    gradient = None
+    for index, (api, properties) in enumerate(calls):
+        if properties.gradient and gradient is None:
+            gradient = properties.gradient
+            declared("gradient", api, properties)
+        elif properties.gauge_vectors and index < len(calls) - 1 and gradient is None:
+            gradient = "gauge"
+            sources["gradient"] = f"{api} returns eigen- or singular vectors that a later call reads"
+        for key in ("tie_sensitive", "conditioning", "unique_indices", "unsupported", "dtypes", "derivative_dtypes"):
+            declared(key, api, properties)
+    conditionings = {p.conditioning for _, p in calls}
+    derivative_dtypes = _intersection([p.derivative_dtypes for _, p in calls])
+    unsupported = frozenset().union(*(p.unsupported for _, p in calls))
+    if derivative_dtypes is None:
+        derivative_dtypes, unsupported = frozenset(), frozenset({*FIRST_ORDER_AD, *SECOND_ORDER})
+    dtypes = _intersection([p.dtypes for _, p in calls])
+    return replace(
+        first,
+        gradient=gradient,
+        tie_sensitive=any(p.tie_sensitive for _, p in calls),
+        conditioning=next((c for c in CONDITIONING if c in conditionings), None),
+        gauge_vectors=last.gauge_vectors,
+        unsupported=unsupported,
+        dtypes=dtypes or frozenset(),
+        derivative_dtypes=derivative_dtypes,
+        unique_indices=any(p.unique_indices for _, p in calls),
+        sources={**{k: f"{calls[0][0]}: {v}" for k, v in first.sources.items()}, **sources},
+    )
+
+
+def _intersection(declared: list[frozenset[str]]) -> frozenset[str] | None:
+    """The dtypes in every declared (non-empty) set: empty when none is declared, None when the
+    declared sets are disjoint."""
+    sets = [d for d in declared if d]
+    if not sets:
+        return frozenset()
+    return frozenset.intersection(*sets) or None

@@ -22,7 +22,8 @@ import numpy as np
 from nabla_atheris import numerics
 from nabla_atheris import projections as P
 from nabla_atheris.case import Attr, Case, Tensor, TensorList
-from nabla_atheris.catalog.properties import SORTED_PROMISES, UNIQUE_PROMISES, promises
+from nabla_atheris.catalog.properties import SORTED_PROMISES, UNIQUE_PROMISES, ApiProperties, promises
+from nabla_atheris.oracle.program_values import standalone
 from nabla_atheris.oracle.subject import Arrays, Subject
 from nabla_atheris.tolerances import (
     ILL_CONDITIONED,
@@ -174,24 +175,27 @@ class Evidence:
     @cached_property
     def declared_point(self) -> Point:
         """Ties of a tie-sensitive API, an ill-conditioned input of a decomposition or an inverse, or
-        duplicate indices where the API's documentation calls them undefined."""
+        duplicate indices where the API's documentation calls them undefined; in a program, of each
+        call that declares them, in the values it takes (`program_values.standalone`)."""
         s = self.subject
-        if s.properties.tie_sensitive or reduces_by_order(s.case):
-            tie = repeated_value(s.case)
-            if tie is not None:
-                return Point("non-differentiable-point", f"a tie: the value {tie:.6g} occurs more than once")
-        if s.properties.conditioning:
-            worst = conditioning(s.call.inputs, spectral=s.properties.conditioning == "spectral")
-            limit = ILL_CONDITIONED[precision_class(s.case.float_dtypes())]
-            if worst is not None and worst < limit:
-                spectral = s.properties.conditioning == "spectral"
-                what = "relative gap or smallest singular value" if spectral else "1 / condition number"
-                return Point("ill-conditioned", f"{what} {worst:.3g} < {limit:g}")
-        if s.properties.unique_indices and duplicate_indices(s.case):
-            return Point("by-design", "duplicate indices, which the documentation calls undefined")
+        point = declared_point_of(s.case, s.call.inputs, s.properties) if not s.case.then else self._program_point()
+        if point.reason:
+            return point
         broken = broken_promise(s.case)
         if broken:
             return Point("by-design", broken)
+        return Point()
+
+    def _program_point(self) -> Point:
+        """The first declared point of a program's calls, each in the values it takes."""
+        s = self.subject
+        for index, (call, properties) in enumerate(zip(s.case.calls(), s.per_call)):
+            if not (properties.tie_sensitive or properties.conditioning or properties.unique_indices or reduces_by_order(call)):
+                continue
+            alone = standalone(s, index)
+            point = declared_point_of(alone, [t.array() for t in alone.differentiable()], properties) if alone else Point()
+            if point.reason:
+                return Point(point.reason, f"call {index} ({call.api}): {point.detail}")
         return Point()
 
     def first_point(self, scale: float) -> Point:
@@ -199,6 +203,24 @@ class Evidence:
         if self._first_point is None:
             self._first_point = self.point(self.projected_output(), self.subject.v, scale)
         return self._first_point
+
+
+def declared_point_of(case: Case, inputs: Arrays, properties: ApiProperties) -> Point:
+    """The declared point of a single call with these properties (`inputs`: its differentiable inputs)."""
+    if properties.tie_sensitive or reduces_by_order(case):
+        tie = repeated_value(case)
+        if tie is not None:
+            return Point("non-differentiable-point", f"a tie: the value {tie:.6g} occurs more than once")
+    if properties.conditioning:
+        spectral = properties.conditioning == "spectral"
+        worst = conditioning(inputs, spectral=spectral)
+        limit = ILL_CONDITIONED[precision_class(case.float_dtypes())]
+        if worst is not None and worst < limit:
+            what = "relative gap or smallest singular value" if spectral else "1 / condition number"
+            return Point("ill-conditioned", f"{what} {worst:.3g} < {limit:g}")
+    if properties.unique_indices and duplicate_indices(case):
+        return Point("by-design", "duplicate indices, which the documentation calls undefined")
+    return Point()
 
 
 def _inner_or_nan(a: Arrays, b: Arrays) -> float:

@@ -11,8 +11,8 @@ import numpy as np
 
 from nabla_atheris import projections as P
 from nabla_atheris.backends import Backend, BoundCall, ErrorClass
-from nabla_atheris.case import Attr, Case, encode
-from nabla_atheris.catalog.properties import ApiProperties, properties_of
+from nabla_atheris.case import Attr, Call, Case, Ref, encode
+from nabla_atheris.catalog.properties import ApiProperties, combine, properties_of
 from nabla_atheris.numerics import step_for
 from nabla_atheris.oracle.running import Outcome, attempt, describe
 from nabla_atheris.tolerances import precision_class
@@ -50,7 +50,8 @@ class Subject:
     v: Arrays  # tangent: a random unit direction over the inputs, in their declared spaces
     v2: Arrays  # the second tangent of second order
     rng: np.random.Generator
-    properties: ApiProperties = field(default_factory=ApiProperties)
+    properties: ApiProperties = field(default_factory=ApiProperties)  # the program's (`combine`)
+    per_call: tuple[ApiProperties, ...] = ()  # each call's own, in call order
 
     @property
     def structures(self) -> list[str | None]:
@@ -121,10 +122,11 @@ def prepare(case: Case, backend: Backend, judgement: Judgement) -> Subject | Non
     if violation:
         judgement.filter("invalid-input", "direct", violation)
         return None
-    properties = call_properties(case)
-    undocumented = set(case.float_dtypes()) - properties.dtypes if properties.dtypes else set()
-    if undocumented:  # a call that ran anyway (a 0-d tensor skips the dtype check) is outside the contract
-        judgement.filter("invalid-input", "direct", f"dtypes {sorted(undocumented)} are not among the documented ones")
+    per_call = tuple(declared_properties(case.library, c) for c in case.calls())
+    properties = combine(list(zip(case.apis(), per_call)))
+    outside = misplaced_reference(case, per_call) or undocumented_dtypes(case, per_call)
+    if outside:  # a call that ran anyway (a 0-d tensor skips the dtype check) is outside the contract
+        judgement.filter("invalid-input", "direct", outside)
         return None
     wide = call if all(d in ("float64", "complex128") for d in case.float_dtypes()) else backend.bind(case, widen=True)
     rng = P.rng_for(encode(case))
@@ -134,17 +136,41 @@ def prepare(case: Case, backend: Backend, judgement: Judgement) -> Subject | Non
         u = gauge_invariant_cotangent(rng, outputs, u)
     v = P.random_like(rng, call.inputs, structures)
     v2 = P.random_like(rng, call.inputs, structures)
-    return Subject(case, backend, call, wide, outputs, u, v, v2, rng, properties)
+    return Subject(case, backend, call, wide, outputs, u, v, v2, rng, properties, per_call)
 
 
-def call_properties(case: Case) -> ApiProperties:
+def declared_properties(library: str, call: Call) -> ApiProperties:
     """The API's declared properties, and what the call itself declares: `requires_grad=False` asks
     a constructor (torch.asarray, oneflow.tensor ...) for a result that does not require a gradient."""
-    properties = properties_of(case.library, case.api)
-    if any(name == "requires_grad" and isinstance(arg, Attr) and arg.value is False for name, arg in case.kwargs):
+    properties = properties_of(library, call.api)
+    if any(name == "requires_grad" and isinstance(arg, Attr) and arg.value is False for name, arg in call.kwargs):
         sources = {**properties.sources, "gradient": "the call passes requires_grad=False"}
         return dataclasses.replace(properties, gradient="cut", sources=sources)
     return properties
+
+
+def misplaced_reference(case: Case, per_call: tuple[ApiProperties, ...]) -> str:
+    """Why a program is outside its calls' contract: an earlier output passed in an argument that a
+    call declares a structure, a domain, a label or a parameter for (the decoder draws such
+    arguments in their space; a produced tensor is not); '' when none is."""
+    for index, (call, properties) in enumerate(zip(case.calls(), per_call)):
+        keyed = [(str(i), a) for i, a in enumerate(call.args)] + list(call.kwargs)
+        for key, arg in keyed:
+            if isinstance(arg, Ref) and properties.declares_space(key):
+                return f"call {index} ({call.api}) takes an earlier output in argument {key}, which it declares a space for"
+    return ""
+
+
+def undocumented_dtypes(case: Case, per_call: tuple[ApiProperties, ...]) -> str:
+    """Why the case's floating dtypes are outside a call's documented ones ('' when they are not): every
+    call of a program is held to the program's dtypes (an earlier output's dtype shows only when it runs)."""
+    dtypes = set(case.float_dtypes())
+    for call, properties in zip(case.calls(), per_call):
+        undocumented = dtypes - properties.dtypes if properties.dtypes else set()
+        if undocumented:
+            where = f" of {call.api}" if case.then else ""
+            return f"dtypes {sorted(undocumented)} are not among the documented ones{where}"
+    return ""
 
 
 def gauge_invariant_cotangent(rng: np.random.Generator, outputs: Arrays, u: Arrays) -> Arrays:
