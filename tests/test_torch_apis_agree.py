@@ -43,3 +43,15 @@ def test_empty_jacobians_agree_whatever_shape_they_were_built_in():
 def test_matrix_product_with_an_empty_dimension_is_no_finding(torch_backend):
     verdict = check_case(make_case("torch.mm", tensor([0, 5], []), tensor([5, 3], seed=1)), torch_backend)
     assert verdict.findings == [], [f.message for f in verdict.findings]
+
+
+def test_an_api_writing_into_a_constant_changes_no_other_call(torch_backend):
+    """Torch's calls share one function per structure, but make its constant tensors anew at every call:
+    `Tensor.add_` on a constant leaves the next call's constant, and the next case's, as written."""
+    import numpy as np
+
+    case = make_case("torch.Tensor.add_", tensor([3], [1.0, 2.0, 3.0], requires_grad=False), tensor([3], [0.5, 0.5, 0.5]))
+    first, again = torch_backend.bind(case), torch_backend.bind(case)
+    assert again.f is first.f
+    outputs = [first.direct()[0], first.direct()[0], first.vjp([np.ones(3)])[0][0], again.direct()[0]]
+    assert all(np.array_equal(out, [1.5, 2.5, 3.5]) for out in outputs), outputs

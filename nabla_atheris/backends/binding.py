@@ -1,5 +1,4 @@
-"""Binding a `Case` to a library whose scenarios are compiled per call structure (JAX, TensorFlow,
-OneFlow).
+"""Binding a `Case` to a library: one shared call for every backend.
 
 Every call structure (API, attributes, shapes and dtypes, the values of constant tensors) gets one
 function object of the differentiable inputs, kept in a bounded cache, so that a library's compiler
@@ -14,6 +13,7 @@ scenario that raised it, and that structure is not combined again.
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from types import ModuleType
@@ -66,22 +66,27 @@ class StructuredCall:
 
     Subclasses set `modes` (the library's scenario module: `flatten`, `to_numpy`, `vjp`, `jvp`,
     `second_order`, `compiled`), `functions` (their FunctionCache) and implement `to_library`,
-    `resolve`, `attribute` and `compile`.
+    `resolve` and `compile`; the other hooks have defaults.
     """
 
     modes: ModuleType
     functions: FunctionCache
+    # A new library tensor for every constant at every call, where an API may write into its arguments in
+    # place (or keep autograd state on them): no call, and no other case of the structure, sees the change.
+    fresh_constants = False
 
     def __init__(self, case: Case, widen: bool = False) -> None:
         self.case = case
         self.dtype_of = (lambda t: widen_dtype(t.dtype)) if widen else (lambda t: t.dtype)
         self.diff = case.differentiable()
-        self.f = self.functions.get_or_make(structure_key(case, self.dtype_of), self._make_function)
+        self.key = structure_key(case, self.dtype_of)
+        self.f = self.functions.get_or_make(self.key, self._make_function)
         self.inputs: Arrays = [self.modes.to_numpy(self.array(t, self.dtype_of(t))) for t in self.diff]
         self.output_dtypes: list[str] = []
         self.ran: dict[str, Arrays] = {}  # eager modes that ran on this case (xs None): their directions
         self.compiled_ran: set[str] = set()  # compiled scenarios that ran on their own
-        self.second: tuple[tuple[Arrays, ...], dict[str, float]] | None = None  # directions, values
+        # directions; values of the combined function; values of compositions run alone
+        self.second: tuple[tuple[Arrays, ...], dict[str, float], dict[str, float]] | None = None
         self.together_results: dict[str, tuple[dict[str, Arrays], dict[str, tuple[Arrays, Arrays]]]] = {}
 
     # -- what a library provides -----------------------------------------------------------------
@@ -93,8 +98,16 @@ class StructuredCall:
         raise NotImplementedError
 
     def attribute(self, value: Any) -> Any:
-        """An attribute value as the library expects it."""
-        return value
+        """An attribute value as the library expects it (tuples as lists)."""
+        return list(value) if isinstance(value, tuple) else value
+
+    def gradients_off(self) -> contextlib.AbstractContextManager[Any]:
+        """The context the direct call runs in (the library's no-grad mode, if it records gradients eagerly)."""
+        return contextlib.nullcontext()
+
+    def dtype_name(self, dtype: Any) -> str:
+        """The name of an output's dtype, as cases name dtypes."""
+        return dtype.name
 
     def compile(self, mode: str, f: Callable[..., Any]) -> Any:
         """The compiled scenario `mode` (e.g. "jit-rev") of `f`, as the modes module's `compiled` runs it."""
@@ -109,12 +122,15 @@ class StructuredCall:
         """f(*xs): the calls in order, each on its tensors, attributes and earlier outputs; the last one's result."""
         calls = [(self.resolve(c.api), c.args, c.kwargs) for c in self.case.calls()]
         diff_ids = {id(t): i for i, t in enumerate(self.diff)}
-        constants = {id(t): self.array(t, self.dtype_of(t)) for t in self.case.tensors() if not t.differentiable}
+        constants = [t for t in self.case.tensors() if not t.differentiable]
+        kept = None if self.fresh_constants else {id(t): self.array(t, self.dtype_of(t)) for t in constants}
         flatten = self.modes.flatten
 
         def materialize(arg: Any, xs: Sequence[Any], results: list[Any]) -> Any:
             if isinstance(arg, Tensor):
-                return xs[diff_ids[id(arg)]] if id(arg) in diff_ids else constants[id(arg)]
+                if id(arg) in diff_ids:
+                    return xs[diff_ids[id(arg)]]
+                return self.array(arg, self.dtype_of(arg)) if kept is None else kept[id(arg)]
             if isinstance(arg, TensorList):
                 return [materialize(t, xs, results) for t in arg.items]
             if isinstance(arg, Ref):
@@ -138,8 +154,9 @@ class StructuredCall:
         return [self.array(t, self.dtype_of(t), a) for t, a in zip(self.diff, arrays)]
 
     def direct(self, xs: Sequence[np.ndarray] | None = None) -> Arrays:
-        outs = self.modes.flatten(self.f(*self._xs(xs)))
-        self.output_dtypes = [o.dtype.name for o in outs]
+        with self.gradients_off():
+            outs = self.modes.flatten(self.f(*self._xs(xs)))
+        self.output_dtypes = [self.dtype_name(o.dtype) for o in outs]
         return [self.modes.to_numpy(o) for o in outs]
 
     def vjp(self, cotangents: Arrays, xs: Sequence[np.ndarray] | None = None) -> tuple[Arrays, Arrays]:
@@ -173,16 +190,18 @@ class StructuredCall:
     def second_order(self, mode: str, u: Arrays, v: Arrays, v2: Arrays) -> float:
         """d/dt <u, J(x + t v2) v> by composition `mode`: from the structure's combined function of the
         compositions whose first-order modes ran on this case (run once per set of directions), else
-        by the composition alone, eagerly."""
-        values = self._second_orders(u, v, v2)
+        by the composition alone, eagerly (once per set of directions: the custom-rule stage asks again)."""
+        _, values, alone = self._second_orders(u, v, v2)
         if mode in values:
             return values[mode]
-        return self.modes.second_order(self.f, self._xs(None), u, v, v2, mode)
+        if mode not in alone:
+            alone[mode] = self.modes.second_order(self.f, self._xs(None), u, v, v2, mode)
+        return alone[mode]
 
-    def _second_orders(self, u: Arrays, v: Arrays, v2: Arrays) -> dict[str, float]:
+    def _second_orders(self, u: Arrays, v: Arrays, v2: Arrays) -> tuple[tuple[Arrays, ...], dict[str, float], dict[str, float]]:
         directions = (u, v, v2)
         if self.second is not None and all(_same(a, b) for a, b in zip(self.second[0], directions)):
-            return self.second[1]
+            return self.second
         compositions = tuple(m for m in SECOND_ORDER_MODES if set(second_order_parts(m)) <= set(self.ran))
         key = f"second-order {','.join(compositions)}"
         together = self._combined(key, lambda: self.compile_second_orders(self.f, compositions)) if compositions else None
@@ -192,8 +211,8 @@ class StructuredCall:
                 values = together(self._xs(None), *(_directions(d) for d in directions))
             except Exception:  # the compositions run one by one, eagerly: each error is its own composition's
                 self.f.refused.add(key)  # type: ignore[attr-defined]
-        self.second = (directions, values)
-        return values
+        self.second = (directions, values, {})
+        return self.second
 
     def compiled(self, mode: str, vectors: Arrays) -> tuple[Arrays, Arrays]:
         """A compiled scenario such as "jit-rev" or "xla-fwd", compiled once per structure. The direct

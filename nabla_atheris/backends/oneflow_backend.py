@@ -10,13 +10,14 @@ OneFlow's wheel is a CUDA build: its CUDA libraries must be on LD_LIBRARY_PATH b
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from nabla_atheris.backends import Arrays, ErrorClass, classify_message, dtype_tables, glue_of, lookup
+from nabla_atheris.backends import ErrorClass, classify_message, dtype_tables, glue_of, lookup
 from nabla_atheris.backends import oneflow_modes as modes
 from nabla_atheris.backends.binding import FunctionCache, StructuredBackend, StructuredCall
 from nabla_atheris.case import DTYPES, storage_dtype
@@ -57,17 +58,14 @@ class OneflowCall(StructuredCall):
     def resolve(self, name: str) -> Callable[..., Any]:
         return resolve(name)
 
-    def attribute(self, value: Any) -> Any:
-        return list(value) if isinstance(value, tuple) else value
-
     def compile(self, mode: str, f: Callable[..., Any]) -> Any:
         return modes.compiled_function(mode.split("-", 1)[1], f)
 
-    def direct(self, xs: Sequence[np.ndarray] | None = None) -> Arrays:
-        with flow.no_grad():
-            outs = modes.flatten(self.f(*self._xs(xs)))
-        self.output_dtypes = [DTYPE_NAMES.get(o.dtype, str(o.dtype).rsplit(".", 1)[-1]) for o in outs]
-        return [modes.to_numpy(o) for o in outs]
+    def gradients_off(self) -> contextlib.AbstractContextManager[Any]:
+        return flow.no_grad()
+
+    def dtype_name(self, dtype: Any) -> str:
+        return DTYPE_NAMES.get(dtype, str(dtype).rsplit(".", 1)[-1])
 
 
 class OneflowBackend(StructuredBackend):

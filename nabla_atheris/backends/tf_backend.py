@@ -63,9 +63,6 @@ class TfCall(StructuredCall):
     def resolve(self, name: str) -> Callable[..., Any]:
         return resolve(name)
 
-    def attribute(self, value: Any) -> Any:
-        return list(value) if isinstance(value, tuple) else value
-
     def compile(self, mode: str, f: Callable[..., Any]) -> Any:
         kind, eager = mode.split("-", 1)
         return modes.compiled_function(eager, f, xla=kind == "xla")
