@@ -9,6 +9,7 @@ import inspect
 import numpy as np
 
 from nabla_atheris import numerics, projections, structures, tolerances
+from nabla_atheris.backends import shared_modes
 from nabla_atheris.call_source import call_source, literal
 from nabla_atheris.case import Case
 from nabla_atheris.libraries import ReproducerSource, record
@@ -57,6 +58,15 @@ def helper_source() -> str:
     steps = tolerances.tolerance("numeric-steps", [])
     agreement = f"STEP_AGREEMENT = Tolerance({steps.rtol!r}, {steps.atol!r})"
     return constants + "\n\n\n" + "\n\n".join(sources) + "\n\n" + agreement
+
+
+def modes_source(modes: str) -> str:
+    """The scenarios' code: the functions of `shared_modes`, then the modes module `modes` without its
+    docstring and its import of them."""
+    shared = [inspect.getsource(fn) for fn in vars(shared_modes).values() if inspect.getmodule(fn) is shared_modes]
+    own = inspect.getsource(importlib.import_module(modes)).split('"""', 2)[2]
+    lines = [line for line in own.splitlines() if not line.startswith(f"from {shared_modes.__name__} import")]
+    return "\n\n".join(shared) + "\n\n" + "\n".join(lines).strip()
 
 
 def scenario_header(case: Case, finding: Finding, library_imports: str, note: str = "") -> str:
@@ -278,12 +288,12 @@ def render_reproducer(case: Case, finding: Finding) -> str:
     names, lines = call_source(case, callee=lambda api: f"module_call({api})" if library.is_module(api) else api)
     diff = case.differentiable()
     consts = [t for t in case.tensors() if not t.differentiable]
-    modes_source = inspect.getsource(importlib.import_module(library.modes)).split('"""', 2)[2]
     vec = finding.vectors
+    modes_file = library.modes.rsplit(".", 1)[1]
     body = [
         scenario_header(case, finding, lib.imports, lib.note),
-        f"# --- the scenarios, as nabla-atheris runs them (nabla_atheris/backends/{library.modes.rsplit('.', 1)[1]}.py) ---",
-        modes_source.strip(),
+        f"# --- the scenarios, as nabla-atheris runs them (nabla_atheris/backends/shared_modes.py, {modes_file}.py) ---",
+        modes_source(library.modes),
         "",
         "# --- the oracle's own helpers (nabla_atheris/structures, projections, numerics, tolerances, oracle/values) ---",
         helper_source(),

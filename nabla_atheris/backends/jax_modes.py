@@ -1,10 +1,10 @@
 """JAX execution scenarios on jax arrays and numpy arrays.
 
-This module imports only jax and numpy: the reproducer of a finding embeds its source verbatim,
-so a maintainer's script runs exactly the code the fuzzer ran. Every scenario takes a function of
-the differentiable inputs `f(*xs)` and returns numpy arrays. Complex gradients follow PyTorch's
-convention (the gradient of Re(sum(conj(u) * f)) as d/da + i d/db), which is the conjugate of
-JAX's: a VJP is `conj(pullback(conj(u)))`. The `jit` scenarios are the same functions under
+This module imports only jax, numpy and `shared_modes`: the reproducer of a finding embeds their
+source verbatim, so a maintainer's script runs exactly the code the fuzzer ran. Every scenario takes
+a function of the differentiable inputs `f(*xs)` and returns numpy arrays. Complex gradients follow
+PyTorch's convention (the gradient of Re(sum(conj(u) * f)) as d/da + i d/db), which is the conjugate
+of JAX's: a VJP is `conj(pullback(conj(u)))`. The `jit` scenarios are the same functions under
 `jax.jit`, taking inputs and directions as arguments so that a structure compiles once.
 
 XLA compiles every JAX computation, eager calls included (op by op). The reference scenarios (eager
@@ -26,6 +26,8 @@ os.environ["XLA_FLAGS"] = " ".join(
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+
+from nabla_atheris.backends.shared_modes import paired, shapes_kept  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
@@ -67,19 +69,9 @@ def _cotangent(u, out):
     return jnp.conj(as_like(u, out))
 
 
-def _pairs(tensors, arrays):
-    """The pairs of an inner product; a derivative of another shape than the value it belongs to is
-    the library's error (raised here, outside the conversion glue)."""
-    for t, a in zip(tensors, arrays):
-        if t is not None and tuple(t.shape) != tuple(np.shape(a)):
-            shapes = f"{tuple(t.shape)} for a value of shape {tuple(np.shape(a))}"
-            raise ValueError(f"the library returned a derivative of shape {shapes}")
-    return zip(tensors, arrays)
-
-
 def _inner(arrays, others):
     """sum(Re(a * conj(b))) over the floating pairs, as a traceable jax scalar."""
-    terms = [jnp.sum(jnp.real(a * jnp.conj(as_like(b, a)))).astype(jnp.float64) for a, b in _pairs(arrays, others) if is_diff(a)]
+    terms = [jnp.sum(jnp.real(a * jnp.conj(as_like(b, a)))).astype(jnp.float64) for a, b in paired(arrays, others) if is_diff(a)]
     return sum(terms) if terms else jnp.zeros((), jnp.float64)
 
 
@@ -92,19 +84,9 @@ def direct(f, xs):
     return [to_numpy(o) for o in flat(f)(*xs)]
 
 
-def _shapes_kept(outs, cotangents):
-    """The outputs, checked against the cotangents built from the outputs at the case's point: an output
-    whose shape depends on the input values (unique, nonzero) has none at a point where it changed
-    (raised here, outside the conversion glue, as the library's refusal)."""
-    for o, u in zip(outs, cotangents):
-        if u is not None and tuple(o.shape) != tuple(np.shape(u)):
-            raise ValueError(f"the output's shape changed with the values: {tuple(o.shape)}, was {tuple(np.shape(u))}")
-    return outs
-
-
 def _vjp(f, xs, u):
     outs, pullback = jax.vjp(flat(f), *xs)
-    grads = pullback(tuple(_cotangent(ui, o) for ui, o in zip(u, _shapes_kept(outs, u))))
+    grads = pullback(tuple(_cotangent(ui, o) for ui, o in zip(u, shapes_kept(outs, u))))
     return outs, [jnp.conj(g) for g in grads]
 
 

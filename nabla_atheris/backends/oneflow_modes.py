@@ -1,21 +1,24 @@
 """OneFlow execution scenarios on oneflow tensors and numpy arrays.
 
-This module imports only oneflow and numpy: the reproducer of a finding embeds its source verbatim,
-so a maintainer's script runs exactly the code the fuzzer ran. Every scenario takes a function of
-the differentiable inputs `f(*xs)` and returns numpy arrays. OneFlow 0.9 has reverse mode only.
-Its `oneflow.autograd.grad` has no `allow_unused` (it fails on an input the outputs do not depend
-on, and a failed call leaves partial gradients behind that the next call adds), so gradients are
-read from the leaves' `.grad` after `oneflow.autograd.backward`: the program under test stays as it
-is, and an input the library gives no gradient is returned as `None` (zeros inside the second-order
-composition). The compiled scenarios run `f` inside `oneflow.nn.Graph`:
-the call itself ("direct") and a training step ("rev") whose gradient is read from SGD with learning
-rate 1 on zero-valued parameters added to the inputs (the updated parameters are minus the gradient,
-exactly). Graph training compiles in float32 only (float64 has no CPU `sgd_update` kernel, and after a
-failed plan the next compilation aborts the process), so the rev graph refuses other dtypes up front.
+This module imports only oneflow, numpy and `shared_modes`: the reproducer of a finding embeds their
+source verbatim, so a maintainer's script runs exactly the code the fuzzer ran. Every scenario takes
+a function of the differentiable inputs `f(*xs)` and returns numpy arrays. OneFlow 0.9 has reverse
+mode only. Its `oneflow.autograd.grad` has no `allow_unused` (it fails on an input the outputs do
+not depend on, and a failed call leaves partial gradients behind that the next call adds), so
+gradients are read from the leaves' `.grad` after `oneflow.autograd.backward`: the program under
+test stays as it is, and an input the library gives no gradient is returned as `None` (zeros inside
+the second-order composition). The compiled scenarios run `f` inside `oneflow.nn.Graph`: the call
+itself ("direct") and a training step ("rev") whose gradient is read from SGD with learning rate 1
+on zero-valued parameters added to the inputs (the updated parameters are minus the gradient,
+exactly). Graph training compiles in float32 only (float64 has no CPU `sgd_update` kernel, and after
+a failed plan the next compilation aborts the process), so the rev graph refuses other dtypes up
+front.
 """
 
 import numpy as np
 import oneflow as flow
+
+from nabla_atheris.backends.shared_modes import paired, shapes_kept
 
 HALF = (flow.float16, flow.bfloat16)
 
@@ -99,19 +102,9 @@ def _leaves(xs):
     return [x.detach().clone().requires_grad_(True) for x in xs]
 
 
-def _shapes_kept(outs, cotangents):
-    """The outputs, checked against the cotangents built from the outputs at the case's point: an output
-    whose shape depends on the input values (unique, nonzero) has none at a point where it changed
-    (raised here, outside the conversion glue, as the library's refusal)."""
-    for o, u in zip(outs, cotangents):
-        if u is not None and tuple(o.shape) != tuple(np.shape(u)):
-            raise ValueError(f"the output's shape changed with the values: {tuple(o.shape)}, was {tuple(np.shape(u))}")
-    return outs
-
-
 def _project(outs, cotangents):
     """The outputs connected to the graph, and their cotangents."""
-    outs = _shapes_kept(outs, cotangents)
+    outs = shapes_kept(outs, cotangents)
     pairs = [(o, as_like(u, o)) for o, u in zip(outs, cotangents) if is_diff_output(o) and o.requires_grad]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
@@ -142,19 +135,9 @@ def jvp(f, xs, tangents):
     raise NotImplementedError("OneFlow 0.9 has no forward-mode AD")
 
 
-def _pairs(tensors, arrays):
-    """The pairs of an inner product; a derivative of another shape than the value it belongs to is
-    the library's error (raised here, outside the conversion glue)."""
-    for t, a in zip(tensors, arrays):
-        if t is not None and tuple(t.shape) != tuple(np.shape(a)):
-            shapes = f"{tuple(t.shape)} for a value of shape {tuple(np.shape(a))}"
-            raise ValueError(f"the library returned a derivative of shape {shapes}")
-    return zip(tensors, arrays)
-
-
 def _inner(tensors, arrays):
     """Real inner product sum(t * a) over the floating tensors, in float64."""
-    terms = [(t.to(flow.float64) * as_like(a, t).to(flow.float64)).sum() for t, a in _pairs(tensors, arrays) if is_diff_output(t)]
+    terms = [(t.to(flow.float64) * as_like(a, t).to(flow.float64)).sum() for t, a in paired(tensors, arrays) if is_diff_output(t)]
     return sum(terms) if terms else flow.zeros((), dtype=flow.float64)
 
 

@@ -1,14 +1,15 @@
 """TensorFlow execution scenarios on tf tensors and numpy arrays.
 
-This module imports only tensorflow and numpy: the reproducer of a finding embeds its source
-verbatim, so a maintainer's script runs exactly the code the fuzzer ran. Every scenario takes a
-function of the differentiable inputs `f(*xs)` and returns numpy arrays. Reverse mode is
+This module imports only tensorflow, numpy and `shared_modes`: the reproducer of a finding embeds
+their source verbatim, so a maintainer's script runs exactly the code the fuzzer ran. Every scenario
+takes a function of the differentiable inputs `f(*xs)` and returns numpy arrays. Reverse mode is
 `tf.GradientTape`, forward mode `tf.autodiff.ForwardAccumulator`. A first-order gradient or tangent
-that TensorFlow reports as unconnected (`None`) is returned as `None`, so that the oracle can tell "no
-derivative" from "a zero derivative"; inside second-order compositions and compiled scenarios it is
-zeros. Sparse results (`IndexedSlices` gradients, `SparseTensor` and ragged outputs) are made dense.
-TensorFlow's complex gradients follow the same convention as PyTorch's. The compiled scenarios are
-the same functions under `tf.function` (graph) and `tf.function(jit_compile=True)` (XLA).
+that TensorFlow reports as unconnected (`None`) is returned as `None`, so that the oracle can tell
+"no derivative" from "a zero derivative"; inside second-order compositions and compiled scenarios it
+is zeros. Sparse results (`IndexedSlices` gradients, `SparseTensor` and ragged outputs) are made
+dense. TensorFlow's complex gradients follow the same convention as PyTorch's. The compiled
+scenarios are the same functions under `tf.function` (graph) and `tf.function(jit_compile=True)`
+(XLA).
 """
 
 import os
@@ -17,6 +18,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ log noise
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+from nabla_atheris.backends.shared_modes import paired, shapes_kept  # noqa: E402
 
 ZERO = tf.UnconnectedGradients.ZERO
 NONE = tf.UnconnectedGradients.NONE
@@ -60,21 +63,11 @@ def as_like(array, like):
     return tf.reshape(tf.cast(t, like.dtype), tf.shape(like))
 
 
-def _pairs(tensors, arrays):
-    """The pairs of an inner product; a derivative of another shape than the value it belongs to is
-    the library's error (raised here, outside the conversion glue)."""
-    for t, a in zip(tensors, arrays):
-        if t is not None and tuple(t.shape) != tuple(np.shape(a)):
-            shapes = f"{tuple(t.shape)} for a value of shape {tuple(np.shape(a))}"
-            raise ValueError(f"the library returned a derivative of shape {shapes}")
-    return zip(tensors, arrays)
-
-
 def _inner(tensors, arrays):
     """sum(Re(t * conj(a))) over the floating tensors, as a float64 tensor."""
     terms = [
         tf.cast(tf.reduce_sum(tf.math.real(t * tf.math.conj(as_like(a, t)))), tf.float64)
-        for t, a in _pairs(tensors, arrays)
+        for t, a in paired(tensors, arrays)
         if is_diff(t)
     ]
     return tf.add_n(terms) if terms else tf.zeros((), tf.float64)
@@ -101,21 +94,11 @@ def direct(f, xs):
     return [to_numpy(o) for o in flatten(f(*xs))]
 
 
-def _shapes_kept(outs, cotangents):
-    """The outputs, checked against the cotangents built from the outputs at the case's point: an output
-    whose shape depends on the input values (unique, nonzero) has none at a point where it changed
-    (raised here, outside the conversion glue, as the library's refusal)."""
-    for o, u in zip(outs, cotangents):
-        if u is not None and tuple(o.shape) != tuple(np.shape(u)):
-            raise ValueError(f"the output's shape changed with the values: {tuple(o.shape)}, was {tuple(np.shape(u))}")
-    return outs
-
-
 def vjp_tensors(f, xs, u, unconnected=ZERO):
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(xs)
         outs = flatten(f(*xs))
-    return outs, _grads(tape, _shapes_kept(outs, u), xs, u, unconnected)
+    return outs, _grads(tape, shapes_kept(outs, u), xs, u, unconnected)
 
 
 def jvp_tensors(f, xs, v, unconnected=ZERO):

@@ -1,16 +1,18 @@
 """PyTorch execution scenarios on plain torch tensors and numpy arrays.
 
-This module imports only torch and numpy: the reproducer of a finding embeds its source verbatim,
-so a maintainer's script runs exactly the code the fuzzer ran. Every scenario takes a function of
-the differentiable inputs `f(*xs) -> list of outputs` and returns numpy arrays. A first-order
-gradient or tangent that torch reports as absent (`None`: the output is not connected to the input)
-is returned as `None`, so that the oracle can tell "no derivative" from "a zero derivative"; inside
-second-order compositions absent gradients are zeros.
+This module imports only torch, numpy and `shared_modes`: the reproducer of a finding embeds their
+source verbatim, so a maintainer's script runs exactly the code the fuzzer ran. Every scenario takes
+a function of the differentiable inputs `f(*xs) -> list of outputs` and returns numpy arrays. A
+first-order gradient or tangent that torch reports as absent (`None`: the output is not connected to
+the input) is returned as `None`, so that the oracle can tell "no derivative" from "a zero
+derivative"; inside second-order compositions absent gradients are zeros.
 """
 
 import numpy as np
 import torch
 import torch.autograd.forward_ad as fwd_ad
+
+from nabla_atheris.backends.shared_modes import paired, shapes_kept
 
 # The conversions between the library's values and numpy: an error raised in them is the harness' own.
 GLUE = ("flatten", "to_numpy", "as_like")
@@ -65,19 +67,9 @@ def _leaves(xs):
     return [x.detach().clone().requires_grad_(True) for x in xs]
 
 
-def _shapes_kept(outs, cotangents):
-    """The outputs, checked against the cotangents built from the outputs at the case's point: an output
-    whose shape depends on the input values (unique, nonzero) has none at a point where it changed
-    (raised here, outside the conversion glue, as the library's refusal)."""
-    for o, u in zip(outs, cotangents):
-        if u is not None and tuple(o.shape) != tuple(np.shape(u)):
-            raise ValueError(f"the output's shape changed with the values: {tuple(o.shape)}, was {tuple(np.shape(u))}")
-    return outs
-
-
 def _project(outs, cotangents):
     """The terms of <u, f> for the differentiable outputs that are connected to the graph."""
-    outs = _shapes_kept(outs, cotangents)
+    outs = shapes_kept(outs, cotangents)
     pairs = [(o, as_like(u, o)) for o, u in zip(outs, cotangents) if is_diff_output(o) and o.requires_grad]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
@@ -122,19 +114,9 @@ def _phi_rev(f, leaves, u, v):
     return _inner(zeros_for_none(grads, leaves), v)
 
 
-def _pairs(tensors, arrays):
-    """The pairs of an inner product; a derivative of another shape than the value it belongs to is
-    the library's error (raised here, outside the conversion glue)."""
-    for t, a in zip(tensors, arrays):
-        if t is not None and tuple(t.shape) != tuple(np.shape(a)):
-            shapes = f"{tuple(t.shape)} for a value of shape {tuple(np.shape(a))}"
-            raise ValueError(f"the library returned a derivative of shape {shapes}")
-    return zip(tensors, arrays)
-
-
 def _inner(tensors, arrays):
     """Real inner product sum(Re(t * conj(a))) over the differentiable tensors."""
-    terms = [(t * as_like(a, t).conj()).real.sum() for t, a in _pairs(tensors, arrays) if is_diff_output(t)]
+    terms = [(t * as_like(a, t).conj()).real.sum() for t, a in paired(tensors, arrays) if is_diff_output(t)]
     return sum(terms) if terms else torch.zeros((), dtype=torch.float64)
 
 
