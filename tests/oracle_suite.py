@@ -102,6 +102,7 @@ SCENARIO_TRAPS: dict[str, list[tuple[str, list[Any], str]]] = {
         ("tf.math.sin", [tensor([0, 3])], "batched"),  # an empty Jacobian (no rows to vectorize)
         ("tf.math.abs", [KINK], "custom"),
         ("tf.math.sin", [COMPLEX], "custom"),
+        ("tf.nabla_planted.right_gradient", [SMOOTH], "custom"),  # a user's right rule inside the wrapper's
     ],
     "oneflow": [],
 }

@@ -1,18 +1,26 @@
 """A test-only catalog of TensorFlow functions with planted AD bugs (wrong `tf.custom_gradient`
-rules, a graph-only divergence, a wrong pfor converter),
-and honest traps.
+rules, a graph-only divergence, a wrong pfor converter, a regression of tf.custom_gradient's eager
+path), and honest traps.
 
 Importing this module registers them as `tf.nabla_planted.<name>`, so cases name them like any
-tf API and reproducers can call them once this module is imported. It also registers, process-wide,
-a pfor converter for the Reverse op (pfor has none; the only way to change how pfor vectorizes an op
-is its converter registry, pfor.RegisterPFor, which TensorFlow itself uses): `tf.raw_ops.Reverse`
-under pfor is wrong in a process that imports this module.
+tf API and reproducers can call them once this module is imported. It also changes two pieces of
+TensorFlow's machinery, process-wide, in a process that imports this module:
+- a pfor converter for the Reverse op (pfor has none; the only way to change how pfor vectorizes an
+  op is its converter registry, pfor.RegisterPFor, which TensorFlow itself uses): `tf.raw_ops.Reverse`
+  under pfor is wrong;
+- the eager path of `tf.custom_gradient` (`custom_gradient._eager_mode_decorator`, which the
+  decorator looks up at every call): the gradient function of a rule with several outputs loses its
+  second order (see `_eager_mode_decorator` below).
 """
 
+import functools
 import types
 
 import tensorflow as tf
+from tensorflow.python.eager import record
+from tensorflow.python.ops import custom_gradient
 from tensorflow.python.ops.parallel_for import pfor
+from tensorflow.python.util import nest
 
 
 @tf.custom_gradient
@@ -98,6 +106,51 @@ def reversed_sin(x):
     return tf.raw_ops.Reverse(tensor=tf.sin(x), dims=dims)
 
 
+_tf_eager_mode_decorator = custom_gradient._eager_mode_decorator
+
+
+def _eager_mode_decorator(f, args, kwargs):
+    """tf.custom_gradient's eager path with a regression as an optimization could bring: for a rule
+    with several outputs it runs the gradient function with recording stopped unless a tape watches
+    the upstream gradients (meant to skip recording the zeros TensorFlow fills in for unused outputs),
+    forgetting that the gradient function also reads the rule's inputs, which an outer tape or
+    accumulator may watch. First order and forward mode (which watches the upstream gradients to
+    transpose the rule) are right; reverse mode over reverse (and forward over reverse) through the
+    rule lose the second derivative. Graph mode (tf.function) is unchanged."""
+
+    @functools.wraps(f)
+    def rule(*rule_args, **rule_kwargs):
+        result, grad_fn = f(*rule_args, **rule_kwargs)
+        if len(nest.flatten(result)) < 2:
+            return result, grad_fn
+
+        def grad(*upstream, **grad_kwargs):
+            if record.should_record_backprop(upstream):
+                return grad_fn(*upstream, **grad_kwargs)
+            with record.stop_recording():
+                return grad_fn(*upstream, **grad_kwargs)
+
+        return result, grad
+
+    return _tf_eager_mode_decorator(rule, args, kwargs)
+
+
+custom_gradient._eager_mode_decorator = _eager_mode_decorator
+
+
+def sin_and_cos(x):
+    """(sin x, cos x), plain TensorFlow (right in every mode); wrapped in a user-defined rule it has
+    two outputs, so the regression above drops its second order through the rule."""
+    return tf.sin(x), tf.cos(x)
+
+
+@tf.custom_gradient
+def right_gradient(x):
+    """sin with a correct hand-written gradient (differentiable, so second order through it is right):
+    the custom set's wrapper around a user's rule must not be blamed."""
+    return tf.sin(x), lambda g: g * tf.cos(x)
+
+
 PLANTED = {
     "wrong_gradient": (wrong_gradient, "rev-vs-numeric"),
     "wrong_second_order": (wrong_second_order, "second-order-mismatch"),
@@ -109,8 +162,14 @@ PLANTED = {
 # Planted bugs only a scenario set beyond the core sees: name -> (function, expected kind, scenario set).
 SCENARIO_PLANTED = {
     "reversed_sin": (reversed_sin, "batched-mismatch", "batched"),
+    "sin_and_cos": (sin_and_cos, "custom-rule-mismatch", "custom"),
 }
-TRAPS = {"right_complex_gradient": right_complex_gradient, "where_glue": where_glue, "ignores_second": ignores_second}
+TRAPS = {
+    "right_complex_gradient": right_complex_gradient,
+    "where_glue": where_glue,
+    "ignores_second": ignores_second,
+    "right_gradient": right_gradient,
+}
 
 tf.nabla_planted = types.SimpleNamespace(
     **{k: fn for k, (fn, _) in PLANTED.items()}, **{k: v[0] for k, v in SCENARIO_PLANTED.items()}, **TRAPS

@@ -48,6 +48,7 @@ def test_a_trap_of_a_scenario_set_is_not_flagged(request, library, api, args, sc
     [
         ("jax", "fused_scale_jvp", {"custom_jvp:jacfwd-jacfwd", "custom_jvp:jacrev-jacfwd"}),  # vmap of tangents alone
         ("tf", "reversed_sin", {"pfor-direct", "pfor-rev"}),  # pfor, not the while loop
+        ("tf", "sin_and_cos", {"custom_gradient:rev-over-rev", "custom_gradient:fwd-over-rev"}),  # a tape over the rule
     ],
 )
 def test_only_the_scenarios_whose_machinery_a_planted_bug_breaks_find_it(request, library, name, blamed):
@@ -85,6 +86,7 @@ def test_the_nested_forward_mode_bug_of_autograd_function_is_one_root_cause(torc
         ("jax", "jax.nabla_planted.wrong_vmap_rule", "batched"),
         ("jax", "jax.nabla_planted.fused_scale_jvp", "custom"),
         ("tf", "tf.nabla_planted.reversed_sin", "batched"),
+        ("tf", "tf.nabla_planted.sin_and_cos", "custom"),
     ],
 )
 def test_a_scenario_sets_finding_has_a_reproducer_that_fails(request, tmp_path, monkeypatch, library, api, scenario_set):
