@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import atheris
@@ -334,9 +335,28 @@ def decode_bytes(data: bytes, catalog: Catalog) -> Case:
 
 def seed_bytes(catalog: Catalog, api_id: int, template_index: int) -> bytes:
     """Bytes that decode to the template's default call (default dims, dtype and attributes)."""
+    return _default_call_bytes(catalog, api_id, template_index, {})
+
+
+def program_seed_bytes(catalog: Catalog, apis: Sequence[str]) -> bytes:
+    """Bytes that decode to a chain of 2 or 3 calls: the first API's first template's default call,
+    then each further API's first template that takes an earlier output (`_chaining_templates`),
+    taking the call before's first output."""
+    if not 2 <= len(apis) <= MAX_FURTHER_CALLS + 1:
+        raise ValueError(f"a program seed has 2 to {MAX_FURTHER_CALLS + 1} calls, not {len(apis)}")
+    chaining = [entry.name for entry, _ in _chaining_templates(catalog)]
+    wanted = {"program": PROGRAM_ODDS - 1, "further": len(apis) - 2}
+    for index, api in enumerate(apis[1:], start=1):
+        if api not in chaining:
+            raise ValueError(f"{api} has no template that takes an earlier output")
+        wanted.update({f"api:{index}": chaining.index(api), f"ref:{index}": index - 1})
+    return _default_call_bytes(catalog, catalog.by_name(apis[0]).id, 0, wanted)
+
+
+def _default_call_bytes(catalog: Catalog, api_id: int, template_index: int, further: dict[str, int]) -> bytes:
     entry = catalog.by_id(api_id)
     template = entry.templates[template_index]
-    wanted = {"version": FORMAT_VERSION, "api": api_id, "template": template_index}
+    wanted = {"version": FORMAT_VERSION, "api": api_id, "template": template_index, **further}
     wanted.update({f"dim:{name}": size for name, size in template.dims})
     value_count = _count_reals(catalog, wanted)
     values = b"".join(encode_real(DEFAULT_PATTERN[i % len(DEFAULT_PATTERN)]) for i in range(value_count))

@@ -1,10 +1,11 @@
 """Seed corpora. `write_seeds` writes one input per catalog template, decoding to that template's
-default call. `minimal_seeds` makes the shipped seed corpus from them: one seed per API (its first
-template) and, of the other templates, the smallest set that adds every coverage feature they add
-(libFuzzer's -set_cover_merge through the harness); a seed that kills the harness (a native crash, a
-timeout, an out-of-memory) is left out, since every worker would replay it and die (and named in
-`LIB.left-out.txt` next to the folder). Seeds keep their names (`API.TEMPLATE`) and bytes, so they
-decode to the same calls as `write_seeds`' do."""
+default call, and the library's program seeds (`program_seeds`: chains after common model
+patterns). `minimal_seeds` makes the shipped seed corpus from them: one seed per API (its first
+template), every program seed and, of the other templates, the smallest set that adds every coverage
+feature they add (libFuzzer's -set_cover_merge through the harness); a seed that kills the harness (a
+native crash, a timeout, an out-of-memory) is left out, since every worker would replay it and die
+(and named in `LIB.left-out.txt` next to the folder). Seeds keep their names (`API.TEMPLATE`,
+`LIB.program.PATTERN`) and bytes, so they decode to the same cases as `write_seeds`' do."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.decoder import seed_bytes
+from nabla_atheris.program_seeds import is_program_seed, program_seeds
 from nabla_atheris.shellsafe import shell_safe
 
 
@@ -39,6 +41,9 @@ def write_seeds(library: str, out: Path, apis: set[str] | None = None) -> int:
         for index in range(len(entry.templates)):
             (out / seed_name(entry.name, index)).write_bytes(seed_bytes(catalog, entry.id, index))
             count += 1
+    for name, data in program_seeds(library).items() if apis is None else ():
+        (out / name).write_bytes(data)
+        count += 1
     return count
 
 
@@ -59,11 +64,12 @@ def minimal_seeds(
             folder.mkdir()
         total = write_seeds(library, every, apis)
         for path in every.iterdir():
-            shutil.copyfile(path, (first if path.name.endswith(".0") else rest) / path.name)
-            if path.name.endswith(".0"):
+            kept_whole = path.name.endswith(".0") or is_program_seed(path.name)
+            shutil.copyfile(path, (first if kept_whole else rest) / path.name)
+            if kept_whole:
                 shutil.copyfile(path, merged / path.name)
         firsts, others = len(list(first.iterdir())), len(list(rest.iterdir()))
-        progress(f"{total} templates: {firsts} first templates, a set cover of the {others} others")
+        progress(f"{total} seeds: {firsts} first templates and program seeds, a set cover of the {others} others")
         with shell_safe([harness, merged, rest, artifacts]) as (h, m, r, a):  # libFuzzer runs its merge through a shell
             command = [str(h), "-set_cover_merge=1", str(m), str(r), *limit_flags, f"-artifact_prefix={a}/"]
             scratch_env = {**env, "NABLA_FINDINGS": str(Path(scratch) / "findings"), "NABLA_RAISE": "0"}  # not kept

@@ -40,3 +40,18 @@ def test_a_program_is_checked_whole_and_its_reproducer_exits_as_the_oracle_says(
     path = tmp_path / "repaired.py"
     path.write_text(render_reproducer(repaired, verdict.findings[0]))
     assert run_reproducer(path, monkeypatch) == 0
+
+
+def test_oneflow_program_seeds_are_chains_of_their_patterns_that_run(oneflow_backend):
+    from test_program_seeds import seeds_of
+
+    from nabla_atheris.oracle.subject import prepare
+    from nabla_atheris.program_seeds import PATTERNS
+    from nabla_atheris.verdict import Judgement
+
+    seeds = seeds_of("oneflow")
+    assert {name.split(".", 2)[2] for name in seeds} == set(PATTERNS["oneflow"])
+    for name, case in seeds.items():
+        assert tuple(case.apis()) == PATTERNS["oneflow"][name.split(".", 2)[2]], name
+        judgement = Judgement()
+        assert prepare(case, oneflow_backend, judgement) is not None, (name, judgement.lines)
