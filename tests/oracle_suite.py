@@ -139,6 +139,20 @@ def scenario_planted(library: str) -> dict[str, tuple[dict[str, Any], str, str]]
     }
 
 
+def program_planted(library: str) -> dict[str, tuple[dict[str, Any], dict[str, Any], str]]:
+    """name -> (program JSON, the planted op alone as a single call's JSON, expected finding kind) of the
+    planted interaction bugs: the program must show the kind, the single call must not."""
+    module = importlib.import_module(f"planted_{library}")
+    out = {}
+    for name, (_, kind, before) in getattr(module, "PROGRAM_PLANTED", {}).items():
+        api = f"{library}.nabla_planted.{name}"
+        fed = [SMOOTH] + [{"ref": [i, 0]} for i in range(len(before))]
+        calls = [{"api": first, "args": [fed[i], *extra]} for i, (first, extra) in enumerate(before)]
+        calls.append({"api": api, "args": [{"ref": [len(before) - 1, 0]}]})
+        out[name] = ({"library": library, "calls": calls}, case_json(api, [SMOOTH]), kind)
+    return out
+
+
 def flagged_by_trap(library: str, kinds: set[str]) -> set[str]:
     """The finding kinds that count against a trap."""
     return kinds - TRAP_ALLOWS.get(library, set())
@@ -178,6 +192,13 @@ def accuracy(library: str, backend: Any) -> dict[str, Any]:
         total[kind] += 1
         if kind in {f.kind for f in check_case(parse_case(case), backend, choose(scenario_set)).findings}:
             detected[kind] += 1
+        else:
+            missed.append(name)
+    for name, (program, alone, kind) in program_planted(library).items():
+        total[f"{kind} (program)"] += 1
+        shown = kind in {f.kind for f in check_case(parse_case(program), backend, core).findings}
+        if shown and kind not in {f.kind for f in check_case(parse_case(alone), backend, core).findings}:
+            detected[f"{kind} (program)"] += 1
         else:
             missed.append(name)
     flagged = []

@@ -289,6 +289,33 @@ class RandomAfterTwoCalls:
         return x if self.calls <= 2 else x + torch.rand_like(x)
 
 
+class SparseInputJvp(torch.autograd.Function):
+    """sin, whose forward-mode rule takes a wrong "sparse input" shortcut: when its input holds an
+    exact zero, it forgets the factor cos(x) everywhere. The oracle's single calls take dense inputs
+    (the decoder draws an exact zero rarely); a program meets sparse ones whenever an earlier op
+    zeroes entries (relu, clamp, masking), as models do."""
+
+    @staticmethod
+    def forward(x):
+        return torch.sin(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+        ctx.save_for_forward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * torch.cos(x)
+
+    @staticmethod
+    def jvp(ctx, t):
+        (x,) = ctx.saved_tensors
+        sparse = (x == 0).any().to(x.dtype)
+        return t * (torch.cos(x) * (1 - sparse) + sparse)
+
+
 def right_complex(z):
     """The correct version of WrongComplexBackward."""
     return z * complex(0.5, 2.0)
@@ -304,6 +331,8 @@ PLANTED = {
     "no_derivative": (NoDerivative.apply, "missing-derivative"),
     "wrong_complex_backward": (WrongComplexBackward.apply, "rev-vs-numeric"),
 }
+
+
 def masked_wrong_backward(x, mask):
     """x * mask (a bool mask) through WrongBackward: reproducers must handle bool and 0-d tensors."""
     return WrongBackward.apply(x) * mask
@@ -315,6 +344,11 @@ SCENARIO_PLANTED = {
     "wrong_vmap_rule": (WrongVmapRule.apply, "batched-mismatch", "batched"),
     "wrong_transposed_backward": (WrongTransposedBackward.apply, "custom-rule-mismatch", "custom"),
 }
+# Planted interaction bugs only a program shows: name -> (op, expected kind, the program's calls
+# before it: (API, extra arguments) each, the first one fed the case's input).
+PROGRAM_PLANTED = {
+    "sparse_input_jvp": (SparseInputJvp.apply, "fwd-vs-numeric", [("torch.nn.functional.relu", [])]),
+}
 EXTRAS = {"masked_wrong_backward": masked_wrong_backward}
 TRAPS = {
     "nondeterministic": nondeterministic,
@@ -324,5 +358,9 @@ TRAPS = {
 }
 
 torch.nabla_planted = types.SimpleNamespace(
-    **{k: fn for k, (fn, _) in PLANTED.items()}, **{k: v[0] for k, v in SCENARIO_PLANTED.items()}, **TRAPS, **EXTRAS
+    **{k: fn for k, (fn, _) in PLANTED.items()},
+    **{k: v[0] for k, v in SCENARIO_PLANTED.items()},
+    **{k: v[0] for k, v in PROGRAM_PLANTED.items()},
+    **TRAPS,
+    **EXTRAS,
 )

@@ -5,6 +5,8 @@ import planted_torch
 import pytest
 from conftest import COMPLEX, SMOOTH, explain, kinds, make_case, tensor
 
+from nabla_atheris import scenario_sets
+from nabla_atheris.handcase import parse_case
 from nabla_atheris.oracle import check_case
 
 
@@ -58,7 +60,10 @@ def test_kink_is_filtered_by_reason(torch_backend):
 @pytest.mark.parametrize(
     "message, expected",
     [
-        ("The function 'native_batch_norm' is not differentiable with respect to argument 'running_mean'.", "documented-unsupported"),  # noqa: E501
+        (
+            "The function 'native_batch_norm' is not differentiable with respect to argument 'running_mean'.",
+            "documented-unsupported",
+        ),  # noqa: E501
         ("batch_norm is not differentiable wrt running_mean and running_var, they cannot have tangents", "unsupported"),
         ("one of the variables needed for gradient computation has been modified by an inplace operation", "invalid-input"),
         ("INTERNAL ASSERT FAILED at aten/src/ATen/native/x.cpp:1", "internal"),
@@ -70,8 +75,18 @@ def test_error_messages_are_classified(torch_backend, message, expected):
 
 def test_accuracy_suite_counts_every_planted_bug_and_trap(torch_backend):
     result = oracle_suite.accuracy("torch", torch_backend)
-    planted = len(planted_torch.PLANTED) + len(planted_torch.SCENARIO_PLANTED)
+    planted = len(planted_torch.PLANTED) + len(planted_torch.SCENARIO_PLANTED) + len(planted_torch.PROGRAM_PLANTED)
     assert sum(k["planted"] for k in result["by_kind"].values()) == planted
     assert all(k["detected"] == k["planted"] for k in result["by_kind"].values()), result
     traps = len(oracle_suite.TRAPS["torch"]) + len(oracle_suite.SCENARIO_TRAPS["torch"])
     assert result["traps"] == traps and result["traps_flagged"] == []
+
+
+@pytest.mark.parametrize("name", sorted(oracle_suite.program_planted("torch")))
+def test_a_planted_interaction_bug_is_found_in_a_program_and_not_in_its_single_call(torch_backend, name):
+    program, alone, kind = oracle_suite.program_planted("torch")[name]
+    verdict = check_case(parse_case(program), torch_backend)
+    assert kind in kinds(verdict), explain(verdict)
+    assert {f.api for f in verdict.findings if f.kind == kind} == {parse_case(program).name()}
+    single = check_case(parse_case(alone), torch_backend, scenario_sets.parse("torch", "core,aot,batched,custom"))
+    assert kind not in kinds(single) and not single.harness_errors, explain(single)
