@@ -8,6 +8,7 @@ import pytest
 
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.cli import main
+from nabla_atheris.program_seeds import PATTERNS
 
 ROOT = Path(__file__).resolve().parents[1]
 SIN = {"library": "torch", "api": "torch.sin", "args": [{"dtype": "float64", "shape": [2, 2], "seed": 3}]}
@@ -93,7 +94,8 @@ def test_catalog_stats_json_and_text(capsys):
 def test_seed_writes_one_input_per_template(tmp_path):
     assert main(["seed", "torch", "--out", str(tmp_path)]) == 0
     generated = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    assert len(generated) == sum(len(e.templates) for e in load_catalog("torch").apis.values())
+    programs = len(PATTERNS["torch"])  # and the program seeds
+    assert len(generated) == sum(len(e.templates) for e in load_catalog("torch").apis.values()) + programs
 
 
 def test_coverage_of_a_corpus_reports_the_ad_modules_and_writes_html(tmp_path, capsys):
