@@ -83,3 +83,11 @@ def test_a_gradient_cut_by_a_later_call_cuts_the_programs(torch_backend):
     obj = {"library": "torch", "calls": [{"api": "torch.sin", "args": [tensor([3], [0.1, 0.2, 0.3])]}, cut]}
     subject = subject_of(obj, torch_backend)
     assert subject.properties.gradient == "cut" and "requires_grad=False" in subject.properties.sources["gradient"]
+
+
+def test_a_reference_to_an_output_the_earlier_call_lacks_is_an_invalid_input_not_a_harness_error(torch_backend):
+    """The decoder cannot know an earlier call's outputs before running: such a program is invalid."""
+    obj = two_calls("torch.sin", "torch.tanh", tensor([3], [0.1, 0.2, 0.3]))
+    obj["calls"][1]["args"] = [{"ref": [0, 1]}]
+    verdict = check_case(parse_case(obj), torch_backend)
+    assert verdict.filtered == "invalid-input" and not verdict.harness_errors, explain(verdict)

@@ -11,10 +11,10 @@ import numpy as np
 
 from nabla_atheris import projections as P
 from nabla_atheris.backends import Backend, BoundCall, ErrorClass
-from nabla_atheris.case import Attr, Call, Case, Ref, encode
+from nabla_atheris.case import Attr, BadReference, Call, Case, Ref, encode
 from nabla_atheris.catalog.properties import ApiProperties, combine, properties_of
 from nabla_atheris.numerics import step_for
-from nabla_atheris.oracle.running import Outcome, attempt, describe
+from nabla_atheris.oracle.running import HarnessError, Outcome, attempt, describe
 from nabla_atheris.tolerances import precision_class
 from nabla_atheris.verdict import Finding, Judgement
 
@@ -108,7 +108,13 @@ def prepare(case: Case, backend: Backend, judgement: Judgement) -> Subject | Non
         judgement.filter("invalid-input", "bind", describe(bound.error))
         return None
     call: BoundCall = bound.value
-    first, second = attempt(call.direct, glue=glue), attempt(call.direct, glue=glue)
+    try:
+        first, second = attempt(call.direct, glue=glue), attempt(call.direct, glue=glue)
+    except HarnessError as exc:  # a decoder-made program names an output an earlier call turned out not to have
+        if not isinstance(exc.__cause__, BadReference):
+            raise
+        judgement.filter("invalid-input", "direct", str(exc.__cause__))
+        return None
     if not _direct_ok(case, backend, call, first, second, judgement):
         return None
     outputs = first.value
