@@ -55,3 +55,11 @@ def test_an_api_writing_into_a_constant_changes_no_other_call(torch_backend):
     assert again.f is first.f
     outputs = [first.direct()[0], first.direct()[0], first.vjp([np.ones(3)])[0][0], again.direct()[0]]
     assert all(np.array_equal(out, [1.5, 2.5, 3.5]) for out in outputs), outputs
+
+
+def test_svd_full_matrices_compares_what_ad_defines(torch_backend):
+    # U's last column of a 3x2 input is any unit vector orthogonal to the others: torch.linalg.svd's
+    # backward ignores it (documented), the numerical derivative would not
+    case = make_case("torch.linalg.svd", tensor([3, 2], seed=8), full_matrices=True)
+    verdict = check_case(case, torch_backend, first_order_only=True)
+    assert verdict.valid and verdict.findings == [], [f.message for f in verdict.findings]

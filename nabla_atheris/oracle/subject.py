@@ -182,10 +182,35 @@ def undocumented_dtypes(case: Case, per_call: tuple[ApiProperties, ...]) -> str:
 def gauge_invariant_cotangent(rng: np.random.Generator, outputs: Arrays, u: Arrays) -> Arrays:
     """A cotangent whose projection does not see the sign or phase of eigen- or singular vectors:
     on each matrix output v it is 2 w v for a random real w, so <u, dv> = d sum(w |v|^2) (OpInfo
-    checks |v| for the same reason); vector outputs (eigen- and singular values) keep u."""
+    checks |v| for the same reason); vector outputs (eigen- and singular values) keep u. Vectors
+    beyond the values' count k (svd's full_matrices=True: U's last m - k columns, Vh's last n - k
+    rows) are any basis of a subspace, which AD ignores (torch.linalg.svd docs): the cotangent is 0
+    on a square output's rows and columns from k on (both, as which of them hold vectors is not known)."""
     out = [2.0 * rng.standard_normal(o.shape) * o if o.ndim >= 2 and P.is_floating(o) else ui for o, ui in zip(outputs, u)]
+    count = _value_count(outputs)
+    if count is not None:
+        out = [_without_vectors_from(o, count) for o in out]
     norm = P.norm(out)
     return [o / norm for o in out] if norm > 0 else out
+
+
+def _value_count(outputs: Arrays) -> int | None:
+    """How many eigen- or singular values the outputs hold: the last size of the floating outputs
+    with one dimension fewer than the matrices (None without both)."""
+    floating = [o for o in outputs if P.is_floating(o)]
+    matrices = max((o.ndim for o in floating), default=0)
+    values = [o.shape[-1] for o in floating if o.ndim == matrices - 1 >= 1]
+    return min(values) if matrices >= 2 and values else None
+
+
+def _without_vectors_from(o: np.ndarray, count: int) -> np.ndarray:
+    """A square matrix output's cotangent with its rows and columns from `count` on set to 0."""
+    if o.ndim < 2 or o.shape[-1] != o.shape[-2] or o.shape[-1] <= count:
+        return o
+    out = np.array(o, copy=True)
+    out[..., count:, :] = 0
+    out[..., :, count:] = 0
+    return out
 
 
 def _direct_ok(case: Case, backend: Backend, call: BoundCall, first: Outcome, second: Outcome, judgement: Judgement) -> bool:
