@@ -333,9 +333,10 @@ def decode_bytes(data: bytes, catalog: Catalog) -> Case:
     return decode_from(ChoiceReader(data), catalog)
 
 
-def seed_bytes(catalog: Catalog, api_id: int, template_index: int) -> bytes:
-    """Bytes that decode to the template's default call (default dims, dtype and attributes)."""
-    return _default_call_bytes(catalog, api_id, template_index, {})
+def seed_bytes(catalog: Catalog, api_id: int, template_index: int, choices: dict[str, int] | None = None) -> bytes:
+    """Bytes that decode to the template's default call (default dims, dtype and attributes), with
+    the further `choices` by key (`{"option:weight": 1}` passes an optional parameter's first value)."""
+    return _default_call_bytes(catalog, api_id, template_index, choices or {})
 
 
 def program_seed_bytes(catalog: Catalog, apis: Sequence[str]) -> bytes:

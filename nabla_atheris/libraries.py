@@ -128,7 +128,8 @@ RECORDS = {
                 r"is not implemented for (double|second)|Batching rule not implemented|"
                 r"derivative (is )?not implemented|NotImplementedError|is not currently supported|"
                 r"not supported for complex|does not support complex|must override the setup_context staticmethod|"
-                r"is not differentiable with respect to argument|is not differentiable twice|batch_norm is not differentiable"
+                r"is not differentiable with respect to argument|is not differentiable twice|batch_norm is not differentiable|"
+                r"not supported with sparse gradients"
             ),
             # Documented limitations: an argument the function documents as a parameter, not an input; a loss
             # that depends on the arbitrary phase or sign of eigenvectors or singular vectors (linalg.eig, svd

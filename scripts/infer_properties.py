@@ -11,7 +11,7 @@ Sources, each recorded with the property it gave:
              arguments reverse mode names as not differentiable.
 Properties already given by an earlier source are kept (OpInfo first, then names, then probes).
 
-    PYTHONPATH=. .venv/bin/python scripts/infer_properties.py --lib torch
+    PYTHONPATH=. .venv/bin/python scripts/infer_properties.py --lib torch [--only API,API]
     PYTHONPATH=. scripts/oneflow-env python scripts/infer_properties.py --lib oneflow
 """
 
@@ -248,14 +248,20 @@ def _without_gradient(case: Case, key: str) -> Case:
 
 
 def probe_cases(catalog: Any, api_id: int, template: int) -> list[Case]:
-    """The template's default call, and the calls with one string or boolean attribute changed (a
-    reduction mode or a flag can decide which arguments are differentiable)."""
+    """The template's default call, the calls with one string or boolean attribute changed (a
+    reduction mode or a flag can decide which arguments are differentiable), and the calls passing
+    one optional tensor (a loss's `weight`)."""
     from nabla_atheris.case import Attr
-    from nabla_atheris.catalog import AttrSlot
+    from nabla_atheris.catalog import AttrSlot, OptionSlot, TensorSlot
 
     entry = catalog.by_id(api_id)
     base = decode_bytes(seed_bytes(catalog, api_id, template), catalog)
     cases = [base]
+    for name, slot in entry.templates[template].kwargs:
+        if isinstance(slot, OptionSlot):
+            pick = next((i for i, c in enumerate(slot.choices, 1) if isinstance(c, TensorSlot)), None)
+            if pick is not None:
+                cases.append(decode_bytes(seed_bytes(catalog, api_id, template, {f"option:{name}": pick}), catalog))
     slots = dict(enumerate(entry.templates[template].args)) | dict(entry.templates[template].kwargs)
     for key, slot in slots.items():
         if not isinstance(slot, AttrSlot) or not isinstance(slot.value, (str, bool)):
@@ -269,13 +275,16 @@ def probe_cases(catalog: Any, api_id: int, template: int) -> list[Case]:
     return cases
 
 
-def infer_library(library: str, state_path: Path, progress: Callable[[str], None]) -> dict[str, infer.Properties]:
-    """Every API's properties; progress is saved in `state_path` after each API, so that a run the
-    library aborts (OneFlow's failed CHECKs end the process) resumes after the API that aborted it."""
+def infer_library(
+    library: str, state_path: Path, progress: Callable[[str], None], kept: dict[str, infer.Properties] | None = None
+) -> dict[str, infer.Properties]:
+    """Every API's properties (`kept`: the APIs not to infer again, with their properties); progress
+    is saved in `state_path` after each API, so that a run the library aborts (OneFlow's failed
+    CHECKs end the process) resumes after the API that aborted it."""
     decoder.properties_of = lambda library, api: NONE  # probe the calls as the templates write them
     catalog, backend = load_catalog(library), get_backend(library)
     apis = sorted(catalog.apis)
-    state = json.loads(state_path.read_text()) if state_path.is_file() else {"done": {}, "current": None}
+    state = json.loads(state_path.read_text()) if state_path.is_file() else {"done": dict(kept or {}), "current": None}
     if state["current"] is not None:
         progress(f"  {state['current']}: not probed (the library aborted the process)")
         state["done"][state["current"]] = infer.from_name(state["current"])
@@ -325,12 +334,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lib", choices=LIBRARIES, required=True)
     parser.add_argument("--out", type=Path, default=DATA)
+    parser.add_argument("--only", help="comma-separated APIs to infer again (the others keep their checked-in properties)")
     parser.add_argument("--state", type=Path, help="(internal) progress file of a resuming child")
     args = parser.parse_args()
     if args.state is None:
         with tempfile.TemporaryDirectory() as scratch:
             return run_resuming(sys.argv[1:], Path(scratch) / "state.json")
-    properties = infer_library(args.lib, args.state, lambda line: print(line, file=sys.stderr, flush=True))
+    kept = None
+    if args.only:
+        only = set(args.only.split(","))
+        checked_in = json.loads((args.out / f"{args.lib}.properties.json").read_text())["apis"]
+        kept = {api: {} for api in load_catalog(args.lib).apis if api not in only} | {
+            api: spec for api, spec in checked_in.items() if api not in only
+        }
+    properties = infer_library(args.lib, args.state, lambda line: print(line, file=sys.stderr, flush=True), kept)
     for spec in properties.values():
         parse_properties(spec)  # validates
     document = {"library": args.lib, "apis": dict(sorted(properties.items()))}

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nabla_atheris.case import Attr, Tensor
-from nabla_atheris.catalog import OptionSlot, build_catalog, parse_template
-from nabla_atheris.catalog.building import CatalogBuilder
+from nabla_atheris.catalog import OptionSlot, build_catalog, load_catalog, parse_template
+from nabla_atheris.catalog.building import CatalogBuilder, check_template
 from nabla_atheris.catalog.parameters import (
     REQUIRED,
     VARIED,
@@ -19,6 +19,7 @@ from nabla_atheris.catalog.parameters import (
     checker,
     doc_paragraph,
     drop_misuse,
+    integer_indices,
     kind_of,
     read_parameters,
     share_varied,
@@ -179,3 +180,49 @@ def test_documented_misuse_is_never_drawn_and_is_listed_with_its_reason():
     assert "kwargs" not in qr  # mode='r' was its only value: the parameter is no longer drawn
     assert drop_misuse("torch.sin", pool, parameters, {}) == pool
 
+
+def test_a_logit_eps_of_one_half_or_more_is_misuse():
+    logit = {"args": [{"tensor": []}, {"value": 0.2, "validated": [0.0, 0.5, 1.0, 2.0, -1.0, 0.001]}]}
+    parameters = [Parameter("input", "tensor"), Parameter("eps", "float", None)]
+    dropped: dict[str, str] = {}
+    cleaned = drop_misuse("torch.special.logit", logit, parameters, dropped)
+    assert cleaned["args"][1]["validated"] == [0.0, -1.0, 0.001]  # clamp(x, eps, 1 - eps) is empty from eps = 0.5 on
+    assert sorted(dropped) == ["eps=0.5", "eps=1.0", "eps=2.0"]
+
+
+def test_a_tensor_value_that_reverse_mode_refuses_by_type_is_dropped_on_a_rerun(torch_backend):
+    # a Number parameter (bernoulli's `p`, leaky_relu's slope) takes a 0-d tensor in the direct call,
+    # not once the tensor requires a gradient
+    builder = CatalogBuilder("torch", torch_backend)
+    template = {"dims": {"n": 3}, "dtypes": ["float64"], "args": [{"tensor": ["n"]}]}
+    slope = {"negative_slope": {"optional": [{"tensor": []}, 0.2]}}
+    builder.apis = {"torch.nn.functional.leaky_relu": [{**template, "kwargs": slope}]}
+    parameters = [Parameter("input", "tensor"), Parameter("negative_slope", "float", 0.01)]
+    vary_parameters(builder, list(builder.apis), lambda api: parameters)
+    assert builder.apis["torch.nn.functional.leaky_relu"][0]["kwargs"]["negative_slope"] == {"optional": [0.2]}
+    reason = builder.dropped["torch.nn.functional.leaky_relu"]["negative_slope={'tensor': []}"]
+    assert reason.startswith("reverse call fails: TypeError")
+
+
+def test_a_tensor_value_reverse_mode_names_as_not_differentiable_stays_valid(torch_backend):
+    bce = {"dims": {"n": 3}, "dtypes": ["float64"], "args": [{"tensor": ["n"], "domain": "unit-interval"}] * 2}
+    weighted = {**bce, "kwargs": {"weight": {"tensor": ["n"]}}}
+    assert check_template("torch", "torch.nn.functional.binary_cross_entropy", weighted, torch_backend) is None
+
+
+def test_a_tensor_documented_as_cast_to_integers_is_an_integer_slot():
+    parameters = read_parameters("torch.sparse_coo_tensor", torch.sparse_coo_tensor)
+    float_indices = {"dims": {"a": 2, "b": 3}, "args": [{"tensor": ["a", "b"]}, {"tensor": ["b"]}], "dtypes": ["float64"]}
+    typed = integer_indices(float_indices, parameters)
+    assert typed["args"][0] == {"tensor": ["a", "b"], "dtype": "int64", "range": [0, 1]} and typed["args"][1] == {"tensor": ["b"]}
+    assert integer_indices({**float_indices, "args": [{"tensor": [1, 0]}, {"value": []}]}, parameters) is None
+
+
+def test_an_optional_weight_reverse_mode_calls_not_differentiable_is_drawn_as_a_parameter():
+    # declared by scripts/infer_properties.py, which probes calls passing each optional tensor
+    catalog = load_catalog("torch")
+    entry = catalog.by_name("torch.nn.functional.binary_cross_entropy")
+    index = next(i for i, t in enumerate(entry.templates) if "weight" in dict(t.kwargs))
+    case = decode_bytes(seed_bytes(catalog, entry.id, index, {"option:weight": 1}), catalog)
+    weight = dict(case.kwargs)["weight"]
+    assert isinstance(weight, Tensor) and not weight.differentiable and case.args[0].differentiable

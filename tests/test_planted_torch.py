@@ -67,6 +67,7 @@ def test_kink_is_filtered_by_reason(torch_backend):
         ("batch_norm is not differentiable wrt running_mean and running_var, they cannot have tangents", "unsupported"),
         ("one of the variables needed for gradient computation has been modified by an inplace operation", "invalid-input"),
         ("INTERNAL ASSERT FAILED at aten/src/ATen/native/x.cpp:1", "internal"),
+        ("embedding_backward: scale_grad_by_freq not supported with sparse gradients", "unsupported"),
     ],
 )
 def test_error_messages_are_classified(torch_backend, message, expected):

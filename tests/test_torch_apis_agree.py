@@ -1,7 +1,7 @@
 """Real torch APIs of different shapes (0-d outputs, integer targets, complex, tensor lists)."""
 
 import pytest
-from conftest import make_case, tensor
+from conftest import explain, make_case, tensor
 
 from nabla_atheris.oracle import check_case
 
@@ -63,3 +63,10 @@ def test_svd_full_matrices_compares_what_ad_defines(torch_backend):
     case = make_case("torch.linalg.svd", tensor([3, 2], seed=8), full_matrices=True)
     verdict = check_case(case, torch_backend, first_order_only=True)
     assert verdict.valid and verdict.findings == [], [f.message for f in verdict.findings]
+
+
+def test_householder_product_at_its_documented_undefined_gradient_is_filtered(torch_backend):
+    # tau_3 = 1 = 1/|v_3|^2 (v_3 = e_3): householder_product's docs say the gradient may be NaN there
+    a = tensor([3, 3], [0.3, 0.1, 0.2, 0.5, -0.7, 0.4, 0.2, 0.6, 1.1])
+    verdict = check_case(make_case("torch.linalg.householder_product", a, tensor([3], [0.4, 0.9, 1.0])), torch_backend)
+    assert verdict.findings == [] and verdict.filtered == "ill-conditioned", explain(verdict)

@@ -229,13 +229,29 @@ def _sorted_indices(template: dict) -> dict:
 
 
 def check_template(library: str, api: str, template: dict, backend: Any) -> str | None:
-    """Why the template's default call is not valid (None: it is), the backend's static contract included."""
+    """Why the template's default call is not valid (None: it is), the backend's static contract and
+    reverse mode's argument types included."""
     reason = _check_one(library, api, template, backend)
     if reason is not None:
         return reason
     catalog = build_catalog(library, [api], {api: [template]})
-    violation = backend.contract_violation(backend.bind(decode_bytes(seed_bytes(catalog, 0, 0), catalog)))
-    return None if violation is None else f"contract: {violation}"
+    call = backend.bind(decode_bytes(seed_bytes(catalog, 0, 0), catalog))
+    violation = backend.contract_violation(call)
+    return f"contract: {violation}" if violation is not None else reverse_refusal(call)
+
+
+def reverse_refusal(call: Any) -> str | None:
+    """Why reverse mode refuses the call's arguments, or None: a TypeError there means the signature
+    takes no argument requiring a gradient where the call passes one (torch.bernoulli's `p`: a 0-d
+    tensor converts to its `float p` in a direct call, but not once it requires a gradient). Other
+    errors are the library's to report (a missing derivative, a refused argument)."""
+    try:
+        call.vjp([np.ones_like(o) for o in call.direct()])
+    except TypeError as exc:
+        return f"reverse call fails: {f'{type(exc).__name__}: {exc}'.strip().splitlines()[0][:160]}"
+    except Exception:  # noqa: BLE001 - the library's refusal or failure, for the oracle to judge
+        return None
+    return None
 
 
 def validate_template(

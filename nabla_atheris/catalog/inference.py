@@ -41,6 +41,7 @@ SPECTRAL_TOKENS = {
     "svd", "svdvals", "eig", "eigh", "eigvals", "eigvalsh", "qr", "lu", "cholesky", "pinv", "pinverse", "lstsq",
     "rank", "polar", "schur", "eigen", "selfadjoint", "geqrf", "orgqr", "ormqr", "householder",
 }  # fmt: skip
+HOUSEHOLDER_TOKENS = {"householder", "orgqr"}  # a product of reflectors (orgqr: householder_product's alias)
 GAUGE_TOKENS = {"eig", "eigh", "svd", "schur"}  # their vector outputs are unique only up to sign or phase
 INVERSE_TOKENS = {"inv", "inverse", "solve", "det", "slogdet", "logdet", "determinant", "tensorinv", "tensorsolve", "cond"}
 CUT = re.compile(r"^(detach|stop_?gradient|prevent_?gradient)$")
@@ -67,7 +68,9 @@ def from_name(api: str) -> Properties:
     out: Properties = {}
     if words & TIE_TOKENS:
         out["tie_sensitive"] = True
-    if words & SPECTRAL_TOKENS:
+    if words & HOUSEHOLDER_TOKENS:
+        out["conditioning"] = "householder"
+    elif words & SPECTRAL_TOKENS:
         out["conditioning"] = "spectral"
     elif words & INVERSE_TOKENS:
         out["conditioning"] = "inverse"
@@ -143,7 +146,7 @@ def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
 
 
 def triangle_read(direct: Callable[[Case], list[np.ndarray]], case: Case, key: str, tensor: Tensor) -> str | None:
-    """"lower" or "upper" when the outputs depend on only that triangle of the matrix argument `key`."""
+    """ "lower" or "upper" when the outputs depend on only that triangle of the matrix argument `key`."""
     rng = rng_for(repr((case.api, key)).encode())
     matrix = tensor.array()
     base = direct(case)

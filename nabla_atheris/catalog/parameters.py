@@ -47,8 +47,16 @@ MISUSE: tuple[tuple[str, str, str], ...] = (
     (r"adaptive_(avg|max)_pool[123]d", r"^output_size=.*\b0\b", "misuse: an output size of 0 (documented: the output's size)"),
     (r"(batch|instance)_norm$", r"^momentum=", "misuse: momentum only sets the in-place update of running stats (training mode)"),
     (r"linalg\.qr$", r"^mode='r'$", "misuse: mode='r' computes no Q, and its backward is documented unsupported"),
-    (r"(^|\.)embedding$", r"^sparse=True$", "misuse: sparse=True makes the weight's gradient sparse (documented)"),
+    (r"(^|\.)embedding(_bag)?$", r"^sparse=True$", "misuse: sparse=True makes the weight's gradient sparse (documented)"),
+    (
+        r"(^|\.)logit_?$",
+        r"^eps=(0\.[5-9]\d*|[1-9]\d*(\.\d*)?)$",
+        "misuse: eps >= 0.5 clamps the input to [eps, 1 - eps], an empty interval (documented: the input clamp bound)",
+    ),
 )
+# A tensor parameter whose documentation says its values are cast to an integer tensor (sparse_coo_tensor's
+# indices): a floating tensor there is an index, not a differentiable input.
+_CAST_TO_INTEGER = re.compile(r"cast to an? (:class:`)?(torch\.)?(Long|Int)Tensor", re.IGNORECASE)
 _QUOTED = re.compile(r"""(?:``|`)?['"]([A-Za-z][\w\-]*)['"](?:``|`)?""")
 
 
@@ -252,6 +260,36 @@ def misuse(api: str, key: str) -> str | None:
     return next((why for pattern, value, why in MISUSE if re.search(pattern, api) and re.search(value, key)), None)
 
 
+def integer_indices(template: dict, parameters: list[Parameter]) -> dict | None:
+    """The template with the floating tensor slots of parameters documented as cast to an integer
+    tensor made int64 (values 0, in range of any non-empty dimension); None when no floating tensor
+    argument is left (the call has nothing to differentiate)."""
+    integer = {p.name for p in parameters if _CAST_TO_INTEGER.search(p.doc)}
+    if not integer:
+        return template
+    positional = [p.name for p in parameters if p.positional]
+
+    def cast(name: str, slot: Any) -> Any:
+        if name in integer and isinstance(slot, dict) and "tensor" in slot and "dtype" not in slot:
+            return {"tensor": slot["tensor"], "dtype": "int64", "range": [0, 1]}
+        return slot
+
+    args = [cast(positional[i] if i < len(positional) else f"#{i}", slot) for i, slot in enumerate(template["args"])]
+    kwargs = {name: cast(name, slot) for name, slot in template.get("kwargs", {}).items()}
+    if not any(_floating(slot) for slot in [*args, *kwargs.values()]):
+        return None
+    return {**template, "args": args, **({"kwargs": kwargs} if kwargs else {})}
+
+
+def _floating(slot: Any) -> bool:
+    """Whether a slot the default call passes holds a floating tensor (the template's dtype)."""
+    if not isinstance(slot, dict):
+        return False
+    if "tensors" in slot:  # a list's items: shapes (of the template's dtype) or tensor slots
+        return any(isinstance(item, list) or _floating(item) for item in slot["tensors"])
+    return "tensor" in slot and "dtype" not in slot
+
+
 def drop_misuse(api: str, template: dict, parameters: list[Parameter], dropped: dict[str, str]) -> dict:
     """The template without the drawn values that are misuse of the API (`dropped`: their reasons)."""
     positional = [p.name for p in parameters if p.positional]
@@ -294,20 +332,18 @@ def vary_template(template: dict, parameters: list[Parameter], check: Check, dro
 
     for index, slot in enumerate(args):
         parameter = by_position.get(index) or Parameter(f"#{index}", "unknown")
-        if isinstance(slot, dict) and "value" in slot and not {"choices", "validated"} & set(slot):
 
-            def place(spec: dict, index: int = index) -> dict:
-                return {**template, "args": [*args[:index], spec, *args[index + 1 :]], "kwargs": kwargs}
+        def place(spec: dict, index: int = index) -> dict:
+            return {**template, "args": [*args[:index], spec, *args[index + 1 :]], "kwargs": kwargs}
 
-            args[index] = {**slot, "validated": _kept(parameter, slot["value"], template, valid, place)}
+        args[index] = _varied_slot(slot, parameter, template, valid, place)
     for name, slot in sorted(kwargs.items()):
         parameter = named.get(name) or Parameter(name, kind_of(name, slot.get("value"), ""))
-        if isinstance(slot, dict) and "value" in slot and not {"choices", "validated"} & set(slot):
 
-            def place(spec: dict, name: str = name) -> dict:
-                return {**template, "args": args, "kwargs": {**kwargs, name: spec}}
+        def place(spec: dict, name: str = name) -> dict:
+            return {**template, "args": args, "kwargs": {**kwargs, name: spec}}
 
-            kwargs[name] = {**slot, "validated": _kept(parameter, slot["value"], template, valid, place)}
+        kwargs[name] = _varied_slot(slot, parameter, template, valid, place)
     passed = {p.name for p in by_position.values()} | set(kwargs)
     for parameter in parameters:
         if parameter.name in passed or parameter.name in NOT_PARAMETERS or not parameter.keyword or unvaried(parameter):
@@ -325,6 +361,19 @@ def vary_template(template: dict, parameters: list[Parameter], check: Check, dro
     if kwargs:
         out["kwargs"] = dict(sorted(kwargs.items()))
     return out
+
+
+def _varied_slot(slot: Any, parameter: Parameter, template: dict, valid: Callable, place: Callable) -> Any:
+    """An attribute slot with its validated alternatives; a slot that draws values already (a rerun of
+    the step) keeps those that the current rules validate."""
+    if not isinstance(slot, dict) or "choices" in slot:
+        return slot
+    drawn = next((field for field in ("validated", "optional") if field in slot), None)
+    if drawn is not None:
+        return {**slot, drawn: [v for v in slot[drawn] if valid(parameter.name, v, place)]}
+    if "value" in slot:
+        return {**slot, "validated": _kept(parameter, slot["value"], template, valid, place)}
+    return slot
 
 
 def deprecated(parameter: Parameter) -> bool:
@@ -407,7 +456,12 @@ def vary_parameters(
             parameters = []
         dropped: dict[str, str] = dict(builder.dropped.get(api, {}))  # a rerun keeps the earlier reasons
         check = make_check(api) if make_check else checker(builder.library, api, builder.backend)
-        varied = [vary_template(t, parameters, check, dropped) for t in builder.apis[api]]
+        typed = [t for t in (integer_indices(t, parameters) for t in builder.apis[api]) if t is not None]
+        if not typed:
+            builder.apis.pop(api)
+            builder.failed[api] = "no floating tensor argument (its tensors are documented as cast to integers)"
+            continue
+        varied = [vary_template(t, parameters, check, dropped) for t in typed]
         builder.apis[api] = [drop_misuse(api, t, parameters, dropped) for t in varied]
         builder.parameters[api] = status(builder.apis[api], parameters)
         if dropped:

@@ -29,7 +29,8 @@ from nabla_atheris.vocabulary import FIRST_ORDER_AD, SECOND_ORDER
 # no derivative by design; a derivative by convention, not by the math; a program's derivative that
 # depends on the sign or phase an earlier call chose for its eigen- or singular vectors (see `combine`)
 GRADIENTS = ("cut", "straight-through", "gauge")
-CONDITIONING = ("spectral", "inverse")  # eigen/singular gaps and rank; the smallest singular value only
+# eigen/singular gaps and rank; the smallest singular value only; Householder reflectors' tau_i against 1/|v_i|^2
+CONDITIONING = ("spectral", "inverse", "householder")
 FIELDS = (
     "structures",
     "gradient",

@@ -21,7 +21,7 @@ import numpy as np
 
 from nabla_atheris import numerics
 from nabla_atheris import projections as P
-from nabla_atheris.case import Attr, Case, Tensor, TensorList
+from nabla_atheris.case import Attr, Case, Tensor, TensorList, is_floating
 from nabla_atheris.catalog.properties import SORTED_PROMISES, UNIQUE_PROMISES, ApiProperties, promises
 from nabla_atheris.oracle.program_values import standalone
 from nabla_atheris.oracle.subject import Arrays, Subject
@@ -212,11 +212,14 @@ def declared_point_of(case: Case, inputs: Arrays, properties: ApiProperties) -> 
         if tie is not None:
             return Point("non-differentiable-point", f"a tie: the value {tie:.6g} occurs more than once")
     if properties.conditioning:
-        spectral = properties.conditioning == "spectral"
-        worst = conditioning(inputs, spectral=spectral)
+        kind = properties.conditioning
+        if kind == "householder":
+            worst, what = householder_gap(case), "|1 - tau_i |v_i|^2| (the gradient is undefined at 0, documented)"
+        else:
+            worst = conditioning(inputs, spectral=kind == "spectral")
+            what = "relative gap or smallest singular value" if kind == "spectral" else "1 / condition number"
         limit = ILL_CONDITIONED[precision_class(case.float_dtypes())]
         if worst is not None and worst < limit:
-            what = "relative gap or smallest singular value" if spectral else "1 / condition number"
             return Point("ill-conditioned", f"{what} {worst:.3g} < {limit:g}")
     if properties.unique_indices and duplicate_indices(case):
         return Point("by-design", "duplicate indices, which the documentation calls undefined")
@@ -288,6 +291,26 @@ def duplicate_indices(case: object) -> bool:
             if len(np.unique(t.values)) < t.size:
                 return True
     return False
+
+
+def householder_gap(case: Case) -> float | None:
+    """For a product of Householder reflectors H_i = I - tau_i v_i v_i^H (householder_product(A, tau),
+    v_i: A's column i below the diagonal, with a 1 on it), min_i |1 - tau_i |v_i|^2|: its gradient
+    is undefined where tau_i = 1/|v_i|^2 (torch.linalg.householder_product docs). None without an
+    (A, tau) pair of matching batch shapes."""
+    floating = [t for t in case.tensors() if is_floating(t.dtype)]
+    if len(floating) < 2:
+        return None
+    a_t, tau_t = floating[:2]
+    if len(a_t.shape) < 2 or len(tau_t.shape) < 1 or a_t.shape[:-2] != tau_t.shape[:-1] or 0 in a_t.shape:
+        return None
+    a = np.asarray(a_t.values, dtype=np.complex128).reshape(a_t.shape)
+    tau = np.asarray(tau_t.values, dtype=np.complex128).reshape(tau_t.shape)
+    k = min(tau.shape[-1], a.shape[-1], a.shape[-2])
+    if k == 0:
+        return None
+    gaps = [np.abs(1.0 - tau[..., i] * (1.0 + np.sum(np.abs(a[..., i + 1 :, i]) ** 2, axis=-1))) for i in range(k)]
+    return float(np.min(gaps))
 
 
 def conditioning(inputs: Arrays, spectral: bool = True) -> float | None:
