@@ -82,7 +82,7 @@ def test_a_gradient_cut_by_a_later_call_cuts_the_programs(torch_backend):
     cut = {"api": "torch.asarray", "args": [{"ref": [0, 0]}], "kwargs": {"requires_grad": False}}
     obj = {"library": "torch", "calls": [{"api": "torch.sin", "args": [tensor([3], [0.1, 0.2, 0.3])]}, cut]}
     subject = subject_of(obj, torch_backend)
-    assert subject.properties.gradient == "cut" and "requires_grad=False" in subject.properties.sources["gradient"]
+    assert subject.properties.gradient == "reverse-cut" and "requires_grad=False" in subject.properties.sources["gradient"]
 
 
 def test_a_reference_to_an_output_the_earlier_call_lacks_is_an_invalid_input_not_a_harness_error(torch_backend):

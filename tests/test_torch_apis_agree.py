@@ -70,3 +70,9 @@ def test_householder_product_at_its_documented_undefined_gradient_is_filtered(to
     a = tensor([3, 3], [0.3, 0.1, 0.2, 0.5, -0.7, 0.4, 0.2, 0.6, 1.1])
     verdict = check_case(make_case("torch.linalg.householder_product", a, tensor([3], [0.4, 0.9, 1.0])), torch_backend)
     assert verdict.findings == [] and verdict.filtered == "ill-conditioned", explain(verdict)
+
+
+def test_requires_grad_false_cuts_reverse_mode_only(torch_backend):
+    # asarray(x, requires_grad=False): no reverse-mode history by its docs; a forward tangent passes
+    verdict = check_case(make_case("torch.asarray", tensor([3], seed=9), requires_grad=False), torch_backend)
+    assert verdict.findings == [] and verdict.filtered == "by-design", explain(verdict)

@@ -27,8 +27,10 @@ from nabla_atheris.structures import STRUCTURES, TRIANGULAR
 from nabla_atheris.vocabulary import FIRST_ORDER_AD, SECOND_ORDER
 
 # no derivative by design; a derivative by convention, not by the math; a program's derivative that
-# depends on the sign or phase an earlier call chose for its eigen- or singular vectors (see `combine`)
-GRADIENTS = ("cut", "straight-through", "gauge")
+# depends on the sign or phase an earlier call chose for its eigen- or singular vectors (see `combine`);
+# no reverse-mode derivative by design (a call's requires_grad=False: forward-mode tangents do not
+# depend on requires_grad)
+GRADIENTS = ("cut", "straight-through", "gauge", "reverse-cut")
 # eigen/singular gaps and rank; the smallest singular value only; Householder reflectors' tau_i against 1/|v_i|^2
 CONDITIONING = ("spectral", "inverse", "householder")
 FIELDS = (

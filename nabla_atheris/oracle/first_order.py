@@ -220,6 +220,10 @@ def _judge_ad_disagreement(
     (when reliable) says which one is wrong."""
     rev, fwd = values[REV], values[FWD]
     judgement.note("rev vs fwd", "mismatch", f"{rev:.6g} vs {fwd:.6g}")
+    if subject.properties.gradient == "reverse-cut":
+        source = subject.properties.sources.get("gradient", "the catalog")
+        judgement.filter("by-design", "rev vs fwd", f"reverse mode's derivative is cut ({source}), forward mode's is not")
+        return
     point = evidence.first_point(scale)
     if not point.reason:
         point = evidence.sensitive(product_norms(runs))

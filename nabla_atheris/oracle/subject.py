@@ -147,11 +147,12 @@ def prepare(case: Case, backend: Backend, judgement: Judgement) -> Subject | Non
 
 def declared_properties(library: str, call: Call) -> ApiProperties:
     """The API's declared properties, and what the call itself declares: `requires_grad=False` asks
-    a constructor (torch.asarray, oneflow.tensor ...) for a result that does not require a gradient."""
+    a constructor (torch.asarray, oneflow.tensor ...) for a result that does not require a gradient,
+    reverse mode's flag (forward-mode tangents do not depend on it)."""
     properties = properties_of(library, call.api)
     if any(name == "requires_grad" and isinstance(arg, Attr) and arg.value is False for name, arg in call.kwargs):
         sources = {**properties.sources, "gradient": "the call passes requires_grad=False"}
-        return dataclasses.replace(properties, gradient="cut", sources=sources)
+        return dataclasses.replace(properties, gradient="reverse-cut", sources=sources)
     return properties
 
 
