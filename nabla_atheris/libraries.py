@@ -230,7 +230,7 @@ RECORDS = {
             "custom(rule, mode, f, xs, U, V, V2)",
         ),
         MessagePatterns(
-            internal=_pattern(r"InternalError|Check failed|INTERNAL:"),
+            internal=_pattern(r"InternalError|Check failed|INTERNAL:|Internal error:"),
             unsupported=_pattern(
                 r"No gradient defined|gradient registry has no entry|not differentiable|has no gradient|"
                 r"jvp .* not (implemented|supported)|Gradient for .* is not implemented|NotImplementedError|"

@@ -18,6 +18,8 @@ from nabla_atheris.oracle.values import output_difference
 from nabla_atheris.verdict import Finding
 from nabla_atheris.vocabulary import BATCH_TRANSFORMS, ERROR_KINDS, NESTED_TRANSFORMS
 
+WRAPPED_VALUE_KINDS = ("compiled-mismatch", "custom-rule-mismatch", "input-kind-mismatch")  # their "direct" scenario: outputs
+
 
 def array_literal(a: np.ndarray) -> str:
     """`np.array([...], dtype=...).reshape(...)` for an array."""
@@ -181,7 +183,7 @@ def main():
             return 1
     return 0
 """
-    if finding.kind == "value-mismatch" or (finding.kind in ("compiled-mismatch", "custom-rule-mismatch") and a == "direct"):
+    if finding.kind == "value-mismatch" or (finding.kind in WRAPPED_VALUE_KINDS and a == "direct"):
         return f"""
 def main():
     print("direct", flush=True)

@@ -18,7 +18,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 
-from nabla_atheris.vocabulary import BATCH_TRANSFORMS
+from nabla_atheris.vocabulary import BATCH_TRANSFORMS, INPUT_KINDS, custom_parts
 
 CORE = "core"
 SETS = {
@@ -32,26 +32,28 @@ SETS = {
     "tf.vectorized_map and GradientTape.jacobian with and without pfor",
     "custom": "the API wrapped in user-defined derivative rules that call its own AD: torch.autograd.Function "
     "(backward, jvp, vmap), jax.custom_vjp and custom_jvp, tf.custom_gradient",
+    "inputs": "the inputs bound as users also bind them, in every mode and order: torch non-contiguous views, "
+    "TensorFlow tf.Variable",
 }
 AVAILABLE = {
-    "torch": (CORE, "aot", "inductor", "batched", "custom"),
+    "torch": (CORE, "aot", "inductor", "batched", "custom", "inputs"),
     "jax": (CORE, "compiled", "batched", "custom"),
-    "tf": (CORE, "compiled", "batched", "custom"),
+    "tf": (CORE, "compiled", "batched", "custom", "inputs"),
     "oneflow": (CORE, "compiled"),
 }
 # Per library, each default set with its period (1: every case): a check costs less than twice the core
 # and compiled scenarios alone (measured in the README); torch.compile's sets are asked for by name.
 DEFAULTS: dict[str, dict[str, int]] = {
-    "torch": {CORE: 1, "batched": 1, "custom": 16},
+    "torch": {CORE: 1, "batched": 1, "custom": 16, "inputs": 8},
     "jax": {CORE: 1, "compiled": 1, "batched": 1, "custom": 2},
-    "tf": {CORE: 1, "compiled": 1, "batched": 2, "custom": 4},
+    "tf": {CORE: 1, "compiled": 1, "batched": 2, "custom": 4, "inputs": 16},
     "oneflow": {CORE: 1, "compiled": 1},
 }
 # Per library, default sets a worker's first pass over the corpus runs on FIRST_PASS_THINNING times
 # fewer cases: there every structure is new and compiles each of its scenarios, and these sets cost a
 # third of a cold JAX check and a quarter of a TensorFlow one; mutated inputs, half of which repeat a
 # seed's structure, run them at their own period.
-FIRST_PASS_THINS: dict[str, tuple[str, ...]] = {"jax": ("batched", "custom"), "tf": ("batched", "custom")}
+FIRST_PASS_THINS: dict[str, tuple[str, ...]] = {"jax": ("batched", "custom"), "tf": ("batched", "custom", "inputs")}
 FIRST_PASS_THINNING = 4
 COMPILER_SET = {"jit": "compiled", "graph": "compiled", "xla": "compiled", "aot": "aot", "inductor": "inductor"}
 ENVIRONMENT = "NABLA_SCENARIOS"
@@ -136,7 +138,7 @@ def sets_of_scenarios(library: str, scenarios: tuple[str, ...] | list[str]) -> f
     for name in scenarios:
         prefix = name.split("-", 1)[0]
         if ":" in name:
-            found.add("custom")
+            found.add("inputs" if custom_parts(name)[0] in INPUT_KINDS else "custom")
         elif "-" in name and prefix in COMPILER_SET:
             found.add(set_of_compiler(prefix))
         elif "-" in name and prefix in BATCH_TRANSFORMS:

@@ -44,6 +44,12 @@ def batched_parts(mode: str) -> tuple[str, str]:
 NESTED_TRANSFORMS = {"jacfwd-jacfwd": "fwd-over-fwd", "jacrev-jacfwd": "rev-over-fwd"}
 
 
+# Input kinds "<kind>:<scenario>": the API's inputs bound as users also bind them, against plain tensors
+# ("strided:rev": torch inputs as non-contiguous views; "variable:fwd": TensorFlow inputs as tf.Variable).
+# Named like user-defined rules; these names tell them apart.
+INPUT_KINDS = ("strided", "variable")
+
+
 def custom_parts(name: str) -> tuple[str, str]:
     """The (rule, scenario) of a wrapped scenario such as "custom_vjp:rev-over-rev"."""
     rule, mode = name.split(":", 1)
@@ -65,6 +71,8 @@ KIND_MEANING = {
     "compiled-mismatch": "a compiled scenario disagrees with its eager counterpart",
     "batched-mismatch": "a vectorizing transform (vmap, pfor) disagrees with a loop over the samples",
     "custom-rule-mismatch": "the API wrapped in a user-defined derivative rule that calls its own AD disagrees with the API",
+    "input-kind-mismatch": "the API with its inputs bound as users also bind them (a non-contiguous view, a tf.Variable) "
+    "disagrees with the API on plain tensors",
     "second-order-mismatch": "a second-order composition disagrees with the others or with the numerical derivative",
     "derivative-gap": "a derivative that one mode or order provides is not implemented in another",
     "missing-derivative": "the library has no derivative for the call in any mode (or reports none for an input)",
@@ -93,6 +101,7 @@ KIND_CLASS = {
     "compiled-mismatch": "compiled",
     "batched-mismatch": "batched",
     "custom-rule-mismatch": "custom-rule",
+    "input-kind-mismatch": "input-kind",
     "second-order-mismatch": "second-order",
 }
 # Kinds whose root cause is an error: grouped by the normalized error message.
@@ -115,6 +124,7 @@ FILTER_MEANING = {
     "sign-or-phase-ambiguity": "outputs agree up to the signs or phases of vectors that are unique only up to them",
     "by-design": "the catalog declares this behaviour (gradient-cutting, straight-through)",
     "not-compilable": "a compiler or transform refuses the call as written (graph break, value-dependent shape): skipped",
+    "input-kind-refused": "the direct call refuses inputs bound another way (a contiguity precondition): not a derivative's",
 }
 FILTER_REASONS = tuple(FILTER_MEANING)
 

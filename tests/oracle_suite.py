@@ -86,6 +86,9 @@ SCENARIO_TRAPS: dict[str, list[tuple[str, list[Any], str]]] = {
         ("torch.abs", [KINK], "custom"),
         ("torch.sin", [COMPLEX], "custom"),
         ("torch.linalg.det", [tensor([3, 3], seed=1)], "custom"),  # wrong second order: not blamed on the rule
+        ("torch.abs", [KINK], "inputs"),
+        ("torch.sin", [COMPLEX], "inputs"),
+        ("torch.nn.functional.conv1d", [tensor([1, 2, 5]), tensor([3, 2, 2], seed=1)], "inputs"),
     ],
     "jax": [
         ("jax.numpy.abs", [KINK], "batched"),
@@ -103,6 +106,9 @@ SCENARIO_TRAPS: dict[str, list[tuple[str, list[Any], str]]] = {
         ("tf.math.abs", [KINK], "custom"),
         ("tf.math.sin", [COMPLEX], "custom"),
         ("tf.nabla_planted.right_gradient", [SMOOTH], "custom"),  # a user's right rule inside the wrapper's
+        ("tf.math.abs", [KINK], "inputs"),
+        ("tf.math.sin", [COMPLEX], "inputs"),
+        ("tf.linalg.matmul", [SMOOTH, tensor([3, 2], seed=1)], "inputs"),
     ],
     "oneflow": [],
 }

@@ -159,10 +159,26 @@ PLANTED = {
     "no_gradient": (no_gradient, "missing-derivative"),
     "wrong_complex_gradient": (wrong_complex_gradient, "rev-vs-numeric"),
 }
+
+
+def variable_path(x):
+    """sin, by a path of its own for a tf.Variable (as tf.gather takes ResourceGather), whose gradient
+    is 1.5 times too large."""
+    if not isinstance(x, tf.Variable):
+        return tf.math.sin(x)
+
+    @tf.custom_gradient
+    def read(value):
+        return tf.math.sin(value), lambda g: g * tf.math.cos(value) * 1.5
+
+    return read(x.read_value())
+
+
 # Planted bugs only a scenario set beyond the core sees: name -> (function, expected kind, scenario set).
 SCENARIO_PLANTED = {
     "reversed_sin": (reversed_sin, "batched-mismatch", "batched"),
     "sin_and_cos": (sin_and_cos, "custom-rule-mismatch", "custom"),
+    "variable_path": (variable_path, "input-kind-mismatch", "inputs"),
 }
 TRAPS = {
     "right_complex_gradient": right_complex_gradient,

@@ -339,8 +339,34 @@ def masked_wrong_backward(x, mask):
 
 
 # Planted bugs only a scenario set beyond the core sees: name -> (op, expected kind, scenario set).
+class StrideBlindBackward(torch.autograd.Function):
+    """x^2, whose backward reads x's memory as if it were contiguous (a kernel that ignores strides):
+    right for a plain tensor, wrong for a non-contiguous view."""
+
+    @staticmethod
+    def forward(x):
+        return x * x
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+        ctx.save_for_forward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        memory = torch.as_strided(x, x.shape, torch.empty(x.shape).stride(), x.storage_offset())
+        return 2 * g * memory
+
+    @staticmethod
+    def jvp(ctx, t):
+        (x,) = ctx.saved_tensors
+        return 2 * t * x
+
+
 SCENARIO_PLANTED = {
     "compiled_wrong_derivative": (compiled_wrong_derivative, "compiled-mismatch", "aot"),
+    "stride_blind_backward": (StrideBlindBackward.apply, "input-kind-mismatch", "inputs"),
     "wrong_vmap_rule": (WrongVmapRule.apply, "batched-mismatch", "batched"),
     "wrong_transposed_backward": (WrongTransposedBackward.apply, "custom-rule-mismatch", "custom"),
 }

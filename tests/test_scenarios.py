@@ -1,5 +1,6 @@
 """The scenario sets beyond the core (issue 20): torch.compile (aot_eager, Inductor), batching (vmap,
-pfor) against a loop, user-defined derivative rules against the API; their planted bugs are found,
+pfor) against a loop, user-defined derivative rules against the API, inputs bound as users also bind
+them (non-contiguous views, tf.Variable) against plain tensors; their planted bugs are found,
 their traps are not flagged, their findings have reproducers; `--scenarios` chooses the sets."""
 
 import json
@@ -87,6 +88,8 @@ def test_the_nested_forward_mode_bug_of_autograd_function_is_one_root_cause(torc
         ("jax", "jax.nabla_planted.fused_scale_jvp", "custom"),
         ("tf", "tf.nabla_planted.reversed_sin", "batched"),
         ("tf", "tf.nabla_planted.sin_and_cos", "custom"),
+        ("torch", "torch.nabla_planted.stride_blind_backward", "inputs"),
+        ("tf", "tf.nabla_planted.variable_path", "inputs"),
     ],
 )
 def test_a_scenario_sets_finding_has_a_reproducer_that_fails(request, tmp_path, monkeypatch, library, api, scenario_set):
@@ -161,3 +164,19 @@ def test_torch_compile_traces_the_library_while_the_harness_instruments_it():
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, timeout=600)
     statuses = json.loads(run.stdout.strip().splitlines()[-1])
     assert statuses.get("aot-fwd vs fwd") == "ok" and set(statuses.values()) == {"ok"}, run.stdout + run.stderr[-2000:]
+
+
+def test_a_sparse_tensor_that_breaks_its_invariants_is_an_invalid_input_not_a_harness_error(torch_backend):
+    indices = {"dtype": "int64", "shape": [2, 3], "values": [2, 2, 0, 2, 2, 0]}  # row 2 of a size-2 dimension
+    case = make_case("torch.sparse_coo_tensor", indices, {"dtype": "float64", "shape": [3], "seed": 0}, [2, 4])
+    verdict = check_case(case, torch_backend, oracle_suite.selection("inputs"))
+    assert "invalid-input" in verdict.filters and not verdict.harness_errors and not verdict.findings, explain(verdict)
+
+
+def test_an_api_that_refuses_non_contiguous_inputs_is_filtered_and_as_strided_is_not_judged(torch_backend):
+    pairs = {"dtype": "float64", "shape": [3, 2], "seed": 0}  # complex numbers as (re, im) pairs: a last axis of stride 1
+    refused = check_case(make_case("torch.view_as_complex", pairs), torch_backend, oracle_suite.selection("inputs"))
+    assert "input-kind-refused" in refused.filters and not refused.findings, explain(refused)
+    strided = make_case("torch.as_strided_scatter", SMOOTH, {"dtype": "float64", "shape": [2], "seed": 1}, [2], [1])
+    layout = check_case(strided, torch_backend, oracle_suite.selection("inputs"))  # its backward is wrong: core finds it
+    assert "by-design" in layout.filters and not oracle_suite.flagged_kinds("torch", layout, "inputs"), explain(layout)

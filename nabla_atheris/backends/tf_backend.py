@@ -42,6 +42,9 @@ tf = modes.tf
 COMPILED_MODES = ("graph-direct", "graph-rev", "graph-fwd", "xla-direct", "xla-rev", "xla-fwd")
 BATCHED_MODES = ("pfor-direct", "pfor-rev", "while-rev")
 CUSTOM_RULES = {"custom_gradient": ("direct", "rev", "fwd", *SECOND_ORDER_MODES)}
+# Not fwd-over-fwd: TensorFlow's nested ForwardAccumulator raises on any tf.Variable (tensorflow/tensorflow#57358,
+# "Internal error: Tried to take gradients (or similar) of a variable without handle data"), every case alike.
+INPUT_KINDS = {"variable": ("direct", "rev", "fwd", "rev-over-rev", "fwd-over-rev", "rev-over-fwd")}
 
 MESSAGES = record("tf").messages
 
@@ -79,7 +82,7 @@ class TfCall(StructuredCall):
         return cache[key]([self.to_library(a, self.dtype_of(t)) for t, a in zip(self.diff, xs)], _directions(vectors))
 
     def custom(self, rule: str, mode: str, u: Arrays, v: Arrays, v2: Arrays) -> Any:
-        """A scenario of the API wrapped in tf.custom_gradient, eagerly."""
+        """A scenario of the API wrapped in tf.custom_gradient, or with tf.Variable inputs, eagerly."""
         return modes.custom(rule, mode, self.f, self._xs(None), u, v, v2)
 
 
@@ -91,6 +94,7 @@ class TfBackend(StructuredBackend):
     compiled_modes = COMPILED_MODES
     batched_modes = BATCHED_MODES
     custom_rules = CUSTOM_RULES
+    input_kinds = INPUT_KINDS
     primary_mode = "rev"  # gradient functions are the library's rules (ForwardAccumulator derives JVPs from them)
     glue = glue_of(modes)
 
@@ -120,9 +124,13 @@ class TfBackend(StructuredBackend):
     def classify(self, exc: BaseException) -> ErrorClass:
         """Python TypeError/ValueError (not an op's runtime error) are tracing refusals: in graph mode a
         tensor cannot stand for a shape, a list or a Python constant whose dtype eager mode infers;
-        UnimplementedError is a kernel XLA lacks."""
+        UnimplementedError is a kernel XLA lacks; but an error TensorFlow calls internal is its own bug
+        ("Internal error: Tried to take gradients ... of a variable without handle data")."""
+        text = f"{type(exc).__name__}: {exc}"
+        if MESSAGES.internal.search(text):
+            return ErrorClass.INTERNAL
         tracing = isinstance(exc, (TypeError, ValueError)) and not isinstance(exc, tf.errors.OpError)
-        refused = MESSAGES.not_compilable.search(f"{type(exc).__name__}: {exc}")
+        refused = MESSAGES.not_compilable.search(text)
         if tracing or refused or isinstance(exc, tf.errors.UnimplementedError):
             return ErrorClass.NOT_COMPILABLE
         return classify_message(exc, MESSAGES, (NotImplementedError, LookupError))  # InternalError by name

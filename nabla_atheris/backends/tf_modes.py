@@ -85,8 +85,10 @@ def _grads(tape, outs, xs, u, unconnected=ZERO):
 
 
 def _tangents(acc, outs, unconnected=ZERO):
-    """The JVP of every output (zeros for a non-floating output)."""
-    return [acc.jvp(o, unconnected_gradients=unconnected) if is_diff(o) else tf.zeros_like(o) for o in outs]
+    """The JVP of every output (zeros for a non-floating output; IndexedSlices made dense: the JVP of
+    a segment sum comes from its gradient's transpose)."""
+    tangents = [acc.jvp(o, unconnected_gradients=unconnected) if is_diff(o) else tf.zeros_like(o) for o in outs]
+    return [None if t is None else dense(t) for t in tangents]
 
 
 def direct(f, xs):
@@ -259,10 +261,20 @@ def custom_gradient_rule(f):
     return g
 
 
+def variables(xs):
+    """The inputs as tf.Variable, as users pass a model's weights (ops read them through their handles:
+    ReadVariableOp, ResourceGather)."""
+    return [tf.Variable(x) for x in xs]
+
+
 def custom(rule, mode, f, xs, u, v, v2):
-    """A scenario of f wrapped in the user-defined rule `rule` ("custom_gradient"): "direct", "rev",
-    "fwd" as `direct`, `vjp`, `jvp`; a second-order composition as `second_order`."""
-    g = {"custom_gradient": custom_gradient_rule}[rule](f)
+    """A scenario of f wrapped in the user-defined rule `rule` ("custom_gradient"), or of f with its
+    inputs bound another way (the input kind "variable": `variables`): "direct", "rev", "fwd" as
+    `direct`, `vjp`, `jvp`; a second-order composition as `second_order`."""
+    if rule == "variable":
+        g, xs = f, variables(xs)
+    else:
+        g = {"custom_gradient": custom_gradient_rule}[rule](f)
     if mode == "direct":
         return direct(g, xs)
     if mode == "rev":

@@ -100,7 +100,7 @@ class TorchCall(StructuredCall):
             return modes.batched(mode.split("-", 1)[1], self.f, stacked, directions)
 
     def custom(self, rule: str, mode: str, u: Arrays, v: Arrays, v2: Arrays) -> Any:
-        """A scenario of the API wrapped in a user-defined rule."""
+        """A scenario of the API wrapped in a user-defined rule, or with non-contiguous inputs."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return modes.custom(rule, mode, self.f, self._xs(None), u, v, v2)
@@ -114,6 +114,7 @@ class TorchBackend(StructuredBackend):
     compiled_modes = ("aot-direct", "aot-rev", "aot-fwd", "inductor-direct", "inductor-rev", "inductor-fwd")
     batched_modes = ("vmap-direct", "vmap-rev", "vmap-fwd")
     custom_rules = {"function": ("direct", "rev", "fwd", *SECOND_ORDER, *NESTED_TRANSFORMS)}
+    input_kinds = {"strided": ("direct", "rev", "fwd", *SECOND_ORDER)}
     primary_mode = "rev"  # derivatives.yaml's backward formulas (forward formulas are often derived from them)
     glue = glue_of(modes)
 
@@ -163,4 +164,7 @@ def refused_by_transform(exc: BaseException) -> bool:
 def make_backend() -> TorchBackend:
     """Entry point for `nabla_atheris.backends.get_backend`."""
     torch.set_num_threads(1)
+    # A sparse tensor whose indices break its invariants (out of its size) is undefined behaviour, not a
+    # result to compare: checked, the constructor refuses it as an invalid input.
+    torch.sparse.check_sparse_tensor_invariants.enable()
     return TorchBackend()

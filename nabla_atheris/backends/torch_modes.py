@@ -316,11 +316,23 @@ def nested_hessian(g, xs, u, v, v2, outer):
     return to_numpy(transform(torch.func.jacfwd(line))(torch.zeros(2, dtype=torch.float64)))
 
 
+def strided(x):
+    """x as a non-contiguous view of a larger tensor (every other element of a new last axis), made
+    differentiably, as users pass slices and transposes."""
+    return torch.stack([x, torch.zeros_like(x)], dim=-1)[..., 0]
+
+
+def strided_inputs(f):
+    """f called with its inputs as non-contiguous views (`strided`)."""
+    return lambda *xs: f(*(strided(x) for x in xs))
+
+
 def custom(rule, mode, f, xs, u, v, v2):
-    """A scenario of f wrapped in the user-defined rule `rule` ("function": `user_rule`): "direct",
-    "rev", "fwd" as `direct`, `vjp`, `jvp`; a second-order composition as `second_order`;
-    "jacfwd-jacfwd" and "jacrev-jacfwd" as `nested_hessian`."""
-    g = {"function": user_rule}[rule](f)
+    """A scenario of f wrapped in the user-defined rule `rule` ("function": `user_rule`) or with its
+    inputs bound another way (the input kind "strided": `strided_inputs`): "direct", "rev", "fwd" as
+    `direct`, `vjp`, `jvp`; a second-order composition as `second_order`; "jacfwd-jacfwd" and
+    "jacrev-jacfwd" as `nested_hessian`."""
+    g = {"function": user_rule, "strided": strided_inputs}[rule](f)
     if mode == "direct":
         return direct(g, xs)
     if mode == "rev":

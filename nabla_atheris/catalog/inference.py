@@ -4,7 +4,8 @@ that a reader of the properties file can check it against the documentation.
 
 Name patterns (source "name"): tie-sensitive functions (max, sort, pooling, clamp ...), spectral
 decompositions and inverses (conditioning), eigen- and singular-vector outputs (gauge),
-gradient-cutting and straight-through APIs, index arguments whose duplicates are undefined,
+gradient-cutting and straight-through APIs, index arguments whose duplicates are undefined, results
+that depend on the inputs' memory layout (as_strided),
 positive-definite inputs of Cholesky factorizations.
 Probing (source "probe"): a square-matrix argument of a linear-algebra API whose strict upper (or
 lower) triangle does not change the outputs is read in one triangle. Where the library's reverse and
@@ -46,6 +47,7 @@ GAUGE_TOKENS = {"eig", "eigh", "svd", "schur"}  # their vector outputs are uniqu
 INVERSE_TOKENS = {"inv", "inverse", "solve", "det", "slogdet", "logdet", "determinant", "tensorinv", "tensorsolve", "cond"}
 CUT = re.compile(r"^(detach|stop_?gradient|prevent_?gradient)$")
 STRAIGHT_THROUGH = re.compile(r"fake_?quant")
+LAYOUT_DEPENDENT = re.compile(r"^as_strided(_scatter|_copy)?$")  # reads the input's storage, not its values
 UNIQUE_INDEX = re.compile(r"^(index_put|put|index_copy|scatter|scatter_nd_update|tensor_scatter_nd_update|max_unpool\w*)$")
 NOT_DIFFERENTIABLE_ARG = re.compile(r"not differentiable with respect to argument '(\w+)'")
 
@@ -82,6 +84,8 @@ def from_name(api: str) -> Properties:
         out["gradient"] = "straight-through"
     if UNIQUE_INDEX.match(name):
         out["unique_indices"] = True
+    if LAYOUT_DEPENDENT.match(name):
+        out["layout_dependent"] = True
     out["sources"] = {key: "name" for key in out}
     return out
 

@@ -46,6 +46,7 @@ FIELDS = (
     "nondifferentiable",
     "labels",
     "domains",
+    "layout_dependent",
 )
 LABELS = ("sign",)  # label values: -1 or 1
 # Keyword attributes by which a call promises that its integer arguments are sorted, or free of
@@ -72,6 +73,7 @@ class ApiProperties:
     nondifferentiable: tuple[str, ...] = ()  # floating arguments that are parameters, not inputs
     labels: dict[str, str] = field(default_factory=dict)  # argument -> label values (one of LABELS): not inputs
     domains: dict[str, str] = field(default_factory=dict)  # argument -> documented value domain (catalog DOMAINS)
+    layout_dependent: bool = False  # the result depends on the inputs' memory layout (as_strided reads storage)
     sources: dict[str, str] = field(default_factory=dict)  # property -> where it was read
 
     def __post_init__(self) -> None:
@@ -131,6 +133,7 @@ def parse_properties(spec: dict[str, Any]) -> ApiProperties:
         nondifferentiable=tuple(str(a) for a in spec.get("nondifferentiable", ())),
         labels={str(k): str(v) for k, v in spec.get("labels", {}).items()},
         domains={str(k): str(v) for k, v in spec.get("domains", {}).items()},
+        layout_dependent=bool(spec.get("layout_dependent", False)),
         sources={str(k): str(v) for k, v in spec.get("sources", {}).items()},
     )
 

@@ -7,8 +7,9 @@ Stages, each a function of the subject (`subject.prepare`) and the first-order r
 3. compiled scenarios against eager (`compiled`), one compiler set at a time;
 4. second order, compositions against each other, then the numerical referee (`second_order`);
 5. batched scenarios (vmap, pfor) against a loop over the samples (`batched`);
-6. the API wrapped in user-defined derivative rules against the API itself (`custom`).
-Stages 3, 5 and 6 run for the scenario sets chosen that run on the case (`scenario_sets`); the
+6. the API wrapped in user-defined derivative rules against the API itself (`custom`);
+7. the API's inputs bound as users also bind them against plain tensors (`custom.judge_input_kinds`).
+Stages 3, 5, 6 and 7 run for the scenario sets chosen that run on the case (`scenario_sets`); the
 time of each set is recorded in the verdict. No stage is skipped because another found or filtered something: each
 compares what it can. An exception of nabla-atheris' own code ends only its stage, as a harness
 error of the verdict.
@@ -24,7 +25,7 @@ from nabla_atheris.backends import Backend
 from nabla_atheris.case import Case, encode
 from nabla_atheris.oracle.batched import judge_batched
 from nabla_atheris.oracle.compiled import judge_compiled
-from nabla_atheris.oracle.custom import judge_custom
+from nabla_atheris.oracle.custom import judge_custom, judge_input_kinds
 from nabla_atheris.oracle.evidence import Evidence
 from nabla_atheris.oracle.first_order import blamed, judge_derivatives, judge_statuses, judge_values, run_first_order
 from nabla_atheris.oracle.running import describe, where
@@ -76,6 +77,8 @@ def check_case(
         stages.append(("batched", "batched", lambda: judge_batched(subject, sound, evidence)))
     if "custom" in sets:
         stages.append(("custom rules", "custom", lambda: judge_custom(subject, sound, evidence, disputed(verdict))))
+    if "inputs" in sets:
+        stages.append(("input kinds", "inputs", lambda: judge_input_kinds(subject, sound, evidence, disputed(verdict))))
     for name, chosen, stage in stages:
         verdict.absorb(_stage(verdict, name, stage, chosen) or Judgement())
     return verdict

@@ -13,10 +13,17 @@ VJP), and a composition only where the wrapped first-order modes it composes wer
 rule, one finding). A wrapped scenario that raises where the API works is a status finding, but
 not when a derivative is not implemented (the rule may need one the API lacks: a jvp rule built
 from the VJP needs the backward's own derivative) or the library documents the limitation.
+
+Input kinds (`judge_input_kinds`) are judged alike: the API with its inputs bound as users also bind
+them (the backend's `input_kinds`: torch's non-contiguous views, TensorFlow's tf.Variable) against
+the API on plain tensors, in every mode and order (`input-kind-mismatch`). A direct call that refuses
+inputs bound so (a contiguity precondition) is filtered (`input-kind-refused`), and an API whose
+result depends on its inputs' memory layout by design (as_strided) is not judged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,6 +39,8 @@ from nabla_atheris.verdict import Judgement
 from nabla_atheris.vocabulary import DIRECT, FIRST_ORDER_AD, FWD, NESTED_TRANSFORMS, REV, SECOND_ORDER, second_order_parts
 
 KIND = "custom-rule-mismatch"
+INPUT_KIND = "input-kind-mismatch"
+Rules = Mapping[str, tuple[str, ...]]  # rule (or input kind) -> the scenarios it runs
 
 
 def parts(mode: str) -> set[str]:
@@ -43,11 +52,33 @@ def parts(mode: str) -> set[str]:
     return {mode} & set(FIRST_ORDER_AD)
 
 
-def judge_custom(subject: Subject, runs: dict[str, ModeRun], evidence: Evidence, disputed: set[str] = frozenset()) -> Judgement:
-    """Every user-defined rule of the backend, in each of its scenarios whose unwrapped counterpart ran
-    (and, for a composition, is not `disputed`: the second-order stage found it or its peers wrong)."""
+def judge_input_kinds(
+    subject: Subject, runs: dict[str, ModeRun], evidence: Evidence, disputed: set[str] = frozenset()
+) -> Judgement:
+    """Every input kind of the backend, as `judge_custom` judges rules (`input-kind-mismatch`), but for
+    an API whose result depends on its inputs' memory layout by design (as_strided: declared)."""
+    kinds = getattr(subject.backend, "input_kinds", {})
+    if kinds and subject.properties.layout_dependent:
+        judgement = Judgement()
+        judgement.filter("by-design", "input kinds", "the API's result depends on its inputs' memory layout")
+        return judgement
+    return judge_custom(subject, runs, evidence, disputed, kinds, INPUT_KIND)
+
+
+def judge_custom(
+    subject: Subject,
+    runs: dict[str, ModeRun],
+    evidence: Evidence,
+    disputed: set[str] = frozenset(),
+    rules: Rules | None = None,
+    kind: str = KIND,
+) -> Judgement:
+    """Every user-defined rule of the backend (or `rules`), in each of its scenarios whose unwrapped
+    counterpart ran (and, for a composition, is not `disputed`: the second-order stage found it or
+    its peers wrong); a disagreement is a finding of `kind`."""
     judgement = Judgement()
-    for rule, modes in getattr(subject.backend, "custom_rules", {}).items():
+    rules = getattr(subject.backend, "custom_rules", {}) if rules is None else rules
+    for rule, modes in rules.items():
         unsound: set[str] = set()  # wrapped first-order modes that computed a wrong derivative
         for mode in modes:
             name = f"{rule}:{mode}"
@@ -72,12 +103,15 @@ def judge_custom(subject: Subject, runs: dict[str, ModeRun], evidence: Evidence,
                 error_class = subject.error_class(wrapped.error)
                 if error_class is ErrorClass.NOT_COMPILABLE:
                     judgement.filter("not-compilable", name, describe(wrapped.error))
-                elif error_class is ErrorClass.UNSUPPORTED:  # the rule needs a derivative the API lacks
+                elif error_class is ErrorClass.UNSUPPORTED and kind == KIND:  # the rule needs a derivative the API lacks
                     judgement.note(name, "skipped", f"the rule needs a derivative the API lacks: {describe(wrapped.error)}")
+                elif kind == INPUT_KIND and mode == DIRECT and error_class is not ErrorClass.INTERNAL:
+                    judgement.filter("input-kind-refused", name, describe(wrapped.error))
+                    break  # a precondition of the API (contiguity), not of a derivative: its modes would raise too
                 else:
                     error_finding(subject, judgement, name, wrapped.error, mode, others_work=True)
                 continue
-            verdict = _compare(subject, runs, evidence, mode, name, reference.value, wrapped.value)
+            verdict = _compare(subject, runs, evidence, mode, name, reference.value, wrapped.value, kind)
             if verdict.findings and mode in FIRST_ORDER_AD:
                 unsound.add(mode)
             judgement.absorb(verdict)
@@ -96,14 +130,14 @@ def _unwrapped(subject: Subject, runs: dict[str, ModeRun], mode: str) -> Outcome
 
 
 def _compare(
-    subject: Subject, runs: dict[str, ModeRun], evidence: Evidence, mode: str, name: str, reference: Any, wrapped: Any
+    subject: Subject, runs: dict[str, ModeRun], evidence: Evidence, mode: str, name: str, reference: Any, wrapped: Any, kind: str
 ) -> Judgement:
     """The wrapped result against the unwrapped one: outputs (direct, first order), then the derivative."""
     if mode == DIRECT:
-        return judge_outputs(subject, name, wrapped, kind=KIND)[0]
+        return judge_outputs(subject, name, wrapped, kind=kind)[0]
     judgement = Judgement()
     if mode in FIRST_ORDER_AD:
-        verdict, same = judge_outputs(subject, name, wrapped[0], kind=KIND)
+        verdict, same = judge_outputs(subject, name, wrapped[0], kind=kind)
         judgement.absorb(verdict)
         if not same:
             return judgement
@@ -131,7 +165,7 @@ def _compare(
     details = {"entry": [(0, 1), (1, 0)][entry]} if mode in NESTED_TRANSFORMS else {}
     reference_name = NESTED_TRANSFORMS.get(mode, mode)
     details.update(projection=(other, value), rtol=tol.rtol, atol=tol.atol, scale=scale)
-    judgement.add(subject.finding(KIND, reference_name, name, message, error, **details))
+    judgement.add(subject.finding(kind, reference_name, name, message, error, **details))
     return judgement
 
 
@@ -161,4 +195,3 @@ def _point(
 
 def _shown(values: np.ndarray) -> str:
     return ", ".join(f"{v:.6g}" for v in values.flat) if values.size > 1 else f"{float(values.flat[0]):.6g}"
-
