@@ -29,6 +29,7 @@ def test_each_property_of_a_program_combines_its_calls_by_its_rule():
     assert after_sin.conditioning == "inverse" and after_sin.sources["conditioning"] == "torch.linalg.det: name"
     assert combine([("torch.argmax", CUT), ("torch.sin", SMOOTH)]).gradient == "cut"  # a cut anywhere cuts
     assert combine([("torch.sin", SMOOTH), ("torch.max", MAX)]).tie_sensitive
+    assert combine([("torch.sin", SMOOTH), ("torch.as_strided", ApiProperties(layout_dependent=True))]).layout_dependent
     assert combine([("torch.linalg.det", DET), ("torch.linalg.eigh", EIGH)]).conditioning == "spectral"
     eigh_last = combine([("torch.sin", SMOOTH), ("torch.linalg.eigh", EIGH)])
     assert eigh_last.gauge_vectors and eigh_last.gradient is None

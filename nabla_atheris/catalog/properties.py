@@ -153,6 +153,9 @@ def properties_of(library: str, api: str) -> ApiProperties:
     return library_properties(library).get(api, NONE)
 
 
+ANY_CALL = ("tie_sensitive", "unique_indices", "layout_dependent")  # a program has them when any call has them
+
+
 def combine(calls: Sequence[tuple[str, ApiProperties]]) -> ApiProperties:
     """A program's properties from its calls' (api, properties), in call order; a single call's are
     its own. The rules, per property:
@@ -162,8 +165,8 @@ def combine(calls: Sequence[tuple[str, ApiProperties]]) -> ApiProperties:
       that returns eigen- or singular vectors makes it "gauge": the sign or phase its vectors were
       given reaches the outputs, by AD's convention in the derivatives and LAPACK's in the values;
     - gauge_vectors: the last call's (the program's outputs are its outputs);
-    - tie_sensitive, unique_indices: any call's; conditioning: any call's ("spectral" over
-      "inverse"). The oracle looks for ties, ill-conditioned matrices and duplicate indices in the
+    - tie_sensitive, unique_indices, layout_dependent: any call's; conditioning: any call's
+      ("spectral" over "inverse"). The oracle looks for ties, ill-conditioned matrices and duplicate indices in the
       arguments of each call that declares them, earlier outputs included (`oracle.program_values`);
     - unsupported: the union (a mode one call documents no derivative for has none for the program);
       derivative_dtypes, dtypes: the intersection of the declared sets (a program's dtypes must be
@@ -191,7 +194,7 @@ def combine(calls: Sequence[tuple[str, ApiProperties]]) -> ApiProperties:
         elif properties.gauge_vectors and index < len(calls) - 1 and gradient is None:
             gradient = "gauge"
             sources["gradient"] = f"{api} returns eigen- or singular vectors that a later call reads"
-        for key in ("tie_sensitive", "conditioning", "unique_indices", "unsupported", "dtypes", "derivative_dtypes"):
+        for key in ANY_CALL + ("conditioning", "unsupported", "dtypes", "derivative_dtypes"):
             declared(key, api, properties)
     conditionings = {p.conditioning for _, p in calls}
     derivative_dtypes = _intersection([p.derivative_dtypes for _, p in calls])
@@ -202,13 +205,12 @@ def combine(calls: Sequence[tuple[str, ApiProperties]]) -> ApiProperties:
     return replace(
         first,
         gradient=gradient,
-        tie_sensitive=any(p.tie_sensitive for _, p in calls),
+        **{key: any(getattr(p, key) for _, p in calls) for key in ANY_CALL},
         conditioning=next((c for c in CONDITIONING if c in conditionings), None),
         gauge_vectors=last.gauge_vectors,
         unsupported=unsupported,
         dtypes=dtypes or frozenset(),
         derivative_dtypes=derivative_dtypes,
-        unique_indices=any(p.unique_indices for _, p in calls),
         sources={**{k: f"{calls[0][0]}: {v}" for k, v in first.sources.items()}, **sources},
     )
 
