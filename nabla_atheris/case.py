@@ -155,6 +155,11 @@ class Case:
         return hash(encode(self))
 
 
+def attribute_values(kwargs: Sequence[tuple[str, Arg]]) -> dict[str, Any]:
+    """A call's keyword attributes by name, as plain values (its flags: upper=, indices_are_sorted= ...)."""
+    return {name: a.value for name, a in kwargs if isinstance(a, Attr)}
+
+
 def _pack_arg(arg: Arg) -> dict:
     if isinstance(arg, Tensor):
         data = np.ascontiguousarray(arg.values, dtype=storage_dtype(arg.dtype).newbyteorder("<"))

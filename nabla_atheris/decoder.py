@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import atheris
 import numpy as np
 
-from nabla_atheris.case import Attr, Call, Case, Ref, Tensor, TensorList, is_floating, storage_dtype
+from nabla_atheris.case import Attr, Call, Case, Ref, Tensor, TensorList, attribute_values, is_floating, storage_dtype
 from nabla_atheris.catalog import ApiEntry, AttrSlot, Catalog, ListSlot, OptionSlot, Template, TensorSlot
 from nabla_atheris.catalog.properties import NONE, SORTED_PROMISES, UNIQUE_PROMISES, ApiProperties, promises, properties_of
 from nabla_atheris.palette import (
@@ -211,7 +211,7 @@ class _CaseBuilder:
         """An integer tensor's values in the regime its next choice names, then made distinct and
         sorted where the API, the call or the template requires it."""
         regime = index_regime_of(self.src.choice(INDEX_REGIME_CHOICES, "index-regime"))
-        signed = not values.dtype.kind == "u"
+        signed = values.dtype.kind != "u"
         values = in_index_regime(values, regime, slot.low, slot.high, signed).astype(values.dtype)
         if unique:
             values = _unique(values, slot)
@@ -288,7 +288,7 @@ def _decode_call(src: Choices, catalog: Catalog, entry: ApiEntry, template_index
     args += tuple(builder.arg(s, str(i)) for i, s in enumerate(slots, start=len(args)))
     kwargs = tuple((name, builder.arg(s, name)) for name, s in template.kwargs if not isinstance(s, OptionSlot))
     kwargs += tuple(builder.options(tuple((name, s) for name, s in template.kwargs if isinstance(s, OptionSlot))))
-    values = builder.fill_values({name: a.value for name, a in kwargs if isinstance(a, Attr)})
+    values = builder.fill_values(attribute_values(kwargs))
     return Call(
         api=entry.name,
         api_id=entry.id,

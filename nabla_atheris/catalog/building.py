@@ -261,9 +261,10 @@ def validate_template(
     template with the dtypes that work (float64 first), or None and the reason it failed."""
     first = template["dtypes"][0]
     reason = _check_one(library, api, template, backend)
-    if reason is not None and reason.startswith("direct call fails") and _sorted_indices(template) != template:
-        if _check_one(library, api, _sorted_indices(template), backend) is None:  # segment ids must ascend
-            template, reason = _sorted_indices(template), None
+    ascending = _sorted_indices(template)
+    if reason is not None and reason.startswith("direct call fails") and ascending != template:
+        if _check_one(library, api, ascending, backend) is None:  # segment ids must ascend
+            template, reason = ascending, None
     if reason is not None or not probe_dtypes:
         return (None, reason) if reason is not None else (template, None)
     dtypes = [first]

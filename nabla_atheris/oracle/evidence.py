@@ -21,7 +21,7 @@ import numpy as np
 
 from nabla_atheris import numerics
 from nabla_atheris import projections as P
-from nabla_atheris.case import Attr, Case, Tensor, TensorList, is_floating
+from nabla_atheris.case import Attr, Case, Tensor, TensorList, attribute_values, is_floating
 from nabla_atheris.catalog.properties import SORTED_PROMISES, UNIQUE_PROMISES, ApiProperties, promises
 from nabla_atheris.oracle.program_values import standalone
 from nabla_atheris.oracle.subject import Arrays, Subject
@@ -274,11 +274,11 @@ def broken_promise(case: Case) -> str | None:
     `unique_indices=True`: properties.SORTED_PROMISES, UNIQUE_PROMISES) and they break; its result is
     undefined there (None: no promise is broken)."""
     for call in case.calls():
-        flags = {name: a.value for name, a in call.kwargs if isinstance(a, Attr)}
+        flags = attribute_values(call.kwargs)
         indices = [a.values.ravel() for a in call.arguments() if isinstance(a, Tensor) and a.dtype in INTEGER_DTYPES]
         if promises(flags, SORTED_PROMISES) and any(np.any(np.diff(i) < 0) for i in indices):
             return f"{call.api} is promised sorted indices ({', '.join(SORTED_PROMISES)}) and they are not"
-        if promises(flags, UNIQUE_PROMISES) and any(len(np.unique(i)) < i.size for i in indices):
+        if promises(flags, UNIQUE_PROMISES) and any(_repeats(i) for i in indices):
             return f"{call.api} is promised unique indices ({', '.join(UNIQUE_PROMISES)}) and they repeat"
     return None
 
@@ -286,11 +286,12 @@ def broken_promise(case: Case) -> str | None:
 def duplicate_indices(case: object) -> bool:
     """Whether an integer tensor argument repeats a value (anywhere: which positions compete depends
     on the API, so any repeat may be one the documentation calls undefined)."""
-    for t in case.tensors():  # type: ignore[attr-defined]
-        if t.dtype in INTEGER_DTYPES and t.size > 1:
-            if len(np.unique(t.values)) < t.size:
-                return True
-    return False
+    return any(t.dtype in INTEGER_DTYPES and _repeats(t.values) for t in case.tensors())  # type: ignore[attr-defined]
+
+
+def _repeats(values: np.ndarray) -> bool:
+    """Whether some value occurs more than once."""
+    return len(np.unique(values)) < np.size(values)
 
 
 def householder_gap(case: Case) -> float | None:
