@@ -67,10 +67,32 @@ class Op:
     noisy: bool = False  # the direct call differs on each call
     output_dtype: str | None = None  # e.g. float16: an output less precise than the input
     order_by_dtype: bool = False  # outputs in another order in float64 (as eigenvalues may be)
+    rev_df: Callable[[np.ndarray], np.ndarray] | None = None  # reverse mode's own rule (a documented convention)
 
 
 def smooth(**defects: Any) -> Op:
     return Op(np.sin, np.cos, lambda x: -np.sin(x), **defects)
+
+
+def _rule(op: Op, mode: str) -> Callable[[np.ndarray], np.ndarray]:
+    """The elementwise derivative a first-order mode computes."""
+    return op.rev_df if mode == "rev" and op.rev_df is not None else op.df
+
+
+def _sin_clamped(x: np.ndarray) -> np.ndarray:
+    return np.sin(np.maximum(x, 0.5))
+
+
+def _sin_clamped_df(x: np.ndarray) -> np.ndarray:
+    return np.cos(np.maximum(x, 0.5)) * (x > 0.5)
+
+
+def _sin_clamped_d2f(x: np.ndarray) -> np.ndarray:
+    return -np.sin(np.maximum(x, 0.5)) * (x > 0.5)
+
+
+def _sin_clamped_rev(x: np.ndarray) -> np.ndarray:
+    return np.cos(np.maximum(x, 0.5))
 
 
 def _tie_max_rev(x: np.ndarray) -> np.ndarray:
@@ -122,6 +144,12 @@ OPS: dict[str, Op] = {
     "half_output": smooth(output_dtype="float16"),
     "cut": Op(lambda x: x, np.zeros_like, np.zeros_like, absent_rev=True),
     "order_by_dtype": smooth(order_by_dtype=True),
+    # sin(max(x, 0.5)) whose gradient ignores the clamp (a straight-through convention, as gaussian_nll_loss
+    # documents for its var) while forward mode differentiates it; rev-over-rev differentiates the convention
+    "straight_through": Op(
+        _sin_clamped, _sin_clamped_df, _sin_clamped_d2f, rev_df=_sin_clamped_rev, second_scale={"rev-over-rev": 2.0}
+    ),
+    "straight_through_wrong_fwd": Op(_sin_clamped, _sin_clamped_df, _sin_clamped_d2f, rev_df=_sin_clamped_rev, fwd_scale=0.5),
     "huge_slope": Op(lambda x: np.sin(1e9 * x), lambda x: 1e9 * np.cos(1e9 * x), np.zeros_like, fwd_scale=1 + 1e-3),
     "wildly_wrong_rev": smooth(rev_scale=1e16),
     "infinite_slope": Op(np.cbrt, lambda x: 1.0 / (3.0 * np.cbrt(x) ** 2), np.zeros_like),
@@ -179,7 +207,7 @@ class FakeCall:
             return [np.array(np.sum(pick * v[0]))]
         op = OPS[self.name]
         scale = op.rev_scale if mode == "rev" else op.fwd_scale
-        return [(scale * op.df(x) * _x_sum(v)).astype(self.dtype)]
+        return [(scale * _rule(op, mode)(x) * _x_sum(v)).astype(self.dtype)]
 
     def _raise(self, scenario: str) -> None:
         if self.name in OPS and scenario in OPS[self.name].raises:
@@ -212,7 +240,7 @@ class FakeCall:
         if self.name == EIGVALSH:
             return outs, [self._eigvalsh_gradient(xs[0], u[0])]
         x = _x_sum(xs)
-        grad = op.rev_scale * op.df(x) * np.real(u[0])  # type: ignore[union-attr]
+        grad = op.rev_scale * _rule(op, "rev")(x) * np.real(u[0])  # type: ignore[arg-type]
         return outs, [grad.astype(self.dtype) for _ in xs]
 
     def jvp(self, v: Arrays, xs: Sequence[np.ndarray] | None = None) -> tuple[Arrays, list[np.ndarray | None]]:

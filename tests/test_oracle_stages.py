@@ -145,6 +145,28 @@ def test_gradient_cutting_api_is_by_design(monkeypatch):
     assert verdict.findings == [] and "by-design" in verdict.filters, explain(verdict)
 
 
+def test_a_straight_through_gradient_is_by_design_only_where_it_departs_from_the_math(monkeypatch):
+    below = tensor([4], [0.2, -0.7, 1.1, 0.9])  # two entries clamped: the convention applies
+    assert kinds(check("straight_through", below)) == {"rev-vs-numeric"}  # undeclared: the gradient is not the derivative
+    declared = ApiProperties(gradient="straight-through")
+    verdict = check("straight_through", below, properties=declared, monkeypatch=monkeypatch)
+    assert verdict.findings == [] and "by-design" in verdict.filters, explain(verdict)  # its compositions too
+    above = tensor([3], [0.7, 1.1, 0.9])  # nothing clamped: the convention is the math, a wrong forward rule is a bug
+    verdict = check("straight_through_wrong_fwd", above, properties=declared, monkeypatch=monkeypatch)
+    assert kinds(verdict) == {"fwd-vs-numeric"}, explain(verdict)
+    verdict = check("straight_through_wrong_fwd", below, properties=declared, monkeypatch=monkeypatch)
+    assert kinds(verdict) == {"rev-vs-fwd"}, explain(verdict)  # forward mode departs from the math too: not the convention
+
+
+def test_a_call_asking_for_a_scaled_reverse_gradient_is_by_design():
+    plain = parse_case({"library": "fake", "api": "fake.wrong_rev", "args": [X]})
+    assert kinds(check_case(plain, BACKEND)) == {"rev-vs-numeric"}
+    scaled = parse_case({"library": "fake", "api": "fake.wrong_rev", "args": [X], "kwargs": {"scale_grad_by_freq": True}})
+    verdict = check_case(scaled, BACKEND)
+    assert verdict.findings == [] and "by-design" in verdict.filters, explain(verdict)
+    assert "scale_grad_by_freq=True" in " ".join(line.detail for line in verdict.lines), explain(verdict)
+
+
 def test_an_error_in_the_harness_glue_is_a_harness_error_not_a_finding():
     verdict = check("glue_error")
     assert verdict.findings == [] and verdict.harness_errors, explain(verdict)

@@ -29,8 +29,9 @@ from nabla_atheris.vocabulary import FIRST_ORDER_AD, SECOND_ORDER
 # no derivative by design; a derivative by convention, not by the math; a program's derivative that
 # depends on the sign or phase an earlier call chose for its eigen- or singular vectors (see `combine`);
 # no reverse-mode derivative by design (a call's requires_grad=False: forward-mode tangents do not
-# depend on requires_grad)
-GRADIENTS = ("cut", "straight-through", "gauge", "reverse-cut")
+# depend on requires_grad); a reverse-mode gradient that is not the derivative by design (a call's
+# scale_grad_by_freq=True: scaled by the indices' frequencies)
+GRADIENTS = ("cut", "straight-through", "gauge", "reverse-cut", "reverse-convention")
 # eigen/singular gaps and rank; the smallest singular value only; Householder reflectors' tau_i against 1/|v_i|^2
 CONDITIONING = ("spectral", "inverse", "householder")
 FIELDS = (

@@ -67,6 +67,7 @@ class Evidence:
     def __init__(self, subject: Subject) -> None:
         self.subject = subject
         self._first_point: Point | None = None
+        self.convention = ""  # why the first-order modes may disagree here by the documentation (set by first order)
 
     # -- scalar functions of the widened inputs ---------------------------------------------------
     def projected_output(self, u: Arrays | None = None) -> ScalarFn:

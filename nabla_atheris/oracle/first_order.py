@@ -26,6 +26,9 @@ from nabla_atheris.tolerances import tolerance
 from nabla_atheris.verdict import Judgement
 from nabla_atheris.vocabulary import FWD, REV
 
+# The call-level gradient properties that concern reverse mode only, and what they do to its derivative.
+REVERSE_ONLY = {"reverse-cut": "cut", "reverse-convention": "set by a documented convention"}
+
 
 @dataclass(frozen=True)
 class ModeRun:
@@ -213,6 +216,27 @@ def _confirmation(subject: Subject, a: str, b: str, scale: float) -> Confirmatio
         return Confirmation(False, "jacobians", f"the library raised while confirming: {exc}")
 
 
+def _convention_explains(subject: Subject, rev: float, fwd: float, scale: float, evidence: Evidence) -> str:
+    """Why reverse and forward mode may disagree by the documentation ('' when they may not): the call
+    cuts reverse mode's derivative or sets it by a convention (forward-mode tangents follow the math),
+    or the API's derivative is straight-through (a convention the library documents for its gradient)
+    and here reverse mode departs from the numerical derivative while forward mode follows it, or no
+    numerical derivative can tell whether the convention applies at this point."""
+    gradient = subject.properties.gradient
+    source = subject.properties.sources.get("gradient", "the catalog")
+    if gradient in REVERSE_ONLY:
+        return f"reverse mode's derivative is {REVERSE_ONLY[gradient]} ({source}), forward mode's is not"
+    if gradient != "straight-through":
+        return ""
+    numeric = evidence.first_numeric
+    if not numeric.reliable:
+        return f"a straight-through derivative ({source}), and no numerical referee to tell whether it applies here"
+    referee = tolerance("ad-vs-numeric", subject.dtypes)
+    if referee.close(fwd, numeric.value, scale) and not referee.close(rev, numeric.value, scale):
+        return f"reverse mode follows the straight-through convention ({source}) where it departs from the math"
+    return ""
+
+
 def _judge_ad_disagreement(
     subject: Subject, runs: dict[str, ModeRun], values: dict[str, float], scale: float, evidence: Evidence, judgement: Judgement
 ) -> None:
@@ -220,9 +244,10 @@ def _judge_ad_disagreement(
     (when reliable) says which one is wrong."""
     rev, fwd = values[REV], values[FWD]
     judgement.note("rev vs fwd", "mismatch", f"{rev:.6g} vs {fwd:.6g}")
-    if subject.properties.gradient == "reverse-cut":
-        source = subject.properties.sources.get("gradient", "the catalog")
-        judgement.filter("by-design", "rev vs fwd", f"reverse mode's derivative is cut ({source}), forward mode's is not")
+    convention = _convention_explains(subject, rev, fwd, scale, evidence)
+    if convention:
+        evidence.convention = convention
+        judgement.filter("by-design", "rev vs fwd", convention)
         return
     point = evidence.first_point(scale)
     if not point.reason:
@@ -238,7 +263,7 @@ def _judge_ad_disagreement(
     tol = tolerance("ad-vs-ad", subject.dtypes)
     pair = (REV, FWD, rev, fwd)
     kind, blame = "rev-vs-fwd", "the numerical derivative cannot referee"
-    if not subject.properties.gradient:
+    if subject.properties.gradient in (None, "straight-through"):  # away from where it applies, a convention is the math
         numeric = evidence.first_numeric
         referee = tolerance("ad-vs-numeric", subject.dtypes)
         if numeric.reliable:

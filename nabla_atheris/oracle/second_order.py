@@ -60,6 +60,9 @@ def judge_second_order(subject: Subject, runs: dict[str, ModeRun], evidence: Evi
     if len(finite) == len(values) and len(groups) == 1:
         _against_numeric(subject, values, phi, referee, scale, evidence, judgement)
         return judgement
+    if evidence.convention:  # the first-order modes follow a documented convention here, so may their compositions
+        judgement.filter("by-design", "second order", evidence.convention)
+        return judgement
     point = evidence.first_point(scale_of(runs))  # no first derivative here: no second either
     if not point.reason:
         point = evidence.point(phi, subject.v2, scale)

@@ -145,14 +145,24 @@ def prepare(case: Case, backend: Backend, judgement: Judgement) -> Subject | Non
     return Subject(case, backend, call, wide, outputs, u, v, v2, rng, properties, per_call)
 
 
+# Keyword flags, and the value by which a call asks for a reverse-mode gradient that is not the
+# derivative (the gradient property it declares): requires_grad=False asks a constructor
+# (torch.asarray, oneflow.tensor ...) for a result that does not require a gradient, reverse mode's
+# flag (forward-mode tangents do not depend on it); scale_grad_by_freq=True asks embedding and
+# embedding_bag (torch, OneFlow) to "scale gradients by the inverse of frequency of the words in the
+# mini-batch" (their docs), which forward mode does not do.
+REVERSE_MODE_FLAGS = {("requires_grad", False): "reverse-cut", ("scale_grad_by_freq", True): "reverse-convention"}
+
+
 def declared_properties(library: str, call: Call) -> ApiProperties:
-    """The API's declared properties, and what the call itself declares: `requires_grad=False` asks
-    a constructor (torch.asarray, oneflow.tensor ...) for a result that does not require a gradient,
-    reverse mode's flag (forward-mode tangents do not depend on it)."""
+    """The API's declared properties, and what the call itself declares by its keyword flags
+    (`REVERSE_MODE_FLAGS`)."""
     properties = properties_of(library, call.api)
-    if any(name == "requires_grad" and isinstance(arg, Attr) and arg.value is False for name, arg in call.kwargs):
-        sources = {**properties.sources, "gradient": "the call passes requires_grad=False"}
-        return dataclasses.replace(properties, gradient="reverse-cut", sources=sources)
+    for name, arg in call.kwargs:
+        gradient = REVERSE_MODE_FLAGS.get((name, arg.value)) if isinstance(arg, Attr) and isinstance(arg.value, bool) else None
+        if gradient:
+            sources = {**properties.sources, "gradient": f"the call passes {name}={arg.value}"}
+            return dataclasses.replace(properties, gradient=gradient, sources=sources)
     return properties
 
 
