@@ -52,6 +52,11 @@ FORWARD = ["fwd", "fwd-over-rev", "rev-over-fwd", "fwd-over-fwd"]
 DIFFERENTIABLE_DTYPES = FLOAT_DTYPES + COMPLEX_DTYPES
 
 
+# Ops whose derivative is another op with fewer backward dtypes (tools/autograd/derivatives.yaml:
+# "self: grad * at::special_i1(self)"): their second derivatives exist in that op's backward dtypes only.
+DERIVATIVE_OPS = {"i0": "special.i1", "special.i0e": "special.i1e"}
+
+
 def from_opinfo(apis: set[str]) -> dict[str, infer.Properties]:
     """torch: OpInfo's gradcheck wrappers and mode declarations, for every spelling of each op (its
     name, method and aliases, and the catalog's other spellings of the same function). An op that
@@ -83,6 +88,12 @@ def from_opinfo(apis: set[str]) -> dict[str, infer.Properties]:
             if plain and backward and backward != forward:
                 found["derivative_dtypes"] = sorted(backward)
                 found["sources"]["derivative_dtypes"] = f"opinfo {op.name}: backward dtypes on the CPU"
+            derivative = variants.get(DERIVATIVE_OPS.get(op.name, ""), [None])[0]
+            second = {str(d).removeprefix("torch.") for d in derivative.supported_backward_dtypes("cpu")} if derivative else set()
+            if plain and second and (backward or forward) - second:
+                found["second_order_dtypes"] = sorted(second & (backward or forward))
+                source = f"opinfo {derivative.name}: backward dtypes on the CPU, the derivative of {op.name} (derivatives.yaml)"
+                found["sources"]["second_order_dtypes"] = source
         # a variant's wrapper (pinv's 'hermitian') holds for its own arguments only
         wrapper = getattr(op.gradcheck_wrapper, "__name__", "") if plain else ""
         if wrapper.startswith("gradcheck_wrapper_hermitian_input"):

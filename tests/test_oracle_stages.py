@@ -92,6 +92,17 @@ def test_missing_derivative_is_recorded_and_documented_limits_are_by_design(monk
     assert kinds(verdict) == {"missing-derivative"}, explain(verdict)  # complex is documented to have none
 
 
+def test_a_second_order_gap_in_dtypes_the_derivative_lacks_is_a_missing_derivative(monkeypatch):
+    # i0's derivative is i1, which has no Half backward: i0's second order in Half is documented as absent
+    assert kinds(check("gap_second")) == {"derivative-gap"}
+    first_order_only = ApiProperties(second_order_dtypes=frozenset({"float32"}))  # the case is float64
+    verdict = check("gap_second", properties=first_order_only, monkeypatch=monkeypatch)
+    assert kinds(verdict) == {"missing-derivative"} and all(f.recorded_only for f in verdict.findings), explain(verdict)
+    documented = ApiProperties(second_order_dtypes=frozenset({"float64"}))
+    assert kinds(check("gap_second", properties=documented, monkeypatch=monkeypatch)) == {"derivative-gap"}
+    assert not first_order_only.documents_no_derivative("rev", ["float64"])  # first order keeps its derivatives
+
+
 @pytest.mark.parametrize(
     "op, args, reason",
     [

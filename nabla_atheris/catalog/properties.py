@@ -24,7 +24,7 @@ from typing import Any
 
 from nabla_atheris.case import COMPLEX_DTYPES, FLOAT_DTYPES
 from nabla_atheris.structures import STRUCTURES, TRIANGULAR
-from nabla_atheris.vocabulary import FIRST_ORDER_AD, SECOND_ORDER
+from nabla_atheris.vocabulary import FIRST_ORDER_AD, NESTED_TRANSFORMS, SECOND_ORDER
 
 # no derivative by design; a derivative by convention, not by the math; a program's derivative that
 # depends on the sign or phase an earlier call chose for its eigen- or singular vectors (see `combine`);
@@ -43,6 +43,7 @@ FIELDS = (
     "unsupported",
     "dtypes",
     "derivative_dtypes",
+    "second_order_dtypes",
     "unique_indices",
     "nondifferentiable",
     "labels",
@@ -70,6 +71,9 @@ class ApiProperties:
     unsupported: frozenset[str] = frozenset()  # modes documented to have no derivative
     dtypes: frozenset[str] = frozenset()  # the floating dtypes the API is documented to take (empty: all)
     derivative_dtypes: frozenset[str] = frozenset()  # the dtypes documented to have derivatives (empty: all)
+    # the dtypes documented to have second derivatives (empty: those with derivatives): the derivative's
+    # own derivative dtypes, when the derivative is another op (i0's is i1, which has no Half backward)
+    second_order_dtypes: frozenset[str] = frozenset()
     unique_indices: bool = False  # duplicate indices are undefined (index_put, scatter, max_unpool ...)
     nondifferentiable: tuple[str, ...] = ()  # floating arguments that are parameters, not inputs
     labels: dict[str, str] = field(default_factory=dict)  # argument -> label values (one of LABELS): not inputs
@@ -90,7 +94,7 @@ class ApiProperties:
         unknown = self.unsupported - set(FIRST_ORDER_AD) - set(SECOND_ORDER)
         if unknown:
             raise ValueError(f"unknown modes {sorted(unknown)}")
-        unknown_dtypes = (self.dtypes | self.derivative_dtypes) - {*FLOAT_DTYPES, *COMPLEX_DTYPES}
+        unknown_dtypes = (self.dtypes | self.derivative_dtypes | self.second_order_dtypes) - {*FLOAT_DTYPES, *COMPLEX_DTYPES}
         if unknown_dtypes:
             raise ValueError(f"unknown dtypes {sorted(unknown_dtypes)}")
 
@@ -105,7 +109,10 @@ class ApiProperties:
         derivative = mode.rsplit("-", 1)[-1] in ("rev", "fwd") or mode in SECOND_ORDER
         if not derivative:
             return False
-        return mode in self.unsupported or bool(self.derivative_dtypes and set(dtypes) - self.derivative_dtypes)
+        if mode in self.unsupported or bool(self.derivative_dtypes and set(dtypes) - self.derivative_dtypes):
+            return True
+        second = any(name in mode for name in (*SECOND_ORDER, *NESTED_TRANSFORMS))
+        return second and bool(self.second_order_dtypes and set(dtypes) - self.second_order_dtypes)
 
 
 NONE = ApiProperties()
@@ -130,6 +137,7 @@ def parse_properties(spec: dict[str, Any]) -> ApiProperties:
         unsupported=frozenset(spec.get("unsupported", ())),
         dtypes=frozenset(spec.get("dtypes", ())),
         derivative_dtypes=frozenset(spec.get("derivative_dtypes", ())),
+        second_order_dtypes=frozenset(spec.get("second_order_dtypes", ())),
         unique_indices=bool(spec.get("unique_indices", False)),
         nondifferentiable=tuple(str(a) for a in spec.get("nondifferentiable", ())),
         labels={str(k): str(v) for k, v in spec.get("labels", {}).items()},
@@ -170,8 +178,9 @@ def combine(calls: Sequence[tuple[str, ApiProperties]]) -> ApiProperties:
       ("spectral" over "inverse"). The oracle looks for ties, ill-conditioned matrices and duplicate indices in the
       arguments of each call that declares them, earlier outputs included (`oracle.program_values`);
     - unsupported: the union (a mode one call documents no derivative for has none for the program);
-      derivative_dtypes, dtypes: the intersection of the declared sets (a program's dtypes must be
-      documented for every call); disjoint derivative dtypes leave no mode supported, and
+      derivative_dtypes, second_order_dtypes, dtypes: the intersection of the declared sets (a program's
+      dtypes must be documented for every call); disjoint derivative dtypes leave no mode supported
+      (disjoint second-order dtypes no second order), and
       `oracle.subject.prepare` checks each call's documented dtypes itself, disjoint sets included;
     - structures, nondifferentiable, labels, domains: the first call's. They say how the decoder
       draws a call's own tensors; an earlier output passed in such an argument is outside the
@@ -195,7 +204,7 @@ def combine(calls: Sequence[tuple[str, ApiProperties]]) -> ApiProperties:
         elif properties.gauge_vectors and index < len(calls) - 1 and gradient is None:
             gradient = "gauge"
             sources["gradient"] = f"{api} returns eigen- or singular vectors that a later call reads"
-        for key in ANY_CALL + ("conditioning", "unsupported", "dtypes", "derivative_dtypes"):
+        for key in ANY_CALL + ("conditioning", "unsupported", "dtypes", "derivative_dtypes", "second_order_dtypes"):
             declared(key, api, properties)
     conditionings = {p.conditioning for _, p in calls}
     derivative_dtypes = _intersection([p.derivative_dtypes for _, p in calls])
@@ -203,6 +212,9 @@ def combine(calls: Sequence[tuple[str, ApiProperties]]) -> ApiProperties:
     if derivative_dtypes is None:
         derivative_dtypes, unsupported = frozenset(), frozenset({*FIRST_ORDER_AD, *SECOND_ORDER})
     dtypes = _intersection([p.dtypes for _, p in calls])
+    second_order_dtypes = _intersection([p.second_order_dtypes for _, p in calls])
+    if second_order_dtypes is None:
+        second_order_dtypes, unsupported = frozenset(), unsupported | frozenset(SECOND_ORDER)
     return replace(
         first,
         gradient=gradient,
@@ -212,6 +224,7 @@ def combine(calls: Sequence[tuple[str, ApiProperties]]) -> ApiProperties:
         unsupported=unsupported,
         dtypes=dtypes or frozenset(),
         derivative_dtypes=derivative_dtypes,
+        second_order_dtypes=second_order_dtypes,
         sources={**{k: f"{calls[0][0]}: {v}" for k, v in first.sources.items()}, **sources},
     )
 
