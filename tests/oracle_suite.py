@@ -89,6 +89,7 @@ SCENARIO_TRAPS: dict[str, list[tuple[str, list[Any], str]]] = {
         ("torch.abs", [KINK], "inputs"),
         ("torch.sin", [COMPLEX], "inputs"),
         ("torch.nn.functional.conv1d", [tensor([1, 2, 5]), tensor([3, 2, 2], seed=1)], "inputs"),
+        ("torch.nabla_planted.once_off_on_views", [SMOOTH], "inputs"),  # off once: not a finding
     ],
     "jax": [
         ("jax.numpy.abs", [KINK], "batched"),

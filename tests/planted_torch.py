@@ -289,6 +289,20 @@ class RandomAfterTwoCalls:
         return x if self.calls <= 2 else x + torch.rand_like(x)
 
 
+class OnceOffOnViews:
+    """The identity, off by a factor once: its first call on a non-contiguous input (as a random op
+    that was unlucky once: an attention's dropout mask)."""
+
+    def __init__(self):
+        self.missed = False
+
+    def __call__(self, x):
+        if x.is_contiguous() or self.missed:
+            return x * 1.0
+        self.missed = True
+        return x * 2.0
+
+
 class SparseInputJvp(torch.autograd.Function):
     """sin, whose forward-mode rule takes a wrong "sparse input" shortcut: when its input holds an
     exact zero, it forgets the factor cos(x) everywhere. The oracle's single calls take dense inputs
@@ -380,6 +394,7 @@ TRAPS = {
     "nondeterministic": nondeterministic,
     "right_complex": right_complex,
     "lucky_random": RandomAfterTwoCalls(),
+    "once_off_on_views": OnceOffOnViews(),
     "sign_branch": sign_branch,
 }
 

@@ -112,10 +112,25 @@ def judge_custom(
                     error_finding(subject, judgement, name, wrapped.error, mode, others_work=True)
                 continue
             verdict = _compare(subject, runs, evidence, mode, name, reference.value, wrapped.value, kind)
+            if verdict.findings and not _reproduces(subject, runs, evidence, rule, mode, reference.value, kind):
+                judgement.filter("nondeterministic", name, "run again, the scenario or the direct call gives other results")
+                continue
             if verdict.findings and mode in FIRST_ORDER_AD:
                 unsound.add(mode)
             judgement.absorb(verdict)
     return judgement
+
+
+def _reproduces(
+    subject: Subject, runs: dict[str, ModeRun], evidence: Evidence, rule: str, mode: str, reference: Any, kind: str
+) -> bool:
+    """Whether a wrapped scenario that disagrees disagrees again when run again, with a direct call that
+    repeats itself (a random API, such as attention with dropout, differs between any two runs)."""
+    again = subject.run(subject.call.custom, rule, mode, subject.u, subject.v, subject.v2)
+    if not again.ok:
+        return False
+    verdict = _compare(subject, runs, evidence, mode, f"{rule}:{mode}", reference, again.value, kind)
+    return bool(verdict.findings) and subject.repeats_itself()
 
 
 def _unwrapped(subject: Subject, runs: dict[str, ModeRun], mode: str) -> Outcome:
