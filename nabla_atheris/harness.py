@@ -16,8 +16,9 @@ libFuzzer's -rss_limit_mb when that is lower; 0 for none): above 60% of it the p
 compiled code (JAX and TensorFlow keep it for every structure they meet), above it the process ends
 cleanly before its next input, so that a campaign replaces the worker (and OSS-Fuzz restarts the
 target) before libFuzzer's -rss_limit_mb calls it an OOM. NABLA_PARENT_PID (set by a campaign): the
-process dies with it. The statistics split the process' time: start-up until its first input,
-libFuzzer's first pass over the corpus, later inputs.
+process dies with it. NABLA_INSTRUMENT_CACHE (set by a campaign: a folder of its workdir): the instrumented
+code is kept there for the next process (`instrumentation`). The statistics split the process' time:
+start-up until its first input, libFuzzer's first pass over the corpus, later inputs.
 The harness reads nothing relative to the source tree (the catalog is package data), so it also
 runs frozen by PyInstaller, where argv[0] is the binary.
 """
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import atheris
 
+from nabla_atheris import instrumentation
 from nabla_atheris.libraries import record
 
 if TYPE_CHECKING:
@@ -49,7 +51,6 @@ OWN_MODULES = ["nabla_atheris"]
 DEFAULT_MAX_RSS_MB = 4096
 RSS_LIMIT_SHARE = 0.85  # of libFuzzer's -rss_limit_mb: the memory budget when NABLA_MAX_RSS_MB is unset
 RELEASE_SHARE = 0.6  # of the memory budget: above it, compiled code is dropped (JAX and TF keep it per structure)
-MARK = "__ATHERIS_INSTRUMENTED__"
 ORIGINAL_CODE: dict[types.FunctionType, types.CodeType] = {}  # each instrumented function's own code
 
 
@@ -75,22 +76,18 @@ def _functions_of(module: types.ModuleType) -> list[types.FunctionType]:
     return found
 
 
-def instrument_modules(prefixes: list[str]) -> int:
-    """Instrument every function of the loaded modules under `prefixes`; returns how many."""
-    count = 0
-    for name, module in list(sys.modules.items()):
-        if module is None or name == __name__ or not any(name == p or name.startswith(p + ".") for p in prefixes):
-            continue
-        for fn in _functions_of(module):
-            if MARK not in fn.__code__.co_consts:
-                try:
-                    original = fn.__code__
-                    atheris.instrument_func(fn)
-                    ORIGINAL_CODE[fn] = original
-                    count += 1
-                except Exception:  # some generated code cannot be patched; it stays uninstrumented
-                    continue
-    return count
+def instrument_modules(prefixes: list[str], cache: Path | None = None) -> int:
+    """Instrument every function of the loaded modules under `prefixes` (reusing the instrumented code
+    stored in `cache`, and adding to it); returns how many."""
+    functions = [
+        fn
+        for name, module in list(sys.modules.items())
+        if module is not None and name != __name__ and any(name == p or name.startswith(p + ".") for p in prefixes)
+        for fn in _functions_of(module)
+    ]
+    originals = instrumentation.instrument(functions, cache)
+    ORIGINAL_CODE.update(originals)
+    return len(originals)
 
 
 def run(library: str, argv: list[str]) -> None:
@@ -108,7 +105,9 @@ def run(library: str, argv: list[str]) -> None:
     session.warm_up()
     start = time.time()
     chosen = os.environ.get("NABLA_INSTRUMENT")
-    count = instrument_modules(chosen.split(",") if chosen else guiding_modules(library))
+    cache = os.environ.get("NABLA_INSTRUMENT_CACHE")
+    prefixes = chosen.split(",") if chosen else guiding_modules(library)
+    count = instrument_modules(prefixes, instrumentation.cache_file(Path(cache)) if cache else None)
     print(f"INFO: nabla-atheris instrumented {count} functions in {time.time() - start:.1f} s", file=sys.stderr)
     target = unguided(session.test_one_input) if os.environ.get("NABLA_UNGUIDED") == "1" else session.test_one_input
     release = lambda: release_memory(session.backend)  # noqa: E731

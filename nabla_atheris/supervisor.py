@@ -105,7 +105,8 @@ class Supervisor:
         self.slots = [Slot(number) for number in range(1, plan.jobs + 1)]
         self.started = time.time()
         self.deadline = self.started + plan.seconds if plan.seconds else None
-        self.env = {**plan.env, **record(plan.library).cache_env(workdir.cache / plan.library)}
+        cache = workdir.cache / plan.library
+        self.env = {**plan.env, **record(plan.library).cache_env(cache), "NABLA_INSTRUMENT_CACHE": str(cache)}
         self.log = open(workdir.log, "ab")  # noqa: SIM115  (closed by run)
         self.log_lock = threading.Lock()
         self.progress = Progress(workdir, self.views)

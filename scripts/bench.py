@@ -568,18 +568,22 @@ def guidance(lib: str, seconds: int) -> dict[str, Any]:
 
 def startup(lib: str) -> dict[str, Any]:
     """Seconds from the harness process' start to its first input (imports, instrumentation and the
-    warm-up included; from the worker's statistics), with the AD modules instrumented and without."""
+    warm-up included; from the worker's statistics), with the AD modules instrumented (the first process
+    of a campaign, then one that loads the instrumented code the first kept: NABLA_INSTRUMENT_CACHE) and
+    without."""
     seed = sorted((ROOT / "corpus" / lib).iterdir())[0]
     out = {}
     with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
         corpus = Path(scratch) / "corpus"
         corpus.mkdir()
         (corpus / seed.name).write_bytes(seed.read_bytes())
+        kept = {"NABLA_INSTRUMENT_CACHE": str(Path(scratch) / "cache")}
         for name, extra in (
-            ("instrumented (AD modules and oracle)", {}),
+            ("instrumented (AD modules and oracle)", kept),
+            ("instrumented, code kept by the start before", kept),
             ("not instrumented", {"NABLA_INSTRUMENT": "nabla_atheris.none"}),
         ):
-            stats = Path(scratch) / name.split()[0]
+            stats = Path(scratch) / f"stats-{len(out)}"
             env = harness_env(Path(scratch) / "findings", NABLA_RAISE="0", NABLA_STATS=str(stats), **extra)
             result = subprocess.run(
                 [sys.executable, str(ROOT / "harnesses" / f"fuzz_{lib}.py"), str(corpus), "-runs=0"],
