@@ -16,9 +16,10 @@ libFuzzer's -rss_limit_mb when that is lower; 0 for none): above 60% of it the p
 compiled code (JAX and TensorFlow keep it for every structure they meet), above it the process ends
 cleanly before its next input, so that a campaign replaces the worker (and OSS-Fuzz restarts the
 target) before libFuzzer's -rss_limit_mb calls it an OOM. NABLA_PARENT_PID (set by a campaign): the
-process dies with it. NABLA_INSTRUMENT_CACHE (set by a campaign: a folder of its workdir): the instrumented
-code is kept there for the next process (`instrumentation`). The statistics split the process' time:
-start-up until its first input, libFuzzer's first pass over the corpus, later inputs.
+process dies with it. NABLA_INSTRUMENT_CACHE (a folder; a campaign sets the user's cache
+folder, `instrumentation.default_folder`): the instrumented code is kept there for the next process.
+The statistics split the process' time: start-up until its first input, libFuzzer's first pass over the
+corpus, later inputs.
 The harness reads nothing relative to the source tree (the catalog is package data), so it also
 runs frozen by PyInstaller, where argv[0] is the binary.
 """
@@ -107,7 +108,7 @@ def run(library: str, argv: list[str]) -> None:
     chosen = os.environ.get("NABLA_INSTRUMENT")
     cache = os.environ.get("NABLA_INSTRUMENT_CACHE")
     prefixes = chosen.split(",") if chosen else guiding_modules(library)
-    count = instrument_modules(prefixes, instrumentation.cache_file(Path(cache)) if cache else None)
+    count = instrument_modules(prefixes, instrumentation.cache_file(Path(cache), library) if cache else None)
     print(f"INFO: nabla-atheris instrumented {count} functions in {time.time() - start:.1f} s", file=sys.stderr)
     target = unguided(session.test_one_input) if os.environ.get("NABLA_UNGUIDED") == "1" else session.test_one_input
     release = lambda: release_memory(session.backend)  # noqa: E731

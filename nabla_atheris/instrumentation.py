@@ -21,8 +21,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import atheris
-
 MARK = "__ATHERIS_INSTRUMENTED__"
 FORMAT = 1  # of the stored file: part of its name
 _COUNTER = "__nabla_atheris_counter__"
@@ -43,13 +41,20 @@ class _Counter(int):
     __hash__ = int.__hash__
 
 
-def cache_file(folder: Path) -> Path:
-    """Where a folder keeps instrumented code: per Python and atheris version and file format."""
+def default_folder() -> Path:
+    """Where campaigns keep instrumented code: the user's cache (`$XDG_CACHE_HOME/nabla-atheris/instrumented`),
+    shared by every campaign of the machine (fingerprints keep library versions apart)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nabla-atheris" / "instrumented"
+
+
+def cache_file(folder: Path, library: str) -> Path:
+    """Where a folder keeps a library's instrumented code: per Python and atheris version and file format."""
     try:
         version = importlib.metadata.version("atheris")
     except importlib.metadata.PackageNotFoundError:  # frozen by PyInstaller: no package metadata
         version = "unknown"
-    return folder / f"instrumented-py{sys.version_info[0]}{sys.version_info[1]}-atheris{version}-v{FORMAT}.marshal"
+    python = f"py{sys.version_info[0]}{sys.version_info[1]}"
+    return folder / f"{library}-{python}-atheris{version}-v{FORMAT}.marshal"
 
 
 def fingerprint(code: types.CodeType) -> str:
@@ -142,8 +147,10 @@ def _store(path: Path, entries: dict[str, bytes]) -> None:
 def instrument(functions: Iterable[types.FunctionType], cache: Path | None = None) -> dict[types.FunctionType, types.CodeType]:
     """Instrument the functions (those not yet instrumented) with atheris, reusing and extending the
     instrumented code stored in the `cache` file; returns each instrumented function's own code."""
+    import atheris  # here, not at the top: campaigns read `default_folder` without loading atheris
+
     stored = _load(cache)
-    known = len(stored)
+    used: dict[str, bytes] = {}  # what this process looked up: the file keeps only that (code that changed drops out)
     originals: dict[types.FunctionType, types.CodeType] = {}
     real_reserve = atheris._reserve_counter
     atheris._reserve_counter = lambda: _Counter(real_reserve())  # read by atheris at each counter
@@ -153,22 +160,26 @@ def instrument(functions: Iterable[types.FunctionType], cache: Path | None = Non
             if MARK in original.co_consts:
                 continue
             key = fingerprint(original)
-            blob = stored.get(key)
+            blob = stored.get(key, used.get(key))
+            recorded = blob is None
+            blob = used[key] = _recorded(fn) if recorded else blob
             if blob == _FAILED:
                 continue
-            if blob is not None:
-                fn.__code__ = _live(marshal.loads(blob), real_reserve)
-            else:
-                try:
-                    atheris.instrument_func(fn)
-                except Exception:  # some generated code cannot be patched; it stays uninstrumented
-                    stored[key] = _FAILED
-                    continue
-                stored[key] = marshal.dumps(_portable(fn.__code__))
-                fn.__code__ = _live(fn.__code__, real_reserve)
+            fn.__code__ = _live(fn.__code__ if recorded else marshal.loads(blob), real_reserve)
             originals[fn] = original
     finally:
         atheris._reserve_counter = real_reserve
-    if cache is not None and len(stored) > known:
-        _store(cache, stored)
+    if cache is not None and used != stored:
+        _store(cache, used)
     return originals
+
+
+def _recorded(fn: types.FunctionType) -> bytes:
+    """Instrument the function with atheris; its code in the stored form (_FAILED if atheris cannot patch it)."""
+    import atheris
+
+    try:
+        atheris.instrument_func(fn)
+    except Exception:  # some generated code cannot be patched; it stays uninstrumented
+        return _FAILED
+    return marshal.dumps(_portable(fn.__code__))

@@ -13,6 +13,7 @@ triaged into findings while the campaign runs, one at a time; the run ends withi
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import signal
 import sys
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nabla_atheris import instrumentation
 from nabla_atheris.artifacts import Triage
 from nabla_atheris.campaign import RECORD_EVERY_S, Display, Progress, Workdir, WorkerView, progress_line
 from nabla_atheris.libraries import Limits, record
@@ -106,7 +108,8 @@ class Supervisor:
         self.started = time.time()
         self.deadline = self.started + plan.seconds if plan.seconds else None
         cache = workdir.cache / plan.library
-        self.env = {**plan.env, **record(plan.library).cache_env(cache), "NABLA_INSTRUMENT_CACHE": str(cache)}
+        kept = {"NABLA_INSTRUMENT_CACHE": os.environ.get("NABLA_INSTRUMENT_CACHE") or str(instrumentation.default_folder())}
+        self.env = {**plan.env, **record(plan.library).cache_env(cache), **kept}
         self.log = open(workdir.log, "ab")  # noqa: SIM115  (closed by run)
         self.log_lock = threading.Lock()
         self.progress = Progress(workdir, self.views)

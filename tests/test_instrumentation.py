@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import types
 
 import atheris
 import pytest
 
 from nabla_atheris import instrumentation
+from nabla_atheris.campaign import Display, Workdir
+from nabla_atheris.libraries import Limits
+from nabla_atheris.supervisor import Plan, Supervisor
 
 SOURCE = '''
 def compare(a, b):
@@ -46,7 +50,7 @@ def results(functions: list[types.FunctionType]) -> list:
 
 
 def test_stored_instrumentation_is_reused_with_fresh_counters(tmp_path, monkeypatch):
-    cache = instrumentation.cache_file(tmp_path)
+    cache = instrumentation.cache_file(tmp_path, "test")
     plain = results(fresh_functions())
     recorded = fresh_functions()
     assert len(instrumentation.instrument(recorded, cache)) == 2 and cache.is_file()
@@ -62,16 +66,16 @@ def test_stored_instrumentation_is_reused_with_fresh_counters(tmp_path, monkeypa
 
 
 def test_changed_code_is_instrumented_anew(tmp_path):
-    cache = instrumentation.cache_file(tmp_path)
+    cache = instrumentation.cache_file(tmp_path, "test")
     instrumentation.instrument(fresh_functions(), cache)
     changed = fresh_functions(SOURCE.replace('"ab"', '"xy"'))
     instrumentation.instrument(changed, cache)
     assert {fn.__name__: fn for fn in changed}["text"]("xyz") is True
-    assert len(instrumentation._load(cache)) == 3  # compare's entry, text's two versions
+    assert len(instrumentation._load(cache)) == 2  # what the last process used: compare, the changed text
 
 
 def test_an_unreadable_cache_is_replaced(tmp_path, capsys):
-    cache = instrumentation.cache_file(tmp_path)
+    cache = instrumentation.cache_file(tmp_path, "test")
     cache.write_bytes(b"\x00 not marshal")
     functions = fresh_functions()
     assert len(instrumentation.instrument(functions, cache)) == 2
@@ -87,3 +91,14 @@ def test_fingerprints_are_stable_and_tell_code_apart():
     ]
     other = fresh_functions(SOURCE.replace("a >= 5", "a >= 6"))
     assert instrumentation.fingerprint(first[0].__code__) != instrumentation.fingerprint(other[0].__code__)
+
+
+
+def test_a_campaigns_workers_keep_instrumentation_in_the_users_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("NABLA_INSTRUMENT_CACHE", raising=False)
+    workdir = Workdir(tmp_path / "work")
+    workdir.create()
+    plan = Plan("jax", tmp_path / "harness.py", tmp_path, 1, 10, Limits(10, 1024, 0), [], {})
+    env = Supervisor(plan, workdir, Display(io.StringIO())).env
+    assert env["NABLA_INSTRUMENT_CACHE"] == str(tmp_path / "xdg" / "nabla-atheris" / "instrumented")
