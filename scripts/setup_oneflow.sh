@@ -33,8 +33,12 @@ if [ ! -f "$venv/.complete" ]; then
   "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --no-compile --upgrade pip >&2
   "$venv/bin/python" -m pip install -q --no-compile -r requirements-oneflow.txt >&2
-  "$venv/bin/python" -m compileall -q -j 2 "$venv/lib/python3.10/site-packages/oneflow" >/dev/null 2>&1 || true
   touch "$venv/.complete"
+fi
+# Byte-compile every installed package once (see setup.sh: PYTHONDONTWRITEBYTECODE may be set).
+if [ ! -f "$venv/.compiled-site-packages" ]; then
+  "$venv/bin/python" -m compileall -q -j 2 "$venv/lib/python3.10/site-packages" >/dev/null 2>&1 || true
+  touch "$venv/.compiled-site-packages"
 fi
 ln -sfn "$venv" .venv-oneflow
 echo "$venv"
