@@ -936,7 +936,20 @@ def precision_table() -> list[str]:
         "row is the same triage of a campaign before the fixes it led to.",
         "",
     ]
-    return intro + table(headers, rows)
+    return intro + table(headers, rows) + [line for folder in sorted(TRIAGE.glob("round*")) for line in _round(folder)]
+
+
+def _round(folder: Path) -> list[str]:
+    """A later triage round's summary from its README: a link, its first paragraph and its first table."""
+    text = (folder / "README.md").read_text().split("\n\n") if (folder / "README.md").is_file() else []
+    paragraphs = [p for p in text if not p.startswith("#")]
+    tables = [p for p in paragraphs if p.startswith("|")]
+    prose = [p for p in paragraphs if not p.startswith("|")]
+    if not tables or not prose:
+        return []
+    link = (folder / "README.md").relative_to(ROOT).as_posix()
+    title = f"{folder.name[:1].upper()}{folder.name[1:-1]} {folder.name[-1]}" if folder.name[-1].isdigit() else folder.name
+    return [f"{title} ([{folder.relative_to(ROOT).as_posix()}]({link})): {prose[0]}", "", *tables[0].splitlines(), ""]
 
 
 def _precision_row(path: Path, label: str) -> list[Any]:
@@ -1084,10 +1097,15 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
             rows = [[x["label"], f"`{x['sets']}`", x["cold_cpu_s"], x["cpu_speedup"], x["cold_s"]] for x in t["rows"]]
             lines += table(["check", "scenario sets", "CPU s/check", "CPU speed-up", "wall s/check"], rows)
         if "startup" in r:
-            lines += ["Start-up to the first input (process start to the first check: imports, instrumentation, warm-up):", ""]
+            start = r["startup"]
+            lines += [
+                "Start-up to the first input (process start to the first check: imports, instrumentation, warm-up"
+                f"{_load(start)}):",
+                "",
+            ]
             lines += table(
                 ["harness", "seconds", "functions instrumented"],
-                [[k, x["seconds"], x["functions"]] for k, x in r["startup"].items()],
+                [[k, x["seconds"], x["functions"]] for k, x in start.items() if isinstance(x, dict)],
             )
         if "campaign" in r:
             c = r["campaign"]

@@ -187,3 +187,12 @@ def test_a_worker_stuck_on_an_input_is_killed_as_a_hang_and_another_ends_with_it
     assert bench.run_worker([sys.executable, "-c", stuck], state, 2) is None
     assert time.time() - started < 30
     assert bench.run_worker([sys.executable, "-c", "raise SystemExit(3)"], tmp_path / "none.json", 2) == 3
+
+
+def test_the_precision_section_shows_every_later_triage_round_from_its_readme():
+    lines = bench.precision_table()
+    for folder in sorted(bench.TRIAGE.glob("round*")):
+        link = f"({folder.relative_to(ROOT).as_posix()}/README.md)"
+        (summary,) = [line for line in lines if link in line]
+        first_table_row = next(line for line in (folder / "README.md").read_text().splitlines() if line.startswith("|"))
+        assert lines.index(first_table_row) > lines.index(summary), folder
