@@ -74,3 +74,23 @@ def imported_modules(source):
     return {a.name.split(".")[0] for n in nodes if isinstance(n, ast.Import) for a in n.names} | {
         n.module.split(".")[0] for n in nodes if isinstance(n, ast.ImportFrom)
     }
+
+
+def assert_interaction_bug(library, backend, name, also=""):
+    """A planted interaction bug (oracle_suite.program_planted): the program shows its kind, named by
+    the program; the planted op alone on dense inputs shows nothing under the library's default
+    scenario sets, each run on every case (and the sets `also` names)."""
+    import oracle_suite
+
+    from nabla_atheris import scenario_sets
+    from nabla_atheris.handcase import parse_case
+    from nabla_atheris.oracle import check_case
+
+    program, alone, kind = oracle_suite.program_planted(library)[name]
+    verdict = check_case(parse_case(program), backend)
+    assert kind in kinds(verdict), explain(verdict)
+    assert {f.api for f in verdict.findings if f.kind == kind} == {parse_case(program).name()}
+    every = {s: 1 for s in scenario_sets.parse(library, f"default,{also}")}
+    single = check_case(parse_case(alone), backend, every)
+    assert kind not in kinds(single) and not single.harness_errors, explain(single)
+    assert any(line.check.endswith("vs numeric") and line.status == "ok" for line in single.lines), explain(single)

@@ -183,6 +183,23 @@ def fused_scale_jvp(x):
 fused_scale_jvp.defjvp(lambda primals, tangents: (jnp.sin(primals[0]), fused_scale(jnp.cos(primals[0]), tangents[0])))
 
 
+@jax.custom_jvp
+def sparse_input_jvp(x):
+    """sin, whose tangent rule takes a wrong "sparse input" shortcut: when its input holds an exact
+    zero, it forgets the factor cos(x) everywhere (reverse mode transposes the rule: wrong too). The
+    oracle's single calls take dense inputs; a program meets sparse ones whenever an earlier op zeroes
+    entries (relu, masking), as models do."""
+    return jnp.sin(x)
+
+
+def _sparse_input_jvp_rule(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return jnp.sin(x), t * jnp.where(jnp.any(x == 0), jnp.ones_like(x), jnp.cos(x))
+
+
+sparse_input_jvp.defjvp(_sparse_input_jvp_rule)
+
+
 PLANTED = {
     "wrong_vjp": (wrong_vjp, "rev-vs-numeric"),
     "wrong_jvp": (wrong_jvp, "fwd-vs-numeric"),
@@ -198,8 +215,14 @@ SCENARIO_PLANTED = {
     "wrong_vmap_rule": (wrong_vmap_rule, "batched-mismatch", "batched"),
     "fused_scale_jvp": (fused_scale_jvp, "custom-rule-mismatch", "custom"),
 }
+# Planted interaction bugs only a program shows: name -> (function, expected kind, the program's calls
+# before it: (API, extra arguments) each, the first one fed the case's input).
+PROGRAM_PLANTED = {"sparse_input_jvp": (sparse_input_jvp, "fwd-vs-numeric", [("jax.nn.relu", [])])}
 TRAPS = {"right_complex_vjp": right_complex_vjp, "where_glue": where_glue, "cond_sign": cond_sign, "boolean_mask": boolean_mask}
 
 jax.nabla_planted = types.SimpleNamespace(
-    **{k: fn for k, (fn, _) in PLANTED.items()}, **{k: v[0] for k, v in SCENARIO_PLANTED.items()}, **TRAPS
+    **{k: fn for k, (fn, _) in PLANTED.items()},
+    **{k: v[0] for k, v in SCENARIO_PLANTED.items()},
+    **{k: v[0] for k, v in PROGRAM_PLANTED.items()},
+    **TRAPS,
 )

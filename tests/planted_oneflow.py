@@ -92,6 +92,23 @@ class NotImplementedBackward(flow.autograd.Function):
         raise NotImplementedError("planted backward is not implemented")
 
 
+class SparseInputBackward(flow.autograd.Function):
+    """sin, whose backward takes a wrong "sparse input" shortcut: when its input holds an exact zero,
+    it forgets the factor cos(x) everywhere. The oracle's single calls take dense inputs; a program
+    meets sparse ones whenever an earlier op zeroes entries (relu, masking), as models do."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return flow.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        sparse = (x == 0).any().to(x.dtype)
+        return g * (flow.cos(x) * (1 - sparse) + sparse)
+
+
 def wrong_backward(x):
     return WrongBackward.apply(x)
 
@@ -110,6 +127,10 @@ def internal_error_backward(x):
 
 def not_implemented_backward(x):
     return NotImplementedBackward.apply(x)
+
+
+def sparse_input_backward(x):
+    return SparseInputBackward.apply(x)
 
 
 def output_differs_with_grad(x):
@@ -145,6 +166,9 @@ PLANTED = {
     "internal_error_backward": (internal_error_backward, "crash"),
     "not_implemented_backward": (not_implemented_backward, "missing-derivative"),
 }
+# Planted interaction bugs only a program shows: name -> (function, expected kind, the program's calls
+# before it: (API, extra arguments) each, the first one fed the case's input).
+PROGRAM_PLANTED = {"sparse_input_backward": (sparse_input_backward, "rev-vs-numeric", [("oneflow.relu", [])])}
 TRAPS = {
     "right_backward": right_backward,
     "ignores_second": ignores_second,
@@ -152,4 +176,6 @@ TRAPS = {
     "numpy_roundtrip": numpy_roundtrip,
 }
 
-flow.nabla_planted = types.SimpleNamespace(**{k: fn for k, (fn, _) in PLANTED.items()}, **TRAPS)
+flow.nabla_planted = types.SimpleNamespace(
+    **{k: fn for k, (fn, _) in PLANTED.items()}, **{k: v[0] for k, v in PROGRAM_PLANTED.items()}, **TRAPS
+)

@@ -151,6 +151,19 @@ def right_gradient(x):
     return tf.sin(x), lambda g: g * tf.cos(x)
 
 
+@tf.custom_gradient
+def sparse_input_gradient(x):
+    """sin, whose gradient takes a wrong "sparse input" shortcut: when its input holds an exact zero,
+    it forgets the factor cos(x) everywhere (forward mode transposes the rule: wrong too). The
+    oracle's single calls take dense inputs; a program meets sparse ones whenever an earlier op zeroes
+    entries (relu, masking), as models do."""
+
+    def grad(g):
+        return g * tf.where(tf.reduce_any(tf.equal(x, 0)), tf.ones_like(x), tf.cos(x))
+
+    return tf.sin(x), grad
+
+
 PLANTED = {
     "wrong_gradient": (wrong_gradient, "rev-vs-numeric"),
     "wrong_second_order": (wrong_second_order, "second-order-mismatch"),
@@ -180,6 +193,9 @@ SCENARIO_PLANTED = {
     "sin_and_cos": (sin_and_cos, "custom-rule-mismatch", "custom"),
     "variable_path": (variable_path, "input-kind-mismatch", "inputs"),
 }
+# Planted interaction bugs only a program shows: name -> (function, expected kind, the program's calls
+# before it: (API, extra arguments) each, the first one fed the case's input).
+PROGRAM_PLANTED = {"sparse_input_gradient": (sparse_input_gradient, "rev-vs-numeric", [("tf.nn.relu", [])])}
 TRAPS = {
     "right_complex_gradient": right_complex_gradient,
     "where_glue": where_glue,
@@ -188,5 +204,8 @@ TRAPS = {
 }
 
 tf.nabla_planted = types.SimpleNamespace(
-    **{k: fn for k, (fn, _) in PLANTED.items()}, **{k: v[0] for k, v in SCENARIO_PLANTED.items()}, **TRAPS
+    **{k: fn for k, (fn, _) in PLANTED.items()},
+    **{k: v[0] for k, v in SCENARIO_PLANTED.items()},
+    **{k: v[0] for k, v in PROGRAM_PLANTED.items()},
+    **TRAPS,
 )

@@ -3,7 +3,7 @@
 import oracle_suite
 import planted_jax
 import pytest
-from conftest import COMPLEX, SMOOTH, explain, kinds, make_case, tensor
+from conftest import COMPLEX, SMOOTH, assert_interaction_bug, explain, kinds, make_case, tensor
 
 from nabla_atheris.oracle import check_case
 
@@ -89,3 +89,8 @@ def test_reproducer_imports_only_jax_and_numpy_and_fails_until_fixed(tmp_path, j
     assert run_reproducer(folder / "repro.py", monkeypatch) == 1
     monkeypatch.setattr(jax.nabla_planted, name, jnp.sin)
     assert run_reproducer(folder / "repro.py", monkeypatch) == 0
+
+
+@pytest.mark.parametrize("name", sorted(planted_jax.PROGRAM_PLANTED))
+def test_a_planted_interaction_bug_is_found_in_a_program_and_not_in_its_single_call(jax_backend, name):
+    assert_interaction_bug("jax", jax_backend, name)

@@ -11,7 +11,7 @@ pytest.importorskip("oneflow")
 
 import oracle_suite  # noqa: E402
 import planted_oneflow  # noqa: E402
-from conftest import SMOOTH, explain, imported_modules, kinds, make_case, run_reproducer, tensor  # noqa: E402
+from conftest import SMOOTH, assert_interaction_bug, explain, imported_modules, kinds, make_case, run_reproducer, tensor  # noqa: E402
 from oracle_suite import SMOOTH32  # noqa: E402
 
 from nabla_atheris.findings import FindingsStore  # noqa: E402
@@ -114,3 +114,8 @@ def test_reproducer_runs_standalone_with_only_the_library_path(tmp_path, oneflow
     result = subprocess.run([sys.executable, str(script)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     shown = "rev: " in result.stdout and "numerical derivative: " in result.stdout
     assert result.returncode == 0 and shown, (result.stdout, result.stderr[-2000:])
+
+
+@pytest.mark.parametrize("name", sorted(planted_oneflow.PROGRAM_PLANTED))
+def test_a_planted_interaction_bug_is_found_in_a_program_and_not_in_its_single_call(oneflow_backend, name):
+    assert_interaction_bug("oneflow", oneflow_backend, name)

@@ -3,7 +3,7 @@
 import oracle_suite
 import planted_tf
 import pytest
-from conftest import COMPLEX, SMOOTH, explain, kinds, make_case
+from conftest import COMPLEX, SMOOTH, assert_interaction_bug, explain, kinds, make_case
 
 from nabla_atheris.oracle import check_case
 
@@ -49,3 +49,8 @@ def test_reproducer_imports_only_tensorflow_and_numpy_and_fails_until_fixed(tmp_
     assert run_reproducer(folder / "repro.py", monkeypatch) == 1
     monkeypatch.setattr(tf.nabla_planted, name, tf.sin)
     assert run_reproducer(folder / "repro.py", monkeypatch) == 0
+
+
+@pytest.mark.parametrize("name", sorted(planted_tf.PROGRAM_PLANTED))
+def test_a_planted_interaction_bug_is_found_in_a_program_and_not_in_its_single_call(tf_backend, name):
+    assert_interaction_bug("tf", tf_backend, name)

@@ -3,10 +3,8 @@
 import oracle_suite
 import planted_torch
 import pytest
-from conftest import COMPLEX, SMOOTH, explain, kinds, make_case, tensor
+from conftest import COMPLEX, SMOOTH, assert_interaction_bug, explain, kinds, make_case, tensor
 
-from nabla_atheris import scenario_sets
-from nabla_atheris.handcase import parse_case
 from nabla_atheris.oracle import check_case
 
 
@@ -85,9 +83,4 @@ def test_accuracy_suite_counts_every_planted_bug_and_trap(torch_backend):
 
 @pytest.mark.parametrize("name", sorted(oracle_suite.program_planted("torch")))
 def test_a_planted_interaction_bug_is_found_in_a_program_and_not_in_its_single_call(torch_backend, name):
-    program, alone, kind = oracle_suite.program_planted("torch")[name]
-    verdict = check_case(parse_case(program), torch_backend)
-    assert kind in kinds(verdict), explain(verdict)
-    assert {f.api for f in verdict.findings if f.kind == kind} == {parse_case(program).name()}
-    single = check_case(parse_case(alone), torch_backend, scenario_sets.parse("torch", "core,aot,batched,custom"))
-    assert kind not in kinds(single) and not single.harness_errors, explain(single)
+    assert_interaction_bug("torch", torch_backend, name, also="aot")
