@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.decoder import program_seed_bytes
+from nabla_atheris.plants import plant_seed_patterns
 
 PROGRAMS = "program"  # a program seed's file is named LIB.program.PATTERN (no API of a catalog is LIB.program...)
 
@@ -51,9 +52,10 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
 
 
 def program_seeds(library: str) -> dict[str, bytes]:
-    """File name -> bytes of the library's program seeds."""
+    """File name -> bytes of the library's program seeds (with the test-only planted ops', see `plants`)."""
     catalog = load_catalog(library)
-    return {f"{library}.{PROGRAMS}.{name}": program_seed_bytes(catalog, apis) for name, apis in PATTERNS.get(library, {}).items()}
+    patterns = {**PATTERNS.get(library, {}), **plant_seed_patterns(library)}
+    return {f"{library}.{PROGRAMS}.{name}": program_seed_bytes(catalog, apis) for name, apis in patterns.items()}
 
 
 def is_program_seed(name: str) -> bool:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import calendar
 import hashlib
+import importlib
 import json
 import os
 import random
@@ -59,7 +60,7 @@ from nabla_atheris.stats import campaign_totals  # noqa: E402
 RESULTS = ROOT / "bench"
 REACH = RESULTS / "reach"
 SECTIONS = ("oracle", "throughput", "validity", "guidance", "startup", "accuracy", "campaign", "known")
-SECTIONS += ("robustness", "reliability", "firstpass")
+SECTIONS += ("robustness", "reliability", "firstpass", "programs")
 # "Today" of issue 17: the last revision before compile reuse (one compiled function per compiler and for
 # the second-order compositions, XLA's fast options for JAX's reference scenarios, persistent caches).
 BASELINE = "f9b6055"
@@ -782,7 +783,6 @@ def known_bugs(lib: str, workdir: Path | None, seconds: int, scenarios: str | No
     """Which known upstream bugs a campaign from the seed corpus found, and after how long. Runs the
     campaign (`seconds`, with the scenario sets `scenarios`: the library's defaults when None) unless
     an existing workdir is given (then `scenarios` names the sets it ran)."""
-    from nabla_atheris.campaign import read_records
     from nabla_atheris.findings import FindingsStore
 
     bugs = [b for b in json.loads((RESULTS / "known_bugs.json").read_text()) if b["library"] == lib]
@@ -791,24 +791,84 @@ def known_bugs(lib: str, workdir: Path | None, seconds: int, scenarios: str | No
     if workdir is None:
         workdir = Path(tempfile.mkdtemp(prefix=f"nabla-known-{lib}-"))
         fuzz(lib, workdir, seconds, scenarios=scenarios)
-    records = [r for r in read_records(workdir / "stats.jsonl") if r.get("run") == 1]  # its first run (a resumed one follows)
-    start = _epoch(records[0]["time"]) - float(records[0]["elapsed_s"]) if records else None
-    budget = float(records[-1]["elapsed_s"]) if records else None
+    start, budget = _first_run(workdir)
     metas = FindingsStore(workdir / "findings").metas()
     rows = []
     for bug in bugs:
         hits = [m for m in metas if _matches(bug, m)]
-        first = min((_epoch(m["first_seen"]) for m in hits), default=None)
         rows.append(
             {
                 "api": bug["api"],
                 "kind": bug["kind"],
                 "upstream": bug["upstream"],
                 "found": bool(hits),
-                "time_to_first_detection_s": round(first - start, 1) if first is not None and start is not None else None,
+                "time_to_first_detection_s": _first_detection(hits, start),
             }
         )
     return {"campaign_s": budget, "workdir": workdir.name, "scenarios": scenarios or "default", "bugs": rows}
+
+
+def _first_run(workdir: Path) -> tuple[float | None, float | None]:
+    """When a campaign's first run started (epoch seconds), and how long it ran."""
+    from nabla_atheris.campaign import read_records
+
+    records = [r for r in read_records(workdir / "stats.jsonl") if r.get("run") == 1]  # its first run (a resumed one follows)
+    if not records:
+        return None, None
+    return _epoch(records[0]["time"]) - float(records[0]["elapsed_s"]), float(records[-1]["elapsed_s"])
+
+
+def _first_detection(hits: list[dict[str, Any]], start: float | None) -> float | None:
+    """Seconds from a run's start to the first of the findings `hits` (None: none)."""
+    first = min((_epoch(m["first_seen"]) for m in hits), default=None)
+    return round(first - start, 1) if first is not None and start is not None else None
+
+
+# -- planted interaction bugs found by a campaign (test-only hook) ----------------------------------
+PROGRAM_SEEDS = ("programs", "shipped")
+
+
+def programs(lib: str, seconds: int, seeds: str) -> dict[str, Any]:
+    """Which planted interaction bugs (tests/planted_LIB.py PROGRAM_PLANTED) a one-worker campaign of
+    `seconds` with the test-only hook (nabla_atheris/plants.py) finds, and after how long. Its seeds
+    (`seeds`): "programs", the library's program seeds (the planted op's `relu -> plant` among them),
+    or "shipped", the shipped corpus and the planted op's seed (libFuzzer replays small inputs first)."""
+    from nabla_atheris.findings import FindingsStore
+    from nabla_atheris.plants import ENVIRONMENT, PREFIX
+    from nabla_atheris.program_seeds import is_program_seed
+
+    planted = importlib.import_module(f"planted_{lib}").PROGRAM_PLANTED
+    if not planted:
+        return {"bugs": []}
+    hook = {ENVIRONMENT: str(ROOT / "tests")}
+    with tempfile.TemporaryDirectory(prefix=f"nabla-programs-{lib}-") as scratch:
+        every, folder, workdir = (Path(scratch) / name for name in ("every", "seeds", "workdir"))
+        command = [sys.executable, "-m", "nabla_atheris", "seed", lib, "--out", str(every)]
+        subprocess.run(command, env=harness_env(**hook), stdout=subprocess.DEVNULL, check=True)
+        plants = list(every.glob(f"{lib}.program.{PREFIX}*"))
+        chosen = [p for p in every.iterdir() if is_program_seed(p.name)] if seeds == "programs" else []
+        chosen += plants + list((ROOT / "corpus" / lib).iterdir()) if seeds == "shipped" else []
+        folder.mkdir()
+        for path in chosen:
+            (folder / path.name).write_bytes(path.read_bytes())
+        records = fuzz(lib, workdir, seconds, folder, **hook)
+        start, budget = _first_run(workdir)
+        metas = FindingsStore(workdir / "findings").metas()
+    rows = []
+    for name, (_, kind, _) in planted.items():
+        hits = [m for m in metas if m["kind"] == kind and m["api"].endswith(f".nabla_planted.{name}")]
+        hits.sort(key=lambda m: m["first_seen"])
+        rows.append(
+            {
+                "api": f"{lib}.nabla_planted.{name}",
+                "kind": kind,
+                "found": bool(hits),
+                "found_as": hits[0]["api"] if hits else None,
+                "time_to_first_detection_s": _first_detection(hits, start),
+            }
+        )
+    last = records[-1] if records else {}
+    return {"seeds": seeds, "seed_files": len(chosen), "campaign_s": budget, "checks": last.get("execs"), "bugs": rows}
 
 
 def _matches(bug: dict[str, Any], meta: dict[str, Any]) -> bool:
@@ -1033,6 +1093,7 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
             for lib, k, b in known
         ]
         lines += table(headers, found)
+    lines += programs_table(results)
     for lib, r in results.items():
         lines += [f"## {lib} {r['version']} ({r['date']})", ""]
         if "oracle" in r:
@@ -1147,6 +1208,40 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
         if "robustness" in r:
             lines += robustness_details(r["robustness"])
     return "\n".join(lines)
+
+
+def programs_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    """BENCHMARKS.md's table of the planted interaction bugs found by one-worker campaigns with the
+    test-only hook (the programs section), one row per library, planted op and choice of seeds."""
+    rows = [
+        [
+            lib,
+            f"`{b['api']}`",
+            b["kind"],
+            f"{p['seeds']} ({p['seed_files']})",
+            "yes" if b["found"] else "no",
+            f"`{b['found_as']}`" if b["found_as"] else "-",
+            _seconds(b["time_to_first_detection_s"]),
+            p["campaign_s"],
+            p["checks"],
+            " / ".join(map(str, p.get("load_average", ["-"]))),
+        ]
+        for lib, r in results.items()
+        for key, p in r.items()
+        if key.split(":")[0] == "programs"
+        for b in p["bugs"]
+    ]
+    if not rows:
+        return []
+    lines = [
+        "## Planted interaction bugs found by a campaign (test-only hook NABLA_TEST_PLANTS)",
+        "",
+        "One worker, the library's default scenario sets, seeds: the library's program seeds (`programs`, with the "
+        "planted op's `relu -> plant`) or the shipped corpus and that seed (`shipped`); load average before / after.",
+        "",
+    ]
+    headers = ["library", "planted op", "kind", "seeds (files)", "found", "found as", "first detection (s)"]
+    return lines + table(headers + ["campaign (s)", "checks", "load average"], rows)
 
 
 def reliability_table(results: dict[str, dict[str, Any]]) -> list[str]:
@@ -1328,6 +1423,10 @@ def main() -> None:
     parser.add_argument(
         "--scenarios", help="known bugs: the campaign's scenario sets (as fuzz --scenarios; kept apart from the defaults' record)"
     )
+    parser.add_argument("--programs-seconds", type=int, default=300, help="programs: the campaign's budget")
+    parser.add_argument(
+        "--programs-seeds", choices=PROGRAM_SEEDS, default="programs", help="programs: the campaign's seeds (see programs())"
+    )
     parser.add_argument("--resume-seconds", type=int, default=300, help="campaign: the budget of the resumed run")
     parser.add_argument("--reliability-seconds", type=int, default=240, help="reliability: seconds before the kill, and after")
     parser.add_argument("--robustness-seconds", type=float, default=1800, help="robustness: seconds of this run at most")
@@ -1362,11 +1461,13 @@ def main() -> None:
         "robustness": lambda: robustness(args.lib, args.robustness_seconds, args.robustness_goal),
         "reliability": lambda: reliability(args.lib, args.reliability_seconds, 40),
         "firstpass": lambda: first_pass(args.lib, args.throughput_cases, 2),
+        "programs": lambda: programs(args.lib, args.programs_seconds, args.programs_seeds),
     }
     for section in sections:
         print(f"{args.lib}: {section} ...", file=sys.stderr, flush=True)
         before = os.getloadavg()[0]
         key = f"known:{args.scenarios}" if section == "known" and args.scenarios else section  # one record per choice of sets
+        key = f"programs:{args.programs_seeds}" if section == "programs" else key  # one record per choice of seeds
         result[key] = runs[section]()
         if isinstance(result[key], dict):  # other work on the machine skews seconds, less so ratios
             result[key]["load_average"] = [round(before, 1), round(os.getloadavg()[0], 1)]

@@ -49,3 +49,43 @@ def test_a_program_seed_is_refused_for_an_api_that_takes_no_earlier_output():
     with pytest.raises(ValueError, match="2 to 3 calls"):
         program_seed_bytes(catalog, ["torch.sin"])
     assert not is_program_seed(seed_name("torch.sin", 0)) and is_program_seed("torch.program.square-mean")
+
+
+@pytest.fixture
+def planted_hook(monkeypatch):
+    """The test-only hook on (nabla_atheris/plants.py): the catalog and program seeds gain the planted
+    interaction bugs; the caches that hold the hook's effect are emptied before and after."""
+    from nabla_atheris.plants import ENVIRONMENT, planted_programs
+
+    def clear():
+        planted_programs.cache_clear()
+        load_catalog.cache_clear()
+
+    clear()
+    monkeypatch.setenv(ENVIRONMENT, str(ROOT / "tests"))
+    yield
+    monkeypatch.delenv(ENVIRONMENT)
+    clear()
+
+
+def test_the_planted_hook_adds_the_op_and_its_seed_and_a_worker_finds_it(planted_hook, tmp_path):
+    from nabla_atheris import scenario_sets
+    from nabla_atheris.program_seeds import program_seeds
+    from nabla_atheris.session import FuzzSession, NewFinding
+
+    plain = [line.strip() for line in (ROOT / "nabla_atheris" / "catalog" / "data" / "torch.registry").read_text().splitlines()]
+    catalog = load_catalog("torch")
+    api = "torch.nabla_planted.sparse_input_jvp"
+    assert catalog.registry[: len(plain)] == plain and catalog.registry[len(plain)] == api  # appended: old ids stay
+    seed = program_seeds("torch")["torch.program.plant-sparse_input_jvp"]
+    assert decode_bytes(seed, catalog).apis() == ["torch.nn.functional.relu", api]
+    session = FuzzSession("torch", tmp_path / "findings", catalog=catalog, selection=scenario_sets.parse("torch", "core"))
+    with pytest.raises(NewFinding, match=f"torch.nn.functional.relu -> {api}: fwd-vs-numeric"):
+        session.test_one_input(seed)
+
+
+def test_without_the_hook_nothing_is_planted():
+    from nabla_atheris.program_seeds import program_seeds
+
+    assert not any("nabla_planted" in name for name in load_catalog("torch").registry)
+    assert {name.split(".", 2)[2] for name in program_seeds("torch")} == set(PATTERNS["torch"])

@@ -33,6 +33,7 @@ from typing import Any, Union
 
 from nabla_atheris.case import DTYPES, CaseFormatError
 from nabla_atheris.palette import DOMAINS
+from nabla_atheris.plants import with_plants
 
 
 @dataclass(frozen=True)
@@ -204,9 +205,9 @@ def catalog_document(library: str) -> tuple[list[str], dict]:
 
 @cache
 def load_catalog(library: str) -> Catalog:
-    """Load the checked-in catalog of a library."""
+    """Load the checked-in catalog of a library (with the test-only planted ops, see `plants`)."""
     registry, document = catalog_document(library)
-    return build_catalog(library, registry, document["apis"])
+    return build_catalog(library, *with_plants(library, registry, document["apis"]))
 
 
 def catalog_stats(library: str) -> dict:
