@@ -19,11 +19,13 @@ A program (a case of several calls, see `case.Case.then`) is named by its APIs i
 
     torch:sin->gelu:first-order           torch.sin then torch.nn.functional.gelu, any spelling of either
 
-The key is the sequence, even when the last call alone shows the same disagreement: whether it does
-is only known by checking it, which is the minimizer's job (`minimize` drops calls first, and a
-program it reduces to one call gets that call's key, so a single call's bug found inside a program
-ends up under the single call's key once minimized). An error's root cause stays its message
-(shared by programs and single calls that reach the failing op); a user-defined rule's stays the rule's.
+A program finding that its last call shows alone, on the values it received (the same kind in the
+same class of scenario, or the same error), is keyed by that call instead (`Finding.keyed_by`, set
+by the oracle: `oracle.program_values.key_by_last_call`), so a program that merely reaches a single
+call's bug is that bug's finding, not a root cause of its own; otherwise the key is the sequence
+(`minimize` drops calls first, and a program it reduces to one call gets that call's key). An
+error's root cause stays its message (shared by programs and single calls that reach the failing
+op); a user-defined rule's stays the rule's.
 
 The function's name is the API's last name with namespaces, an in-place underscore, underscores and
 case removed (`tf.raw_ops.CumulativeLogsumexp` and `tf.math.cumulative_logsumexp` meet), then looked

@@ -23,15 +23,23 @@ class Finding:
     max_error: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
     vectors: dict[str, Any] = field(default_factory=dict)  # u, v, v2 of the projections (for reproducers)
+    # The API whose function keys the finding when not `api`: a program's last call that shows the
+    # finding alone, on the values it received (a single call's bug the program reached).
+    keyed_by: str = ""
 
     def __post_init__(self) -> None:
         assert self.kind in KINDS, self.kind
+
+    @property
+    def key_api(self) -> str:
+        """The API (or program) whose function the finding's signature and root cause name."""
+        return self.keyed_by or self.api
 
     def signature(self) -> str:
         """The deduplication key of the store: the underlying function (any spelling of the API), the
         class of scenario and, for an error, its normalized message (see `rootcause`); the kind,
         scenario pair and dtype class are variants of one finding."""
-        return finding_key(self.library, self.api, self.kind, self.scenarios, str(self.details.get("error", "")))
+        return finding_key(self.library, self.key_api, self.kind, self.scenarios, str(self.details.get("error", "")))
 
     def variant(self) -> str:
         """How this occurrence shows its finding: kind, scenario pair and dtype class."""

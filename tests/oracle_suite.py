@@ -178,9 +178,9 @@ def flagged_kinds(library: str, verdict: Any, scenario_set: str = "core") -> set
 
 
 def rootcause_of(finding: Any) -> str:
-    from nabla_atheris.rootcause import root_cause
+    from nabla_atheris.findings import finding_root
 
-    return root_cause(finding.library, finding.api, finding.kind, finding.scenarios, str(finding.details.get("error", "")))
+    return finding_root(finding)
 
 
 def accuracy(library: str, backend: Any) -> dict[str, Any]:

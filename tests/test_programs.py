@@ -107,8 +107,9 @@ def test_a_wrong_derivative_fed_by_an_earlier_call_is_found_and_a_right_program_
     assert kinds(found) & {"rev-vs-numeric", "fwd-vs-numeric"} and not found.harness_errors, explain(found)
     sequence = f"{FIRST[library]} -> {PLANTED[library]}"
     assert {f.api for f in found.findings} == {sequence}, explain(found)  # named by its calls' APIs
-    names = {"torch": "sin->wrongbackward", "jax": "sin->wrongvjp", "tf": "sin->wronggradient"}[library]
-    assert f"{library}:{names}:first-order" in {f.signature() for f in found.findings}, explain(found)
+    name = {"torch": "wrongbackward", "jax": "wrongvjp", "tf": "wronggradient"}[library]
+    # the last call alone, on the values sin gave it, shows the same: the planted op's root cause, not the program's
+    assert f"{library}:{name}:first-order" in {f.signature() for f in found.findings}, explain(found)
     clean = check_case(parse_case(program(library, FIRST[library], RIGHT[library])), backend)
     assert not clean.findings and not clean.harness_errors and not clean.filters, explain(clean)
     ran = {line.check for line in clean.lines if line.status == "ok"}
@@ -116,6 +117,27 @@ def test_a_wrong_derivative_fed_by_an_earlier_call_is_found_and_a_right_program_
     assert any(check.endswith("vs numeric") for check in ran - {"second order vs numeric"}), explain(clean)
     compiled = {"jax": {"jit-rev vs rev", "jit-fwd vs fwd"}, "tf": {"graph-rev vs rev", "xla-rev vs rev"}}.get(library, set())
     assert compiled <= ran, explain(clean)  # the usual compiler traces the whole program
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+def test_a_program_that_reaches_a_single_call_bug_is_that_calls_root_cause_and_finding(request, tmp_path, library):
+    backend = request.getfixturevalue(f"{library}_backend")
+    reached = check_case(parse_case(program(library, FIRST[library], PLANTED[library])), backend)
+    alone = check_case(make_case(PLANTED[library], X), backend)
+    found = [f for f in reached.findings if f.kind == "rev-vs-numeric"]
+    assert found and {f.keyed_by for f in found} == {PLANTED[library]}, explain(reached)
+    assert {f.signature() for f in found} <= {f.signature() for f in alone.findings}, explain(alone)
+    store = FindingsStore(tmp_path / "findings")
+    store_findings(alone, backend, store)
+    for s in store_findings(reached, backend, store):
+        assert not s.new and not s.new_root, s  # grouped with the single call's finding
+    (meta,) = [m for m in store.metas() if m["kind"] == "rev-vs-numeric"]
+    assert set(meta["apis"]) == {PLANTED[library], f"{FIRST[library]} -> {PLANTED[library]}"}
+    # the planted op before a right one: tanh alone, on the values it received, shows nothing
+    first = check_case(parse_case(program(library, PLANTED[library], RIGHT[library])), backend)
+    assert "rev-vs-numeric" in kinds(first) and not any(f.keyed_by for f in first.findings), explain(first)
+    name = {"torch": "wrongbackward", "jax": "wrongvjp"}[library]
+    assert f"{library}:{name}->tanh:first-order" in {f.signature() for f in first.findings}, explain(first)
 
 
 def test_torch_compile_traces_the_whole_program(torch_backend):

@@ -1,14 +1,19 @@
 """A program's later call as a single call: its own arguments, and in place of each reference a
 tensor holding the earlier output it names (the program run up to the call that produced it), so
 that the points a call declares (ties, ill-conditioned matrices, duplicate indices) are looked for
-in the values the call meets, not in the program's inputs."""
+in the values the call meets, not in the program's inputs; and a program's findings that its last
+call shows alone, on those values, keyed by that call (`key_by_last_call`)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 from nabla_atheris.case import DTYPES, Arg, Call, Case, Ref, Tensor, is_floating, storage_dtype
 from nabla_atheris.oracle.subject import Arrays, Subject
+from nabla_atheris.rootcause import finding_key
+from nabla_atheris.verdict import Verdict
 
 
 def standalone(subject: Subject, index: int) -> Case | None:
@@ -32,6 +37,23 @@ def standalone(subject: Subject, index: int) -> Case | None:
     call = calls[index]
     kwargs = tuple((k, materialize(a)) for k, a in call.kwargs)
     return subject.case.with_calls([Call(call.api, call.api_id, call.template, tuple(materialize(a) for a in call.args), kwargs)])
+
+
+def key_by_last_call(subject: Subject, verdict: Verdict, check: Callable[[Case], Verdict]) -> None:
+    """Key each finding of a program that its last call shows alone, on the values it received (the
+    same kind of disagreement in the same class of scenario, or the same error), by that call: a
+    program that merely reaches a single call's bug is not a root cause of its own. `check` is the
+    oracle, with the program's scenario sets."""
+    calls = subject.case.calls()
+    alone = standalone(subject, len(calls) - 1)
+    if alone is None:
+        return
+    shown = {f.signature() for f in check(alone).findings}
+    last = calls[-1].api
+    for finding in verdict.findings:
+        error = str(finding.details.get("error", ""))
+        if finding_key(finding.library, last, finding.kind, finding.scenarios, error) in shown:
+            finding.keyed_by = last
 
 
 def as_tensor(array: np.ndarray) -> Tensor:
