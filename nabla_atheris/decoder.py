@@ -7,7 +7,8 @@ structural choice does not shift the values and a value byte touches one element
 parameters (left out by the default call: choice 0) are chosen after the other arguments' structure.
 `seed_bytes` writes the bytes that decode to a template's default call. After the first call's
 choices, one input in `PROGRAM_ODDS` goes on to one or two further calls, each taking an earlier
-call's first output as its first argument (see `_chaining_templates`).
+call's first output as its first argument (see `_chaining_templates`), fitted to the rank and dtype
+guessed for that output (`_fitting`).
 """
 
 from __future__ import annotations
@@ -272,11 +273,41 @@ def decode_from(src: Choices, catalog: Catalog) -> Case:
     # Read after the first call, so an input without this choice (every seed) decodes as before programs.
     chaining = _chaining_templates(catalog) if src.choice(PROGRAM_ODDS, "program") == PROGRAM_ODDS - 1 else []
     further: list[Call] = []
+    outputs = [_output_guess(first)]  # per call, the rank and dtype its first output likely has
     for index in range(1, 2 + src.choice(MAX_FURTHER_CALLS, "further")) if chaining else ():
-        entry, template_index = chaining[src.choice(API_ID_RANGE, f"api:{index}") % len(chaining)]
+        pick = src.choice(API_ID_RANGE, f"api:{index}") % len(chaining)
         produced = Ref(src.choice(index, f"ref:{index}"), 0)
+        entry, template_index = chaining[_fitting(chaining, pick, outputs[produced.call])]
         further.append(_decode_call(src, catalog, entry, template_index, produced))
+        outputs.append(outputs[produced.call])
     return dataclasses.replace(case, then=tuple(further)) if further else case
+
+
+def _output_guess(call: Call) -> tuple[int, str] | None:
+    """The rank and dtype of a first call's first output as the catalog lets the decoder guess them
+    before running: its first floating tensor argument's (elementwise functions, activations and
+    normalizations keep both; a later call passes its input's on). None: no floating tensor."""
+    tensor = next((a for a in call.args if isinstance(a, Tensor) and is_floating(a.dtype)), None)
+    return (len(tensor.shape), tensor.dtype) if tensor is not None else None
+
+
+def _fitting(chaining: list[tuple[ApiEntry, int]], pick: int, output: tuple[int, str] | None) -> int:
+    """The first (API, template) pair from `pick` on whose first argument takes the guessed output: a
+    tensor slot of its rank or less (elementwise functions take any rank; a template validated on a
+    higher rank, or without the output's dtype, mostly refuses it: 'Dimension out of range',
+    'expected a matrix', 'Unsupported dtype Half'); `pick` itself when none does or nothing is guessed,
+    so a pick that fits decodes as it did before the guess."""
+    if output is None:
+        return pick
+    rank, dtype = output
+    for step in range(len(chaining)):
+        entry, index = chaining[(pick + step) % len(chaining)]
+        template = entry.templates[index]
+        slot = template.args[0]
+        assert isinstance(slot, TensorSlot)  # a chaining template's first argument
+        if len(slot.shape) <= rank and (slot.dtype == dtype if slot.dtype else dtype in template.dtypes):
+            return (pick + step) % len(chaining)
+    return pick
 
 
 def _decode_call(src: Choices, catalog: Catalog, entry: ApiEntry, template_index: int, produced: Ref | None = None) -> Call:
@@ -340,18 +371,39 @@ def seed_bytes(catalog: Catalog, api_id: int, template_index: int, choices: dict
 
 
 def program_seed_bytes(catalog: Catalog, apis: Sequence[str]) -> bytes:
-    """Bytes that decode to a chain of 2 or 3 calls: the first API's first template's default call,
-    then each further API's first template that takes an earlier output (`_chaining_templates`),
-    taking the call before's first output."""
+    """Bytes that decode to a chain of 2 or 3 calls: the default call of the first API's first template
+    that lets the chain form, then each further API's first template that takes an earlier output
+    (`_chaining_templates`) and fits the one it takes (`_fitting`), taking the call before's output."""
     if not 2 <= len(apis) <= MAX_FURTHER_CALLS + 1:
         raise ValueError(f"a program seed has 2 to {MAX_FURTHER_CALLS + 1} calls, not {len(apis)}")
     chaining = [entry.name for entry, _ in _chaining_templates(catalog)]
-    wanted = {"program": PROGRAM_ODDS - 1, "further": len(apis) - 2}
-    for index, api in enumerate(apis[1:], start=1):
+    for api in apis[1:]:
         if api not in chaining:
             raise ValueError(f"{api} has no template that takes an earlier output")
-        wanted.update({f"api:{index}": chaining.index(api), f"ref:{index}": index - 1})
-    return _default_call_bytes(catalog, catalog.by_name(apis[0]).id, 0, wanted)
+    first = catalog.by_name(apis[0])
+    for template in range(len(first.templates)):
+        wanted = _chain_choices(catalog, chaining, apis, first.id, template)
+        if wanted is not None:
+            return _default_call_bytes(catalog, first.id, template, wanted)
+    raise ValueError(f"no template of {apis[0]} gives an output that {' then '.join(apis[1:])} take")
+
+
+def _chain_choices(
+    catalog: Catalog, chaining: list[str], apis: Sequence[str], first: int, template: int
+) -> dict[str, int] | None:
+    """The program choices of a chain after the first API's `template`, each later API's first pick
+    that decodes to it (None: one decodes to no pick of its API)."""
+    wanted = {"program": PROGRAM_ODDS - 1, "further": len(apis) - 2}
+    start = {"version": FORMAT_VERSION, "api": first, "template": template}
+    for index, api in enumerate(apis[1:], start=1):
+        wanted[f"ref:{index}"] = index - 1
+        for pick in (pick for pick, name in enumerate(chaining) if name == api):
+            wanted[f"api:{index}"] = pick
+            if decode_from(ChoiceWriter({**start, **wanted}), catalog).apis()[index] == api:
+                break
+        else:
+            return None
+    return wanted
 
 
 def _default_call_bytes(catalog: Catalog, api_id: int, template_index: int, further: dict[str, int]) -> bytes:

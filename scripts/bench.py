@@ -60,10 +60,13 @@ from nabla_atheris.stats import campaign_totals  # noqa: E402
 RESULTS = ROOT / "bench"
 REACH = RESULTS / "reach"
 SECTIONS = ("oracle", "throughput", "validity", "guidance", "startup", "accuracy", "campaign", "known")
-SECTIONS += ("robustness", "reliability", "firstpass", "programs")
+SECTIONS += ("robustness", "reliability", "firstpass", "programs", "chaining")
 # "Today" of issue 17: the last revision before compile reuse (one compiled function per compiler and for
 # the second-order compositions, XLA's fast options for JAX's reference scenarios, persistent caches).
 BASELINE = "f9b6055"
+# The chaining section's baseline: the last revision before the decoder fitted a later call to the rank and
+# dtype it guesses for the earlier output it takes.
+CHAINING_BASELINE = "fa436bc"
 
 
 # -- oracle cost --------------------------------------------------------------------------------
@@ -824,6 +827,28 @@ def _first_detection(hits: list[dict[str, Any]], start: float | None) -> float |
     return round(first - start, 1) if first is not None and start is not None else None
 
 
+# -- chaining: the decoder's valid programs, baseline revision vs this tree --------------------------
+def chaining(lib: str, count: int, baseline: str) -> dict[str, Any]:
+    """The share of `count` decoder-made programs (random bytes) that are an invalid input and that the
+    oracle goes on to check, by the baseline revision's decoder and by this tree's, the same bytes
+    (`scripts/program_validity.py` in a process each)."""
+    out: dict[str, Any] = {"revision": baseline, "programs": count}
+    with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+        old_tree = Path(scratch) / "baseline"
+        old_tree.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline, "nabla_atheris"], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive.stdout, check=True)
+        for label, tree in (("baseline", old_tree), ("this tree", ROOT)):
+            result = Path(scratch) / "validity.json"
+            command = [sys.executable, str(ROOT / "scripts" / "program_validity.py"), lib, str(count), "0", str(result)]
+            subprocess.run(command, env=dict(harness_env(), PYTHONPATH=str(tree)), check=True, stdout=subprocess.DEVNULL)
+            figures = json.loads(result.read_text())
+            figures["invalid_rate"] = round(figures["invalid"] / figures["programs"], 4)
+            figures["checked_rate"] = round(figures["checked"] / figures["programs"], 4)
+            out[label] = figures
+    return out
+
+
 # -- planted interaction bugs found by a campaign (test-only hook) ----------------------------------
 PROGRAM_SEEDS = ("programs", "shipped")
 
@@ -1094,6 +1119,7 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
         ]
         lines += table(headers, found)
     lines += programs_table(results)
+    lines += chaining_table(results)
     for lib, r in results.items():
         lines += [f"## {lib} {r['version']} ({r['date']})", ""]
         if "oracle" in r:
@@ -1242,6 +1268,38 @@ def programs_table(results: dict[str, dict[str, Any]]) -> list[str]:
     ]
     headers = ["library", "planted op", "kind", "seeds (files)", "found", "found as", "first detection (s)"]
     return lines + table(headers + ["campaign (s)", "checks", "load average"], rows)
+
+
+def chaining_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    """BENCHMARKS.md's table of the decoder's valid programs (the chaining section), per library."""
+    rows = []
+    for lib, r in results.items():
+        c = r.get("chaining")
+        if c:
+            old, new = c["baseline"], c["this tree"]
+            rows.append(
+                [
+                    lib,
+                    c["programs"],
+                    f"{old['invalid_rate']:.1%} / {new['invalid_rate']:.1%}",
+                    f"{old['checked_rate']:.1%} / {new['checked_rate']:.1%}",
+                    round(new["checked_rate"] / old["checked_rate"], 2) if old["checked_rate"] else "-",
+                    " / ".join(map(str, c.get("load_average", ["-"]))),
+                ]
+            )
+    if not rows:
+        return []
+    baseline = next(r["chaining"]["revision"] for r in results.values() if r.get("chaining"))
+    lines = [
+        "## Decoder-made programs: invalid inputs and programs checked, before / after fitting later calls",
+        "",
+        f"Random bytes (lengths 8 to 199, the same per library) decoded until that many are programs, each program's "
+        f"direct call run; baseline `{baseline}` / this tree (a later call fitted to the rank and dtype guessed for the "
+        "earlier output it takes); checked: no filter at all (not invalid, finite, something to differentiate).",
+        "",
+    ]
+    headers = ["library", "programs", "invalid input", "checked", "checked, this tree / baseline", "load average"]
+    return lines + table(headers, rows)
 
 
 def reliability_table(results: dict[str, dict[str, Any]]) -> list[str]:
@@ -1427,6 +1485,7 @@ def main() -> None:
     parser.add_argument(
         "--programs-seeds", choices=PROGRAM_SEEDS, default="programs", help="programs: the campaign's seeds (see programs())"
     )
+    parser.add_argument("--chaining-programs", type=int, default=1000, help="chaining: decoder-made programs per decoder")
     parser.add_argument("--resume-seconds", type=int, default=300, help="campaign: the budget of the resumed run")
     parser.add_argument("--reliability-seconds", type=int, default=240, help="reliability: seconds before the kill, and after")
     parser.add_argument("--robustness-seconds", type=float, default=1800, help="robustness: seconds of this run at most")
@@ -1462,6 +1521,7 @@ def main() -> None:
         "reliability": lambda: reliability(args.lib, args.reliability_seconds, 40),
         "firstpass": lambda: first_pass(args.lib, args.throughput_cases, 2),
         "programs": lambda: programs(args.lib, args.programs_seconds, args.programs_seeds),
+        "chaining": lambda: chaining(args.lib, args.chaining_programs, CHAINING_BASELINE),
     }
     for section in sections:
         print(f"{args.lib}: {section} ...", file=sys.stderr, flush=True)

@@ -148,3 +148,29 @@ def test_one_input_in_sixteen_chooses_a_program_whose_later_calls_take_an_earlie
     assert "torch.det" in names and "torch.linalg.eigh" not in names  # eigh declares its input Hermitian
     programs = [decode_bytes(bytes([i % 251, 7, i % 13]) * 40 + bytes([i]), CATALOG) for i in range(256)]
     assert 0 < sum(bool(c.then) for c in programs) < 256 / 4  # a few, not many
+
+
+def test_a_later_call_is_fitted_to_the_rank_and_dtype_guessed_for_the_output_it_takes():
+    import random
+
+    from nabla_atheris.decoder import _output_guess
+
+    chaining = _chaining_templates(CATALOG)
+    rng, fitted = random.Random(1), 0
+    while fitted < 100:
+        case = decode_bytes(bytes(rng.randrange(256) for _ in range(rng.randrange(8, 200))), CATALOG)
+        guess = _output_guess(case.calls()[0])  # every later call passes its input's guess on
+        for call in case.then if guess else ():
+            rank, dtype = guess
+            template = CATALOG.by_name(call.api).templates[call.template]
+            slot = template.args[0]
+            fits = len(slot.shape) <= rank and (slot.dtype == dtype if slot.dtype else dtype in template.dtypes)
+            assert fits or not any(  # a pick no template fits stays as it is
+                len(e.templates[i].args[0].shape) <= rank and dtype in e.templates[i].dtypes for e, i in chaining
+            ), (case.name(), rank, dtype)
+            fitted += 1
+    # a fitting pick decodes as before the guess: sin's output takes tanh's template
+    sin, tanh = CATALOG.by_name("torch.sin"), next(i for i, (e, _) in enumerate(chaining) if e.name == "torch.tanh")
+    writer = ChoiceWriter({"api": sin.id, "program": PROGRAM_ODDS - 1, "api:1": tanh})
+    decode_from(writer, CATALOG)
+    assert decode_bytes(writer.buffer(), CATALOG).apis() == ["torch.sin", "torch.tanh"]
