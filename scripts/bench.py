@@ -1458,6 +1458,16 @@ through its storage, probably outside what its derivative promises, not checked)
 in the time. So: no root cause in that campaign is a confirmed interaction of calls; the planted
 interaction bug (`tests/planted_torch.py` sparse_input_jvp, counted by the accuracy suite as
 `fwd-vs-numeric (program)`) shows what the program scenarios detect that a single call cannot.
+Since then a program finding that its last call shows alone, on the values it received, is keyed
+by that call (README, Findings), so such reached single-call bugs no longer count as programs' root
+causes. The planted interaction bugs' campaign table comes from
+
+    PYTHONPATH=. .venv/bin/python scripts/bench.py --lib LIB --sections programs --programs-seconds 300
+    PYTHONPATH=. .venv/bin/python scripts/bench.py --lib torch --sections programs --programs-seconds 600 --programs-seeds shipped
+
+(the test-only hook `NABLA_TEST_PLANTS` adds each library's planted op and its `relu -> plant` seed;
+the finding is keyed by the planted op, which shows it alone on relu's output, zeros included), and
+the decoder-made programs' table from `--sections chaining`.
 
 What each table measures: see the script's docstring. Known upstream bugs: `bench/known_bugs.json`.
 
