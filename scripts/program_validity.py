@@ -3,8 +3,12 @@
 generator) are decoded until COUNT of them are programs, and each program's direct call is run
 (`oracle.subject.prepare`: binding, determinism, status). Counts the programs the oracle refuses as
 an invalid input and those it goes on to check (no filter at all), with the most common reasons.
-The nabla_atheris first on PYTHONPATH is the one measured: `scripts/bench.py`'s programs-validity
-section runs this for a baseline revision and for the current tree, side by side.
+The nabla_atheris first on PYTHONPATH is the one measured: `scripts/bench.py`'s chaining section
+runs this for a baseline revision and for the current tree, side by side.
+
+OUT.json is written after every program, with the one in progress: a run that a native crash ends
+is started again on the same file, skips the programs counted and counts the one in progress as a
+native crash (the same seed gives the same byte strings).
 
     program_validity.py LIB COUNT SEED OUT.json
 """
@@ -27,22 +31,27 @@ from nabla_atheris.verdict import Judgement
 def main() -> None:
     library, count, seed, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
     catalog, backend = load_catalog(library), get_backend(library)
-    rng = random.Random(seed)
-    programs = invalid = checked = 0
-    reasons: Counter[str] = Counter()
-    while programs < count:
+    state = json.loads(out.read_text()) if out.is_file() else {}
+    figures = Counter({key: state.get(key, 0) for key in ("programs", "invalid", "checked", "native_crashes")})
+    reasons: Counter[str] = Counter(state.get("filters", {}))
+    if state.get("current") is not None:  # the run before died in it
+        figures.update(programs=1, native_crashes=1)
+    rng, seen = random.Random(seed), 0
+    while figures["programs"] < count:
         case = decode_bytes(bytes(rng.randrange(256) for _ in range(rng.randrange(8, 200))), catalog)
         if not case.then:
             continue
-        programs += 1
+        seen += 1
+        if seen <= figures["programs"]:  # counted by a run before
+            continue
+        out.write_text(json.dumps({**figures, "filters": reasons, "current": seen}))
         judgement = Judgement()
         subject = prepare(case, backend, judgement)
-        invalid += "invalid-input" in judgement.filters
-        checked += subject is not None and not judgement.filters
+        checked = subject is not None and not judgement.filters
+        figures.update(programs=1, invalid=int("invalid-input" in judgement.filters), checked=int(checked))
         for reason in judgement.filters:
             reasons[reason] += 1
-    result = {"programs": programs, "invalid": invalid, "checked": checked, "filters": dict(reasons.most_common())}
-    out.write_text(json.dumps(result))
+    out.write_text(json.dumps({**figures, "filters": dict(reasons.most_common()), "current": None}))
 
 
 if __name__ == "__main__":
