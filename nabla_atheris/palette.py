@@ -122,3 +122,40 @@ def in_regime(values: np.ndarray, regime: str, domain: str | None) -> np.ndarray
         elif regime == "repeated":
             values = np.round(values * 2.0) / 2.0
         return apply_domain(values, domain)
+
+
+# The value regimes an input's floating tensor may hold (`value_regimes`), as issue 18's palette asks:
+# the unit range, large magnitudes of both signs, exact zeros of both signs, tiny values, integers and
+# half-integers, repeated values, the edges of a declared domain, and several of these in one tensor.
+VALUE_REGIMES = (
+    "unit", "large positive", "large negative", "zeros", "negative zeros", "tiny", "integers", "half-integers",
+    "repeated", "domain edges", "mixed",
+)  # fmt: skip
+LARGE = 10.0  # |x| at least this is a large magnitude
+TINY = 1e-6  # nonzero |x| at most this is a tiny value
+MIXED_AT_LEAST = 3  # magnitude regimes (unit, large, zeros, tiny, integers) one tensor holds to count as mixed
+
+
+def value_regimes(values: np.ndarray, domain: str | None = None) -> set[str]:
+    """The `VALUE_REGIMES` a floating tensor's values hold (complex: both parts; `domain`: the slot's
+    declared domain, whose `EDGES` count as domain edges)."""
+    array = np.asarray(values).ravel()
+    reals = np.concatenate([array.real, array.imag]) if np.iscomplexobj(array) else array.astype(np.float64)
+    finite = reals[np.isfinite(reals)]
+    magnitude = np.abs(finite)
+    nonzero = finite[finite != 0]
+    found = {
+        "unit": bool(np.any((magnitude > TINY) & (magnitude <= 1.0))),
+        "large positive": bool(np.any(finite >= LARGE)),
+        "large negative": bool(np.any(finite <= -LARGE)),
+        "zeros": bool(np.any((finite == 0) & ~np.signbit(finite))),
+        "negative zeros": bool(np.any((finite == 0) & np.signbit(finite))),
+        "tiny": bool(np.any((magnitude > 0) & (magnitude <= TINY))),
+        "integers": bool(np.any((np.abs(nonzero) >= 2.0) & (nonzero == np.round(nonzero)))),
+        "half-integers": bool(np.any((np.abs(nonzero) >= 1.5) & (np.abs(nonzero) % 1.0 == 0.5))),
+        "repeated": nonzero.size > np.unique(nonzero).size,
+        "domain edges": domain is not None and bool(np.any(np.isin(finite, EDGES[domain]))),
+    }
+    magnitudes = ("unit", "zeros", "tiny", "integers")
+    found["mixed"] = sum(found[r] for r in magnitudes) + (found["large positive"] or found["large negative"]) >= MIXED_AT_LEAST
+    return {regime for regime, hit in found.items() if hit}

@@ -1050,6 +1050,19 @@ def _precision_row(path: Path, label: str) -> list[Any]:
     return [f"[{label}]({link})", *counts, rate(c["not_bugs_rate"]), rate(c["false_positive_rate"])]
 
 
+def _regimes_cell(reach: dict[str, Any]) -> str:
+    """The reach table's value regimes: how many of the palette's a corpus hit, the rarest with its share."""
+    shares = reach.get("regimes")
+    if not shares:
+        return "-"
+    hit = [r for r, share in shares.items() if share > 0]
+    missed = [r for r in shares if r not in hit]
+    rarest = min(hit, key=lambda r: shares[r]) if hit else None
+    cell = f"{len(hit)} / {len(shares)} in {reach['corpus_inputs']} inputs"
+    cell += f"; rarest {rarest} {shares[rarest]:.0%}" if rarest else ""
+    return cell + (f"; none: {', '.join(missed)}" if missed else "")
+
+
 def reach_table() -> list[str]:
     """BENCHMARKS.md's reach table, from every library's bench/reach/LIB.json (scripts/reach.py --out)."""
     files = sorted(REACH.glob("*.json")) if REACH.is_dir() else []
@@ -1066,7 +1079,7 @@ def reach_table() -> list[str]:
                 f"{before['share_varied']:.0%}" if before else "-",
                 f"{r['valid_rate']:.1%} of {r['samples']}",
                 f"{before['valid_rate']:.1%}" if before else "-",
-                ", ".join(r.get("regimes_hit", [])) or "-",
+                _regimes_cell(r),
             ]
         )
     if not rows:
@@ -1078,7 +1091,8 @@ def reach_table() -> list[str]:
         "Written by `scripts/reach.py LIB --out bench/reach/LIB.json` (see its docstring): (API, parameter) pairs",
         "whose value the fuzzer varies (the catalog's parameter statuses), the valid-call rate of random inputs",
         "(decoded, bound and called directly), each beside the catalog before the parameter step, and the value",
-        "regimes of the inputs of a 10-minute campaign's corpus.",
+        "regimes of the inputs of a 10-minute campaign's corpus (`--corpus`: of the palette's regimes, how many",
+        "some input's floating tensor holds; each regime's share of inputs in bench/reach/LIB.json).",
         "",
     ]
     return intro + table([*headers, "value regimes hit"], rows)

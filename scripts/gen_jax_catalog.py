@@ -114,8 +114,17 @@ def resolve(name: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
+def _floating(out: Any) -> list[jax.Array]:
+    leaves = jax.tree_util.tree_leaves(out)
+    return [leaf for leaf in leaves if isinstance(leaf, jax.Array) and jnp.issubdtype(leaf.dtype, jnp.inexact)]
+
+
 def floating_leaves(out: Any) -> bool:
-    return any(isinstance(leaf, jax.Array) and jnp.issubdtype(leaf.dtype, jnp.inexact) for leaf in jax.tree_util.tree_leaves(out))
+    return bool(_floating(out))
+
+
+def finite(out: Any) -> bool:
+    return all(bool(jnp.isfinite(leaf).all()) for leaf in _floating(out))
 
 
 def library() -> discovery.Library:
@@ -123,7 +132,7 @@ def library() -> discovery.Library:
     scope = {"jax": jax, "jnp": jnp, "np": np, "lax": jax.lax, "nn": jax.nn, "math": __import__("math")}
     scope["jsp"] = importlib.import_module("jax.scipy")
     namespaces = {prefix: importlib.import_module(prefix) for prefix in NAMESPACES}
-    return discovery.Library(namespaces, scope, resolve, describe, jnp.asarray, floating_leaves)
+    return discovery.Library(namespaces, scope, resolve, describe, jnp.asarray, floating_leaves, finite)
 
 
 def generate(

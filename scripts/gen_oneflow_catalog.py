@@ -125,10 +125,16 @@ def floating_leaves(out: Any) -> bool:
     return isinstance(out, (tuple, list)) and any(floating_leaves(o) for o in out)
 
 
+def finite(out: Any) -> bool:
+    if isinstance(out, flow.Tensor):
+        return not out.is_floating_point() or bool(np.isfinite(out.numpy()).all())
+    return not isinstance(out, (tuple, list)) or all(finite(o) for o in out)
+
+
 def library() -> discovery.Library:
     """OneFlow in the terms of catalog discovery."""
     scope = {"flow": flow, "oneflow": flow, "np": np, "nn": flow.nn, "F": flow.nn.functional, "math": __import__("math")}
-    return discovery.Library(namespaces(), scope, resolve, describe, flow.tensor, floating_leaves)
+    return discovery.Library(namespaces(), scope, resolve, describe, flow.tensor, floating_leaves, finite)
 
 
 def torch_name(api: str) -> list[str]:

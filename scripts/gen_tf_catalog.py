@@ -117,9 +117,17 @@ def describe(value: Any) -> Any:
     return value
 
 
-def floating_leaves(out: Any) -> bool:
+def _floating(out: Any) -> list[tf.Tensor]:
     leaves = tf.nest.flatten(out)
-    return any(isinstance(leaf, tf.Tensor) and (leaf.dtype.is_floating or leaf.dtype.is_complex) for leaf in leaves)
+    return [leaf for leaf in leaves if isinstance(leaf, tf.Tensor) and (leaf.dtype.is_floating or leaf.dtype.is_complex)]
+
+
+def floating_leaves(out: Any) -> bool:
+    return bool(_floating(out))
+
+
+def finite(out: Any) -> bool:
+    return all(np.isfinite(leaf.numpy()).all() for leaf in _floating(out) if hasattr(leaf, "numpy"))
 
 
 INTEGER_TYPES = frozenset({3, 4, 5, 6, 9, 17, 22, 23})  # DT_INT32, UINT8, INT16, INT8, INT64, UINT16, UINT32, UINT64
@@ -168,6 +176,7 @@ def library() -> discovery.Library:
         describe,
         tf.constant,
         floating_leaves,
+        finite,
         keyword_only=lambda api: api.startswith("tf.raw_ops."),
         argument_kind=argument_kind,
         fork_probes=True,

@@ -3,13 +3,17 @@
 varies (from the catalog's parameter statuses), and the valid-call rate of random inputs (decoded,
 bound and called directly, as the oracle's first stage does: an error, a static-contract
 violation, a native crash or a hang is an invalid call; the calls run in worker processes). Random inputs
-are random bytes of a seed's length plus `--extra` bytes. `--data DIR` reads the catalog from
+are random bytes of a seed's length plus `--extra` bytes. `--corpus DIR` (a campaign's corpus folder,
+e.g. of a 10-minute `fuzz` run) adds the value regimes its inputs hit: the share of inputs with a
+floating tensor holding each of `palette.VALUE_REGIMES` (decoded as the harness decodes them).
+`--data DIR` reads the catalog from
 another folder; `--before DIR` measures an older catalog's folder too, for a side-by-side figure;
 `--out FILE` writes the figures as JSON (bench/reach/LIB.json) and rewrites BENCHMARKS.md's reach
 table (scripts/bench.py's `reach_table`) with them; without `--before`, the file's earlier "before"
 figures stay.
 
-    PYTHONPATH=. .venv/bin/python scripts/reach.py torch [--samples 2000] [--data DIR] [--before DIR] [--out FILE]
+    PYTHONPATH=. .venv/bin/python scripts/reach.py torch [--samples 2000] [--corpus DIR] [--data DIR] [--before DIR]
+        [--out FILE]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nabla_atheris.backends import get_backend  # noqa: E402
-from nabla_atheris.case import Attr  # noqa: E402
-from nabla_atheris.catalog import Catalog, OptionSlot, build_catalog, catalog_document  # noqa: E402
+from nabla_atheris.case import Arg, Attr, Tensor, TensorList, is_floating  # noqa: E402
+from nabla_atheris.catalog import Catalog, ListSlot, OptionSlot, Slot, TensorSlot, build_catalog, catalog_document  # noqa: E402
 from nabla_atheris.catalog.parameters import read_parameters, share_varied, status  # noqa: E402
 from nabla_atheris.decoder import decode_bytes, seed_bytes  # noqa: E402
+from nabla_atheris.palette import VALUE_REGIMES, value_regimes  # noqa: E402
 
 HANG_SECONDS = 120  # a worker this long on one input is killed
 
@@ -107,6 +113,40 @@ def work(library: str, samples: int, extra: int, data: Path | None, state_path: 
         state_path.write_text(json.dumps(state))
 
 
+def _tensors(arg: Arg, slot: Slot | None) -> list[tuple[Tensor, str | None]]:
+    """An argument's tensors with the domain their slot declares."""
+    if isinstance(arg, Tensor):
+        return [(arg, slot.domain if isinstance(slot, TensorSlot) else None)]
+    if isinstance(arg, TensorList):
+        items = slot.items if isinstance(slot, ListSlot) else ()
+        return [(t, items[i].domain if i < len(items) else None) for i, t in enumerate(arg.items)]
+    return []
+
+
+def regimes(catalog: Catalog, corpus: Path) -> dict[str, Any]:
+    """The share of a corpus' inputs with a floating tensor in each value regime (inputs that do not
+    decode are left out)."""
+    counts: Counter[str] = Counter()
+    inputs = 0
+    for path in sorted(p for p in corpus.iterdir() if p.is_file()):
+        try:
+            case = decode_bytes(path.read_bytes(), catalog)
+        except ValueError:
+            continue
+        inputs += 1
+        hit: set[str] = set()
+        for call in case.calls():
+            template = catalog.apis[call.api].templates[call.template]
+            slots: list[Slot | None] = [*template.args, *(dict(template.kwargs).get(name) for name, _ in call.kwargs)]
+            for arg, slot in zip(call.arguments(), slots):
+                for tensor, domain in _tensors(arg, slot):
+                    if is_floating(tensor.dtype):
+                        hit |= value_regimes(tensor.values, domain)
+        counts.update(hit)
+    shares = {regime: round(counts[regime] / inputs, 4) if inputs else 0.0 for regime in VALUE_REGIMES}
+    return {"corpus_inputs": inputs, "regimes": shares, "regimes_hit": [r for r in VALUE_REGIMES if shares[r] > 0]}
+
+
 def run_watched(command: list[str], state_path: Path) -> None:
     """Run a worker; one that spends over HANG_SECONDS on one input is killed (the input counts as an
     invalid call, as a native crash does: jax.scipy.special.expi loops on some inputs)."""
@@ -161,6 +201,7 @@ def main() -> int:
     parser.add_argument("library")
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--extra", type=int, default=64, help="random bytes beyond a seed's length")
+    parser.add_argument("--corpus", type=Path, help="a campaign's corpus folder: the value regimes its inputs hit")
     parser.add_argument("--data", type=Path, help="catalog folder (default: the package's)")
     parser.add_argument("--before", type=Path, help="an older catalog folder, measured too")
     parser.add_argument("--out", type=Path, help="write the figures (JSON) and rewrite BENCHMARKS.md")
@@ -171,6 +212,8 @@ def main() -> int:
         work(args.library, args.samples, args.extra, args.data, args.worker)
         return 0
     result = measure(args.library, args.samples, args.extra, args.data)
+    if args.corpus:
+        result |= regimes(load(args.library, args.data)[0], args.corpus)
     if args.before:
         result["before"] = measure(args.library, args.samples, args.extra, args.before)
     elif args.out and args.out.is_file() and "before" in json.loads(args.out.read_text()):

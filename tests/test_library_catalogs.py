@@ -102,3 +102,16 @@ def test_hand_written_case_checks_and_reproduces(tmp_path, capsys, library, agre
     folder = next(p for p in (tmp_path / "f").iterdir() if "first-order" in p.name)
     assert main(["repro", str(folder), "--findings", str(tmp_path / "f")]) == 1
     assert json.loads((folder / "finding.json").read_text())["hits"] == 2
+
+
+def test_changed_probes_find_complex_data_counts_beside_floats_and_a_finite_domain():
+    generator = _generator("jax")
+    apis = ["jax.scipy.special.ndtri", "jax.scipy.stats.binom.pmf", "jax.lax.real", "jax.lax.select_n"]
+    builder, _ = generator.generate(apis, ["probe"], lambda api: True)
+    ndtri, binom, real, select = (builder.apis[api][0] for api in apis)
+    assert ndtri["args"][0]["domain"] == "unit-interval"  # finite across it; positives above 1 are not
+    k, n, p = binom["args"]
+    assert (k["dtype"], k["range"], n["dtype"], n["range"]) == ("int32", [0, 2], "int32", [0, 3])
+    assert "dtype" not in p and p["domain"] == "unit-interval"
+    assert real["dtypes"][0].startswith("complex")
+    assert select["args"][0]["dtype"] == "bool" and len(select["args"]) == 3  # the predicate and two cases

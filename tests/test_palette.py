@@ -25,6 +25,7 @@ from nabla_atheris.palette import (
     in_regime,
     index_regime_of,
     regime_of,
+    value_regimes,
 )
 
 RAW = np.linspace(-1.0, 1.0, 41)
@@ -160,3 +161,25 @@ def test_the_oracle_dismisses_a_broken_promise_of_a_hand_written_call():
     assert broken_promise(kept) is None  # no promise made
     assert "sorted" in broken_promise(dataclasses.replace(kept, kwargs=(("indices_are_sorted", Attr(True)),)))
     assert "repeat" in broken_promise(dataclasses.replace(kept, kwargs=(("unique_indices", Attr(True)),)))
+
+
+def test_value_regimes_name_what_a_tensor_holds():
+    assert value_regimes(np.array([0.25, 0.5, -0.5])) == {"unit"}
+    held = value_regimes(np.array([0.5, -0.0, 1e3, -700.0, 1e-8, 3.0, 2.5, 2.5]))
+    assert held == {"unit", "negative zeros", "large positive", "large negative", "tiny", "integers", "half-integers"} | {
+        "repeated",
+        "mixed",
+    }
+    assert value_regimes(np.array([0.0, 0.3]), "positive") == {"zeros", "unit", "domain edges"}
+    assert "domain edges" not in value_regimes(np.array([0.0, 0.3]))
+    assert value_regimes(np.array([np.nan, np.inf, 1e-300 + 2j])) == {"tiny", "integers", "zeros", "mixed"}
+
+
+def test_each_regime_of_the_decoder_is_seen_in_its_values():
+    expected = {"large": "large positive", "tiny": "tiny", "tinier": "tiny", "integers": "integers"}
+    expected |= {"half-integers": "half-integers", "sparse": "zeros", "repeated": "repeated", "edges": "domain edges"}
+    for regime, seen in expected.items():
+        domain = "unit" if regime == "edges" else None
+        assert seen in value_regimes(in_regime(RAW, regime, domain), domain), regime
+    assert "large negative" in value_regimes(in_regime(RAW, "large", None))
+    assert "negative zeros" in value_regimes(in_regime(RAW, "edges", None))

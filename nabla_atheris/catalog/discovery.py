@@ -7,7 +7,8 @@ Three sources, each offering templates to a `CatalogBuilder`, in this order:
   probe      signature-driven calls: one float64 tensor per required parameter (attributes for
              parameters named like axes or counts), in a few shapes and value domains; then, for an
              API none of these calls, typed calls: each required parameter as its kind says (see
-             `argument_kind`: sorted index tensors with duplicates, boolean masks, attributes).
+             `argument_kind`: sorted index tensors with duplicates, boolean masks, attributes); then,
+             for an API none of those calls either, typed calls with one change each (`CHANGES`).
 Then the parameter step (`parameters`) gives every template's parameters validated domains.
 """
 
@@ -18,6 +19,7 @@ import contextlib
 import doctest
 import inspect
 import io
+import itertools
 import math
 import os
 import signal
@@ -49,6 +51,30 @@ CALL_SECONDS = 60
 CALLS_PER_EXAMPLE = 24
 PROBE_SHAPES = ((2, 3), (3, 3), (4,), ())
 TYPED_SHAPES = (*PROBE_SHAPES, (2, 2, 2, 2), (2, 2, 2, 2, 2))  # images and volumes (NHWC, NDHWC) too
+CHANGED_SHAPES = ((2, 3), (3, 3), (4,), (1, 3))  # a dimension of size 1 too (squeeze-like APIs), no scalars
+# The changes of the last probe: complex data (FFTs, real/imag/angle); parameters named like counts
+# or probabilities (`NAMED_DATA`, attributes of the other probes) as integer tensors of the attribute's
+# value with one of them floating (an integer count or selector beside the floating data), then all
+# as floating tensors; optional parameters that default to None as floating tensors too (a tensor in
+# a later parameter: zeta's q); two floating tensors for a *args parameter (select_n's cases). Calls
+# with finite outputs come first (their value domain is the one the API's docs mean).
+CHANGES = ("complex", "named integers", "named floats", "optional tensors", "variadic")
+NAMED_DATA = {"k": 1, "n": 2, "N": 3, "p": 2, "m": 1}  # an integer tensor holds 0 to the value, else the value
+# Attributes of the changed probe by name (orders, ranks, positions, a dtype by its name).
+CHANGED_ATTRIBUTES: dict[str, Any] = {
+    "v": 1, "rank": 3, "start_dimension": 0, "stop_dimension": 2, "start_index": 0, "new_dtype": "float32",
+}  # fmt: skip
+# Optional parameters that are never data tensors (the change "optional tensors" leaves them out).
+NOT_DATA = frozenset({
+    "name", "dtype", "out", "precision", "preferred_element_type", "device", "sharding", "out_sharding", "fill_value",
+    "stop", "step", "num", "size", "shape", "length",
+})  # fmt: skip
+# The changed probe's values per value domain, spread from end to end: wider than the decoder's unit
+# range, so that a domain is taken when the API's outputs stay finite across it (ndtri: the unit
+# interval, not all positives).
+CHANGED_VALUES: dict[str | None, tuple[float, float]] = {
+    None: (-3.0, 3.0), "positive": (0.05, 3.0), "above-one": (1.05, 4.0), "unit": (-0.95, 0.95), "unit-interval": (0.05, 0.95),
+}  # fmt: skip
 PROBE_DOMAINS = (None, *DOMAINS)
 # Required parameters whose names say they are not tensors: the probe passes these values.
 PROBE_ATTRIBUTES: dict[str, Any] = {
@@ -61,7 +87,7 @@ PROBE_ATTRIBUTES: dict[str, Any] = {
 # Typed probes: parameters named like index or segment-id tensors, like predicates, like per-dimension
 # window lists (one entry per dimension of the data), and padding modes.
 INDEX_NAMES = frozenset({"indices", "index", "segment_ids", "ids", "idx", "positions", "labels", "sp_ids", "sorted_sequence"})
-MASK_NAMES = frozenset({"mask", "condition", "cond", "pred", "predicate", "where"})
+MASK_NAMES = frozenset({"mask", "condition", "cond", "pred", "predicate", "where", "which"})
 WINDOW_NAMES = frozenset({"ksize", "strides", "dilations", "rates", "window_dimensions", "window_strides"})
 TYPED_ATTRIBUTES: dict[str, Any] = {
     "padding": "VALID", "num_segments": 2, "depth": 3, "shape": (-1,), "dims": (2,), "kernel_size": 1, "norm_type": 2.0,
@@ -115,6 +141,7 @@ class Library:
     describe: Callable[[Any], Any]  # a recorded argument as TensorInfo / attribute (see building.py)
     tensor: Callable[[np.ndarray], Any]  # a float64 numpy array as the library's tensor
     floating_leaves: Callable[[Any], bool]  # does a call's output hold a floating tensor?
+    finite: Callable[[Any], bool] = field(default=lambda out: True)  # are its floating outputs all finite?
     keyword_only: Callable[[str], bool] = field(default=lambda api: False)  # pass probe arguments by name
     argument_kind: Callable[[str, str, tuple[int, ...]], str | Attribute] = field(default=argument_kind)  # typed probes
     fork_probes: bool = False  # run typed probes in a forked child (a wrong shape may abort the library natively)
@@ -245,6 +272,72 @@ def typed_probe_calls(library: Library, api: str) -> Iterator[tuple[tuple, dict,
         yield tuple(args), kwargs, None
 
 
+def _optional_tensors(fn: Any) -> list[tuple[str, bool]]:
+    """The parameters defaulting to None that may take a tensor (name, keyword-only)."""
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    skip = NOT_DATA | PROBE_ATTRIBUTES.keys() | TYPED_ATTRIBUTES.keys()
+    optional = [p for p in parameters if p.kind in kinds and p.default is None]
+    return [(p.name, p.kind is p.KEYWORD_ONLY) for p in optional if p.name not in skip]
+
+
+def _changed_value(
+    library: Library, api: str, name: str, shape: tuple[int, ...], domain: str | None, change: str, floating: tuple
+) -> Any:
+    """A changed typed probe's value for one parameter (see `CHANGES`; `floating`: under "named
+    integers", the one named parameter that stays floating and whether the others count from 0)."""
+    rng = np.random.default_rng(sum(map(ord, name)))
+    kind = library.argument_kind(api, name, shape)
+    if name in CHANGED_ATTRIBUTES:
+        return CHANGED_ATTRIBUTES[name]
+    if name in NAMED_DATA and change == "named integers" and name != floating[0]:
+        counts = np.arange(math.prod(shape)) % (NAMED_DATA[name] + 1) if floating[1] else np.full(shape, NAMED_DATA[name])
+        return library.tensor(np.reshape(counts, shape).astype(np.int32))
+    values = rng.permutation(np.linspace(*CHANGED_VALUES[domain], math.prod(shape))).reshape(shape)
+    if name in NAMED_DATA and change in ("named integers", "named floats"):
+        return library.tensor(values)
+    if isinstance(kind, Attribute):
+        return kind.value
+    if kind != "float":
+        return library.tensor(typed_array(kind, shape, rng))
+    return library.tensor(values * (1 + 0.5j) if change == "complex" else values)
+
+
+def changed_probe_calls(library: Library, api: str) -> Iterator[list[tuple[tuple, dict, str | None]]]:
+    """Typed calls with one change each (`CHANGES`), for an API that no other probe calls, in groups
+    of one change, value domain and floating parameter over `CHANGED_SHAPES`; a change that does not
+    apply to the API's signature is skipped."""
+    fn = library.resolve(api)
+    required, variadic = _required(fn)
+    optional = _optional_tensors(fn)
+    named = [name for name, _ in required if name in NAMED_DATA]
+    by_name = library.keyword_only(api)
+    floating = {"named integers": [(name, zero) for name in named[::-1] for zero in (True, False)]}  # the last first
+    applies = {"complex": bool(required) or variadic, "named floats": bool(named), "named integers": bool(named),
+               "optional tensors": bool(optional), "variadic": variadic}  # fmt: skip
+    for change in (c for c in CHANGES if applies[c]):
+        params = required + (optional if change == "optional tensors" else [])
+        domains = (None,) if change in ("complex", "variadic") else tuple(CHANGED_VALUES)
+        for one, domain in itertools.product(floating.get(change, [(None, False)]), domains):
+            group = []
+            for shape in CHANGED_SHAPES:
+                args, kwargs = [], {}
+                try:
+                    for name, keyword in params:
+                        value = _changed_value(library, api, name, shape, domain, change, one)
+                        (kwargs.__setitem__(name, value) if by_name or keyword else args.append(value))
+                    if variadic and not by_name and change in ("complex", "variadic"):
+                        extra = np.random.default_rng(1).uniform(-0.9, 0.9, (2, *shape))
+                        args += [library.tensor(v * (1 + 0.5j) if change == "complex" else v) for v in extra]
+                except Exception:  # noqa: BLE001 - a tensor the library cannot make (OneFlow's complex ones)
+                    continue
+                group.append((tuple(args), kwargs, domain))
+            yield group
+
+
 def with_domain(template: dict, domain: str | None) -> dict:
     """The probe's domain on every floating tensor slot (inferred domains replaced)."""
     slots = list(template["args"]) + list(template.get("kwargs", {}).values())
@@ -256,34 +349,41 @@ def with_domain(template: dict, domain: str | None) -> dict:
     return template
 
 
-def run_call(library: Library, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
-    """True when the call returns a floating tensor (within CALL_SECONDS)."""
+FAILED, FLOATING, FINITE = 0, 1, 2  # what a probe call gave
+
+
+def run_call(library: Library, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> int:
+    """FINITE when the call returns floating tensors all finite, FLOATING when some are not, FAILED
+    when it raises, returns no floating tensor or takes over CALL_SECONDS."""
     try:
         with time_limit(CALL_SECONDS):
             out = fn(*args, **kwargs)
-        return library.floating_leaves(out)
+        if not library.floating_leaves(out):
+            return FAILED
+        return FINITE if library.finite(out) else FLOATING
     except (Exception, Timeout):  # noqa: BLE001 - a probe the API rejects
-        return False
+        return FAILED
 
 
-def run_forked(library: Library, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
-    """`run_call` in a forked child: a call that aborts the process, or hangs, fails."""
+def run_forked(library: Library, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> int:
+    """`run_call` in a forked child (its exit status is the answer): a call that aborts the process,
+    or hangs, fails."""
     pid = os.fork()
-    if pid == 0:  # the child: its exit status is the answer
-        ok = False
+    if pid == 0:
+        result = FAILED
         try:
-            ok = run_call(library, fn, args, kwargs)
+            result = run_call(library, fn, args, kwargs)
         finally:
-            os._exit(0 if ok else 1)
+            os._exit(result)
     deadline = time.monotonic() + CALL_SECONDS
     while time.monotonic() < deadline:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
-            return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+            return os.WEXITSTATUS(status) if os.WIFEXITED(status) else FAILED
         time.sleep(0.005)
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
-    return False
+    return FAILED
 
 
 def from_docstrings(builder: CatalogBuilder, library: Library, apis: Sequence[str]) -> None:
@@ -331,7 +431,35 @@ def from_probes(builder: CatalogBuilder, library: Library, apis: Sequence[str]) 
             if builder.apis.get(api):
                 break
         if not builder.apis.get(api):
+            from_changed_probes(builder, library, api)
+        if not builder.apis.get(api):
             builder.failed.setdefault(api, "no probe call succeeded")
+
+
+def _probe_template(library: Library, args: Sequence[Any], kwargs: dict[str, Any], domain: str | None) -> Callable[[], dict]:
+    """A template factory for a probe call, with the probe's value domain."""
+    make = recorded(library.describe, args, kwargs, "probe")
+    return lambda: with_domain(make(), domain)
+
+
+def from_changed_probes(builder: CatalogBuilder, library: Library, api: str) -> None:
+    """Offer the calls of the first group of `changed_probe_calls` whose calls all keep their outputs
+    finite (a value domain the API's docs mean), else of the groups with non-finite outputs."""
+    fn = library.resolve(api)
+    run = run_forked if library.fork_probes else run_call
+    later: list[Callable[[], dict]] = []
+    for group in changed_probe_calls(library, api):
+        results = [(run(library, fn, args, kwargs), args, kwargs, domain) for args, kwargs, domain in group]
+        offers = [_probe_template(library, args, kwargs, domain) for result, args, kwargs, domain in results if result]
+        if any(result == FLOATING for result, *_ in results):
+            later += offers
+            continue
+        for offer in offers:
+            builder.offer(api, offer)
+        if builder.apis.get(api):
+            return
+    for offer in later:
+        builder.offer(api, offer)
 
 
 def from_manual(builder: CatalogBuilder, templates: dict[str, list[dict]], wanted: Callable[[str], bool]) -> None:
