@@ -244,11 +244,14 @@ def library() -> discovery.Library:
         array = np.asarray(values)
         return torch.from_numpy(array.astype(np.int64) if array.dtype.kind == "i" else array)
 
-    def floating_leaves(out: Any) -> bool:
+    def floating(out: Any) -> list[torch.Tensor]:
         leaves = out if isinstance(out, (tuple, list)) else [out]
-        return any(isinstance(t, torch.Tensor) and (t.is_floating_point() or t.is_complex()) for t in leaves)
+        return [t for t in leaves if isinstance(t, torch.Tensor) and (t.is_floating_point() or t.is_complex())]
 
-    return discovery.Library(NAMESPACES, {}, resolve, describe, tensor, floating_leaves, fork_probes=True)
+    def finite(out: Any) -> bool:
+        return all(bool(torch.isfinite(t).all()) for t in floating(out) if t.layout == torch.strided)
+
+    return discovery.Library(NAMESPACES, {}, resolve, describe, tensor, lambda out: bool(floating(out)), finite, fork_probes=True)
 
 
 def schema_name(api: str) -> str:

@@ -6,7 +6,7 @@ Sources, each recorded with the property it gave:
              supports_forward_ad / supports_gradgrad / supports_fwgrad_bwgrad declarations;
   name       name patterns (nabla_atheris/catalog/inference.py);
   docstring  label arguments given as 1 or -1 (hinge, margin and cosine-embedding losses), values
-             documented to lie in [0, 1];
+             documented to lie in [0, 1], matrices documented to be positive definite;
   probe      calls of the API's templates: which triangle of a square matrix it reads, and the
              arguments reverse mode names as not differentiable.
 Properties already given by an earlier source are kept (OpInfo first, then names, then probes).
@@ -314,6 +314,7 @@ def infer_library(
         documentation = docstring(library, api, spellings)
         infer.merge(found, infer.from_docstring(documentation, names))
         infer.merge(found, infer.domains_from_docstring(documentation, names))
+        infer.merge(found, infer.structures_from_docstring(documentation, names))
         entry = catalog.apis[api]
         for template in range(len(entry.templates)):
             for case in probe_cases(catalog, entry.id, template):

@@ -196,3 +196,36 @@ def test_the_precision_section_shows_every_later_triage_round_from_its_readme():
         (summary,) = [line for line in lines if link in line]
         first_table_row = next(line for line in (folder / "README.md").read_text().splitlines() if line.startswith("|"))
         assert lines.index(first_table_row) > lines.index(summary), folder
+
+
+def test_reach_table_names_the_value_regimes_a_corpus_hit(tmp_path, monkeypatch):
+    from nabla_atheris.palette import VALUE_REGIMES
+
+    shares = {regime: 0.5 for regime in VALUE_REGIMES} | {"tiny": 0.1, "negative zeros": 0.0, "mixed": 0.0}
+    figures = {"library": "torch", "apis": 900, "failed": 300, "parameters": 10, "parameters_varied": 9}
+    figures |= {"share_varied": 0.9, "samples": 100, "valid_rate": 0.8, "regimes": shares, "corpus_inputs": 40}
+    (tmp_path / "torch.json").write_text(json.dumps(figures))
+    monkeypatch.setattr(bench, "REACH", tmp_path)
+    row = next(line for line in bench.reach_table() if line.startswith("| torch"))
+    assert "| 9 / 11 in 40 inputs; rarest tiny 10%; none: negative zeros, mixed |" in row
+    (tmp_path / "torch.json").write_text(json.dumps({k: v for k, v in figures.items() if k != "regimes"}))
+    assert next(line for line in bench.reach_table() if line.startswith("| torch")).endswith("| - |")
+
+
+def test_reach_regimes_count_the_inputs_of_a_corpus_per_regime(tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import reach
+
+    from nabla_atheris.decoder import seed_bytes
+    from nabla_atheris.palette import VALUE_REGIMES
+
+    catalog, _ = reach.load("torch", None)
+    entry = catalog.apis["torch.sin"]
+    (tmp_path / "a").write_bytes(seed_bytes(catalog, entry.id, 0))  # the mixed palette's unit-range values
+    (tmp_path / "b").write_bytes(seed_bytes(catalog, entry.id, 0))
+    found = reach.regimes(catalog, tmp_path)
+    assert found["corpus_inputs"] == 2 and list(found["regimes"]) == list(VALUE_REGIMES)
+    assert found["regimes"]["unit"] == 1.0 and found["regimes_hit"] == ["unit"]
+    (tmp_path / "a").unlink()
+    (tmp_path / "b").unlink()
+    assert reach.regimes(catalog, tmp_path)["corpus_inputs"] == 0

@@ -2,6 +2,7 @@
 probing calls of its templates through a backend. Each inferred property comes with its source, so
 that a reader of the properties file can check it against the documentation.
 
+Docstrings: matrix arguments they require positive definite (`structures_from_docstring`).
 Name patterns (source "name"): tie-sensitive functions (max, sort, pooling, clamp ...), spectral
 decompositions and inverses (conditioning), eigen- and singular-vector outputs (gauge),
 gradient-cutting and straight-through APIs, index arguments whose duplicates are undefined, results
@@ -125,6 +126,19 @@ def domains_from_docstring(doc: str, parameter_names: list[str]) -> Properties:
         return {}
     keys = {k: "unit-interval" for n in named for k in (n, str(parameter_names.index(n)))}
     return {"domains": keys, "sources": {"domains": f"docstring: {', '.join(repr(n) for n in named)} in [0, 1]"}}
+
+
+POSITIVE_DEFINITE = re.compile(r"`+(\w+)`+\s+must\s+(?:represent|be)\s+(?:a\s+)?(?:hermitian|symmetric),?\s+positive[- ]definite")
+
+
+def structures_from_docstring(doc: str, parameter_names: list[str]) -> Properties:
+    """Matrix arguments a docstring requires to be Hermitian positive definite ("``A`` must represent a
+    hermitian, positive definite matrix": conjugate gradients): drawn as such."""
+    named = [n for n in POSITIVE_DEFINITE.findall(" ".join((doc or "").split())) if n in parameter_names]
+    if not named:
+        return {}
+    keys = {k: "hermitian-pd" for n in named for k in (n, str(parameter_names.index(n)))}
+    return {"structures": keys, "sources": {"structures": f"docstring: {', '.join(repr(n) for n in named)} positive definite"}}
 
 
 def argument_tensors(case: Case) -> Iterator[tuple[str, Tensor]]:
