@@ -1074,7 +1074,7 @@ def reach_table() -> list[str]:
             [
                 r["library"],
                 r["apis"],
-                r["failed"],
+                f"{r['failed']}" + (f" (+{r['not_candidates']} not candidates)" if r.get("not_candidates") else ""),
                 f"{r['parameters_varied']} / {r['parameters']} ({r['share_varied']:.0%})",
                 f"{before['share_varied']:.0%}" if before else "-",
                 f"{r['valid_rate']:.1%} of {r['samples']}",

@@ -78,20 +78,43 @@ SKIP_NAMES = {
 SOURCES = ("manual", "docstring", "probe", "variants", "parameters")
 
 
-def public_names() -> dict[int, str]:
-    """id(function) -> public dotted name in the differentiable namespaces (first name wins)."""
-    names: dict[int, str] = {}
+def public_functions() -> list[tuple[int, str]]:
+    """(id(function), public dotted name) of every function of the namespaces, aliases included."""
+    names = []
     for prefix in NAMESPACES:
         module = importlib.import_module(prefix)
         for attr in sorted(dir(module)):
             obj = getattr(module, attr, None)
-            if attr.startswith("_") or not callable(obj) or isinstance(obj, type) or inspect.ismodule(obj):
-                continue
-            name = f"{prefix}.{attr}"
-            control_flow = prefix == "jax.lax" and attr in SKIP_NAMES
-            if not control_flow and not attr.endswith("_p") and not any(word in attr for word in SKIP_WORDS):
-                names.setdefault(id(obj), name)
+            if not attr.startswith("_") and callable(obj) and not isinstance(obj, type) and not inspect.ismodule(obj):
+                names.append((id(obj), f"{prefix}.{attr}"))
     return names
+
+
+def skip_reason(name: str) -> str | None:
+    """Why a public function is not a candidate (None: it is)."""
+    prefix, _, attr = name.rpartition(".")
+    if prefix == "jax.lax" and attr in SKIP_NAMES:
+        return "not a candidate: control flow, collectives over named axes, tokens or a gradient cut"
+    if attr.endswith("_p"):
+        return "not a candidate: a primitive"
+    word = next((w for w in SKIP_WORDS if w in attr), None)
+    return f"not a candidate: keys, devices, callbacks, files or global state ({word!r})" if word else None
+
+
+def public_names() -> dict[int, str]:
+    """id(function) -> public dotted name of the candidates (first name wins)."""
+    names: dict[int, str] = {}
+    for key, name in public_functions():
+        if skip_reason(name) is None:
+            names.setdefault(key, name)
+    return names
+
+
+def skipped() -> dict[str, str]:
+    """The public functions that are not candidates under any of their names, with the reason."""
+    candidates = public_names()
+    found = {name: skip_reason(name) for key, name in public_functions() if key not in candidates}
+    return {name: reason for name, reason in found.items() if reason}
 
 
 def describe(value: Any) -> Any:
@@ -154,4 +177,4 @@ def generate(
 
 
 if __name__ == "__main__":
-    sys.exit(discovery.generator_main("jax", __doc__, lambda: sorted(public_names().values()), generate, DATA, SOURCES))
+    sys.exit(discovery.generator_main("jax", __doc__, lambda: sorted(public_names().values()), generate, DATA, SOURCES, skipped))

@@ -100,6 +100,33 @@ def public_names() -> list[str]:
     return sorted(set(names.values()) | set(modules))
 
 
+def skipped() -> dict[str, str]:
+    """The public functions and nn modules that are not candidates under any of their names, with the reason."""
+    candidates = {id(lookup(flow, name)) for name in public_names()}
+    found: dict[str, str] = {}
+    for prefix, namespace in namespaces().items():
+        for attr in sorted(dir(namespace)):
+            obj = getattr(namespace, attr, None)
+            function = callable(obj) and not isinstance(obj, type) and not inspect.ismodule(obj)
+            if function and not attr.startswith("_") and id(obj) not in candidates:
+                found[f"{prefix}.{attr}"] = skip_reason(attr)
+    for attr in sorted(dir(flow.nn)):
+        obj = getattr(flow.nn, attr)
+        if isinstance(obj, type) and issubclass(obj, flow.nn.Module) and id(obj) not in candidates:
+            found[f"oneflow.nn.{attr}"] = skip_reason(attr)
+    return found
+
+
+def skip_reason(attr: str) -> str:
+    """Why a public name is not a candidate."""
+    if attr.endswith("_"):
+        return "not a candidate: an in-place variant"
+    if attr in SKIP_NAMES:
+        return "not a candidate: a constructor, conversion or introspection"
+    word = next((w for w in SKIP_WORDS if w in attr), "")
+    return f"not a candidate: files, devices, randomness, global state or distribution ({word!r})"
+
+
 def describe(value: Any) -> Any:
     """A recorded argument in the building module's terms."""
     if isinstance(value, flow.Tensor):
@@ -317,7 +344,7 @@ def generate(
 def main() -> int:
     """Rerun the generator in a child process, resuming from its saved state, until it ends normally."""
     if os.environ.get("ONEFLOW_CATALOG_STATE"):
-        return discovery.generator_main("oneflow", __doc__, public_names, generate, DATA, SOURCES)
+        return discovery.generator_main("oneflow", __doc__, public_names, generate, DATA, SOURCES, skipped)
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, ONEFLOW_CATALOG_STATE=str(Path(tmp) / "state.json"))
         for attempt in range(1, MAX_RESTARTS + 1):

@@ -77,22 +77,45 @@ def resolve_module(prefix: str) -> Any:
     return module
 
 
-def public_names() -> dict[int, str]:
-    """id(function) -> public dotted name (first name wins); raw ops only with a registered gradient."""
-    names: dict[int, str] = {}
+def public_functions() -> list[tuple[int, str]]:
+    """(id(function), public dotted name) of every function of the namespaces, aliases included."""
+    names = []
     for prefix, module in namespaces().items():
         for attr in sorted(dir(module)):
-            if attr.startswith("_") or any(word in attr for word in SKIP_WORDS):
-                continue
-            if prefix in COMPAT_NAMESPACES and any(word in attr for word in COMPAT_SKIP_WORDS):
-                continue
             obj = getattr(module, attr, None)
-            if not callable(obj) or isinstance(obj, type) or inspect.ismodule(obj):
-                continue
-            if prefix == "tf.raw_ops" and not _has_gradient(attr):
-                continue
-            names.setdefault(id(obj), f"{prefix}.{attr}")
+            if not attr.startswith("_") and callable(obj) and not isinstance(obj, type) and not inspect.ismodule(obj):
+                names.append((id(obj), f"{prefix}.{attr}"))
     return names
+
+
+def skip_reason(name: str) -> str | None:
+    """Why a public function is not a candidate (None: it is)."""
+    prefix, _, attr = name.rpartition(".")
+    word = next((w for w in SKIP_WORDS if w in attr), None)
+    if word is None and prefix in COMPAT_NAMESPACES:
+        word = next((w for w in COMPAT_SKIP_WORDS if w in attr), None)
+    if word is not None:
+        return f"not a candidate: files, devices, randomness, global state, graphs or callbacks ({word!r})"
+    if prefix == "tf.raw_ops" and not _has_gradient(attr):
+        return "not a candidate: a raw op without a registered gradient"
+    return None
+
+
+def public_names() -> dict[int, str]:
+    """id(function) -> public dotted name of the candidates (first name wins); raw ops only with a
+    registered gradient."""
+    names: dict[int, str] = {}
+    for key, name in public_functions():
+        if skip_reason(name) is None:
+            names.setdefault(key, name)
+    return names
+
+
+def skipped() -> dict[str, str]:
+    """The public functions that are not candidates under any of their names, with the reason."""
+    candidates = public_names()
+    found = {name: skip_reason(name) for key, name in public_functions() if key not in candidates}
+    return {name: reason for name, reason in found.items() if reason}
 
 
 def describe(value: Any) -> Any:
@@ -198,4 +221,4 @@ def generate(
 
 
 if __name__ == "__main__":
-    sys.exit(discovery.generator_main("tf", __doc__, lambda: sorted(public_names().values()), generate, DATA, SOURCES))
+    sys.exit(discovery.generator_main("tf", __doc__, lambda: sorted(public_names().values()), generate, DATA, SOURCES, skipped))

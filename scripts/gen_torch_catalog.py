@@ -93,6 +93,22 @@ def public_names() -> dict[int, str]:
     return names
 
 
+def skipped() -> dict[str, str]:
+    """The public functions of the namespaces that are not candidates under any of their names (in-place
+    variants, names of `SKIP_WORDS`), with the reason."""
+    candidates = {key for key, name in public_names().items() if not any(w in name for w in SKIP_WORDS)}
+    found = {}
+    for prefix, namespace in NAMESPACES.items():
+        for attr in sorted(dir(namespace)):
+            obj = getattr(namespace, attr, None)
+            if attr.startswith("_") or not callable(obj) or isinstance(obj, type) or id(obj) in candidates:
+                continue
+            word = next((w for w in SKIP_WORDS if w in attr), None)
+            why = f"global state, files, processes or compilation ({word!r})" if word else "an in-place variant"
+            found[f"{prefix}.{attr}"] = f"not a candidate: {why}"
+    return found
+
+
 def describe(value: Any) -> Any:
     """A recorded argument in the building module's terms."""
     if isinstance(value, torch.Tensor):
@@ -416,6 +432,8 @@ def main() -> int:
     warnings.simplefilter("ignore")  # deprecation and experimental-dtype warnings of probed calls
     only = set(args.only.split(",")) if args.only else None
     builder, timings = generate(only, args.sources.split(","), args.out if args.from_catalog else None)
+    for api, reason in skipped().items():
+        builder.failed.setdefault(api, reason)
     args.out.mkdir(parents=True, exist_ok=True)
     registry = write_catalog(args.out, "torch", builder.apis, builder.failed, builder_extra(builder))
     print(

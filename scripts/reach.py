@@ -3,14 +3,15 @@
 varies (from the catalog's parameter statuses), and the valid-call rate of random inputs (decoded,
 bound and called directly, as the oracle's first stage does: an error, a static-contract
 violation, a native crash or a hang is an invalid call; the calls run in worker processes). Random inputs
-are random bytes of a seed's length plus `--extra` bytes. `--corpus DIR` (a campaign's corpus folder,
-e.g. of a 10-minute `fuzz` run) adds the value regimes its inputs hit: the share of inputs with a
-floating tensor holding each of `palette.VALUE_REGIMES` (decoded as the harness decodes them).
-`--data DIR` reads the catalog from
-another folder; `--before DIR` measures an older catalog's folder too, for a side-by-side figure;
-`--out FILE` writes the figures as JSON (bench/reach/LIB.json) and rewrites BENCHMARKS.md's reach
-table (scripts/bench.py's `reach_table`) with them; without `--before`, the file's earlier "before"
-figures stay.
+are random bytes of a seed's length plus `--extra` bytes. `--corpus DIR` (a campaign's corpus
+folder, e.g. of a 10-minute `fuzz` run) adds the value regimes its inputs hit: the share of inputs
+with a floating tensor holding each of `palette.VALUE_REGIMES` (decoded as the harness decodes
+them). "failed" counts the APIs the generator tried and could not validate, "not_candidates" the
+public APIs it does not try (files, randomness, global state, in-place variants ...). `--data DIR`
+reads the catalog from another folder; `--before DIR` measures an older catalog's folder too, for a
+side-by-side figure; `--out FILE` writes the figures as JSON (bench/reach/LIB.json) and rewrites
+BENCHMARKS.md's reach table (scripts/bench.py's `reach_table`) with them; without `--before`, the
+file's earlier "before" figures stay.
 
     PYTHONPATH=. .venv/bin/python scripts/reach.py torch [--samples 2000] [--corpus DIR] [--data DIR] [--before DIR]
         [--out FILE]
@@ -42,6 +43,7 @@ from nabla_atheris.decoder import decode_bytes, seed_bytes  # noqa: E402
 from nabla_atheris.palette import VALUE_REGIMES, value_regimes  # noqa: E402
 
 HANG_SECONDS = 120  # a worker this long on one input is killed
+NOT_CANDIDATE = "not a candidate"  # the failure list's reason for a public API the generator does not try
 
 
 def load(library: str, data: Path | None) -> tuple[Catalog, dict]:
@@ -183,7 +185,8 @@ def measure(library: str, samples: int, extra: int, data: Path | None) -> dict[s
     return {
         "library": library,
         "apis": len(document["apis"]),
-        "failed": len(document.get("failed", {})),
+        "failed": sum(not reason.startswith(NOT_CANDIDATE) for reason in document.get("failed", {}).values()),
+        "not_candidates": sum(reason.startswith(NOT_CANDIDATE) for reason in document.get("failed", {}).values()),
         "parameters": pairs,
         "parameters_varied": varied,
         "share_varied": round(varied / pairs, 4) if pairs else 0.0,

@@ -506,9 +506,12 @@ def generator_main(
     run: Callable[..., tuple[CatalogBuilder, dict]],
     default_out: Path,
     default_sources: Sequence[str] = ("manual", "docstring", "probe", "variants", "parameters"),
+    skipped: Callable[[], dict[str, str]] = dict,
 ) -> int:
     """The command line of a generator: --only, --sources, --out, --from-catalog; writes the catalog files.
-    `run(names, sources, wanted, start)` generates (`start`: a catalog folder to begin from, or None)."""
+    `run(names, sources, wanted, start)` generates (`start`: a catalog folder to begin from, or None);
+    `skipped()` names the public APIs of the covered namespaces that are not candidates, with the
+    reason (written to the failure list, so that every public API is in the catalog or there)."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated API names (for tests and debugging)")
     parser.add_argument("--sources", default=",".join(default_sources))
@@ -525,6 +528,8 @@ def generator_main(
         names = [n for n in names if n in only]
     start = args.out if args.from_catalog else None
     builder, timings = run(names, args.sources.split(","), lambda api: only is None or api in only, start)
+    for api, reason in skipped().items():
+        builder.failed.setdefault(api, reason)
     args.out.mkdir(parents=True, exist_ok=True)
     registry = write_catalog(args.out, library, builder.apis, builder.failed, builder_extra(builder))
     print(
