@@ -154,7 +154,7 @@ def finite(out: Any) -> bool:
 
 
 INTEGER_TYPES = frozenset({3, 4, 5, 6, 9, 17, 22, 23})  # DT_INT32, UINT8, INT16, INT8, INT64, UINT16, UINT32, UINT64
-ATTRIBUTE_VALUES: dict[str, Any] = {"int": 1, "float": 0.5, "bool": False, "string": "VALID"}
+ATTRIBUTE_VALUES: dict[str, Any] = {"int": 1, "float": 0.5, "bool": False, "string": "VALID", "type": "float64"}  # a type by name
 
 
 def argument_kind(api: str, name: str, shape: tuple[int, ...]) -> str | discovery.Attribute:

@@ -288,7 +288,8 @@ def _changed_value(
     library: Library, api: str, name: str, shape: tuple[int, ...], domain: str | None, change: str, floating: tuple
 ) -> Any:
     """A changed typed probe's value for one parameter (see `CHANGES`; `floating`: under "named
-    integers", the one named parameter that stays floating and whether the others count from 0)."""
+    integers", the one named parameter that stays floating and whether the others count from 0;
+    under "complex", whether in single precision)."""
     rng = np.random.default_rng(sum(map(ord, name)))
     kind = library.argument_kind(api, name, shape)
     if name in CHANGED_ATTRIBUTES:
@@ -303,7 +304,13 @@ def _changed_value(
         return kind.value
     if kind != "float":
         return library.tensor(typed_array(kind, shape, rng))
-    return library.tensor(values * (1 + 0.5j) if change == "complex" else values)
+    return library.tensor(_complex(values, floating[1]) if change == "complex" else values)
+
+
+def _complex(values: np.ndarray, single: bool) -> np.ndarray:
+    """Complex values from real ones (complex64 with `single`: a library's default output type may be
+    single precision, TensorFlow's Real)."""
+    return (values * (1 + 0.5j)).astype(np.complex64 if single else np.complex128)
 
 
 def changed_probe_calls(library: Library, api: str) -> Iterator[list[tuple[tuple, dict, str | None]]]:
@@ -316,6 +323,7 @@ def changed_probe_calls(library: Library, api: str) -> Iterator[list[tuple[tuple
     named = [name for name, _ in required if name in NAMED_DATA]
     by_name = library.keyword_only(api)
     floating = {"named integers": [(name, zero) for name in named[::-1] for zero in (True, False)]}  # the last first
+    floating["complex"] = [(None, False), (None, True)]  # double precision, then single
     applies = {"complex": bool(required) or variadic, "named floats": bool(named), "named integers": bool(named),
                "optional tensors": bool(optional), "variadic": variadic}  # fmt: skip
     for change in (c for c in CHANGES if applies[c]):
@@ -331,7 +339,7 @@ def changed_probe_calls(library: Library, api: str) -> Iterator[list[tuple[tuple
                         (kwargs.__setitem__(name, value) if by_name or keyword else args.append(value))
                     if variadic and not by_name and change in ("complex", "variadic"):
                         extra = np.random.default_rng(1).uniform(-0.9, 0.9, (2, *shape))
-                        args += [library.tensor(v * (1 + 0.5j) if change == "complex" else v) for v in extra]
+                        args += [library.tensor(_complex(v, one[1]) if change == "complex" else v) for v in extra]
                 except Exception:  # noqa: BLE001 - a tensor the library cannot make (OneFlow's complex ones)
                     continue
                 group.append((tuple(args), kwargs, domain))
