@@ -1055,6 +1055,8 @@ def _regimes_cell(reach: dict[str, Any]) -> str:
     shares = reach.get("regimes")
     if not shares:
         return "-"
+    if not reach.get("corpus_inputs"):
+        return "empty corpus"
     hit = [r for r, share in shares.items() if share > 0]
     missed = [r for r in shares if r not in hit]
     rarest = min(hit, key=lambda r: shares[r]) if hit else None
@@ -1066,9 +1068,9 @@ def _regimes_cell(reach: dict[str, Any]) -> str:
 def reach_table() -> list[str]:
     """BENCHMARKS.md's reach table, from every library's bench/reach/LIB.json (scripts/reach.py --out)."""
     files = sorted(REACH.glob("*.json")) if REACH.is_dir() else []
+    figures = [json.loads(path.read_text()) for path in files]
     rows = []
-    for path in files:
-        r = json.loads(path.read_text())
+    for r in figures:
         before = r.get("before", {})
         rows.append(
             [
@@ -1092,7 +1094,12 @@ def reach_table() -> list[str]:
         "whose value the fuzzer varies (the catalog's parameter statuses), the valid-call rate of random inputs",
         "(decoded, bound and called directly), each beside the catalog before the parameter step, and the value",
         "regimes of the inputs of a 10-minute campaign's corpus (`--corpus`: of the palette's regimes, how many",
-        "some input's floating tensor holds; each regime's share of inputs in bench/reach/LIB.json).",
+        "some input's floating tensor holds; each regime's share of inputs in bench/reach/LIB.json). The corpora",
+        "come from one-worker `fuzz LIB --time 600` campaigns from the shipped seeds; a campaign that does not",
+        "finish its first pass over the seeds in that time (issue 17) has mutated no input and its corpus holds",
+        "none ('empty corpus'). Load average (1 minute) as each run's sampling ended: "
+        + (", ".join(f"{r['library']} {r['load_average']}" for r in figures if "load_average" in r) or "-")
+        + " (2 cores).",
         "",
     ]
     return intro + table([*headers, "value regimes hit"], rows)

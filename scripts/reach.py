@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import random
 import subprocess
 import sys
@@ -196,6 +197,7 @@ def measure(library: str, samples: int, extra: int, data: Path | None) -> dict[s
         "with_options": options,
         "valid_rate_with_options": round(state["valid_with_options"] / options, 4) if options else 0.0,
         "parameters_passed_in_valid_calls": len(state["passed"]),
+        "load_average": round(os.getloadavg()[0], 2),  # the machine's, as the sampling ended
     }
 
 

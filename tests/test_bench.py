@@ -208,6 +208,8 @@ def test_reach_table_names_the_value_regimes_a_corpus_hit(tmp_path, monkeypatch)
     monkeypatch.setattr(bench, "REACH", tmp_path)
     row = next(line for line in bench.reach_table() if line.startswith("| torch"))
     assert "| 9 / 11 in 40 inputs; rarest tiny 10%; none: negative zeros, mixed |" in row
+    (tmp_path / "torch.json").write_text(json.dumps(figures | {"corpus_inputs": 0}))
+    assert next(line for line in bench.reach_table() if line.startswith("| torch")).endswith("| empty corpus |")
     (tmp_path / "torch.json").write_text(json.dumps({k: v for k, v in figures.items() if k != "regimes"}))
     assert next(line for line in bench.reach_table() if line.startswith("| torch")).endswith("| - |")
 
