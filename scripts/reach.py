@@ -232,19 +232,21 @@ def main() -> int:
 
 
 def rewrite_benchmarks() -> None:
-    """BENCHMARKS.md's reach section (scripts/bench.py's `reach_table`), replaced or inserted before
-    the known bugs; the other sections stay as they are."""
+    """BENCHMARKS.md's reach section (scripts/bench.py's `reach_table`), replaced where it is, else
+    inserted where bench.py's writer puts it (before the reliability section); the other sections stay
+    as they are."""
     import bench
 
     path = ROOT / "BENCHMARKS.md"
     text = path.read_text()
+    section = "\n".join(bench.reach_table()) + "\n"
     start = text.find("## Reach")
     if start >= 0:
         end = text.find("\n## ", start + 1)
-        text = text[:start] + (text[end + 1 :] if end >= 0 else "")
-    section = "\n".join(bench.reach_table())
-    anchor = text.find("## Known upstream bugs")
-    text = text[:anchor] + section + "\n" + text[anchor:] if anchor >= 0 else text.rstrip("\n") + "\n\n" + section + "\n"
+        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+    else:
+        anchor = text.find("## Reliability")
+        text = text[:anchor] + section + "\n" + text[anchor:] if anchor >= 0 else text.rstrip("\n") + "\n\n" + section
     path.write_text(text)
 
 
