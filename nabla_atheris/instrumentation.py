@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 MARK = "__ATHERIS_INSTRUMENTED__"
-FORMAT = 1  # of the stored file: part of its name
+FORMAT = 2  # of the stored file: part of its name (1: atheris 2.3's counters were stored as numbers)
 _COUNTER = "__nabla_atheris_counter__"
 _MODULE = "__nabla_atheris_module__"
 _FAILED = b""  # stored for a function atheris cannot patch: not tried again
+_UNSTORED = b"-"  # instrumented, but with no counter seen: instrumented anew by every process
 
 
 class _Counter(int):
@@ -87,8 +88,9 @@ def _map_constants(code: types.CodeType, replace: Callable[[Any], Any]) -> types
     return code.replace(co_consts=consts)
 
 
-def _portable(code: types.CodeType) -> types.CodeType:
-    """Recorded instrumented code with its counters and module objects as placeholders (marshal can store it)."""
+def _portable(code: types.CodeType) -> tuple[types.CodeType, int]:
+    """Recorded instrumented code with its counters and module objects as placeholders (marshal can store
+    it), and how many counters it has."""
     numbering: dict[int, int] = {}
 
     def replace(const: Any) -> Any:
@@ -98,7 +100,7 @@ def _portable(code: types.CodeType) -> types.CodeType:
             return (_MODULE, const.__name__)
         return const
 
-    return _map_constants(code, replace)
+    return _map_constants(code, replace), len(numbering)
 
 
 def _live(code: types.CodeType, reserve: Callable[[], int]) -> types.CodeType:
@@ -153,7 +155,12 @@ def instrument(functions: Iterable[types.FunctionType], cache: Path | None = Non
     used: dict[str, bytes] = {}  # what this process looked up: the file keeps only that (code that changed drops out)
     originals: dict[types.FunctionType, types.CodeType] = {}
     real_reserve = atheris._reserve_counter
-    atheris._reserve_counter = lambda: _Counter(real_reserve())  # read by atheris at each counter
+    recording = lambda: _Counter(real_reserve())  # noqa: E731
+    # atheris 3 reads the package's attribute at each counter, atheris 2.3 its own module's name
+    modules = (atheris, getattr(atheris, "instrument_bytecode", None))
+    owners = [module for module in modules if hasattr(module, "_reserve_counter")]
+    for module in owners:
+        module._reserve_counter = recording
     try:
         for fn in functions:
             original = fn.__code__
@@ -162,13 +169,16 @@ def instrument(functions: Iterable[types.FunctionType], cache: Path | None = Non
             key = fingerprint(original)
             blob = stored.get(key, used.get(key))
             recorded = blob is None
-            blob = used[key] = _recorded(fn) if recorded else blob
+            blob = _recorded(fn) if recorded else blob
+            if blob != _UNSTORED:
+                used[key] = blob
             if blob == _FAILED:
                 continue
             fn.__code__ = _live(fn.__code__ if recorded else marshal.loads(blob), real_reserve)
             originals[fn] = original
     finally:
-        atheris._reserve_counter = real_reserve
+        for module in owners:
+            module._reserve_counter = real_reserve
     if cache is not None and used != stored:
         _store(cache, used)
     return originals
@@ -182,4 +192,6 @@ def _recorded(fn: types.FunctionType) -> bytes:
         atheris.instrument_func(fn)
     except Exception:  # some generated code cannot be patched; it stays uninstrumented
         return _FAILED
-    return marshal.dumps(_portable(fn.__code__))
+    portable, counters = _portable(fn.__code__)
+    # Code whose counters were not seen as they were reserved would keep this process' numbers: not stored.
+    return marshal.dumps(portable) if counters else _UNSTORED

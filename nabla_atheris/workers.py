@@ -22,7 +22,8 @@ from nabla_atheris.lifetime import PARENT_ENV
 
 # libFuzzer's status lines: "#1024\tpulse  cov: 123 ft: 456 corp: 78/9Kb lim: 4 exec/s: 3 rss: 900Mb"
 # ("corp:" only once the corpus holds an input); fork mode's "#4226: cov: 1207 ft: 3881 corp: 246 ...".
-STATUS = re.compile(r"^#(\d+)[:\s]\s*(\w*)\s*cov: (\d+) ft: (\d+)(?: corp: (\d+))?")
+# "#52 INITED cov: 1433 ft: 2980 corp: 39/3709b ..."; before any coverage: "#52 INITED exec/s: 26 ..."
+STATUS = re.compile(r"^#(\d+)[:\s]\s*(\w*)\s*(?:cov: (\d+) ft: (\d+))?\s*(?:corp: (\d+))?")
 ARTIFACT = re.compile(r"Test unit written to (.+)$")
 # How a worker's run ended, from its last lines (most specific first).
 ENDINGS = (
@@ -53,7 +54,9 @@ class WorkerStatus:
     def feed(self, line: str) -> None:
         status = STATUS.match(line)
         if status:
-            self.runs, self.cov, self.ft = int(status.group(1)), int(status.group(3)), int(status.group(4))
+            self.runs = int(status.group(1))
+            if status.group(3) is not None:
+                self.cov, self.ft = int(status.group(3)), int(status.group(4))
             if status.group(5) is not None:
                 self.corpus = int(status.group(5))
             if status.group(2) == "INITED" and self.first_pass_done_at is None:

@@ -38,6 +38,13 @@ def test_a_workers_status_lines_give_coverage_corpus_first_pass_and_ending():
     assert (status.cov, status.corpus, status.ending, status.artifact) == (1210, 247, "native crash", "w/artifacts/crash-abc")
 
 
+def test_a_worker_that_ran_inputs_without_coverage_yet_counts_its_runs():
+    status = WorkerStatus()
+    status.feed("#52\tINITED exec/s: 26 rss: 344Mb\n")  # libFuzzer's line while no input gave coverage
+    status.feed("#64\tpulse  corp: 1/1b lim: 4 exec/s: 21 rss: 348Mb\n")
+    assert (status.runs, status.cov, status.corpus) == (64, None, 1) and status.first_pass_done_at is not None
+
+
 def test_time_accounting_splits_start_up_first_pass_and_later_inputs():
     processes = [
         {"pid": 1, "wall_s": 200.0, "ready_s": 10.0, "phase_s": {"replay": 50.0, "fuzz": 130.0}},

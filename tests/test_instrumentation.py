@@ -102,3 +102,15 @@ def test_a_campaigns_workers_keep_instrumentation_in_the_users_cache(tmp_path, m
     plan = Plan("jax", tmp_path / "harness.py", tmp_path, 1, 10, Limits(10, 1024, 0), [], {})
     env = Supervisor(plan, workdir, Display(io.StringIO())).env
     assert env["NABLA_INSTRUMENT_CACHE"] == str(tmp_path / "xdg" / "nabla-atheris" / "instrumented")
+
+
+def test_code_whose_counters_went_unseen_is_instrumented_anew_not_stored(tmp_path, monkeypatch):
+    def unseen_counter(fn):  # an atheris that reserves counters where the recording cannot see them
+        fn.__code__ = fn.__code__.replace(co_consts=(*fn.__code__.co_consts, instrumentation.MARK, 10**6))
+
+    monkeypatch.setattr(atheris, "instrument_func", unseen_counter)
+    cache = instrumentation.cache_file(tmp_path, "test")
+    assert len(instrumentation.instrument(fresh_functions(), cache)) == 2
+    assert instrumentation._load(cache) == {}
+    again = fresh_functions()
+    assert len(instrumentation.instrument(again, cache)) == 2 and all(10**6 in f.__code__.co_consts for f in again)
