@@ -50,7 +50,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from nabla_atheris.backends import get_backend  # noqa: E402
 from nabla_atheris.campaign import harness_env  # noqa: E402
-from nabla_atheris.case import Arg, Attr, Case, Tensor, TensorList  # noqa: E402
+from nabla_atheris.case import PROGRAM_ARROW, Arg, Attr, Case, Tensor, TensorList  # noqa: E402
 from nabla_atheris.catalog import load_catalog  # noqa: E402
 from nabla_atheris.decoder import decode_bytes  # noqa: E402
 from nabla_atheris.oracle import check_case  # noqa: E402
@@ -903,9 +903,19 @@ def programs(lib: str, seconds: int, seeds: str) -> dict[str, Any]:
 def _matches(bug: dict[str, Any], meta: dict[str, Any]) -> bool:
     """A finding is the bug's when library, API ("*": any) and kind match and the message has the bug's
     words (the scenario pair is not required: the same wrong rule shows under several compositions)."""
-    if (meta["library"], meta["kind"]) != (bug["library"], bug["kind"]) or bug["api"] not in ("*", meta["api"]):
+    if (meta["library"], meta["kind"]) != (bug["library"], bug["kind"]) or not _api_matches(bug["api"], meta["api"]):
         return False
     return not bug.get("message_contains") or bug["message_contains"] in meta["message"]
+
+
+def _api_matches(wanted: str, api: str) -> bool:
+    """Whether a finding's API (a program's: its calls joined by PROGRAM_ARROW) is the bug's: the same,
+    any ("*"), or, for a bug of a program, a program that makes the bug's calls in a row (with calls
+    before or after them)."""
+    if wanted in ("*", api):
+        return True
+    calls, made = wanted.split(PROGRAM_ARROW), api.split(PROGRAM_ARROW)
+    return len(calls) > 1 and any(made[i : i + len(calls)] == calls for i in range(len(made) - len(calls) + 1))
 
 
 def _epoch(stamp: str) -> float:

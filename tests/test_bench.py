@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from nabla_atheris.case import Attr, Case, Tensor
+from nabla_atheris.handcase import parse_case
 from nabla_atheris.libraries import LIBRARIES
 from nabla_atheris.verdict import KINDS
 
@@ -44,6 +45,26 @@ def test_a_finding_matches_a_known_bug_by_api_kind_and_message():
     assert not bench._matches(bug, {**meta, "message": "rev raised: something else"})
     assert not bench._matches(bug, {**meta, "api": "torch.sign"})
     assert bench._matches({**bug, "api": "*"}, {**meta, "api": "torch.sign"})
+
+
+def test_a_program_finding_matches_a_known_bug_of_calls_it_makes_in_a_row():
+    bug = {"library": "jax", "api": "jax.nn.relu -> jax.numpy.sqrt", "kind": "nan-mismatch", "message_contains": "by fwd"}
+    meta = {"library": "jax", "api": bug["api"], "kind": "nan-mismatch", "message": "<u, J v> is nan by fwd, 0.5 by rev"}
+    assert bench._matches(bug, meta)
+    assert bench._matches(bug, {**meta, "api": "jax.numpy.matmul -> jax.nn.relu -> jax.numpy.sqrt"})
+    assert bench._matches(bug, {**meta, "api": "jax.nn.relu -> jax.numpy.sqrt -> jax.numpy.mean"})
+    assert not bench._matches(bug, {**meta, "api": "jax.numpy.sqrt -> jax.nn.relu"})
+    assert not bench._matches(bug, {**meta, "api": "jax.nn.relu -> jax.numpy.exp -> jax.numpy.sqrt"})
+    assert not bench._matches(bug, {**meta, "api": "jax.numpy.sqrt"})
+    assert not bench._matches(bug, {**meta, "kind": "fwd-vs-numeric"})
+
+
+def test_known_bugs_of_programs_carry_the_hand_written_case_of_their_calls():
+    programs = [b for b in json.loads((ROOT / "bench" / "known_bugs.json").read_text()) if " -> " in b["api"]]
+    assert len(programs) >= 2
+    for bug in programs:
+        case = parse_case(bug["case"])
+        assert case.library == bug["library"] and case.name() == bug["api"] and len(case.apis()) >= 2, bug["api"]
 
 
 def test_tables_show_accuracy_of_every_library_and_known_bugs():
