@@ -1473,17 +1473,20 @@ versions and carrying the hand-written case that `check` flags. Their rows of sc
 `--sections known --campaign WORKDIR`; PyTorch's with `--scenarios default`, recorded apart from the
 30-minute campaign's rows): PyTorch 27,477 checks (load average 2 to 7), JAX 399 checks, 399 of its
 719 seeds (0.7 checks/s; load average 3 to 7, the PyTorch campaign and then the test suite shared the
-machine), TF_FIGURES. None of the three was found. Two are out of a campaign's reach by construction: nll_loss and
-multiply take a second tensor, and the decoder chains only calls whose first argument is their only
-tensor (the single call nll_loss agrees under every scenario set: its input kinds are not
-permutations). relu -> sqrt is within reach (both APIs chain), but it needs the decoder to pick sqrt
+machine), TensorFlow 700 checks, 700 of its 766 seeds (load average 3 to 4; it found expm's and
+QuantizeAndDequantizeV4Grad's bugs at 344 s and 207 s, the while-loop Jacobian's at 13 s). None of
+the three was found. Two are out of a campaign's reach by construction: nll_loss and multiply take
+a second tensor, and the decoder chains only calls whose first argument is their only tensor (the
+single call nll_loss agrees under every scenario set: its input kinds are not permutations).
+relu -> sqrt is within reach (both APIs chain), but it needs the decoder to pick sqrt
 among JAX's 840 chaining templates right after relu, and this campaign did not finish its first pass
 over the seeds. The same PyTorch run found slogdet, solve, layer_norm, householder_product and the
-autograd.Function rule within 8 to 24 s; its softmax, det and cholesky_inverse rows read "no" although
-the run met those bugs under other names (`torch.special.log_softmax -> torch.amax`,
-`torch.Tensor.det -> torch.Tensor.expand`, `torch.Tensor.cholesky_inverse`): a single call's known bug
-is matched by its API's exact name, and a program that meets its first call's bug is not keyed by
-that call.
+autograd.Function rule within 8 to 24 s; its softmax, det, cholesky_inverse and roll rows read
+"no" although the run met those bugs under other names or in programs
+(`torch.special.log_softmax -> torch.amax`, `torch.Tensor.det -> torch.Tensor.expand`,
+`torch.Tensor.cholesky_inverse`, `torch.Tensor.roll -> torch.amax`): a single call's known
+bug is matched by its API's exact name, and a program that meets its first call's bug is not keyed
+by that call.
 
 The reliability table comes from
 
