@@ -56,9 +56,16 @@ CHANGED_SHAPES = ((2, 3), (3, 3), (4,), (1, 3))  # a dimension of size 1 too (sq
 # or probabilities (`NAMED_DATA`, attributes of the other probes) as integer tensors of the attribute's
 # value with one of them floating (an integer count or selector beside the floating data), then all
 # as floating tensors; optional parameters that default to None as floating tensors too (a tensor in
-# a later parameter: zeta's q); two floating tensors for a *args parameter (select_n's cases). Calls
-# with finite outputs come first (their value domain is the one the API's docs mean).
-CHANGES = ("complex", "named integers", "named floats", "optional tensors", "variadic")
+# a later parameter: zeta's q); two floating tensors for a *args parameter (select_n's cases);
+# operands of other shapes (`OPERAND_SHAPES`). Calls with finite outputs come first (their value
+# domain is the one the API's docs mean).
+CHANGES = ("complex", "named integers", "named floats", "optional tensors", "variadic", "vector operands", "scalar operands")
+# The operand changes: every floating parameter after the first a vector along the first's last
+# dimension (a bias), or a scalar (a fill value, a threshold).
+OPERAND_SHAPES: dict[str, Callable[[tuple[int, ...]], tuple[int, ...]]] = {
+    "vector operands": lambda shape: shape[-1:],
+    "scalar operands": lambda shape: (),
+}
 NAMED_DATA = {"k": 1, "n": 2, "N": 3, "p": 2, "m": 1}  # an integer tensor holds 0 to the value, else the value
 # Attributes of the changed probe by name (orders, ranks, positions, a dtype by its name).
 CHANGED_ATTRIBUTES: dict[str, Any] = {
@@ -324,8 +331,10 @@ def changed_probe_calls(library: Library, api: str) -> Iterator[list[tuple[tuple
     by_name = library.keyword_only(api)
     floating = {"named integers": [(name, zero) for name in named[::-1] for zero in (True, False)]}  # the last first
     floating["complex"] = [(None, False), (None, True)]  # double precision, then single
+    floats = [n for n, _ in required if n not in CHANGED_ATTRIBUTES and library.argument_kind(api, n, (2, 3)) == "float"]
     applies = {"complex": bool(required) or variadic, "named floats": bool(named), "named integers": bool(named),
-               "optional tensors": bool(optional), "variadic": variadic}  # fmt: skip
+               "optional tensors": bool(optional), "variadic": variadic, "vector operands": len(floats) > 1,
+               "scalar operands": len(floats) > 1}  # fmt: skip
     for change in (c for c in CHANGES if applies[c]):
         params = required + (optional if change == "optional tensors" else [])
         domains = (None,) if change in ("complex", "variadic") else tuple(CHANGED_VALUES)
@@ -335,7 +344,9 @@ def changed_probe_calls(library: Library, api: str) -> Iterator[list[tuple[tuple
                 args, kwargs = [], {}
                 try:
                     for name, keyword in params:
-                        value = _changed_value(library, api, name, shape, domain, change, one)
+                        operand = change in OPERAND_SHAPES and name in floats[1:]
+                        own = OPERAND_SHAPES[change](shape) if operand else shape
+                        value = _changed_value(library, api, name, own, domain, change, one)
                         (kwargs.__setitem__(name, value) if by_name or keyword else args.append(value))
                     if variadic and not by_name and change in ("complex", "variadic"):
                         extra = np.random.default_rng(1).uniform(-0.9, 0.9, (2, *shape))
