@@ -433,7 +433,7 @@ def main() -> int:
     only = set(args.only.split(",")) if args.only else None
     builder, timings = generate(only, args.sources.split(","), args.out if args.from_catalog else None)
     for api, reason in skipped().items():
-        builder.failed.setdefault(api, reason)
+        builder.failed[api] = reason  # also where an earlier catalog tried it
     args.out.mkdir(parents=True, exist_ok=True)
     registry = write_catalog(args.out, "torch", builder.apis, builder.failed, builder_extra(builder))
     print(

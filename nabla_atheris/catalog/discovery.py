@@ -548,7 +548,7 @@ def generator_main(
     start = args.out if args.from_catalog else None
     builder, timings = run(names, args.sources.split(","), lambda api: only is None or api in only, start)
     for api, reason in skipped().items():
-        builder.failed.setdefault(api, reason)
+        builder.failed[api] = reason  # also where an earlier catalog tried it
     args.out.mkdir(parents=True, exist_ok=True)
     registry = write_catalog(args.out, library, builder.apis, builder.failed, builder_extra(builder))
     print(
