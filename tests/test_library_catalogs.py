@@ -115,3 +115,12 @@ def test_changed_probes_find_complex_data_counts_beside_floats_and_a_finite_doma
     assert "dtype" not in p and p["domain"] == "unit-interval"
     assert real["dtypes"][0].startswith("complex")
     assert select["args"][0]["dtype"] == "bool" and len(select["args"]) == 3  # the predicate and two cases
+
+
+@pytest.mark.parametrize("library, not_tried", [("jax", "jax.lax.while_loop"), ("tf", "tf.raw_ops.Print")])
+def test_every_public_function_is_in_the_catalog_or_in_the_failure_list(library, not_tried):
+    generator = _generator(library)
+    _, document = catalog_document(library)
+    listed = set(document["apis"]) | set(document["failed"])
+    assert set(generator.public_names().values()) | set(generator.skipped()) <= listed
+    assert document["failed"][not_tried].startswith("not a candidate") and not_tried in generator.skipped()
