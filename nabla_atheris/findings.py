@@ -65,7 +65,7 @@ def render_report(finding: Finding, case: Case, meta: dict[str, Any]) -> str:
         *([f"- seen in {len(meta['apis'])} APIs: {', '.join(sorted(meta['apis']))}"] if len(meta.get("apis", {})) > 1 else []),
         f"- signature: `{finding.signature()}`",
         f"- root cause: `{meta.get('root_cause', finding_root(finding))}`",
-        *([f"- keyed by its last call `{finding.keyed_by}`, which shows it alone on its values"] if finding.keyed_by else []),
+        *([f"- keyed by its call `{finding.keyed_by}`, which shows it alone on its values"] if finding.keyed_by else []),
     ]
     location = finding.details.get("location")
     if location:

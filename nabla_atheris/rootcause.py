@@ -19,9 +19,10 @@ A program (a case of several calls, see `case.Case.then`) is named by its APIs i
 
     torch:sin->gelu:first-order           torch.sin then torch.nn.functional.gelu, any spelling of either
 
-A program finding that its last call shows alone, on the values it received (the same kind in the
-same class of scenario, or the same error), is keyed by that call instead (`Finding.keyed_by`, set
-by the oracle: `oracle.program_values.key_by_last_call`), so a program that merely reaches a single
+A program finding that one of its calls shows alone, on the values that call received (the first
+call: the program's inputs; a later one: the earlier outputs it takes), with the same kind in the
+same class of scenario or the same error, is keyed by the earliest such call instead
+(`Finding.keyed_by`, set by the oracle: `oracle.program_values.key_by_single_call`), so a program that merely reaches a single
 call's bug is that bug's finding, not a root cause of its own; otherwise the key is the sequence
 (`minimize` drops calls first, and a program it reduces to one call gets that call's key). An
 error's root cause stays its message (shared by programs and single calls that reach the failing

@@ -23,8 +23,8 @@ class Finding:
     max_error: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
     vectors: dict[str, Any] = field(default_factory=dict)  # u, v, v2 of the projections (for reproducers)
-    # The API whose function keys the finding when not `api`: a program's last call that shows the
-    # finding alone, on the values it received (a single call's bug the program reached).
+    # The API whose function keys the finding when not `api`: the earliest call of a program that
+    # shows the finding alone, on the values it received (a single call's bug the program reached).
     keyed_by: str = ""
 
     def __post_init__(self) -> None:

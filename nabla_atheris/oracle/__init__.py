@@ -9,8 +9,8 @@ Stages, each a function of the subject (`subject.prepare`) and the first-order r
 5. batched scenarios (vmap, pfor) against a loop over the samples (`batched`);
 6. the API wrapped in user-defined derivative rules against the API itself (`custom`);
 7. the API's inputs bound as users also bind them against plain tensors (`custom.judge_input_kinds`);
-8. a program's findings that its last call shows alone, on the values it received, are keyed by
-   that call (`program_values.key_by_last_call`: one root cause per bug across programs and calls).
+8. a program's findings that one of its calls shows alone, on the values it received, are keyed
+   by the earliest such call (`program_values.key_by_single_call`: one root cause per bug across programs and calls).
 Stages 3, 5, 6 and 7 run for the scenario sets chosen that run on the case (`scenario_sets`); the
 time of each set is recorded in the verdict. No stage is skipped because another found or filtered something: each
 compares what it can. An exception of nabla-atheris' own code ends only its stage, as a harness
@@ -30,7 +30,7 @@ from nabla_atheris.oracle.compiled import judge_compiled
 from nabla_atheris.oracle.custom import judge_custom, judge_input_kinds
 from nabla_atheris.oracle.evidence import Evidence
 from nabla_atheris.oracle.first_order import blamed, judge_derivatives, judge_statuses, judge_values, run_first_order
-from nabla_atheris.oracle.program_values import key_by_last_call
+from nabla_atheris.oracle.program_values import key_by_single_call
 from nabla_atheris.oracle.running import describe, where
 from nabla_atheris.oracle.second_order import judge_second_order
 from nabla_atheris.oracle.subject import prepare
@@ -87,7 +87,7 @@ def check_case(
     if case.then and verdict.findings:
         every = {name: 1 for name in sets}  # the program's sets, on the single call whatever its bytes
         alone = lambda single: check_case(single, backend, every)  # noqa: E731
-        _stage(verdict, "last call alone", lambda: key_by_last_call(subject, verdict, alone))
+        _stage(verdict, "single calls alone", lambda: key_by_single_call(subject, verdict, alone))
     return verdict
 
 

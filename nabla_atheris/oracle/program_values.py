@@ -1,8 +1,8 @@
 """A program's later call as a single call: its own arguments, and in place of each reference a
 tensor holding the earlier output it names (the program run up to the call that produced it), so
 that the points a call declares (ties, ill-conditioned matrices, duplicate indices) are looked for
-in the values the call meets, not in the program's inputs; and a program's findings that its last
-call shows alone, on those values, keyed by that call (`key_by_last_call`)."""
+in the values the call meets, not in the program's inputs; and a program's findings that one of its
+calls shows alone, on those values, keyed by that call (`key_by_single_call`)."""
 
 from __future__ import annotations
 
@@ -39,21 +39,25 @@ def standalone(subject: Subject, index: int) -> Case | None:
     return subject.case.with_calls([Call(call.api, call.api_id, call.template, tuple(materialize(a) for a in call.args), kwargs)])
 
 
-def key_by_last_call(subject: Subject, verdict: Verdict, check: Callable[[Case], Verdict]) -> None:
-    """Key each finding of a program that its last call shows alone, on the values it received (the
-    same kind of disagreement in the same class of scenario, or the same error), by that call: a
-    program that merely reaches a single call's bug is not a root cause of its own. `check` is the
+def key_by_single_call(subject: Subject, verdict: Verdict, check: Callable[[Case], Verdict]) -> None:
+    """Key each finding of a program that one of its calls shows alone, on the values that call
+    received (the same kind of disagreement in the same class of scenario, or the same error), by the
+    earliest such call: a program that merely reaches a single call's bug is not a root cause of its
+    own. Calls are tried in order and the search stops once every finding is keyed. `check` is the
     oracle, with the program's scenario sets."""
     calls = subject.case.calls()
-    alone = standalone(subject, len(calls) - 1)
-    if alone is None:
-        return
-    shown = {f.signature() for f in check(alone).findings}
-    last = calls[-1].api
-    for finding in verdict.findings:
-        error = str(finding.details.get("error", ""))
-        if finding_key(finding.library, last, finding.kind, finding.scenarios, error) in shown:
-            finding.keyed_by = last
+    for index, call in enumerate(calls):
+        open_ = [f for f in verdict.findings if not f.keyed_by]
+        if not open_:
+            return
+        alone = standalone(subject, index)
+        if alone is None:
+            return  # the program fails before this call: no later call runs on its own values either
+        shown = {f.signature() for f in check(alone).findings}
+        for finding in open_:
+            error = str(finding.details.get("error", ""))
+            if finding_key(finding.library, call.api, finding.kind, finding.scenarios, error) in shown:
+                finding.keyed_by = call.api
 
 
 def as_tensor(array: np.ndarray) -> Tensor:
