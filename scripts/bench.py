@@ -11,7 +11,10 @@
   traps flagged;
 - known bugs: AD bugs of the installed versions (bench/known_bugs.json: reported upstream, or found by
   this tool and reproduced standalone) found by a campaign from the ordinary seed corpus, with the
-  time to first detection;
+  time to first detection; a finding is a bug's when it has the bug's library, kind and message words
+  and is grouped with the bug's function as the tool groups root causes (`rootcause`): any spelling
+  of the API (torch.Tensor.det for torch.linalg.det), a program keyed by a call that shows it alone,
+  and for a bug of several calls a program that makes them in a row;
 - robustness: random inputs through the harness' entry (instrumented, as libFuzzer calls it), counted
   across runs toward a goal (bench/robustness/LIB.json): harness exceptions (must be 0), native crashes
   (inputs saved, re-run with `nabla-atheris repro`), peak memory of a worker;
@@ -50,11 +53,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from nabla_atheris.backends import get_backend  # noqa: E402
 from nabla_atheris.campaign import harness_env  # noqa: E402
-from nabla_atheris.case import PROGRAM_ARROW, Arg, Attr, Case, Tensor, TensorList  # noqa: E402
+from nabla_atheris.case import Arg, Attr, Case, Tensor, TensorList  # noqa: E402
 from nabla_atheris.catalog import load_catalog  # noqa: E402
 from nabla_atheris.decoder import decode_bytes  # noqa: E402
 from nabla_atheris.oracle import check_case  # noqa: E402
 from nabla_atheris.oracle.confirm import full_jacobian_check  # noqa: E402
+from nabla_atheris.rootcause import function_name  # noqa: E402
 from nabla_atheris.stats import campaign_totals  # noqa: E402
 
 RESULTS = ROOT / "bench"
@@ -901,21 +905,29 @@ def programs(lib: str, seconds: int, seeds: str) -> dict[str, Any]:
 
 
 def _matches(bug: dict[str, Any], meta: dict[str, Any]) -> bool:
-    """A finding is the bug's when library, API ("*": any) and kind match and the message has the bug's
-    words (the scenario pair is not required: the same wrong rule shows under several compositions)."""
-    if (meta["library"], meta["kind"]) != (bug["library"], bug["kind"]) or not _api_matches(bug["api"], meta["api"]):
+    """A finding is the bug's when library and kind match, the message has the bug's words (the
+    scenario pair is not required: the same wrong rule shows under several compositions) and the
+    finding is grouped with the bug's function as the tool groups root causes (`rootcause`)."""
+    if (meta["library"], meta["kind"]) != (bug["library"], bug["kind"]) or not _function_matches(bug, meta):
         return False
     return not bug.get("message_contains") or bug["message_contains"] in meta["message"]
 
 
-def _api_matches(wanted: str, api: str) -> bool:
-    """Whether a finding's API (a program's: its calls joined by PROGRAM_ARROW) is the bug's: the same,
-    any ("*"), or, for a bug of a program, a program that makes the bug's calls in a row (with calls
-    before or after them)."""
-    if wanted in ("*", api):
+def _function_matches(bug: dict[str, Any], meta: dict[str, Any]) -> bool:
+    """Whether a finding is of the bug's function (API "*": any): the function that keys the finding
+    (its signature's: any spelling of the API, or the call of a program that shows it alone) or that
+    of an API that showed it; for a bug of a program, a program that makes the bug's calls in a row
+    (with calls before or after them)."""
+    if bug["api"] == "*":
         return True
-    calls, made = wanted.split(PROGRAM_ARROW), api.split(PROGRAM_ARROW)
-    return len(calls) > 1 and any(made[i : i + len(calls)] == calls for i in range(len(made) - len(calls) + 1))
+    library = bug["library"]
+    wanted = function_name(library, bug["api"]).split("->")
+    keyed = str(meta.get("signature", "")).split(":")[1:2]
+    for made in {*keyed, *(function_name(library, api) for api in {meta["api"], *meta.get("apis", {})})}:
+        calls = made.split("->")
+        if calls == wanted or (len(wanted) > 1 and any(calls[i : i + len(wanted)] == wanted for i in range(len(calls)))):
+            return True
+    return False
 
 
 def _epoch(stamp: str) -> float:

@@ -90,7 +90,8 @@ def assert_interaction_bug(library, backend, name, also=""):
     verdict = check_case(parse_case(program), backend)
     assert kind in kinds(verdict), explain(verdict)
     assert {f.api for f in verdict.findings if f.kind == kind} == {parse_case(program).name()}
-    assert not any(f.keyed_by for f in verdict.findings if f.kind == kind), explain(verdict)  # no call shows it alone
+    planted = parse_case(program).calls()[-1].api  # alone on the values the earlier calls gave it, it may show it
+    assert {f.keyed_by for f in verdict.findings if f.kind == kind} <= {"", planted}, explain(verdict)  # never an earlier call
     every = {s: 1 for s in scenario_sets.parse(library, f"default,{also}")}
     single = check_case(parse_case(alone), backend, every)
     assert kind not in kinds(single) and not single.harness_errors, explain(single)

@@ -47,6 +47,18 @@ def test_a_finding_matches_a_known_bug_by_api_kind_and_message():
     assert bench._matches({**bug, "api": "*"}, {**meta, "api": "torch.sign"})
 
 
+def test_a_finding_under_another_name_of_the_bugs_function_or_keyed_by_it_in_a_program_counts():
+    bug = {"library": "torch", "api": "torch.linalg.det", "kind": "second-order-mismatch"}
+    meta = {"library": "torch", "api": "torch.Tensor.det", "kind": "second-order-mismatch", "message": "m"}
+    assert bench._matches(bug, meta)  # an alias of the same function
+    assert bench._matches(bug, {**meta, "api": "torch.Tensor.det -> torch.sum", "signature": "torch:det:second-order"})
+    assert bench._matches(bug, {**meta, "api": "torch.sin", "apis": {"torch.sin": 1, "torch.det": 2}})
+    assert not bench._matches(bug, {**meta, "api": "torch.Tensor.det -> torch.sum", "signature": "torch:det->sum:second-order"})
+    assert not bench._matches(bug, {**meta, "api": "torch.logdet", "signature": "torch:logdet:second-order"})
+    softmax = {"library": "torch", "api": "torch.nn.functional.log_softmax", "kind": "status-mismatch"}
+    assert bench._matches(softmax, {**meta, "api": "torch.special.log_softmax", "kind": "status-mismatch"})
+
+
 def test_a_program_finding_matches_a_known_bug_of_calls_it_makes_in_a_row():
     bug = {"library": "jax", "api": "jax.nn.relu -> jax.numpy.sqrt", "kind": "nan-mismatch", "message_contains": "by fwd"}
     meta = {"library": "jax", "api": bug["api"], "kind": "nan-mismatch", "message": "<u, J v> is nan by fwd, 0.5 by rev"}
