@@ -45,6 +45,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -558,21 +559,39 @@ def fuzz(
 
 
 def guidance(lib: str, seconds: int) -> dict[str, Any]:
-    """Coverage (libFuzzer's cov and ft) after `seconds` of a one-worker campaign from an empty corpus
+    """Coverage (libFuzzer's cov and ft) along `seconds` of a one-worker campaign from an empty corpus
     (a single newline, libFuzzer's own start): guided vs the same harness fed random bytes of the
-    lengths libFuzzer chose (NABLA_UNGUIDED=1). A worker that crashes is replaced on both sides."""
+    lengths libFuzzer chose (NABLA_UNGUIDED=1). Both sides run at the same time, so they share the
+    machine's load alike. A worker that crashes is replaced on both sides."""
+    sides = {"guided": {}, "unguided (random bytes, same lengths)": {"NABLA_UNGUIDED": "1"}}
+    with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+        seeds = Path(scratch) / "seeds"
+        seeds.mkdir()
+        (seeds / "newline").write_bytes(b"\n")
+        with ThreadPoolExecutor(len(sides)) as pool:
+            runs = {
+                name: pool.submit(fuzz, lib, Path(scratch) / f"w{i}", seconds, seeds, **extra)
+                for i, (name, extra) in enumerate(sides.items())
+            }
+            records = {name: run.result() for name, run in runs.items()}
     out: dict[str, Any] = {}
-    for name, extra in (("guided", {}), ("unguided (random bytes, same lengths)", {"NABLA_UNGUIDED": "1"})):
-        with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
-            seeds = Path(scratch) / "seeds"
-            seeds.mkdir()
-            (seeds / "newline").write_bytes(b"\n")
-            last = fuzz(lib, Path(scratch) / "w", seconds, seeds, **extra)[-1]
-        out[name] = {"cov": last.get("cov"), "ft": last.get("ft"), "executions": last.get("execs"), "corpus": last.get("corpus")}
+    for name, run in records.items():
+        last = run[-1] if run else {}
+        marks = _once(_spread(run, GUIDANCE_MARKS))
+        out[name] = {
+            "cov": last.get("cov"),
+            "ft": last.get("ft"),
+            "executions": last.get("execs"),
+            "corpus": last.get("corpus"),
+            "along_the_way": [{"elapsed_s": r.get("elapsed_s"), "cov": r.get("cov")} for r in marks],
+        }
     guided, unguided = out["guided"], out["unguided (random bytes, same lengths)"]
     if guided["cov"] and unguided["cov"]:
         out["cov_ratio_guided_to_unguided"] = round(guided["cov"] / unguided["cov"], 3)
-    return {"seconds": seconds, **out}
+    return {"seconds": seconds, "sides": "at the same time", **out}
+
+
+GUIDANCE_MARKS = (60, 180, 300, 600, 900, 1200, 1800)
 
 
 def startup(lib: str) -> dict[str, Any]:
@@ -950,6 +969,11 @@ def _load(section: dict[str, Any]) -> str:
     return f"; load average of the machine {load[0]} before, {load[1]} after" if load else ""
 
 
+def _along(side: dict[str, Any]) -> str:
+    """A run's coverage at its marks, as "60: 812, 180: 1020" (seconds into the run: cov)."""
+    return ", ".join(f"{round(a['elapsed_s'])}: {a['cov']}" for a in side.get("along_the_way", [])) or "-"
+
+
 def _once(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows without repeats (a short run's marks past its end name its last record again)."""
     return [r for i, r in enumerate(rows) if r not in rows[:i]]
@@ -1191,10 +1215,15 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
         if "guidance" in r:
             g = r["guidance"]
             ratio = g.get("cov_ratio_guided_to_unguided", "-")
-            lines += [f"Coverage guidance ({g['seconds']} s each from an empty corpus; cov guided / unguided: {ratio}):", ""]
+            when = "both at the same time" if g.get("sides") else "one after the other"
+            lines += [
+                f"Coverage guidance ({g['seconds']} s each from an empty corpus, {when}{_load(g)}; "
+                f"cov guided / unguided: {ratio}):",
+                "",
+            ]
             lines += table(
-                ["mode", "cov", "ft", "executions"],
-                [[k, x["cov"], x["ft"], x["executions"]] for k, x in g.items() if isinstance(x, dict)],
+                ["mode", "cov", "ft", "executions", "cov along the way (s: cov)"],
+                [[k, x["cov"], x["ft"], x["executions"], _along(x)] for k, x in g.items() if isinstance(x, dict)],
             )
         if "throughput" in r:
             t = r["throughput"]
