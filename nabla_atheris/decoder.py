@@ -40,6 +40,7 @@ from nabla_atheris.palette import (
 from nabla_atheris.structures import applies, make_values, resolve
 
 FORMAT_VERSION = 1
+VERSION_RANGE = 256  # the format version's choice, the buffer's last byte
 MAX_DIM = 8
 MAX_RANK = 5
 MAX_ELEMENTS = 256
@@ -265,7 +266,7 @@ def _with_values(arg: Any, values: dict[int, tuple[np.ndarray, str | None]]) -> 
 def decode_from(src: Choices, catalog: Catalog) -> Case:
     """Build a case from a source of choices (the decoder and the seed writer share this walk): one
     call, and for one input in `PROGRAM_ODDS` further calls that take an earlier call's output."""
-    src.choice(256, "version")  # the format version; every value decodes with the current format
+    src.choice(VERSION_RANGE, "version")  # the format version; every value decodes with the current format
     entry = catalog.by_id(src.choice(API_ID_RANGE, "api"))
     template_index = src.choice(TEMPLATE_RANGE, "template") % len(entry.templates)
     first = _decode_call(src, catalog, entry, template_index)

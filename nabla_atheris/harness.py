@@ -10,7 +10,8 @@ directory when the working folder is read-only, as it may be on a fuzzing servic
 (findings are stored, none crashes: for merges), NABLA_RAISE_MISSING=1 (a new `missing-derivative`
 finding crashes too), NABLA_INSTRUMENT (comma-separated module prefixes to instrument instead of
 the library's AD modules and nabla_atheris), NABLA_UNGUIDED=1 (every input replaced by random bytes of its length: no
-feedback, for benchmarks), NABLA_ONLY_API (inputs that decode to another API are skipped: crash
+feedback, for benchmarks), NABLA_MUTATOR=libfuzzer (libFuzzer's mutations only, without `mutator.mutate`'s new
+APIs: for benchmarks), NABLA_ONLY_API (inputs that decode to another API are skipped: crash
 minimization cannot drift to another API's crash), NABLA_MAX_RSS_MB (default 4096, or 85% of
 libFuzzer's -rss_limit_mb when that is lower; 0 for none): above 60% of it the process drops its
 compiled code (JAX and TensorFlow keep it for every structure they meet), above it the process ends
@@ -93,6 +94,7 @@ def instrument_modules(prefixes: list[str], cache: Path | None = None) -> int:
 
 def run(library: str, argv: list[str]) -> None:
     """Import the library and the oracle, instrument its AD modules (or NABLA_INSTRUMENT's), then fuzz."""
+    from nabla_atheris.mutator import mutate
     from nabla_atheris.session import FuzzSession
 
     session = FuzzSession(
@@ -113,7 +115,8 @@ def run(library: str, argv: list[str]) -> None:
     target = unguided(session.test_one_input) if os.environ.get("NABLA_UNGUIDED") == "1" else session.test_one_input
     release = lambda: release_memory(session.backend)  # noqa: E731
     session.stats.replay_inputs = first_pass_inputs(argv)
-    atheris.Setup(argv, within_memory_budget(target, memory_budget_mb(argv), release))
+    mutator = {} if os.environ.get("NABLA_MUTATOR") == "libfuzzer" or session.only_api else {"custom_mutator": mutate}
+    atheris.Setup(argv, within_memory_budget(target, memory_budget_mb(argv), release), **mutator)
     atheris.Fuzz()
 
 

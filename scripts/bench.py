@@ -560,10 +560,15 @@ def fuzz(
 
 def guidance(lib: str, seconds: int) -> dict[str, Any]:
     """Coverage (libFuzzer's cov and ft) along `seconds` of a one-worker campaign from an empty corpus
-    (a single newline, libFuzzer's own start): guided vs the same harness fed random bytes of the
-    lengths libFuzzer chose (NABLA_UNGUIDED=1). Both sides run at the same time, so they share the
-    machine's load alike. A worker that crashes is replaced on both sides."""
-    sides = {"guided": {}, "unguided (random bytes, same lengths)": {"NABLA_UNGUIDED": "1"}}
+    (a single newline, libFuzzer's own start): guided (as campaigns run: libFuzzer's mutations and
+    `mutator.mutate`'s new APIs), guided with libFuzzer's mutations only (NABLA_MUTATOR=libfuzzer), and
+    the same harness fed random bytes of the lengths libFuzzer chose (NABLA_UNGUIDED=1). The sides run
+    at the same time, so they share the machine's load alike. A worker that crashes is replaced."""
+    sides = {
+        "guided": {},
+        "guided, libFuzzer's mutations only": {"NABLA_MUTATOR": "libfuzzer"},
+        "unguided (random bytes, same lengths)": {"NABLA_UNGUIDED": "1"},
+    }
     with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
         seeds = Path(scratch) / "seeds"
         seeds.mkdir()
@@ -585,9 +590,11 @@ def guidance(lib: str, seconds: int) -> dict[str, Any]:
             "corpus": last.get("corpus"),
             "along_the_way": [{"elapsed_s": r.get("elapsed_s"), "cov": r.get("cov")} for r in marks],
         }
-    guided, unguided = out["guided"], out["unguided (random bytes, same lengths)"]
+    guided, plain, unguided = (out[name] for name in sides)
     if guided["cov"] and unguided["cov"]:
         out["cov_ratio_guided_to_unguided"] = round(guided["cov"] / unguided["cov"], 3)
+    if plain["cov"] and unguided["cov"]:
+        out["cov_ratio_libfuzzer_mutations_to_unguided"] = round(plain["cov"] / unguided["cov"], 3)
     return {"seconds": seconds, "sides": "at the same time", **out}
 
 
@@ -1215,10 +1222,11 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
         if "guidance" in r:
             g = r["guidance"]
             ratio = g.get("cov_ratio_guided_to_unguided", "-")
-            when = "both at the same time" if g.get("sides") else "one after the other"
+            plain = g.get("cov_ratio_libfuzzer_mutations_to_unguided")
+            when = "all at the same time" if g.get("sides") else "one after the other"
             lines += [
                 f"Coverage guidance ({g['seconds']} s each from an empty corpus, {when}{_load(g)}; "
-                f"cov guided / unguided: {ratio}):",
+                f"cov guided / unguided: {ratio}" + (f", with libFuzzer's mutations only: {plain}" if plain else "") + "):",
                 "",
             ]
             lines += table(
