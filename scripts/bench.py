@@ -69,6 +69,7 @@ SECTIONS += ("robustness", "reliability", "firstpass", "programs", "chaining")
 # "Today" of issue 17: the last revision before compile reuse (one compiled function per compiler and for
 # the second-order compositions, XLA's fast options for JAX's reference scenarios, persistent caches).
 BASELINE = "f9b6055"
+BASELINE_SETS = "core,compiled"  # the scenarios the baseline ran: first and second order, compiled
 # The chaining section's baseline: the last revision before the decoder fitted a later call to the rank and
 # dtype it guesses for the earlier output it takes.
 CHAINING_BASELINE = "fa436bc"
@@ -180,15 +181,22 @@ def screen_worker(lib: str, state_path: Path, seeds: list[str]) -> None:
 
 # -- throughput: cold and warm checks, baseline revision vs this tree -------------------------------
 def throughput(lib: str, count: int, rounds: int, baseline: str) -> dict[str, Any]:
-    """Seconds per check of `count` seed inputs of different APIs, each first on a structure new to the
-    process (cold) and then again (warm), by the baseline revision and by this tree, in alternating
-    fresh processes (`rounds` each). This tree runs twice per round: with an empty persistent
-    compilation cache, and then with the cache the first run left (as a second worker or a resumed
-    campaign finds it)."""
+    """Seconds per check of `count` seed inputs of different APIs the baseline's catalog has, each first on
+    a structure new to the process (cold) and then again (warm), by the baseline revision and by this tree, in alternating
+    fresh processes (`rounds` each). This tree runs the baseline's scenario sets (`BASELINE_SETS`: like
+    with like) with an empty persistent compilation cache, then with the cache that run left (as a
+    second worker or a resumed campaign finds it), and its default sets with an empty cache."""
     from nabla_atheris.libraries import record
 
-    inputs, warmup = _seed_inputs(lib, count)
-    labels = ("baseline", "new, empty compilation cache", "new, cache of the run before")
+    registry = f"{baseline}:nabla_atheris/catalog/data/{lib}.registry"  # the APIs the baseline knew
+    known = subprocess.run(["git", "-C", str(ROOT), "show", registry], capture_output=True, text=True, check=True).stdout
+    inputs, warmup = _seed_inputs(lib, count, set(known.split()))
+    labels = (
+        "baseline",
+        "new, baseline's sets, empty compilation cache",
+        "new, baseline's sets, cache of the run before",
+        "new, default sets, empty compilation cache",
+    )
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
     with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
         old_tree = Path(scratch) / "baseline"
@@ -197,7 +205,10 @@ def throughput(lib: str, count: int, rounds: int, baseline: str) -> dict[str, An
         subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive.stdout, check=True)
         for round_ in range(rounds):
             cached = record(lib).cache_env(Path(scratch) / f"cache-{round_}")
-            for label, tree, extra in zip(labels, (old_tree, ROOT, ROOT), ({}, cached, cached)):
+            empty = record(lib).cache_env(Path(scratch) / f"cache-{round_}-defaults")
+            like = {"NABLA_SCENARIOS": BASELINE_SETS}
+            variants = ((old_tree, {}), (ROOT, {**cached, **like}), (ROOT, {**cached, **like}), (ROOT, empty))
+            for label, (tree, extra) in zip(labels, variants):
                 out = Path(scratch) / "speed.json"
                 env = dict(harness_env(), PYTHONPATH=str(tree), **extra)
                 script = ROOT / "scripts" / "check_speed.py"
@@ -259,9 +270,10 @@ def first_pass(lib: str, count: int, rounds: int) -> dict[str, Any]:
     return {"inputs": len(inputs), "rounds": rounds, "rows": rows}
 
 
-def _seed_inputs(lib: str, count: int) -> tuple[list[Path], list[Path]]:
-    """`count` seed inputs of different APIs spread over the corpus, and 3 more to warm up with."""
-    seeds = sorted((ROOT / "corpus" / lib).iterdir())
+def _seed_inputs(lib: str, count: int, apis: set[str] | None = None) -> tuple[list[Path], list[Path]]:
+    """`count` seed inputs of different APIs spread over the corpus (of `apis` only, when given), and
+    3 more to warm up with."""
+    seeds = [p for p in sorted((ROOT / "corpus" / lib).iterdir()) if apis is None or p.name.rsplit(".", 1)[0] in apis]
     by_api: dict[str, Path] = {}
     for path in seeds[:: max(1, len(seeds) // (4 * count))]:
         by_api.setdefault(path.name.rsplit(".", 1)[0], path)
