@@ -31,6 +31,13 @@ op); a user-defined rule's stays the rule's.
 The function's name is the API's last name with namespaces, an in-place underscore, underscores and
 case removed (`tf.raw_ops.CumulativeLogsumexp` and `tf.math.cumulative_logsumexp` meet), then looked
 up in the library's aliases (`ALIASES`: functions the documentation calls aliases under other names).
+A method of a probability distribution (`DISTRIBUTION_METHODS`: scipy.stats' names) keeps its
+distribution: `jax.scipy.stats.pareto.cdf` is `pareto.cdf`, not every distribution's `cdf`.
+
+A finding's root cause is the function whose rule computes it: an API the library computes entirely
+by another public API (`COMPUTED_BY`, read from the library's source and checked against the
+installed one by the tests) is keyed by that API, so `jax.scipy.stats.geom.pmf`, computed as
+exp(geom.logpmf), shares logpmf's root cause (`function_name` itself still names the API).
 """
 
 from __future__ import annotations
@@ -92,6 +99,54 @@ ALIASES: dict[str, dict[str, str]] = {
     "jax": {},
     "oneflow": {"clip": "clamp"},
 }
+# scipy.stats' methods of a distribution: each distribution's are functions of their own.
+DISTRIBUTION_METHODS = frozenset(
+    {"pdf", "logpdf", "pmf", "logpmf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf", "entropy", "moment"}
+)
+_STATS = "jax.scipy.stats."
+# Per library, APIs computed entirely by another public API (the library's source at the version the
+# catalog is built for; `tests/test_rootcause_and_structures.py` checks each against the installed
+# source): their findings are that API's root cause.
+COMPUTED_BY: dict[str, dict[str, str]] = {
+    "jax": {
+        # jax.scipy.stats: `return lax.exp(logpdf(...))` (logpmf, logsf, logcdf alike)
+        **{
+            f"{_STATS}{dist}.{method}": f"{_STATS}{dist}.log{method}"
+            for dist, methods in {
+                "bernoulli": ("pmf",),
+                "beta": ("pdf",),
+                "betabinom": ("pmf",),
+                "binom": ("pmf",),
+                "cauchy": ("pdf",),
+                "chi2": ("pdf",),
+                "dirichlet": ("pdf",),
+                "expon": ("pdf", "sf"),
+                "gamma": ("pdf",),
+                "gennorm": ("pdf",),
+                "geom": ("pmf",),
+                "gumbel_l": ("pdf", "sf", "cdf"),
+                "gumbel_r": ("pdf", "cdf"),
+                "laplace": ("pdf",),
+                "logistic": ("pdf",),
+                "multinomial": ("pmf",),
+                "multivariate_normal": ("pdf",),
+                "nbinom": ("pmf",),
+                "norm": ("pdf",),
+                "pareto": ("pdf", "sf"),
+                "poisson": ("pmf",),
+                "t": ("pdf",),
+                "truncnorm": ("pdf", "sf", "cdf"),
+                "uniform": ("pdf",),
+                "vonmises": ("pdf",),
+                "wrapcauchy": ("pdf",),
+            }.items()
+            for method in methods
+        },
+        # set operations that call unique without a size (it concretizes its input)
+        **{f"jax.numpy.{op}": "jax.numpy.unique" for op in ("union1d", "setdiff1d", "setxor1d", "intersect1d")},
+        "jax.numpy.roots": "jax.numpy.linalg.eigvals",  # the eigenvalues of the companion matrix
+    },
+}
 _DTYPES = re.compile(
     r"\b(b?float(16|32|64)|half|double|float|complex(64|128)|c?(Half|Float|Double|BFloat16|ComplexFloat|ComplexDouble))\b",
     re.IGNORECASE,
@@ -106,10 +161,19 @@ def function_name(library: str, api: str) -> str:
     name (APIs joined by `case.PROGRAM_ARROW`) gives its functions joined by "->"."""
     if PROGRAM_ARROW in api:
         return "->".join(function_name(library, part) for part in api.split(PROGRAM_ARROW))
-    last = api.rsplit(".", 1)[-1].rstrip("_")
-    key = last.replace("_", "").lower()
+    parent, _, last = api.rpartition(".")
+    key = last.rstrip("_").replace("_", "").lower()
+    if key in DISTRIBUTION_METHODS and parent:
+        return f"{parent.rsplit('.', 1)[-1].replace('_', '').lower()}.{key}"
     key = NUMPY_NAMES.get(key, key)
     return ALIASES.get(library, {}).get(key, key)
+
+
+def cause_name(library: str, api: str) -> str:
+    """The function whose rule computes an API (`COMPUTED_BY`, else the API's own function); a
+    program's, the sequence of its calls'."""
+    computed_by = COMPUTED_BY.get(library, {})
+    return "->".join(function_name(library, computed_by.get(part, part)) for part in api.split(PROGRAM_ARROW))
 
 
 def normalized_error(text: str) -> str:
@@ -126,7 +190,7 @@ def finding_key(library: str, api: str, kind: str, scenarios: tuple[str, str] | 
     """A finding's identity in the store: its root cause, and for an error also the function that
     raised it (an error's root cause is shared by every function that reaches the failing op)."""
     if kind in ERROR_KINDS and error:
-        return f"{library}:{function_name(library, api)}:error:{normalized_error(error)}"
+        return f"{library}:{cause_name(library, api)}:error:{normalized_error(error)}"
     return root_cause(library, api, kind, scenarios, error)
 
 
@@ -139,10 +203,10 @@ def root_cause(library: str, api: str, kind: str, scenarios: tuple[str, str] | l
         rule, mode = custom_parts(scenarios[1])
         return f"{library}:custom-rule:{rule}:{NESTED_TRANSFORMS.get(mode, mode)}"
     if scenario_class == "batched":
-        return f"{library}:{function_name(library, api)}:batched:{batched_parts(scenarios[1])[0]}"
+        return f"{library}:{cause_name(library, api)}:batched:{batched_parts(scenarios[1])[0]}"
     if scenario_class == "compiled":
         compiler = next(
             (compiled_parts(s)[0] for s in scenarios if "-" in s and s.split("-", 1)[1] in ("direct", "rev", "fwd")), ""
         )
         scenario_class = f"compiled:{compiler}"
-    return f"{library}:{function_name(library, api)}:{scenario_class}"
+    return f"{library}:{cause_name(library, api)}:{scenario_class}"

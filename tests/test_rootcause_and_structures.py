@@ -6,7 +6,7 @@ import pytest
 from nabla_atheris import structures
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.decoder import decode_bytes, seed_bytes
-from nabla_atheris.rootcause import finding_key, function_name, normalized_error, root_cause
+from nabla_atheris.rootcause import COMPUTED_BY, finding_key, function_name, normalized_error, root_cause
 
 
 @pytest.mark.parametrize(
@@ -60,6 +60,48 @@ def test_errors_are_grouped_by_their_normalized_message_across_apis():
     assert normalized_error("derivative for aten::sgn is not implemented") != normalized_error(
         "derivative for aten::abs is not implemented"
     )
+
+
+def test_each_distributions_methods_are_functions_of_their_own():
+    pair = ("rev", "fwd")
+    pareto = root_cause("jax", "jax.scipy.stats.pareto.cdf", "nan-mismatch", pair)
+    assert pareto == "jax:pareto.cdf:first-order"
+    assert pareto != root_cause("jax", "jax.scipy.stats.norm.cdf", "nan-mismatch", pair)
+    assert function_name("jax", "jax.scipy.stats.gumbel_r.ppf") != function_name("jax", "jax.scipy.stats.gumbel_l.ppf")
+
+
+def test_an_api_computed_by_another_shares_its_root_cause_and_keeps_its_name():
+    pair = ("numeric", "rev")
+    pmf = root_cause("jax", "jax.scipy.stats.geom.pmf", "nan-mismatch", pair)
+    assert pmf == root_cause("jax", "jax.scipy.stats.geom.logpmf", "nan-mismatch", pair) == "jax:geom.logpmf:first-order"
+    assert pmf != root_cause("jax", "jax.scipy.stats.binom.pmf", "nan-mismatch", pair)
+    assert root_cause("jax", "jax.numpy.union1d", "fwd-vs-numeric", ("fwd", "numeric")) == "jax:unique:first-order"
+    error = "NotImplementedError: Derivatives of non-symmetric eigenvectors are only valid under assumptions"
+    gap = ("rev", "rev-over-rev")
+    assert finding_key("jax", "jax.numpy.roots", "derivative-gap", gap, error) == finding_key(
+        "jax", "jax.numpy.linalg.eigvals", "derivative-gap", gap, error
+    )  # one finding, not one per API that reaches eigvals' rule
+    assert function_name("jax", "jax.scipy.stats.geom.pmf") == "geom.pmf"  # its name stays its own
+    assert root_cause("jax", "jax.numpy.sin -> jax.numpy.union1d", "fwd-vs-numeric", pair) == "jax:sin->unique:first-order"
+
+
+def test_computed_by_holds_for_the_installed_library():
+    """Each COMPUTED_BY entry is read in the installed library's source: the API calls the other one
+    (`exp(logpdf(` for a distribution's method, `unique(` for a set operation, `eigvals(` for roots)."""
+    import importlib
+    import inspect
+    import re
+
+    pytest.importorskip("jax")
+    for api, by in COMPUTED_BY["jax"].items():
+        module, _, name = api.rpartition(".")
+        source = inspect.getsource(inspect.unwrap(getattr(importlib.import_module(module), name)))
+        if name == "roots":  # through its helper for a leading coefficient that is not zero
+            source += inspect.getsource(importlib.import_module("jax._src.numpy.polynomial")._roots_no_zeros)
+        body = source.split('"""')[-1]
+        called = by.rpartition(".")[2]
+        pattern = rf"exp\(\s*{called}\(" if called.startswith("log") else rf"\b{called}\("
+        assert re.search(pattern, body), f"{api} does not call {by} in the installed source"
 
 
 @pytest.mark.parametrize("structure", ["hermitian", "lower", "upper"])
