@@ -93,6 +93,11 @@ class Library:
         prefix, _, last = api.rpartition(".")
         return bool(self.module_namespace) and prefix == self.module_namespace and last[:1].isupper()
 
+    def callee(self, api: str) -> str:
+        """An API's callable as a call's source writes it: a module class through its modes module's
+        `module_call` (`module_call(torch.nn.Linear)(x0, in_features=3, ...)`), any other API by its name."""
+        return f"module_call({api})" if self.is_module(api) else api
+
 
 ONEFLOW_NOTE = """
 OneFlow 0.9's wheel is a CUDA build: put its CUDA libraries on the library path before running this
@@ -159,6 +164,7 @@ RECORDS = {
             ),
         ),
         (("TORCHINDUCTOR_CACHE_DIR", "{folder}/inductor"),),
+        module_namespace="torch.nn",
     ),
     "jax": Library(
         "jax",

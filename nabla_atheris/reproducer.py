@@ -287,7 +287,7 @@ def render_reproducer(case: Case, finding: Finding) -> str:
     """A standalone reproducer (the library and numpy only) for a finding on a case."""
     library = record(case.library)
     lib = library.reproducer
-    names, lines = call_source(case, callee=lambda api: f"module_call({api})" if library.is_module(api) else api)
+    names, lines = call_source(case, callee=library.callee)
     diff = case.differentiable()
     consts = [t for t in case.tensors() if not t.differentiable]
     vec = finding.vectors

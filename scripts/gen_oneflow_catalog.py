@@ -19,7 +19,6 @@ Sources, in order, each only for APIs that still lack templates:
 
 from __future__ import annotations
 
-import dataclasses
 import faulthandler
 import inspect
 import json
@@ -37,7 +36,15 @@ from nabla_atheris.backends import get_backend, lookup
 from nabla_atheris.backends.oneflow_backend import DTYPE_NAMES, flow, is_module, resolve
 from nabla_atheris.catalog import discovery
 from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, Unrepresentable, preload
-from nabla_atheris.catalog.parameters import ABORTED, Check, Parameter, checker, read_parameters, vary_parameters
+from nabla_atheris.catalog.parameters import (
+    ABORTED,
+    Check,
+    Parameter,
+    checker,
+    module_parameters,
+    read_parameters,
+    vary_parameters,
+)
 
 SCRIPTS = Path(__file__).resolve().parent
 DATA = SCRIPTS.parent / "nabla_atheris" / "catalog" / "data"
@@ -300,10 +307,7 @@ class ResumableBuilder(CatalogBuilder):
 
 def parameters(api: str) -> list[Parameter]:
     """An API's parameters; an nn module's are its input and its constructor's (keyword) parameters."""
-    if not is_module(api):
-        return read_parameters(api, resolve(api))
-    constructor = read_parameters(api, lookup(flow, api))
-    return [Parameter("input", "tensor")] + [dataclasses.replace(p, positional=False) for p in constructor]
+    return module_parameters(api, lookup(flow, api)) if is_module(api) else read_parameters(api, resolve(api))
 
 
 def generate(

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Generate the PyTorch catalog from the installed torch (nabla_atheris/catalog/data/torch.{json,registry}).
 
-Sources, in order, each only for APIs that still lack templates:
+Candidates are the public functions of the namespaces below and the `torch.nn` module classes (called as
+`module_call(torch.nn.X)(*inputs, **options)`, see torch_modes.module_call; their templates are
+hand-written). Sources, in order, each only for APIs that still lack templates:
   manual     the hand-written templates of scripts/torch_manual_templates.py (kept first);
   opinfo     OpInfo sample inputs of ops with autograd (`common_methods_invocations.op_db`), for the
              op, its Tensor method and its aliases;
@@ -38,7 +40,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from nabla_atheris.backends import get_backend
-from nabla_atheris.backends.torch_backend import DTYPE_NAMES
+from nabla_atheris.backends.torch_backend import DTYPE_NAMES, is_module
 from nabla_atheris.backends.torch_backend import resolve as resolve_api
 from nabla_atheris.catalog import discovery
 from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, builder_extra, preload, recorded, time_limit, write_catalog
@@ -50,6 +52,7 @@ from nabla_atheris.catalog.parameters import (
     checker,
     doc_paragraph,
     kind_of,
+    module_parameters,
     read_parameters,
     vary_parameters,
 )
@@ -75,6 +78,24 @@ RANDOM_WORDS = ("rand", "bernoulli", "poisson", "binomial", "multinomial", "empt
 # Tensor.new_tensor) or to take its range as numbers (arange, linspace): no derivative to compare.
 CONSTRUCTORS = frozenset({"tensor", "scalar_tensor", "arange", "range", "linspace", "logspace", "new", "new_tensor",
                           "new_ones", "from_dlpack", "sym_sum"})  # fmt: skip
+# `torch.nn` module classes that are not candidates, with the reason (the others are, see `module_names`).
+MODULE_SKIPS = {
+    "Container": "a container of modules", "Module": "a container of modules", "ModuleDict": "a container of modules",
+    "ModuleList": "a container of modules", "ParameterDict": "a container of parameters",
+    "ParameterList": "a container of parameters", "Sequential": "a container of modules",
+    "RNNBase": "a base class", "RNNCellBase": "a base class",
+    "TransformerEncoder": "takes a module as an argument (its layer)",
+    "TransformerDecoder": "takes a module as an argument (its layer)",
+    "DataParallel": "takes a module as an argument; devices", "SyncBatchNorm": "distributed (a process group)",
+    "Dropout": "random in training mode, the identity in the evaluation mode modules run in",
+    "Dropout1d": "random in training mode, the identity in the evaluation mode modules run in",
+    "Dropout2d": "random in training mode, the identity in the evaluation mode modules run in",
+    "Dropout3d": "random in training mode, the identity in the evaluation mode modules run in",
+    "AlphaDropout": "random in training mode, the identity in the evaluation mode modules run in",
+    "FeatureAlphaDropout": "random in training mode, the identity in the evaluation mode modules run in",
+    "FractionalMaxPool2d": "random (its pooling regions are sampled at every call)",
+    "FractionalMaxPool3d": "random (its pooling regions are sampled at every call)",
+}  # fmt: skip
 SAMPLES_PER_OP = 24
 EXAMPLE_SECONDS = 20
 PROBE_SHAPES = ((3, 3), (2, 3), (4,), (2, 3, 4), ())
@@ -93,9 +114,28 @@ def public_names() -> dict[int, str]:
     return names
 
 
+def module_classes() -> list[str]:
+    """The names of the `torch.nn` module classes."""
+    found = [attr for attr in dir(torch.nn) if isinstance(getattr(torch.nn, attr), type)]
+    return sorted(f"torch.nn.{a}" for a in found if issubclass(getattr(torch.nn, a), torch.nn.Module))
+
+
+def module_skip(api: str) -> str | None:
+    """Why a `torch.nn` module class is not a candidate, or None."""
+    short = api.rsplit(".", 1)[1]
+    if short.startswith("Lazy"):
+        return "not a candidate: lazily initialized (its weights are drawn at its first call, outside the seeded construction)"
+    return f"not a candidate: {MODULE_SKIPS[short]}" if short in MODULE_SKIPS else None
+
+
+def module_names() -> list[str]:
+    """The `torch.nn` module classes that are candidates."""
+    return [api for api in module_classes() if module_skip(api) is None]
+
+
 def skipped() -> dict[str, str]:
-    """The public functions of the namespaces that are not candidates under any of their names (in-place
-    variants, names of `SKIP_WORDS`), with the reason."""
+    """The public functions of the namespaces and the `torch.nn` module classes that are not candidates
+    under any of their names (in-place variants, names of `SKIP_WORDS`, `module_skip`), with the reason."""
     candidates = {key for key, name in public_names().items() if not any(w in name for w in SKIP_WORDS)}
     found = {}
     for prefix, namespace in NAMESPACES.items():
@@ -106,7 +146,7 @@ def skipped() -> dict[str, str]:
             word = next((w for w in SKIP_WORDS if w in attr), None)
             why = f"global state, files, processes or compilation ({word!r})" if word else "an in-place variant"
             found[f"{prefix}.{attr}"] = f"not a candidate: {why}"
-    return found
+    return found | {api: str(module_skip(api)) for api in module_classes() if module_skip(api)}
 
 
 def describe(value: Any) -> Any:
@@ -365,6 +405,8 @@ def parameters(api: str) -> list[Parameter]:
     """An API's parameters: its Python signature where it has one (types from the ATen schemas),
     else the union of its ATen overloads (out= and in-place overloads left out): a parameter some
     overload lacks or defaults is optional."""
+    if is_module(api):
+        return module_parameters(api, getattr(torch.nn, api.rsplit(".", 1)[1]))
     fn = resolve(api)
     overloads = [s for s in schemas().get(schema_name(api), ()) if _reads_tensors(s)]
     types = {a.name: str(a.type) for s in overloads for a in s.arguments}
@@ -397,8 +439,9 @@ def generate(only: set[str] | None, sources: Sequence[str], start: Path | None =
     if start is not None:
         preload(builder, start)
     candidates = sorted(n for n in public_names().values() if not any(w in n for w in SKIP_WORDS))
+    modules = module_names()
     if only is not None:
-        candidates = [n for n in candidates if n in only]
+        candidates, modules = [n for n in candidates if n in only], [n for n in modules if n in only]
     wanted = (lambda api: True) if only is None else (lambda api: api in only)
     timings = {}
 
@@ -419,6 +462,9 @@ def generate(only: set[str] | None, sources: Sequence[str], start: Path | None =
         steps[source]()
         timings[source] = round(time.perf_counter() - start, 1)
         print(f"{source}: {len(builder.apis)} APIs after {timings[source]} s", file=sys.stderr, flush=True)
+    for api in modules:
+        if not builder.apis.get(api):
+            builder.failed.setdefault(api, "no hand-written template")
     return builder, timings
 
 

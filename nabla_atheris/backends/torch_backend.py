@@ -41,8 +41,14 @@ _INSTRUMENTED = "Cannot construct `ConstantVariable` for value of type <class 'm
 
 
 def resolve(name: str) -> Callable[..., Any]:
-    """The callable for a dotted API name such as `torch.nn.functional.conv2d` or `torch.Tensor.mm`."""
-    return resolve_api(torch, name)
+    """The callable for a dotted API name such as `torch.nn.functional.conv2d`, `torch.Tensor.mm` or
+    `torch.nn.Conv2d` (a module class: keyword arguments construct it, positional arguments are its
+    inputs, see `torch_modes.module_call`)."""
+    obj = resolve_api(torch, name)
+    return modes.module_call(obj) if is_module(name) else obj
+
+
+is_module = record("torch").is_module  # a `torch.nn` module class (by naming: `torch.nn.Conv2d`)?
 
 
 def structure_function(case: Case, dtype_of: Callable[[Tensor], str]) -> Callable[..., Any]:
@@ -50,8 +56,8 @@ def structure_function(case: Case, dtype_of: Callable[[Tensor], str]) -> Callabl
     (a program: one line per call),
         a function of its own (torch.compile caches compiled code per function: one per structure), the
         same source a reproducer runs."""
-    names, lines = call_source(case)
-    namespace = {"torch": torch, "flatten": modes.flatten}
+    names, lines = call_source(case, callee=record("torch").callee)
+    namespace = {"torch": torch, "flatten": modes.flatten, "module_call": modes.module_call}
     namespace["cs"] = [TorchCall.to_library(t.array(), dtype_of(t)) for t in case.tensors() if not t.differentiable]
     body = "".join(f"    {line}\n" for line in lines)
     exec(compile(f"def f({', '.join(names)}):\n{body}", f"<{case.api}>", "exec"), namespace)

@@ -57,6 +57,37 @@ def zeros_for_none(grads, like):
     return [torch.zeros_like(x) if g is None else g for g, x in zip(grads, like)]
 
 
+MODULES = {}  # (module class, options, dtype) -> the nn module module_call built
+MAX_MODULES = 256  # modules kept at most (the cache starts over beyond)
+
+
+def _frozen(value):
+    return tuple(_frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def module_call(module_type):
+    """A `torch.nn` module as a function: keyword arguments construct it, positional arguments are its
+    inputs. It is built once per options and dtype (the inputs' first floating one) and kept: its
+    weights drawn under `torch.manual_seed(0)` (the global generator's state restored afterwards),
+    cast to that dtype, in evaluation mode (dropout off, batch norm on its running statistics), so
+    every scenario and every reproducer calls the same deterministic function. The weights are the
+    module's own (requiring gradients, as users build it); derivatives are taken of its inputs."""
+
+    def call(*inputs, **options):
+        dtype = next((x.dtype for x in inputs if isinstance(x, torch.Tensor) and is_diff_output(x)), None)
+        key = (module_type, tuple(sorted((k, _frozen(v)) for k, v in options.items())), dtype)
+        if key not in MODULES:
+            if len(MODULES) >= MAX_MODULES:
+                MODULES.clear()
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                module = module_type(**options)
+            MODULES[key] = (module if dtype is None else module.to(dtype)).eval()
+        return MODULES[key](*inputs)
+
+    return call
+
+
 def direct(f, xs):
     """The call with gradients off."""
     with torch.no_grad():

@@ -21,7 +21,7 @@ import select
 import signal
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from nabla_atheris.catalog import AttrSlot, parse_template
@@ -167,6 +167,13 @@ def read_parameters(api: str, fn: Any, types: dict[str, str] | None = None) -> l
         kind = kind_of(name, default, (types or {}).get(name) or annotation or paragraph[:120])
         out.append(Parameter(name, kind, default, positional, keyword, paragraph))
     return out
+
+
+def module_parameters(api: str, module_type: type) -> list[Parameter]:
+    """A module class's parameters: its input, then its constructor's, as keyword parameters (keyword
+    arguments construct a module, positional arguments are its inputs: `module_call` of the modes)."""
+    constructor = read_parameters(api, module_type)
+    return [Parameter("input", "tensor")] + [replace(p, positional=False) for p in constructor]
 
 
 def _tensor_shapes(template: dict) -> list[list[Any]]:
