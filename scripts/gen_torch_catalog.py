@@ -96,6 +96,13 @@ MODULE_SKIPS = {
     "FractionalMaxPool2d": "random (its pooling regions are sampled at every call)",
     "FractionalMaxPool3d": "random (its pooling regions are sampled at every call)",
 }  # fmt: skip
+# Candidate module classes without a template, and why.
+UNTEMPLATED = {
+    "Embedding": "no differentiable input: its only input is an index tensor (the weights are the module's)",
+    "MaxUnpool1d": "its indices must be a max pool's (one per pooling window): not an integer slot of a template",
+    "MaxUnpool2d": "its indices must be a max pool's (one per pooling window): not an integer slot of a template",
+    "MaxUnpool3d": "its indices must be a max pool's (one per pooling window): not an integer slot of a template",
+}
 SAMPLES_PER_OP = 24
 EXAMPLE_SECONDS = 20
 PROBE_SHAPES = ((3, 3), (2, 3), (4,), (2, 3, 4), ())
@@ -463,7 +470,10 @@ def generate(only: set[str] | None, sources: Sequence[str], start: Path | None =
         timings[source] = round(time.perf_counter() - start, 1)
         print(f"{source}: {len(builder.apis)} APIs after {timings[source]} s", file=sys.stderr, flush=True)
     for api in modules:
-        if not builder.apis.get(api):
+        short = api.rsplit(".", 1)[1]
+        if short in UNTEMPLATED:
+            builder.failed[api] = UNTEMPLATED[short]
+        elif not builder.apis.get(api):
             builder.failed.setdefault(api, "no hand-written template")
     return builder, timings
 

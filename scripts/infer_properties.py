@@ -41,7 +41,7 @@ from nabla_atheris.catalog import inference as infer
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.catalog.properties import NONE, parse_properties
 from nabla_atheris.decoder import decode_bytes, seed_bytes
-from nabla_atheris.libraries import LIBRARIES
+from nabla_atheris.libraries import LIBRARIES, record
 from nabla_atheris.projections import random_like, rng_for
 from nabla_atheris.rootcause import function_name
 from nabla_atheris.vocabulary import FIRST_ORDER_AD, SECOND_ORDER
@@ -168,6 +168,8 @@ def from_torch_declarations(apis: list[str]) -> dict[str, infer.Properties]:
 def parameter_names(library: str, api: str) -> list[str]:
     """The API's parameter names, from its signature or (torch builtins) its ATen schema."""
     backend_module = importlib.import_module(f"nabla_atheris.backends.{library}_backend")
+    if record(library).is_module(api):  # a module class: its inputs, the parameters of `forward` after self
+        return list(inspect.signature(module_class(library, api).forward).parameters)[1:]
     try:
         fn = backend_module.resolve(api)
         return list(inspect.signature(fn).parameters)
@@ -183,6 +185,11 @@ def parameter_names(library: str, api: str) -> list[str]:
     return []
 
 
+def module_class(library: str, api: str) -> type:
+    """A module API's class (its backend resolves it to the function `module_call` makes of it)."""
+    return lookup(importlib.import_module(record(library).import_name), api)
+
+
 SEE_CLASS = re.compile(r":class:`~?([\w.]+)`")
 
 
@@ -194,7 +201,8 @@ def docstring(library: str, api: str, spellings: list[str]) -> str:
     texts = []
     for name in [api, *spellings]:
         try:
-            texts.append(inspect.getdoc(backend_module.resolve(name)) or "")
+            described = module_class(library, name) if record(library).is_module(name) else backend_module.resolve(name)
+            texts.append(inspect.getdoc(described) or "")
         except (KeyError, AttributeError):
             continue
     for reference in SEE_CLASS.findall("\n".join(texts)):

@@ -20,7 +20,15 @@ from nabla_atheris.catalog.building import (
 
 ROOT = Path(__file__).resolve().parents[1]
 # A few APIs of each source; their checked-in entries must be what the generator writes today.
-SUBSET = ["torch.sin", "torch.Tensor.sin", "torch.absolute", "torch.special.expit", "torch.linalg.det", "torch.logaddexp"]
+SUBSET = [
+    "torch.sin",
+    "torch.Tensor.sin",
+    "torch.absolute",
+    "torch.special.expit",
+    "torch.linalg.det",
+    "torch.logaddexp",
+    "torch.nn.Linear",
+]
 
 
 def info(shape, dtype="float64", values=None):
