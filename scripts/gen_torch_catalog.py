@@ -96,12 +96,20 @@ MODULE_SKIPS = {
     "FractionalMaxPool2d": "random (its pooling regions are sampled at every call)",
     "FractionalMaxPool3d": "random (its pooling regions are sampled at every call)",
 }  # fmt: skip
-# Candidate module classes without a template, and why.
+# Candidates without a template, and why (an earlier catalog's templates of them are dropped).
+UNPOOLING = "its indices must be a max pool's (one per pooling window): not an integer slot of a template"
+LOG_SIMPLEX = (
+    "its derivative holds on the log-simplex only (log_probs from log_softmax; OpInfo's gradcheck wrapper projects "
+    "there, pytorch/pytorch#52241): no template slot expresses that input space"
+)
 UNTEMPLATED = {
-    "Embedding": "no differentiable input: its only input is an index tensor (the weights are the module's)",
-    "MaxUnpool1d": "its indices must be a max pool's (one per pooling window): not an integer slot of a template",
-    "MaxUnpool2d": "its indices must be a max pool's (one per pooling window): not an integer slot of a template",
-    "MaxUnpool3d": "its indices must be a max pool's (one per pooling window): not an integer slot of a template",
+    "torch.nn.Embedding": "no differentiable input: its only input is an index tensor (the weights are the module's)",
+    "torch.nn.MaxUnpool1d": UNPOOLING,
+    "torch.nn.MaxUnpool2d": UNPOOLING,
+    "torch.nn.MaxUnpool3d": UNPOOLING,
+    "torch.nn.CTCLoss": LOG_SIMPLEX,
+    "torch.nn.functional.ctc_loss": LOG_SIMPLEX,
+    "torch.ctc_loss": LOG_SIMPLEX,
 }
 SAMPLES_PER_OP = 24
 EXAMPLE_SECONDS = 20
@@ -469,11 +477,12 @@ def generate(only: set[str] | None, sources: Sequence[str], start: Path | None =
         steps[source]()
         timings[source] = round(time.perf_counter() - start, 1)
         print(f"{source}: {len(builder.apis)} APIs after {timings[source]} s", file=sys.stderr, flush=True)
-    for api in modules:
-        short = api.rsplit(".", 1)[1]
-        if short in UNTEMPLATED:
-            builder.failed[api] = UNTEMPLATED[short]
-        elif not builder.apis.get(api):
+    for api in [*candidates, *modules]:
+        if api in UNTEMPLATED:
+            for entries in (builder.apis, builder.parameters, builder.dropped):
+                entries.pop(api, None)
+            builder.failed[api] = UNTEMPLATED[api]
+        elif api in modules and not builder.apis.get(api):
             builder.failed.setdefault(api, "no hand-written template")
     return builder, timings
 

@@ -323,12 +323,6 @@ def cell(hidden=4, state=True):
 
 ATTENTION = {"embed_dim": v(4), "num_heads": v(2, 1)}
 LAYER = {"d_model": v(4), "nhead": v(2, 1), "dim_feedforward": v(8)}
-CTC = [  # log-probabilities (time 5, batch, classes 4), targets of length 2 (no blank), full lengths
-    t(5, "n", 4),
-    t("n", 2, dtype="int64", range=[1, 4]),
-    t("n", dtype="int64", range=[5, 6]),
-    t("n", dtype="int64", range=[2, 3]),
-]
 
 MODULES = {
     "torch.nn.CELU": activation(alpha=v(1.0, 0.5, 2.0)),
@@ -452,7 +446,6 @@ MODULES = {
     "torch.nn.MultiLabelMarginLoss": call(
         {"n": 2}, [t("n", 4), t("n", 4, dtype="int64", range=[-1, 4])], {"reduction": REDUCTION}
     ),
-    "torch.nn.CTCLoss": call({"n": 2}, CTC, {"reduction": REDUCTION, "zero_infinity": v(False, True)}),
     "torch.nn.AdaptiveLogSoftmaxWithLoss": call(
         {"n": 3}, [t("n", 4), t("n", dtype="int64", range=[0, 6])], {"in_features": v(4), "n_classes": v(6), "cutoffs": v([2, 4])}
     ),
@@ -502,8 +495,6 @@ RELATED = {
     ),
     "torch.bilinear": call({"n": 2}, [t("n", 3), t("n", 2), t(4, 3, 2), t(4)]),
     "torch.cosine_embedding_loss": call(ROW, [t("n", "m"), t("n", "m"), t("n"), v(0.0, 0.5), v(1, 0, 2)]),
-    "torch.ctc_loss": call({"n": 2}, [*CTC, v(0), v(1, 0, 2), v(False, True)]),
-    "torch.nn.functional.ctc_loss": call({"n": 2}, CTC, {"reduction": REDUCTION, "zero_infinity": v(False, True)}),
     "torch.nn.functional.embedding": call({"n": 2}, [t("n", 3, dtype="int64", range=[0, 5]), t(5, 3)]),
     "torch.embedding_bag": call(
         {"n": 6}, [t(5, 3), t("n", dtype="int64", range=[0, 5]), t(2, dtype="int64", range=[0, 1]), v(False), v(0, 1, 2)]
