@@ -310,13 +310,13 @@ def convolution(dims, transposed=False, **options):
 
 def recurrent(hidden=4, **options):
     """An RNN, LSTM or GRU on (length, batch, features) inputs."""
-    kwargs = {"input_size": v(3), "hidden_size": v(hidden), "num_layers": v(1, 2), **options}
-    return call({"l": 3, "n": 2}, [t("l", "n", 3)], kwargs)
+    kwargs = {"input_size": v(3), "hidden_size": v(hidden), "num_layers": v(1, 2), "bidirectional": v(False, True)}
+    return call({"l": 3, "n": 2}, [t("l", "n", 3)], {**kwargs, "bias": v(True, False), **options})
 
 
 def cell(hidden=4, state=True):
     """An RNN, LSTM or GRU cell, without and with a state."""
-    kwargs = {"input_size": v(3), "hidden_size": v(hidden)}
+    kwargs = {"input_size": v(3), "hidden_size": v(hidden), "bias": v(True, False)}
     first = call({"n": 2}, [t("n", 3)], kwargs)
     return first + (call({"n": 2}, [t("n", 3), t("n", hidden)], kwargs) if state else [])
 
