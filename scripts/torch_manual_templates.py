@@ -463,7 +463,11 @@ MODULES = {
     "torch.nn.RNNCell": cell(),
     "torch.nn.LSTMCell": cell(state=False),
     "torch.nn.GRUCell": cell(),
-    "torch.nn.MultiheadAttention": call({"l": 3, "s": 2, "n": 2}, [t("l", "n", 4), t("s", "n", 4), t("s", "n", 4)], ATTENTION),
+    "torch.nn.MultiheadAttention": call(  # query, key, value; forward's need_weights and average_attn_weights
+        {"l": 3, "s": 2, "n": 2},
+        [t("l", "n", 4), t("s", "n", 4), t("s", "n", 4), None, v(True, False), None, v(True, False)],
+        ATTENTION,
+    ),
     "torch.nn.TransformerEncoderLayer": call({"l": 3, "n": 2}, [t("l", "n", 4)], LAYER),
     "torch.nn.TransformerDecoderLayer": call({"l": 3, "s": 2, "n": 2}, [t("l", "n", 4), t("s", "n", 4)], LAYER),
     "torch.nn.Transformer": call(
