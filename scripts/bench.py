@@ -1519,9 +1519,11 @@ known bugs skip it.) The cold/warm checks, start-up and campaign figures of JAX 
 on a machine that other campaigns and test runs shared at the time (load average 5 to 9 on 2 cores,
 read during the runs; the script now records it with each table): the ratios of alternating fresh
 processes (cold and warm checks) hold; seconds, and campaigns run one after the other (this tree,
-then the baseline), are slower and noisier than on an idle machine. "This tree" there is the
-revision before the scenario sets of issue 20, whose defaults add vectorized and user-defined-rule
-scenarios to JAX's and TensorFlow's checks.
+then the baseline), are slower and noisier than on an idle machine. The cold and warm checks compare
+like with like: this tree runs the baseline's scenario sets (first and second order, compiled) on seeds
+of APIs the baseline's catalog has, first with an empty persistent compilation cache and then with the
+cache that run left (what a second worker or a resumed campaign finds); a last row runs today's default
+sets (with vectorized and user-defined-rule scenarios for JAX and TensorFlow), what a campaign pays.
 
 The known-bugs rows of scenario sets `default,aot,inductor/8` come from a 570-second one-worker
 PyTorch campaign from the seed corpus (`fuzz torch --scenarios default,aot,inductor/8`, then
