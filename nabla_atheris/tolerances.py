@@ -47,6 +47,24 @@ ILL_CONDITIONED = {"float64": 1e-6, "float32": 1e-3, "half": 1e-2}
 SENSITIVITY_LIMIT = {"float64": 1e8, "float32": 3e3, "half": 30.0}
 
 
+# The smallest positive value of each floating dtype (its smallest subnormal): a derivative smaller in
+# magnitude is 0 in that dtype, so an AD mode that computes exactly 0 for it rounds correctly.
+SMALLEST_SUBNORMAL = {
+    "float16": 2.0**-24,
+    "bfloat16": 2.0**-133,
+    "float32": 2.0**-149,
+    "complex64": 2.0**-149,
+    "float64": 2.0**-1074,
+    "complex128": 2.0**-1074,
+}
+
+
+def underflows(value: float, dtypes: list[str]) -> bool:
+    """Whether |value| is below the smallest positive value of the narrowest-ranged of the dtypes."""
+    smallest = max((SMALLEST_SUBNORMAL[d] for d in dtypes if d in SMALLEST_SUBNORMAL), default=0.0)
+    return abs(value) < smallest
+
+
 def precision_class(dtypes: list[str]) -> str:
     """The least precise class among floating dtypes (an empty list counts as float64)."""
     if any(d in ("float16", "bfloat16") for d in dtypes):

@@ -119,6 +119,7 @@ OPS: dict[str, Op] = {
         lambda x: np.sin(x) + 1e-3 * np.sin(1e7 * x), np.cos, lambda x: -np.sin(x), second_scale={"rev-over-rev": 3.0}
     ),
     "nan_fwd": smooth(nan_fwd=True),
+    "nan_fwd_tanh": Op(np.tanh, lambda x: 1.0 / np.cosh(x) ** 2, lambda x: -2.0 * np.tanh(x) / np.cosh(x) ** 2, nan_fwd=True),
     "wrong_shape_rev": smooth(wrong_shape_rev=True),
     "absent_rev": smooth(absent_rev=True),
     "gap_rev": smooth(raises={"rev": NotImplementedError("derivative for 'fake' is not implemented")}),

@@ -64,6 +64,24 @@ def test_jax_catalog_covers_scipy_stats():
     assert any(n.startswith("jax.scipy.stats.") for n in catalog_stats("jax")["by_namespace"])
 
 
+def test_a_distributions_scale_is_drawn_inside_its_documented_domain():
+    """scipy.stats' scale is > 0 (a scale of 0 is a degenerate distribution whose derivatives are
+    0 * inf): no jax.scipy.stats template passes a boolean or a scale outside it (the generator's
+    parameter step once recorded scale=False)."""
+    apis = json.loads((ROOT / "nabla_atheris" / "catalog" / "data" / "jax.json").read_text())["apis"]
+    scales = [
+        (api, value)
+        for api, templates in apis.items()
+        if api.startswith("jax.scipy.stats.")
+        for template in templates
+        for value in (template.get("kwargs") or {}).get("scale", {}).get("optional", [])
+        if not isinstance(value, dict)
+    ]
+    assert len(scales) > 200
+    outside = [(api, value) for api, value in scales if isinstance(value, bool) or not value > 0]
+    assert not outside, outside[:5]
+
+
 @pytest.mark.parametrize("library", sorted(LIBRARIES))
 def test_catalog_json_names_the_validated_count(capsys, library):
     assert main(["catalog", library, "--stats", "--json"]) == 0

@@ -150,6 +150,19 @@ def test_a_derivative_flushed_to_zero_below_the_tolerances_is_recorded():
     assert all(f.recorded_only for f in first.findings + second.findings) and check("sin").findings == []
 
 
+def test_an_infinite_input_entry_has_no_derivative_to_compare():
+    assert "nan-mismatch" in kinds(check("nan_fwd_tanh")), explain(check("nan_fwd_tanh"))  # tanh is finite at inf
+    verdict = check("nan_fwd_tanh", tensor([4], [0.3, float("-inf"), 1.1, 0.5]))
+    assert verdict.findings == [] and "non-differentiable-point" in verdict.filters, explain(verdict)
+
+
+def test_a_zero_derivative_below_the_dtypes_smallest_value_is_its_rounding():
+    # 1e-9 cos(x) is below float16's smallest subnormal (6e-8): 0 is the derivative rounded to float16
+    verdict = check("flushed", {**X, "dtype": "float16"})
+    assert "zero-derivative" not in kinds(verdict), explain(verdict)
+    assert "zero-derivative" in kinds(check("flushed", {**X, "dtype": "float32"}))  # 1e-9 is a float32 value
+
+
 def test_gradient_cutting_api_is_by_design(monkeypatch):
     assert kinds(check("cut")) == {"missing-derivative"}  # undeclared: recorded as a missing derivative
     verdict = check("cut", properties=ApiProperties(gradient="cut"), monkeypatch=monkeypatch)

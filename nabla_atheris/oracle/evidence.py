@@ -32,6 +32,7 @@ from nabla_atheris.tolerances import (
     loses_precision,
     precision_class,
     tolerance,
+    underflows,
 )
 
 INTEGER_DTYPES = ("int8", "int16", "int32", "int64", "uint8")
@@ -126,9 +127,12 @@ class Evidence:
 
     def flushed(self, fn: ScalarFn, direction: Arrays, value: float) -> bool:
         """Whether a derivative AD computes as exactly zero is really not zero: the numerical one stands
-        far above its own step-to-step noise (the difference at a tenfold step), and fn is smooth here
+        far above its own step-to-step noise (the difference at a tenfold step), it is representable in
+        the case's dtypes (below the smallest subnormal, 0 is the rounded value), and fn is smooth here
         (a tiny derivative the tolerances' floors absorb is still a derivative; a kink's is not)."""
         s = self.subject
+        if underflows(value, s.dtypes):
+            return False
         h = numerics.step_for(s.wide.inputs)
         coarse = numerics.central_difference(fn, s.wide.inputs, direction, h * NUMERIC_STEP_RATIO)
         if not (value != 0.0 and np.isfinite(coarse) and abs(value - coarse) * RESOLVED < abs(value)):
@@ -177,8 +181,11 @@ class Evidence:
     def declared_point(self) -> Point:
         """Ties of a tie-sensitive API, an ill-conditioned input of a decomposition or an inverse, or
         duplicate indices where the API's documentation calls them undefined; in a program, of each
-        call that declares them, in the values it takes (`program_values.standalone`)."""
+        call that declares them, in the values it takes (`program_values.standalone`); and an input entry
+        that is infinite or NaN, which has no neighbourhood to differentiate in (whatever a mode returns there)."""
         s = self.subject
+        if not all(np.all(np.isfinite(x)) for x in s.call.inputs):
+            return Point("non-differentiable-point", "an input entry is infinite or NaN: no derivative there")
         point = declared_point_of(s.case, s.call.inputs, s.properties) if not s.case.then else self._program_point()
         if point.reason:
             return point
