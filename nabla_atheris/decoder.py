@@ -7,8 +7,9 @@ structural choice does not shift the values and a value byte touches one element
 parameters (left out by the default call: choice 0) are chosen after the other arguments' structure.
 `seed_bytes` writes the bytes that decode to a template's default call. After the first call's
 choices, one input in `PROGRAM_ODDS` goes on to one or two further calls, each taking an earlier
-call's first output as its first argument (see `_chaining_templates`), fitted to the rank and dtype
-guessed for that output (`_fitting`).
+call's first output in one floating tensor slot (see `_chaining_templates`), fitted to the shape and
+dtype guessed for that output (`_fitting`, `_CaseBuilder.fit`); a call of several tensors may take
+a second earlier output in another slot of the same declared shape (`_Link`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ SHAPE_MUTATIONS = 16  # choice 0..13: the template's shape; 14: drop the last di
 DIFF_CHOICES = 8  # choice 7 makes a floating tensor non-differentiable
 PROGRAM_ODDS = 16  # choice 15 (never read from an exhausted buffer, such as a seed's) makes a program
 MAX_FURTHER_CALLS = 2  # a program has up to 3 calls
+
+Guess = tuple[tuple[int, ...], str] | None  # the shape and dtype an output likely has
+Chaining = tuple[ApiEntry, int, int]  # an API, a template of it, the argument slot an earlier output takes
 
 
 class Choices(Protocol):
@@ -153,9 +157,29 @@ class _CaseBuilder:
         for name, _default in template.dims:
             self.dims[name] = src.choice(MAX_DIM + 1, f"dim:{name}")
         self.pending: list[tuple[Tensor, TensorSlot, str, str]] = []  # tensor, slot, argument name, value regime
+        self.extra: tuple[str, tuple[int, ...]] | None = None  # a leading symbol and the dims appended after it
+
+    def fit(self, slot: TensorSlot, guess: Guess) -> None:
+        """Fit the other tensors to an earlier output guessed to have `guess`'s shape and dtype, taken in
+        `slot`: the template's dtype becomes the output's (where the template has it), each dimension
+        symbol of the slot the output's size there, and the output's dims beyond the slot's rank are
+        appended to every tensor whose shape starts with the slot's first symbol (a batch of losses'
+        (N, C, d1, ...) inputs and (N, d1, ...) targets, same-shape operands)."""
+        if guess is None:
+            return
+        shape, dtype = guess
+        if dtype in self.template.dtypes:
+            self.dtype = dtype
+        for symbol, size in zip(slot.shape, shape):
+            if isinstance(symbol, str):
+                self.dims[symbol] = size
+        if len(shape) > len(slot.shape) and slot.shape and isinstance(slot.shape[0], str):
+            self.extra = (slot.shape[0], shape[len(slot.shape) :])
 
     def shape(self, slot: TensorSlot) -> tuple[int, ...]:
         shape = [self.dims[d] if isinstance(d, str) else int(d) for d in slot.shape]
+        if self.extra and slot.shape[:1] == (self.extra[0],):
+            shape += self.extra[1]
         mutation = self.src.choice(SHAPE_MUTATIONS, "shape")
         if mutation == SHAPE_MUTATIONS - 2 and shape:
             shape.pop()
@@ -274,50 +298,85 @@ def decode_from(src: Choices, catalog: Catalog) -> Case:
     # Read after the first call, so an input without this choice (every seed) decodes as before programs.
     chaining = _chaining_templates(catalog) if src.choice(PROGRAM_ODDS, "program") == PROGRAM_ODDS - 1 else []
     further: list[Call] = []
-    outputs = [_output_guess(first)]  # per call, the rank and dtype its first output likely has
+    outputs = [_output_guess(first)]  # per call, the shape and dtype its first output likely has
     for index in range(1, 2 + src.choice(MAX_FURTHER_CALLS, "further")) if chaining else ():
         pick = src.choice(API_ID_RANGE, f"api:{index}") % len(chaining)
         produced = Ref(src.choice(index, f"ref:{index}"), 0)
-        entry, template_index = chaining[_fitting(chaining, pick, outputs[produced.call])]
-        further.append(_decode_call(src, catalog, entry, template_index, produced))
+        entry, template_index, slot = chaining[_fitting(chaining, pick, outputs[produced.call])]
+        further.append(_decode_call(src, catalog, entry, template_index, _Link(index, produced, slot, tuple(outputs))))
         outputs.append(outputs[produced.call])
     return dataclasses.replace(case, then=tuple(further)) if further else case
 
 
-def _output_guess(call: Call) -> tuple[int, str] | None:
-    """The rank and dtype of a first call's first output as the catalog lets the decoder guess them
+def _output_guess(call: Call) -> Guess:
+    """The shape and dtype of a first call's first output as the catalog lets the decoder guess them
     before running: its first floating tensor argument's (elementwise functions, activations and
     normalizations keep both; a later call passes its input's on). None: no floating tensor."""
     tensor = next((a for a in call.args if isinstance(a, Tensor) and is_floating(a.dtype)), None)
-    return (len(tensor.shape), tensor.dtype) if tensor is not None else None
+    return (tensor.shape, tensor.dtype) if tensor is not None else None
 
 
-def _fitting(chaining: list[tuple[ApiEntry, int]], pick: int, output: tuple[int, str] | None) -> int:
-    """The first (API, template) pair from `pick` on whose first argument takes the guessed output: a
-    tensor slot of its rank or less (elementwise functions take any rank; a template validated on a
-    higher rank, or without the output's dtype, mostly refuses it: 'Dimension out of range',
-    'expected a matrix', 'Unsupported dtype Half'); `pick` itself when none does or nothing is guessed,
-    so a pick that fits decodes as it did before the guess."""
+def _fitting(chaining: list[Chaining], pick: int, output: Guess) -> int:
+    """The first (API, template, slot) from `pick` on whose slot takes the guessed output: a tensor
+    slot of its rank, or of a lower rank in the first argument (elementwise functions take any rank,
+    a loss's (N, C) input takes (N, C, d1, ...); a template validated on a higher rank, or without the
+    output's dtype, mostly refuses it: 'Dimension out of range', 'expected a matrix', 'Unsupported
+    dtype Half'; a later argument of another rank is mostly a bias or a weight of the wrong shape);
+    `pick` itself when none does or nothing is guessed, so a pick that fits decodes as it did before
+    the guess."""
     if output is None:
         return pick
-    rank, dtype = output
+    shape, dtype = output
     for step in range(len(chaining)):
-        entry, index = chaining[(pick + step) % len(chaining)]
+        entry, index, argument = chaining[(pick + step) % len(chaining)]
         template = entry.templates[index]
-        slot = template.args[0]
-        assert isinstance(slot, TensorSlot)  # a chaining template's first argument
-        if len(slot.shape) <= rank and (slot.dtype == dtype if slot.dtype else dtype in template.dtypes):
+        slot = template.args[argument]
+        assert isinstance(slot, TensorSlot)  # a chaining template's slot
+        ranks = len(slot.shape) == len(shape) or (argument == 0 and len(slot.shape) < len(shape))
+        if ranks and (slot.dtype == dtype if slot.dtype else dtype in template.dtypes):
             return (pick + step) % len(chaining)
     return pick
 
 
-def _decode_call(src: Choices, catalog: Catalog, entry: ApiEntry, template_index: int, produced: Ref | None = None) -> Call:
-    """One call of a template; `produced` (an earlier call's output) takes the first argument's place."""
+@dataclasses.dataclass(frozen=True)
+class _Link:
+    """How a later call (the `index`th) takes earlier outputs: `produced` in argument `slot`, and
+    optionally (its choice "reuse:INDEX", read only where a slot allows one) a second earlier output
+    whose guess is the same (`outputs`: the guess per earlier call; `produced` itself included, as in
+    `x * x`) in the first other floating slot of the same declared shape and dtype, which declares no
+    space for it."""
+
+    index: int
+    produced: Ref
+    slot: int
+    outputs: tuple[Guess, ...]
+
+    def placed(self, src: Choices, template: Template, properties: ApiProperties) -> dict[int, Ref]:
+        """The argument slots that take earlier outputs, and which."""
+        placed = {self.slot: self.produced}
+        taker = template.args[self.slot]
+        guess = self.outputs[self.produced.call]
+        others = [i for i in _open_slots(template, properties) if i != self.slot and template.args[i] == taker]
+        candidates = [call for call, output in enumerate(self.outputs) if output == guess] if guess else []
+        if others and candidates:
+            reuse = src.choice(len(candidates) + 1, f"reuse:{self.index}")
+            if reuse:
+                placed[others[0]] = Ref(candidates[reuse - 1], 0)
+        return placed
+
+
+def _decode_call(src: Choices, catalog: Catalog, entry: ApiEntry, template_index: int, link: _Link | None = None) -> Call:
+    """One call of a template; `link` places earlier outputs in argument slots and fits the other
+    tensors to the first of them."""
     template = entry.templates[template_index]
-    builder = _CaseBuilder(src, template, properties_of(catalog.library, entry.name))
-    slots = template.args[1:] if produced else template.args
-    args = (produced,) if produced else ()
-    args += tuple(builder.arg(s, str(i)) for i, s in enumerate(slots, start=len(args)))
+    properties = properties_of(catalog.library, entry.name)
+    placed = link.placed(src, template, properties) if link else {}
+    builder = _CaseBuilder(src, template, properties)
+    if link:
+        taker = template.args[link.slot]
+        assert isinstance(taker, TensorSlot)
+        builder.fit(taker, link.outputs[link.produced.call])
+    args = tuple(placed[i] if i in placed else builder.arg(s, str(i)) for i, s in enumerate(template.args))
     kwargs = tuple((name, builder.arg(s, name)) for name, s in template.kwargs if not isinstance(s, OptionSlot))
     kwargs += tuple(builder.options(tuple((name, s) for name, s in template.kwargs if isinstance(s, OptionSlot))))
     values = builder.fill_values(attribute_values(kwargs))
@@ -330,25 +389,47 @@ def _decode_call(src: Choices, catalog: Catalog, entry: ApiEntry, template_index
     )
 
 
-_CHAINING: dict[int, tuple[Catalog, list[tuple[ApiEntry, int]]]] = {}
+_CHAINING: dict[int, tuple[Catalog, list[Chaining]]] = {}
 
 
-def _chaining_templates(catalog: Catalog) -> list[tuple[ApiEntry, int]]:
-    """The (API, template) pairs that take an earlier output: a floating first argument and no other
-    tensor (elementwise functions, activations, reductions, normalizations without weights) that
-    declares no space for that argument (a structure, a domain, a label or a parameter: an earlier
-    output is not drawn there; the oracle combines the calls' other properties). The output's shape
-    is not known before running: one the call refuses is filtered as an invalid input."""
+def _chaining_templates(catalog: Catalog) -> list[Chaining]:
+    """The (API, template, argument slot) triples that take an earlier output: first the templates
+    whose floating first argument is their only tensor (elementwise functions, activations,
+    reductions, normalizations without weights), in their first argument, as before calls of several
+    tensors chained; then every other template in each positional floating tensor slot (losses'
+    inputs, either operand of a product). Only slots that declare no space for the output (a
+    structure, a domain, a label or a parameter: an earlier output is not drawn there; the oracle
+    combines the calls' other properties). The output's shape is not known before running: one the
+    call refuses is filtered as an invalid input."""
     cached = _CHAINING.get(id(catalog))
     if cached is None or cached[0] is not catalog:
-        pairs = [
-            (entry, index)
-            for entry in catalog.apis.values()
-            for index, template in enumerate(entry.templates)
-            if _takes_one_floating_tensor(template) and not properties_of(catalog.library, entry.name).declares_space("0")
-        ]
-        cached = _CHAINING[id(catalog)] = (catalog, sorted(pairs, key=lambda pair: (pair[0].id, pair[1])))
+        single: list[Chaining] = []
+        several: list[Chaining] = []
+        for entry in catalog.apis.values():
+            properties = properties_of(catalog.library, entry.name)
+            for index, template in enumerate(entry.templates):
+                if _takes_one_floating_tensor(template):
+                    single += [(entry, index, 0)] if not properties.declares_space("0") else []
+                else:
+                    several += [(entry, index, slot) for slot in _open_slots(template, properties)]
+        pairs = sorted(single, key=lambda link: (link[0].id, link[1])) + sorted(several, key=lambda link: (link[0].id, *link[1:]))
+        cached = _CHAINING[id(catalog)] = (catalog, pairs)
     return cached[1]
+
+
+def _open_slots(template: Template, properties: ApiProperties) -> list[int]:
+    """The positional floating tensor slots that may take an earlier output: operands of the template's
+    highest rank (a bias or a scale of lower rank seldom fits an output), none declaring a space."""
+    tensors = [slot for slot in (*template.args, *(s for _, s in template.kwargs)) if isinstance(slot, TensorSlot)]
+    rank = max((len(slot.shape) for slot in tensors), default=0)
+    return [
+        i
+        for i, slot in enumerate(template.args)
+        if isinstance(slot, TensorSlot)
+        and len(slot.shape) == rank
+        and (slot.dtype is None or is_floating(slot.dtype))
+        and not properties.declares_space(str(i))
+    ]
 
 
 def _takes_one_floating_tensor(template: Template) -> bool:
@@ -377,7 +458,7 @@ def program_seed_bytes(catalog: Catalog, apis: Sequence[str]) -> bytes:
     (`_chaining_templates`) and fits the one it takes (`_fitting`), taking the call before's output."""
     if not 2 <= len(apis) <= MAX_FURTHER_CALLS + 1:
         raise ValueError(f"a program seed has 2 to {MAX_FURTHER_CALLS + 1} calls, not {len(apis)}")
-    chaining = [entry.name for entry, _ in _chaining_templates(catalog)]
+    chaining = [entry.name for entry, _, _ in _chaining_templates(catalog)]
     for api in apis[1:]:
         if api not in chaining:
             raise ValueError(f"{api} has no template that takes an earlier output")

@@ -15,10 +15,13 @@ from nabla_atheris.decoder import (
     PROGRAM_ODDS,
     ChoiceWriter,
     _chaining_templates,
+    _count_reals,
+    _takes_one_floating_tensor,
     decode_bytes,
     decode_from,
     seed_bytes,
 )
+from nabla_atheris.palette import encode_real
 from nabla_atheris.program_seeds import is_program_seed
 
 CATALOG = load_catalog("torch")
@@ -136,18 +139,77 @@ def test_every_seed_of_the_corpus_decodes_to_a_single_call_as_before_programs():
 def test_one_input_in_sixteen_chooses_a_program_whose_later_calls_take_an_earlier_output():
     sin = CATALOG.by_name("torch.sin")
     chaining = _chaining_templates(CATALOG)
-    tanh = next(i for i, (entry, _) in enumerate(chaining) if entry.name == "torch.tanh")
+    tanh = next(i for i, (entry, _, _) in enumerate(chaining) if entry.name == "torch.tanh")
     writer = ChoiceWriter({"api": sin.id, "program": PROGRAM_ODDS - 1, "further": 1, "api:1": tanh, "api:2": tanh, "ref:2": 1})
     decode_from(writer, CATALOG)
     case = decode_bytes(writer.buffer(), CATALOG)
     assert case.apis() == ["torch.sin", "torch.tanh", "torch.tanh"]
     assert [c.args[0] for c in case.then] == [Ref(0, 0), Ref(1, 0)]
     check_references(case)
-    assert all(isinstance(entry.templates[i].args[0], TensorSlot) for entry, i in chaining)
-    names = {entry.name for entry, _ in chaining}
+    assert all(isinstance(entry.templates[i].args[slot], TensorSlot) for entry, i, slot in chaining)
+    names = {entry.name for entry, _, _ in chaining}
     assert "torch.det" in names and "torch.linalg.eigh" not in names  # eigh declares its input Hermitian
+    assert "torch.nn.functional.nll_loss" in names and "torch.mul" in names  # several tensors
     programs = [decode_bytes(bytes([i % 251, 7, i % 13]) * 40 + bytes([i]), CATALOG) for i in range(256)]
     assert 0 < sum(bool(c.then) for c in programs) < 256 / 4  # a few, not many
+
+
+def test_templates_of_one_tensor_chain_first_in_their_order_so_old_picks_keep_their_api():
+    """The (API, template, slot) triples of templates whose first argument is their only tensor come
+    first, as the whole list was before calls of several tensors chained; the others follow, in each
+    floating operand of the template's highest rank that declares no space."""
+    chaining = _chaining_templates(CATALOG)
+    singles = [i for i, (e, t, _) in enumerate(chaining) if _takes_one_floating_tensor(e.templates[t])]
+    assert singles == list(range(len(singles))) and 0 < len(singles) < len(chaining)
+    assert all(slot == 0 for _, _, slot in chaining[: len(singles)])
+    several = {(e.name, slot) for e, _, slot in chaining[len(singles) :]}
+    assert ("torch.mul", 0) in several and ("torch.mul", 1) in several
+    assert ("torch.nn.functional.nll_loss", 0) in several and ("torch.nn.functional.nll_loss", 1) not in several  # int64 target
+    assert ("torch.nn.functional.conv2d", 2) not in several  # the bias: a lower rank than input and weight
+
+
+def _program(first: str, *later: str, **choices: int):
+    """A decoded program: `first`'s default call, then each API of `later` at its first triple."""
+    chaining = _chaining_templates(CATALOG)
+    wanted = {"api": CATALOG.by_name(first).id, "program": PROGRAM_ODDS - 1, "further": len(later) - 1, **choices}
+    for index, api in enumerate(later, start=1):
+        wanted.setdefault(f"api:{index}", next(i for i, (e, _, _) in enumerate(chaining) if e.name == api))
+        wanted.setdefault(f"ref:{index}", index - 1)
+    values = b"".join(encode_real(0.5 + i) for i in range(_count_reals(CATALOG, wanted)))
+    writer = ChoiceWriter(wanted, values)
+    decode_from(writer, CATALOG)
+    return decode_bytes(writer.buffer(), CATALOG)
+
+
+def test_a_later_call_of_several_tensors_takes_an_earlier_output_and_draws_the_others_to_fit_it():
+    """nll_loss's (N, C) input takes movedim's 4-d output: its dims are the output's guessed (N, C),
+    the (N) target gains the output's further dims, and its dtype is the output's."""
+    case = _program("torch.movedim", "torch.nn.functional.nll_loss", **{"dim:a": 1, "dim:b": 3, "dim:c": 3, "dtype": 1})
+    (loss,) = case.then
+    first = case.args[0]
+    assert case.apis() == ["torch.movedim", "torch.nn.functional.nll_loss"] and loss.args[0] == Ref(0, 0)
+    target = loss.args[1]
+    assert first.shape == (1, 3, 3, 1) and first.dtype == "float32"
+    assert target.dtype == "int64" and target.shape == (1, 3, 1)  # (N, d1, d2) of the output guessed (1, 3, 3, 1)
+    check_references(case)
+
+
+def test_a_later_call_may_take_a_second_earlier_output_in_an_operand_of_the_same_shape():
+    """identity -> multiply -> multiply as in tensorflow#127753: multiply(m, m), then (m * m) * m;
+    the second operand's choice ("reuse:N": fresh, or one of the earlier outputs of the same guess)
+    is read only for a template that has such an operand, so a one-tensor chain decodes as before."""
+    case = _program("torch.sin", "torch.mul", "torch.mul", **{"reuse:1": 1, "reuse:2": 1})
+    assert case.apis() == ["torch.sin", "torch.mul", "torch.mul"]
+    assert [c.args for c in case.then] == [(Ref(0, 0), Ref(0, 0)), (Ref(1, 0), Ref(0, 0))]
+    check_references(case)
+    fresh = _program("torch.sin", "torch.mul")
+    assert fresh.then[0].args[0] == Ref(0, 0) and isinstance(fresh.then[0].args[1], Tensor)
+    assert fresh.then[0].args[1].shape == fresh.args[0].shape  # the operand drawn in the output's guessed shape
+
+
+def _fits(slot, argument, rank):
+    """A slot of the output's rank, or of a lower one in the first argument."""
+    return len(slot.shape) == rank or (argument == 0 and len(slot.shape) < rank)
 
 
 def test_a_later_call_is_fitted_to_the_rank_and_dtype_guessed_for_the_output_it_takes():
@@ -161,16 +223,17 @@ def test_a_later_call_is_fitted_to_the_rank_and_dtype_guessed_for_the_output_it_
         case = decode_bytes(bytes(rng.randrange(256) for _ in range(rng.randrange(8, 200))), CATALOG)
         guess = _output_guess(case.calls()[0])  # every later call passes its input's guess on
         for call in case.then if guess else ():
-            rank, dtype = guess
+            shape, dtype = guess
             template = CATALOG.by_name(call.api).templates[call.template]
-            slot = template.args[0]
-            fits = len(slot.shape) <= rank and (slot.dtype == dtype if slot.dtype else dtype in template.dtypes)
+            argument = next(i for i, a in enumerate(call.args) if isinstance(a, Ref))
+            slot = template.args[argument]
+            fits = _fits(slot, argument, len(shape)) and (slot.dtype == dtype if slot.dtype else dtype in template.dtypes)
             assert fits or not any(  # a pick no template fits stays as it is
-                len(e.templates[i].args[0].shape) <= rank and dtype in e.templates[i].dtypes for e, i in chaining
-            ), (case.name(), rank, dtype)
+                _fits(e.templates[i].args[a], a, len(shape)) and dtype in e.templates[i].dtypes for e, i, a in chaining
+            ), (case.name(), shape, dtype)
             fitted += 1
     # a fitting pick decodes as before the guess: sin's output takes tanh's template
-    sin, tanh = CATALOG.by_name("torch.sin"), next(i for i, (e, _) in enumerate(chaining) if e.name == "torch.tanh")
+    sin, tanh = CATALOG.by_name("torch.sin"), next(i for i, (e, _, _) in enumerate(chaining) if e.name == "torch.tanh")
     writer = ChoiceWriter({"api": sin.id, "program": PROGRAM_ODDS - 1, "api:1": tanh})
     decode_from(writer, CATALOG)
     assert decode_bytes(writer.buffer(), CATALOG).apis() == ["torch.sin", "torch.tanh"]
