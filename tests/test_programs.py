@@ -170,3 +170,32 @@ def test_a_programs_reproducer_writes_every_call_and_exits_1_while_the_bug_is_th
     path = tmp_path / "repaired.py"
     path.write_text(render_reproducer(repaired, verdict.findings[0]))
     assert run_reproducer(path, monkeypatch) == 0
+
+
+def test_a_decoder_made_program_of_a_later_call_of_two_tensors_goes_through_every_step(torch_backend, tmp_path, monkeypatch):
+    """movedim -> nll_loss made by the decoder (nll_loss's target drawn beside movedim's output; the
+    known bug pytorch/pytorch#175084 of bench/known_bugs.json): the program's finding, not keyed by
+    nll_loss (alone, on the values it received, it agrees), its hand-written JSON form, its reproducer
+    and the minimizer, which keeps both calls; x * x by the decoder runs as well."""
+    from test_decoder import _program
+
+    from nabla_atheris.minimize import minimize_case, signature_on
+
+    case = _program("torch.movedim", "torch.nn.functional.nll_loss", **{"dim:a": 1, "dim:b": 3, "dim:c": 3, "dtype": 1})
+    verdict = check_case(case, torch_backend)
+    (finding,) = [f for f in verdict.findings if f.kind == "status-mismatch"]
+    assert finding.api == case.name() and not finding.keyed_by and not verdict.harness_errors, explain(verdict)
+    assert "grad_input must be contiguous" in finding.message
+    again = check_case(parse_case(json.loads(json.dumps(case_to_json(case)))), torch_backend)
+    assert finding.signature() in {f.signature() for f in again.findings}, explain(again)
+    (stored,) = [s for s in store_findings(verdict, torch_backend, FindingsStore(tmp_path)) if s.kind == finding.kind]
+    assert run_reproducer(stored.folder / "repro.py", monkeypatch) == 1
+
+    def reproduces(candidate):
+        return finding.signature() in {signature_on(f, candidate) for f in check_case(candidate, torch_backend).findings}
+
+    assert minimize_case(case, reproduces, max_checks=4).apis() == case.apis()
+    square = _program("torch.sin", "torch.mul", **{"reuse:1": 1})
+    assert square.then[0].args == (Ref(0, 0), Ref(0, 0))
+    clean = check_case(square, torch_backend)
+    assert clean.valid and not clean.findings and not clean.harness_errors and not clean.filters, explain(clean)
