@@ -2,7 +2,8 @@
 """How many of the decoder's programs are valid: random byte strings (lengths 8 to 199, from a seeded
 generator) are decoded until COUNT of them are programs, and each program's direct call is run
 (`oracle.subject.prepare`: binding, determinism, status). Counts the programs the oracle refuses as
-an invalid input and those it goes on to check (no filter at all), with the most common reasons.
+an invalid input and those it goes on to check (no filter at all), with the most common reasons,
+the checked programs whose later calls take several tensors, and their distinct sequences of APIs.
 The nabla_atheris first on PYTHONPATH is the one measured: `scripts/bench.py`'s chaining section
 runs this for a baseline revision and for the current tree, side by side.
 
@@ -22,6 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from nabla_atheris.backends import get_backend
+from nabla_atheris.case import Case, Ref, Tensor, TensorList
 from nabla_atheris.catalog import load_catalog
 from nabla_atheris.decoder import decode_bytes
 from nabla_atheris.oracle.subject import prepare
@@ -32,8 +34,9 @@ def main() -> None:
     library, count, seed, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
     catalog, backend = load_catalog(library), get_backend(library)
     state = json.loads(out.read_text()) if out.is_file() else {}
-    figures = Counter({key: state.get(key, 0) for key in ("programs", "invalid", "checked", "native_crashes")})
+    figures = Counter({key: state.get(key, 0) for key in ("programs", "invalid", "checked", "native_crashes", "checked_several")})
     reasons: Counter[str] = Counter(state.get("filters", {}))
+    sequences = set(state.get("checked_sequences", []))
     if state.get("current") is not None:  # the run before died in it
         figures.update(programs=1, native_crashes=1)
     rng, seen = random.Random(seed), 0
@@ -44,14 +47,22 @@ def main() -> None:
         seen += 1
         if seen <= figures["programs"]:  # counted by a run before
             continue
-        out.write_text(json.dumps({**figures, "filters": reasons, "current": seen}))
+        out.write_text(json.dumps({**figures, "filters": reasons, "checked_sequences": sorted(sequences), "current": seen}))
         judgement = Judgement()
         subject = prepare(case, backend, judgement)
         checked = subject is not None and not judgement.filters
         figures.update(programs=1, invalid=int("invalid-input" in judgement.filters), checked=int(checked))
+        figures.update(checked_several=int(checked and takes_several_tensors(case)))
+        sequences |= {case.name()} if checked else set()
         for reason in judgement.filters:
             reasons[reason] += 1
-    out.write_text(json.dumps({**figures, "filters": dict(reasons.most_common()), "current": None}))
+    done = {"filters": dict(reasons.most_common()), "checked_sequences": sorted(sequences), "current": None}
+    out.write_text(json.dumps({**figures, **done}))
+
+
+def takes_several_tensors(case: Case) -> bool:
+    """Whether a later call of the program takes more than one tensor (earlier outputs included)."""
+    return any(sum(isinstance(a, (Tensor, TensorList, Ref)) for a in call.arguments()) > 1 for call in case.then)
 
 
 if __name__ == "__main__":
