@@ -395,12 +395,12 @@ _CHAINING: dict[int, tuple[Catalog, list[Chaining]]] = {}
 def _chaining_templates(catalog: Catalog) -> list[Chaining]:
     """The (API, template, argument slot) triples that take an earlier output: first the templates
     whose floating first argument is their only tensor (elementwise functions, activations,
-    reductions, normalizations without weights), in their first argument, as before calls of several
-    tensors chained; then every other template in each positional floating tensor slot (losses'
-    inputs, either operand of a product). Only slots that declare no space for the output (a
-    structure, a domain, a label or a parameter: an earlier output is not drawn there; the oracle
-    combines the calls' other properties). The output's shape is not known before running: one the
-    call refuses is filtered as an invalid input."""
+    reductions, normalizations without weights), in their first argument, in the order the whole list
+    had before calls of several tensors chained; then every other template in each of its open slots
+    (`_open_slots`: losses' inputs, either operand of a product). Only slots that declare no space for
+    the output (a structure, a domain, a label or a parameter: an earlier output is not drawn there;
+    the oracle combines the calls' other properties). The output's shape is not known before running:
+    one the call refuses is filtered as an invalid input."""
     cached = _CHAINING.get(id(catalog))
     if cached is None or cached[0] is not catalog:
         single: list[Chaining] = []
@@ -412,8 +412,8 @@ def _chaining_templates(catalog: Catalog) -> list[Chaining]:
                     single += [(entry, index, 0)] if not properties.declares_space("0") else []
                 else:
                     several += [(entry, index, slot) for slot in _open_slots(template, properties)]
-        pairs = sorted(single, key=lambda link: (link[0].id, link[1])) + sorted(several, key=lambda link: (link[0].id, *link[1:]))
-        cached = _CHAINING[id(catalog)] = (catalog, pairs)
+        triples = sorted(single, key=lambda t: (t[0].id, t[1])) + sorted(several, key=lambda t: (t[0].id, *t[1:]))
+        cached = _CHAINING[id(catalog)] = (catalog, triples)
     return cached[1]
 
 
