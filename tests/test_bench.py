@@ -264,3 +264,25 @@ def test_reach_regimes_count_the_inputs_of_a_corpus_per_regime(tmp_path):
     (tmp_path / "a").unlink()
     (tmp_path / "b").unlink()
     assert reach.regimes(catalog, tmp_path)["corpus_inputs"] == 0
+
+
+def test_the_mix_sections_inputs_are_seeds_and_every_fourth_a_seed_made_a_program_by_inserted_bytes():
+    spec = importlib.util.spec_from_file_location("input_speed", ROOT / "scripts" / "input_speed.py")
+    input_speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(input_speed)
+    from nabla_atheris.catalog import load_catalog
+    from nabla_atheris.decoder import decode_bytes
+
+    catalog = load_catalog("torch")
+    made = input_speed.inputs("torch", catalog, 24, 0)
+    assert made == input_speed.inputs("torch", catalog, 24, 0)  # the same bytes for both decoders
+    cases = [decode_bytes(data, catalog) for data in made]
+    seeds = {p.read_bytes() for p in (ROOT / "corpus" / "torch").iterdir()}
+    assert all(data in seeds for i, data in enumerate(made) if i % input_speed.PROGRAM_EVERY != input_speed.PROGRAM_EVERY - 1)
+    programs = [c for c in cases if c.then]
+    assert len(programs) >= 5
+    for case, data in zip(cases, made):
+        if case.then:  # the seed with bytes inserted: its call first
+            size, gap = len(data) - input_speed.INSERTED, input_speed.INSERTED
+            (seed,) = [s for s in seeds if len(s) == size and any(data[:k] + data[k + gap :] == s for k in range(size))]
+            assert decode_bytes(seed, catalog).api == case.api
