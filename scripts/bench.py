@@ -19,7 +19,10 @@
   across runs toward a goal (bench/robustness/LIB.json): harness exceptions (must be 0), native crashes
   (inputs saved, re-run with `nabla-atheris repro`), peak memory of a worker;
 - reliability: a campaign SIGKILLed and resumed (findings kept, processes outliving the kill), and its
-  findings replayed from their saved bytes.
+  findings replayed from their saved bytes;
+- chaining and mix: the decoder's programs made from the same random bytes by a baseline revision and
+  by this tree (invalid inputs, programs checked), and what programs cost a campaign's single calls
+  (seconds per single call and per program on inputs made from the seeds, the same bytes by both).
 
 Each library's figures go to bench/results-LIB.json; BENCHMARKS.md is rewritten from
 every results file present, under a fixed header (run OneFlow's with its own interpreter, the tables then include it).
@@ -56,7 +59,7 @@ from nabla_atheris.backends import get_backend  # noqa: E402
 from nabla_atheris.campaign import harness_env  # noqa: E402
 from nabla_atheris.case import Arg, Attr, Case, Tensor, TensorList  # noqa: E402
 from nabla_atheris.catalog import load_catalog  # noqa: E402
-from nabla_atheris.decoder import decode_bytes  # noqa: E402
+from nabla_atheris.decoder import PROGRAM_ODDS, decode_bytes  # noqa: E402
 from nabla_atheris.oracle import check_case  # noqa: E402
 from nabla_atheris.oracle.confirm import full_jacobian_check  # noqa: E402
 from nabla_atheris.rootcause import function_name  # noqa: E402
@@ -65,14 +68,18 @@ from nabla_atheris.stats import campaign_totals  # noqa: E402
 RESULTS = ROOT / "bench"
 REACH = RESULTS / "reach"
 SECTIONS = ("oracle", "throughput", "validity", "guidance", "startup", "accuracy", "campaign", "known")
-SECTIONS += ("robustness", "reliability", "firstpass", "programs", "chaining")
+SECTIONS += ("robustness", "reliability", "firstpass", "programs", "chaining", "mix")
 # "Today" of issue 17: the last revision before compile reuse (one compiled function per compiler and for
 # the second-order compositions, XLA's fast options for JAX's reference scenarios, persistent caches).
 BASELINE = "f9b6055"
 BASELINE_SETS = "core,compiled"  # the scenarios the baseline ran: first and second order, compiled
-# The chaining section's baseline: the last revision before the decoder fitted a later call to the rank and
-# dtype it guesses for the earlier output it takes.
-CHAINING_BASELINE = "fa436bc"
+# The chaining and mix sections' baseline: the last revision before later calls of several tensors took an
+# earlier output; each baseline measured, with the decoder change that followed it.
+CHAINING_BASELINE = "144ebb4"
+CHAINING_CHANGES = {
+    "fa436bc": "a later call fitted to the rank and dtype guessed for the earlier output it takes",
+    "144ebb4": "later calls of several tensors: an earlier output beside fitted tensors, or two",
+}
 CHAINING_RESTARTS = 100  # runs of scripts/program_validity.py per decoder (each after a native crash)
 
 
@@ -889,9 +896,49 @@ def chaining(lib: str, count: int, baseline: str) -> dict[str, Any]:
                 if done.returncode == 0:
                     break
             figures = json.loads(result.read_text())
+            figures["checked_sequences"] = len(figures.get("checked_sequences", []))
             figures["invalid_rate"] = round(figures["invalid"] / figures["programs"], 4)
             figures["checked_rate"] = round(figures["checked"] / figures["programs"], 4)
             out[label] = figures
+    return out
+
+
+# -- mix: single calls checked per second with programs in their share, baseline revision vs this tree --
+def mix(lib: str, count: int, rounds: int, baseline: str) -> dict[str, Any]:
+    """Seconds per single call and per program among `count` inputs made from the shipped seeds as a
+    campaign's mutations make them, decoded and checked as a worker does (`scripts/input_speed.py`, the
+    same bytes), by the baseline revision and by this tree in alternating fresh processes (`rounds`
+    each; a new one after a native crash). Single calls per second of a campaign whose inputs are
+    programs at the decoder's odds (one in `PROGRAM_ODDS`) follow from the two: what programs cost a
+    campaign's single calls."""
+    out: dict[str, Any] = {"revision": baseline, "inputs": count, "rounds": rounds}
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "this tree": []}
+    with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+        old_tree = Path(scratch) / "baseline"
+        old_tree.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline, "nabla_atheris"], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive.stdout, check=True)
+        for round_ in range(rounds):
+            for label, tree in (("baseline", old_tree), ("this tree", ROOT)):
+                result = Path(scratch) / f"mix-{round_}-{label.split()[0]}.json"
+                command = [sys.executable, str(ROOT / "scripts" / "input_speed.py"), lib, str(count), "0", str(result)]
+                for _ in range(CHAINING_RESTARTS):  # a native crash ends a run: the next one goes on from it
+                    env = dict(harness_env(), PYTHONPATH=str(tree))
+                    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    if done.returncode == 0:
+                        break
+                runs[label].append(json.loads(result.read_text()))
+    share = 1 / PROGRAM_ODDS
+    for label, results in runs.items():
+        sums = {key: sum(r[key] for r in results) for key in ("single_calls", "programs", "native_crashes")}
+        row: dict[str, Any] = dict(sums)
+        for clock in ("s", "cpu_s"):
+            single = sum(r[f"single_{clock}"] for r in results) / max(sums["single_calls"], 1)
+            program = sum(r[f"program_{clock}"] for r in results) / max(sums["programs"], 1)
+            row[f"{clock}_per_single_call"] = round(single, 4)
+            row[f"{clock}_per_program"] = round(program, 4)
+            row[f"single_calls_per_{clock}"] = round((1 - share) / ((1 - share) * single + share * program), 3)
+        out[label] = row
     return out
 
 
@@ -1376,26 +1423,69 @@ def chaining_table(results: dict[str, dict[str, Any]]) -> list[str]:
             rows.append(
                 [
                     lib,
+                    f"`{c['revision']}`: {CHAINING_CHANGES.get(c['revision'], '-')}",
                     c["programs"],
                     f"{old['invalid_rate']:.1%} / {new['invalid_rate']:.1%}",
                     f"{old['checked_rate']:.1%} / {new['checked_rate']:.1%}",
                     round(new["checked_rate"] / old["checked_rate"], 2) if old["checked_rate"] else "-",
+                    f"{old.get('checked_several', '-')} / {new.get('checked_several', '-')}",
+                    f"{old.get('checked_sequences', '-')} / {new.get('checked_sequences', '-')}",
                     f"{old.get('native_crashes', 0)} / {new.get('native_crashes', 0)}",
+                    f"{old.get('timeouts', 0)} / {new.get('timeouts', 0)}",
                     " / ".join(map(str, c.get("load_average", ["-"]))),
                 ]
             )
     if not rows:
         return []
-    baseline = next(r["chaining"]["revision"] for r in results.values() if r.get("chaining"))
     lines = [
-        "## Decoder-made programs: invalid inputs and programs checked, before / after fitting later calls",
+        "## Decoder-made programs: invalid inputs and programs checked, baseline / this tree",
         "",
-        f"Random bytes (lengths 8 to 199, the same per library) decoded until that many are programs, each program's "
-        f"direct call run; baseline `{baseline}` / this tree (a later call fitted to the rank and dtype guessed for the "
-        "earlier output it takes); checked: no filter at all (not invalid, finite, something to differentiate).",
+        "Random bytes (lengths 8 to 199, the same per library) decoded until that many are programs, each program's "
+        "direct call run by the baseline revision's decoder and by this tree's (the change this tree made after the "
+        "baseline in the second column); checked: no filter at all (not invalid, finite, something to differentiate); "
+        "of those, the programs whose later calls take several tensors, and the distinct sequences of APIs.",
         "",
     ]
-    headers = ["library", "programs", "invalid input", "checked", "checked, this tree / baseline", "native crashes"]
+    headers = ["library", "baseline: the change after it", "programs", "invalid input", "checked"]
+    headers += ["checked, this tree / baseline", "checked, several tensors", "checked sequences", "native crashes"]
+    headers += ["timeouts", "load average"]
+    return lines + table(headers, rows) + mix_table(results)
+
+
+def mix_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    """BENCHMARKS.md's table of what programs cost single calls (the mix section)."""
+    rows = []
+    for lib, r in results.items():
+        m = r.get("mix")
+        if m:
+            old, new = m["baseline"], m["this tree"]
+            rows.append(
+                [
+                    lib,
+                    f"`{m['revision']}`",
+                    f"{new['single_calls']} + {new['programs']}",
+                    f"{old['s_per_single_call']} / {new['s_per_single_call']}",
+                    f"{old['s_per_program']} / {new['s_per_program']}",
+                    f"{old['cpu_s_per_program']} / {new['cpu_s_per_program']}",
+                    f"{old['single_calls_per_s']} / {new['single_calls_per_s']}",
+                    round(new["single_calls_per_s"] / old["single_calls_per_s"], 3),
+                    round(new["single_calls_per_cpu_s"] / old["single_calls_per_cpu_s"], 3),
+                    f"{old['native_crashes']} / {new['native_crashes']}",
+                    " / ".join(map(str, m.get("load_average", ["-"]))),
+                ]
+            )
+    if not rows:
+        return []
+    lines = [
+        "",
+        "What programs cost single calls (`--sections mix`): shipped seeds checked as a worker does (the library's "
+        "default scenario sets), every fourth made a program by bytes inserted after its values, the same bytes by "
+        "the baseline's decoder and this tree's in alternating fresh processes (2 rounds); seconds include decoding; "
+        f"single calls per second of a campaign whose inputs are programs at the decoder's odds (1 in {PROGRAM_ODDS}).",
+        "",
+    ]
+    headers = ["library", "baseline", "single calls + programs, all runs", "s per single call", "s per program"]
+    headers += ["CPU s per program", "single calls per s", "this tree / baseline", "the same in CPU time", "native crashes"]
     headers.append("load average")
     return lines + table(headers, rows)
 
@@ -1566,6 +1656,21 @@ workdir, softmax (11.2 s), det (8.2 s), cholesky_inverse (21.2 s) and roll (8.2 
 Since that run, a program finding that any of its calls (the first included) shows alone is keyed
 by the earliest such call, so such programs are no longer root causes of their own.
 
+Since then a later call of several tensors takes an earlier output (README, programs): both programs
+that were out of reach are made by the decoder from bytes (`tests/test_decoder.py`: movedim's
+(1, 3, 3, 1) output in nll_loss's input, its (1, 3, 1) target drawn beside it; an output in both
+operands of a product, then the product and the output), and `check` of those decoder-made cases
+flags pytorch#175084 and tensorflow#127753. PyTorch's rows of scenario sets `default` now come from
+a 600-second one-worker campaign of that decoder from the seed corpus (`fuzz torch --time 600`,
+10,815 checks, load average 8 to 9: TensorFlow and JAX benchmarks of other work shared the machine):
+the same nine known bugs as the campaign before (det, slogdet and roll at 25.3 s, the
+autograd.Function rule 33.3 s, softmax 35.3 s, solve 51.3 s, layer_norm 52.3 s, cholesky_inverse
+57.3 s, householder_product 61.3 s), and not movedim -> nll_loss. Its corpus kept 142 programs, 84 of
+them with a later call of several tensors (15 taking a second earlier output), every one checked;
+none is a permuting view before nll_loss: the bug needs a view's seed mutated into a program,
+nll_loss picked among PyTorch's 2,730 chaining slots (1,306 of templates of several tensors) and the
+view's dims fitting the loss (N = 1, the two middle dims equal), which 10,815 checks did not meet.
+
 The reliability table comes from
 
     PYTHONPATH=. .venv/bin/python scripts/bench.py --lib LIB --sections robustness[,reliability] \\
@@ -1606,9 +1711,10 @@ causes. The planted interaction bugs' campaign table comes from
 (the test-only hook `NABLA_TEST_PLANTS` adds each library's planted op and its `relu -> plant` seed;
 the finding is keyed by the planted op, which shows it alone on relu's output, zeros included), and
 the decoder-made programs' table from `--sections chaining` (OneFlow's through `scripts/oneflow-env
-python`). OneFlow's campaign ended after 33 of its 300 seconds, the plant found at 4 s: its worker
-died of native crashes of OneFlow on mutated inputs (bmm, dstack) and the campaign stops when a worker
-ends 3 times before its first input.
+python`), what programs cost single calls from `--sections mix --mix-inputs 480`. OneFlow's campaign
+ended after 33 of its 300 seconds, the plant found at 4 s: its worker died of native crashes of
+OneFlow on mutated inputs (bmm, dstack) and the campaign stops when a worker ends 3 times before its
+first input.
 
 What each table measures: see the script's docstring. Known upstream bugs: `bench/known_bugs.json`.
 
@@ -1637,6 +1743,8 @@ def main() -> None:
         "--programs-seeds", choices=PROGRAM_SEEDS, default="programs", help="programs: the campaign's seeds (see programs())"
     )
     parser.add_argument("--chaining-programs", type=int, default=1000, help="chaining: decoder-made programs per decoder")
+    parser.add_argument("--chaining-baseline", default=CHAINING_BASELINE, help="chaining, mix: the revision compared")
+    parser.add_argument("--mix-inputs", type=int, default=400, help="mix: random inputs per run")
     parser.add_argument("--resume-seconds", type=int, default=300, help="campaign: the budget of the resumed run")
     parser.add_argument("--reliability-seconds", type=int, default=240, help="reliability: seconds before the kill, and after")
     parser.add_argument("--robustness-seconds", type=float, default=1800, help="robustness: seconds of this run at most")
@@ -1672,7 +1780,8 @@ def main() -> None:
         "reliability": lambda: reliability(args.lib, args.reliability_seconds, 40),
         "firstpass": lambda: first_pass(args.lib, args.throughput_cases, 2),
         "programs": lambda: programs(args.lib, args.programs_seconds, args.programs_seeds),
-        "chaining": lambda: chaining(args.lib, args.chaining_programs, CHAINING_BASELINE),
+        "chaining": lambda: chaining(args.lib, args.chaining_programs, args.chaining_baseline),
+        "mix": lambda: mix(args.lib, args.mix_inputs, 2, args.chaining_baseline),
     }
     for section in sections:
         print(f"{args.lib}: {section} ...", file=sys.stderr, flush=True)
