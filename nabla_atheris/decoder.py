@@ -302,7 +302,10 @@ def decode_from(src: Choices, catalog: Catalog) -> Case:
     for index in range(1, 2 + src.choice(MAX_FURTHER_CALLS, "further")) if chaining else ():
         pick = src.choice(API_ID_RANGE, f"api:{index}") % len(chaining)
         produced = Ref(src.choice(index, f"ref:{index}"), 0)
-        entry, template_index, slot = chaining[_fitting(chaining, pick, outputs[produced.call])]
+        group = chaining[_fitting(chaining, pick, outputs[produced.call])]
+        fitting = [link for link in group if _fits(link, outputs[produced.call])] or list(group)
+        # A choice only where the group is an API's several templates and slots: a one-tensor pick reads none.
+        entry, template_index, slot = fitting[src.choice(len(fitting), f"link:{index}") if len(group) > 1 else 0]
         further.append(_decode_call(src, catalog, entry, template_index, _Link(index, produced, slot, tuple(outputs))))
         outputs.append(outputs[produced.call])
     return dataclasses.replace(case, then=tuple(further)) if further else case
@@ -316,26 +319,33 @@ def _output_guess(call: Call) -> Guess:
     return (tensor.shape, tensor.dtype) if tensor is not None else None
 
 
-def _fitting(chaining: list[Chaining], pick: int, output: Guess) -> int:
-    """The first (API, template, slot) from `pick` on whose slot takes the guessed output: a tensor
-    slot of its rank, or of a lower rank in the first argument (elementwise functions take any rank,
-    a loss's (N, C) input takes (N, C, d1, ...); a template validated on a higher rank, or without the
-    output's dtype, mostly refuses it: 'Dimension out of range', 'expected a matrix', 'Unsupported
-    dtype Half'; a later argument of another rank is mostly a bias or a weight of the wrong shape);
-    `pick` itself when none does or nothing is guessed, so a pick that fits decodes as it did before
-    the guess."""
+def _fitting(chaining: list[tuple[Chaining, ...]], pick: int, output: Guess) -> int:
+    """The first group from `pick` on with a slot that takes the guessed output (`_fits`); `pick`
+    itself when none does or nothing is guessed, so a pick that fits decodes as it did before the
+    guess."""
     if output is None:
         return pick
-    shape, dtype = output
     for step in range(len(chaining)):
-        entry, index, argument = chaining[(pick + step) % len(chaining)]
-        template = entry.templates[index]
-        slot = template.args[argument]
-        assert isinstance(slot, TensorSlot)  # a chaining template's slot
-        ranks = len(slot.shape) == len(shape) or (argument == 0 and len(slot.shape) < len(shape))
-        if ranks and (slot.dtype == dtype if slot.dtype else dtype in template.dtypes):
+        if any(_fits(link, output) for link in chaining[(pick + step) % len(chaining)]):
             return (pick + step) % len(chaining)
     return pick
+
+
+def _fits(link: Chaining, output: Guess) -> bool:
+    """Whether the slot takes an output guessed to have `output`'s shape and dtype: a tensor slot of
+    its rank, or of a lower rank in the first argument (elementwise functions take any rank, a loss's
+    (N, C) input takes (N, C, d1, ...); a template validated on a higher rank, or without the output's
+    dtype, mostly refuses it: 'Dimension out of range', 'expected a matrix', 'Unsupported dtype
+    Half'; a later argument of another rank is mostly a bias or a weight of the wrong shape)."""
+    if output is None:
+        return True
+    shape, dtype = output
+    entry, index, argument = link
+    template = entry.templates[index]
+    slot = template.args[argument]
+    assert isinstance(slot, TensorSlot)  # a chaining template's slot
+    ranks = len(slot.shape) == len(shape) or (argument == 0 and len(slot.shape) < len(shape))
+    return ranks and (slot.dtype == dtype if slot.dtype else dtype in template.dtypes)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -389,31 +399,34 @@ def _decode_call(src: Choices, catalog: Catalog, entry: ApiEntry, template_index
     )
 
 
-_CHAINING: dict[int, tuple[Catalog, list[Chaining]]] = {}
+_CHAINING: dict[int, tuple[Catalog, list[tuple[Chaining, ...]]]] = {}
 
 
-def _chaining_templates(catalog: Catalog) -> list[Chaining]:
-    """The (API, template, argument slot) triples that take an earlier output: first the templates
-    whose floating first argument is their only tensor (elementwise functions, activations,
-    reductions, normalizations without weights), in their first argument, in the order the whole list
-    had before calls of several tensors chained; then every other template in each of its open slots
-    (`_open_slots`: losses' inputs, either operand of a product). Only slots that declare no space for
-    the output (a structure, a domain, a label or a parameter: an earlier output is not drawn there;
-    the oracle combines the calls' other properties). The output's shape is not known before running:
-    one the call refuses is filtered as an invalid input."""
+def _chaining_templates(catalog: Catalog) -> list[tuple[Chaining, ...]]:
+    """The (API, template, argument slot) triples that take an earlier output, in groups a later call
+    picks from: first each template whose floating first argument is its only tensor (elementwise
+    functions, activations, reductions, normalizations without weights), in its first argument, a
+    group of its own, in the order the whole list had before calls of several tensors chained; then
+    one group per API of the other templates' open slots (`_open_slots`: losses' inputs, either
+    operand of a product), among which a further choice picks (as many picks for such an API as for
+    one template of one tensor: their programs are more often an invalid input). Only slots that
+    declare no space for the output (a structure, a domain, a label or a parameter: an earlier output
+    is not drawn there; the oracle combines the calls' other properties). The output's shape is not
+    known before running: one the call refuses is filtered as an invalid input."""
     cached = _CHAINING.get(id(catalog))
     if cached is None or cached[0] is not catalog:
         single: list[Chaining] = []
-        several: list[Chaining] = []
+        several: dict[int, list[Chaining]] = {}
         for entry in catalog.apis.values():
             properties = properties_of(catalog.library, entry.name)
             for index, template in enumerate(entry.templates):
                 if _takes_one_floating_tensor(template):
                     single += [(entry, index, 0)] if not properties.declares_space("0") else []
                 else:
-                    several += [(entry, index, slot) for slot in _open_slots(template, properties)]
-        triples = sorted(single, key=lambda t: (t[0].id, t[1])) + sorted(several, key=lambda t: (t[0].id, *t[1:]))
-        cached = _CHAINING[id(catalog)] = (catalog, triples)
+                    several.setdefault(entry.id, []).extend((entry, index, slot) for slot in _open_slots(template, properties))
+        groups = [(link,) for link in sorted(single, key=lambda t: (t[0].id, t[1]))]
+        groups += [tuple(sorted(links, key=lambda t: t[1:])) for _, links in sorted(several.items()) if links]
+        cached = _CHAINING[id(catalog)] = (catalog, groups)
     return cached[1]
 
 
@@ -458,7 +471,7 @@ def program_seed_bytes(catalog: Catalog, apis: Sequence[str]) -> bytes:
     (`_chaining_templates`) and fits the one it takes (`_fitting`), taking the call before's output."""
     if not 2 <= len(apis) <= MAX_FURTHER_CALLS + 1:
         raise ValueError(f"a program seed has 2 to {MAX_FURTHER_CALLS + 1} calls, not {len(apis)}")
-    chaining = [entry.name for entry, _, _ in _chaining_templates(catalog)]
+    chaining = [group[0][0].name for group in _chaining_templates(catalog)]
     for api in apis[1:]:
         if api not in chaining:
             raise ValueError(f"{api} has no template that takes an earlier output")

@@ -139,15 +139,15 @@ def test_every_seed_of_the_corpus_decodes_to_a_single_call_as_before_programs():
 def test_one_input_in_sixteen_chooses_a_program_whose_later_calls_take_an_earlier_output():
     sin = CATALOG.by_name("torch.sin")
     chaining = _chaining_templates(CATALOG)
-    tanh = next(i for i, (entry, _, _) in enumerate(chaining) if entry.name == "torch.tanh")
+    tanh = _group_of(chaining, "torch.tanh")
     writer = ChoiceWriter({"api": sin.id, "program": PROGRAM_ODDS - 1, "further": 1, "api:1": tanh, "api:2": tanh, "ref:2": 1})
     decode_from(writer, CATALOG)
     case = decode_bytes(writer.buffer(), CATALOG)
     assert case.apis() == ["torch.sin", "torch.tanh", "torch.tanh"]
     assert [c.args[0] for c in case.then] == [Ref(0, 0), Ref(1, 0)]
     check_references(case)
-    assert all(isinstance(entry.templates[i].args[slot], TensorSlot) for entry, i, slot in chaining)
-    names = {entry.name for entry, _, _ in chaining}
+    assert all(isinstance(entry.templates[i].args[slot], TensorSlot) for group in chaining for entry, i, slot in group)
+    names = {entry.name for group in chaining for entry, _, _ in group}
     assert "torch.det" in names and "torch.linalg.eigh" not in names  # eigh declares its input Hermitian
     assert "torch.nn.functional.nll_loss" in names and "torch.mul" in names  # several tensors
     programs = [decode_bytes(bytes([i % 251, 7, i % 13]) * 40 + bytes([i]), CATALOG) for i in range(256)]
@@ -156,16 +156,28 @@ def test_one_input_in_sixteen_chooses_a_program_whose_later_calls_take_an_earlie
 
 def test_templates_of_one_tensor_chain_first_in_their_order_so_old_picks_keep_their_api():
     """The (API, template, slot) triples of templates whose first argument is their only tensor come
-    first, as the whole list was before calls of several tensors chained; the others follow, in each
-    floating operand of the template's highest rank that declares no space."""
+    first, one per pick, as the whole list was before calls of several tensors chained; then one pick
+    per API of the others, for each floating operand of a template's highest rank that declares no
+    space."""
     chaining = _chaining_templates(CATALOG)
-    singles = [i for i, (e, t, _) in enumerate(chaining) if _takes_one_floating_tensor(e.templates[t])]
+    singles = [
+        i
+        for i, group in enumerate(chaining)
+        if len(group) == 1 and _takes_one_floating_tensor(group[0][0].templates[group[0][1]])
+    ]
     assert singles == list(range(len(singles))) and 0 < len(singles) < len(chaining)
-    assert all(slot == 0 for _, _, slot in chaining[: len(singles)])
-    several = {(e.name, slot) for e, _, slot in chaining[len(singles) :]}
+    assert all(group[0][2] == 0 for group in chaining[: len(singles)])
+    apis = [{e.name for e, _, _ in group} for group in chaining[len(singles) :]]
+    assert all(len(names) == 1 for names in apis) and len({name for (name,) in apis}) == len(apis)  # one pick per API
+    several = {(e.name, slot) for group in chaining[len(singles) :] for e, _, slot in group}
     assert ("torch.mul", 0) in several and ("torch.mul", 1) in several
     assert ("torch.nn.functional.nll_loss", 0) in several and ("torch.nn.functional.nll_loss", 1) not in several  # int64 target
     assert ("torch.nn.functional.conv2d", 2) not in several  # the bias: a lower rank than input and weight
+
+
+def _group_of(chaining, api):
+    """The first pick of the decoder's chaining list that is `api`'s."""
+    return next(i for i, group in enumerate(chaining) if group[0][0].name == api)
 
 
 def _program(first: str, *later: str, **choices: int):
@@ -173,7 +185,7 @@ def _program(first: str, *later: str, **choices: int):
     chaining = _chaining_templates(CATALOG)
     wanted = {"api": CATALOG.by_name(first).id, "program": PROGRAM_ODDS - 1, "further": len(later) - 1, **choices}
     for index, api in enumerate(later, start=1):
-        wanted.setdefault(f"api:{index}", next(i for i, (e, _, _) in enumerate(chaining) if e.name == api))
+        wanted.setdefault(f"api:{index}", _group_of(chaining, api))
         wanted.setdefault(f"ref:{index}", index - 1)
     values = b"".join(encode_real(0.5 + i) for i in range(_count_reals(CATALOG, wanted)))
     writer = ChoiceWriter(wanted, values)
@@ -229,11 +241,13 @@ def test_a_later_call_is_fitted_to_the_rank_and_dtype_guessed_for_the_output_it_
             slot = template.args[argument]
             fits = _fits(slot, argument, len(shape)) and (slot.dtype == dtype if slot.dtype else dtype in template.dtypes)
             assert fits or not any(  # a pick no template fits stays as it is
-                _fits(e.templates[i].args[a], a, len(shape)) and dtype in e.templates[i].dtypes for e, i, a in chaining
+                _fits(e.templates[i].args[a], a, len(shape)) and dtype in e.templates[i].dtypes
+                for group in chaining
+                for e, i, a in group
             ), (case.name(), shape, dtype)
             fitted += 1
     # a fitting pick decodes as before the guess: sin's output takes tanh's template
-    sin, tanh = CATALOG.by_name("torch.sin"), next(i for i, (e, _, _) in enumerate(chaining) if e.name == "torch.tanh")
+    sin, tanh = CATALOG.by_name("torch.sin"), _group_of(chaining, "torch.tanh")
     writer = ChoiceWriter({"api": sin.id, "program": PROGRAM_ODDS - 1, "api:1": tanh})
     decode_from(writer, CATALOG)
     assert decode_bytes(writer.buffer(), CATALOG).apis() == ["torch.sin", "torch.tanh"]
