@@ -49,7 +49,9 @@ INVERSE_TOKENS = {"inv", "inverse", "solve", "det", "slogdet", "logdet", "determ
 CUT = re.compile(r"^(detach|stop_?gradient|prevent_?gradient)$")
 STRAIGHT_THROUGH = re.compile(r"fake_?quant")
 LAYOUT_DEPENDENT = re.compile(r"^as_strided(_scatter|_copy)?$")  # reads the input's storage, not its values
-UNIQUE_INDEX = re.compile(r"^(index_put|put|index_copy|scatter|scatter_nd_update|tensor_scatter_nd_update|max_unpool\w*)$")
+UNIQUE_INDEX = re.compile(
+    r"^(index_put|put|index_copy|scatter|scatter_nd_update|tensor_scatter_nd_update|tensor_scatter_update|max_unpool\w*)$"
+)
 NOT_DIFFERENTIABLE_ARG = re.compile(r"not differentiable with respect to argument '(\w+)'")
 
 
