@@ -97,6 +97,7 @@ SIGN_LABELS = re.compile(r"(?<![\d.])(1 or -1|-1 or 1|\{-1, ?1\}|\{1, ?-1\})")
 LABEL_NAMES = ("target", "y", "label", "labels")
 
 
+ONLY_INTO = re.compile(r"backpropagation\s+will\s+happen\s+only\s+into\s+`(\w+)`", re.IGNORECASE)
 AUTOGRAD_IGNORES = re.compile(r"ignored\s+with\s+respect\s+to\s+autograd|straight[- ]through\s+estimator")
 
 
@@ -104,12 +105,19 @@ def from_docstring(doc: str, parameter_names: list[str]) -> Properties:
     """Label arguments a docstring gives as 1 or -1 (hinge, margin and cosine-embedding losses): their
     values are labels, drawn as such, and not differentiated (the loss is discontinuous in them); and
     a computation the docstring says autograd ignores (gaussian_nll_loss's clamp of var, straight-
-    through estimators): a derivative by convention, not by the math."""
+    through estimators): a derivative by convention, not by the math; label arguments beside the one
+    argument backpropagation "will happen only into" (TensorFlow 1's softmax cross entropy stops
+    the gradient of its labels): not differentiated."""
     out: Properties = {"sources": {}}
     label = next((n for n in LABEL_NAMES if n in parameter_names), None)
     if label is not None and SIGN_LABELS.search(doc or ""):
         out["labels"] = {k: "sign" for k in (label, str(parameter_names.index(label)))}
         out["sources"]["labels"] = f"docstring: {label!r} holds 1 or -1"
+    only = ONLY_INTO.search(doc or "")
+    cut = [n for n in LABEL_NAMES if n in parameter_names and only and n != only.group(1)]
+    if cut:
+        out["nondifferentiable"] = [k for n in cut for k in (n, str(parameter_names.index(n)))]
+        out["sources"]["nondifferentiable"] = f"docstring: backpropagation only into {only.group(1)!r}"
     ignored = AUTOGRAD_IGNORES.search(doc or "")
     if ignored:
         out["gradient"] = "straight-through"
