@@ -37,7 +37,9 @@ distribution: `jax.scipy.stats.pareto.cdf` is `pareto.cdf`, not every distributi
 A finding's root cause is the function whose rule computes it: an API the library computes entirely
 by another public API (`COMPUTED_BY`, read from the library's source and checked against the
 installed one by the tests) is keyed by that API, so `jax.scipy.stats.geom.pmf`, computed as
-exp(geom.logpmf), shares logpmf's root cause (`function_name` itself still names the API).
+exp(geom.logpmf), shares logpmf's root cause, and a torch module class whose forward is one functional
+call (`torch.nn.InstanceNorm2d`: `F.instance_norm`) shares the functional's (`function_name` itself
+still names the API).
 """
 
 from __future__ import annotations
@@ -145,6 +147,22 @@ COMPUTED_BY: dict[str, dict[str, str]] = {
         # set operations that call unique without a size (it concretizes its input)
         **{f"jax.numpy.{op}": "jax.numpy.unique" for op in ("union1d", "setdiff1d", "setxor1d", "intersect1d")},
         "jax.numpy.roots": "jax.numpy.linalg.eigvals",  # the eigenvalues of the companion matrix
+    },
+    "torch": {
+        # torch.nn module classes whose forward (or the helper it calls) is one functional call under
+        # another name; the others' names already meet their functional's (Conv2d and conv2d, GELU and
+        # gelu). Padding and upsampling modules stay apart: each mode is a kernel of its own.
+        **{f"torch.nn.BatchNorm{d}d": "torch.nn.functional.batch_norm" for d in (1, 2, 3)},
+        **{f"torch.nn.InstanceNorm{d}d": "torch.nn.functional.instance_norm" for d in (1, 2, 3)},
+        "torch.nn.BCELoss": "torch.nn.functional.binary_cross_entropy",
+        "torch.nn.BCEWithLogitsLoss": "torch.nn.functional.binary_cross_entropy_with_logits",
+        "torch.nn.CrossEntropyLoss": "torch.nn.functional.cross_entropy",
+        "torch.nn.KLDivLoss": "torch.nn.functional.kl_div",
+        "torch.nn.LinearCrossEntropyLoss": "torch.nn.functional.linear_cross_entropy",
+        "torch.nn.NLLLoss2d": "torch.nn.functional.nll_loss",
+        "torch.nn.MultiheadAttention": "torch.nn.functional.multi_head_attention_forward",
+        "torch.nn.ReLU6": "torch.nn.functional.hardtanh",
+        "torch.nn.Softmax2d": "torch.nn.functional.softmax",
     },
 }
 _DTYPES = re.compile(

@@ -104,6 +104,24 @@ def test_computed_by_holds_for_the_installed_library():
         assert re.search(pattern, body), f"{api} does not call {by} in the installed source"
 
 
+def test_torch_module_classes_computed_by_a_functional_call_it_in_the_installed_source():
+    """Each torch module class of COMPUTED_BY calls its functional in forward or in a helper of the
+    class that forward calls (`self._conv_forward`, `self._apply_instance_norm`)."""
+    import inspect
+    import re
+
+    torch = pytest.importorskip("torch")
+    for api, by in COMPUTED_BY["torch"].items():
+        cls = getattr(torch.nn, api.rpartition(".")[2])
+        source = inspect.getsource(cls.forward)
+        for helper in re.findall(r"self\.(_\w+)\(", source):
+            source += inspect.getsource(getattr(cls, helper)) if callable(getattr(cls, helper, None)) else ""
+        assert re.search(rf"\bF\.{by.rpartition('.')[2]}\(", source), f"{api} does not call {by} in the installed source"
+        assert root_cause("torch", api, "second-order-mismatch", ("rev-over-fwd", "numeric")) == root_cause(
+            "torch", by, "second-order-mismatch", ("rev-over-fwd", "numeric")
+        )
+
+
 @pytest.mark.parametrize("structure", ["hermitian", "lower", "upper"])
 def test_a_structure_basis_spans_its_space_and_projection_keeps_it(structure):
     rng = np.random.default_rng(0)
