@@ -29,6 +29,7 @@ from nabla_atheris.backends import get_backend
 from nabla_atheris.backends.tf_backend import resolve, tf
 from nabla_atheris.catalog import discovery
 from nabla_atheris.catalog.building import CatalogBuilder, TensorInfo, Unrepresentable, preload
+from nabla_atheris.catalog.parameters import checker, read_parameters, vary_parameters
 
 DATA = Path(__file__).resolve().parents[1] / "nabla_atheris" / "catalog" / "data"
 NAMESPACES = ("tf.math", "tf.nn", "tf.linalg", "tf.signal", "tf.image", "tf.experimental.numpy", "tf")
@@ -52,6 +53,9 @@ COMPAT_SKIP_WORDS = (
     "py_func", "reduce_join",
 )  # fmt: skip
 SOURCES = ("manual", "docstring", "probe", "variants", "parameters")
+# APIs whose parameter values are checked in a forked child: an FFT's fft_length that does not fit
+# its input aborts the process (a DUCC assertion: "no zero-sized FFTs", "axis length mismatch").
+ISOLATED_WORDS = ("fft", "FFT", "stft", "mdct")
 
 
 def _has_gradient(op: str) -> bool:
@@ -217,7 +221,23 @@ def generate(
     builder = CatalogBuilder("tf", get_backend("tf"))
     if start is not None:
         preload(builder, start)
-    return builder, discovery.generate(builder, library(), names, sources, APIS, wanted)
+    tf_library = library()
+
+    def parameters() -> None:
+        vary_parameters(
+            builder,
+            [api for api in builder.apis if wanted(api)],
+            lambda api: read_parameters(api, tf_library.resolve(api)),
+            make_check=lambda api: checker("tf", api, builder.backend, isolated=isolated(api)),
+        )
+
+    extra = {"parameters": parameters}
+    return builder, discovery.generate(builder, tf_library, names, sources, APIS, wanted, extra)
+
+
+def isolated(api: str) -> bool:
+    """Whether the parameter step checks the API's values in a forked child (ISOLATED_WORDS)."""
+    return any(word in api.rsplit(".", 1)[1] for word in ISOLATED_WORDS)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ SPECTRAL_TOKENS = {
 HOUSEHOLDER_TOKENS = {"householder", "orgqr"}  # a product of reflectors (orgqr: householder_product's alias)
 GAUGE_TOKENS = {"eig", "eigh", "svd", "schur"}  # their vector outputs are unique only up to sign or phase
 INVERSE_TOKENS = {"inv", "inverse", "solve", "det", "slogdet", "logdet", "determinant", "tensorinv", "tensorsolve", "cond"}
+TRANSFORM_TOKENS = {"stft", "mdct", "fft", "rfft", "dct"}  # inverse_stft, inverse_mdct: signal transforms, no matrix inverse
 CUT = re.compile(r"^(detach|stop_?gradient|prevent_?gradient)$")
 STRAIGHT_THROUGH = re.compile(r"fake_?quant")
 LAYOUT_DEPENDENT = re.compile(r"^as_strided(_scatter|_copy)?$")  # reads the input's storage, not its values
@@ -77,7 +78,7 @@ def from_name(api: str) -> Properties:
         out["conditioning"] = "householder"
     elif words & SPECTRAL_TOKENS:
         out["conditioning"] = "spectral"
-    elif words & INVERSE_TOKENS:
+    elif words & INVERSE_TOKENS and not words & TRANSFORM_TOKENS:
         out["conditioning"] = "inverse"
     if words & GAUGE_TOKENS:
         out["gauge_vectors"] = True
