@@ -4,7 +4,7 @@ Structural `jax.lax` APIs whose required arguments are shapes, dimension numbers
 which neither docstring examples nor signature probing produce.
 """
 
-from nabla_atheris.catalog.spec import ALL, call, t, v
+from nabla_atheris.catalog.spec import ALL, REAL, call, t, v
 
 CONV_DIMS = {"n": 1, "c": 2, "h": 5, "o": 3, "k": 2}
 
@@ -76,3 +76,42 @@ APIS = {
     "jax.lax.concatenate": call({"n": 2, "m": 3}, [{"tensors": [["n", "m"], ["n", "m"], [1, "m"]]}, v(0)], dtypes=ALL[:4]),
     "jax.numpy.dsplit": call({"n": 2, "m": 3}, [t("n", "m", 4), v(2, [1, 3])]),
 }
+
+# APIs whose arguments are related across parameters (an index into the data, a kernel whose sizes the
+# window fixes, integer selectors next to float data), which probing with independent tensors misses.
+# A size another argument fixes is a number, not a symbol, so the decoder's size changes keep the call valid.
+RELATED = {
+    "jax.lax.conv_general_dilated_patches": call(
+        {"n": 1, "c": 2, "h": 5}, [t("n", "c", "h", "h"), v([2, 2], [3, 1]), v([1, 1], [2, 2]), v("VALID", "SAME")]
+    ),
+    # rhs: O, C * filter size, then the output's spatial sizes (3 x 3 for a 2 x 2 window over 4 x 4, VALID)
+    "jax.lax.conv_general_dilated_local": call({"o": 2}, [t(1, 1, 4, 4), t("o", 4, 3, 3), v([1, 1]), v("VALID"), v([2, 2])]),
+    "jax.lax.dynamic_update_index_in_dim": call({"m": 3}, [t(5, "m"), t("m"), v(1, 0, 4), v(0)], dtypes=ALL[:4]),
+    "jax.lax.index_take": call({"m": 3}, [t(4, "m"), {"tensors": [t(2, dtype="int32", range=[0, 4])]}, v([0])]),
+    "jax.lax.ragged_dot": call({"k": 3, "o": 4}, [t(4, "k"), t(2, "k", "o"), t(2, dtype="int32", range=[2, 3])]),
+    "jax.lax.full": call({}, [v([2, 3], [4]), t()]),
+    "jax.numpy.astype": call({"n": 2, "m": 3}, [t("n", "m"), v("float64", "float32")], dtypes=REAL),
+    "jax.scipy.special.bessel_jn": call({"n": 4}, [t("n", domain="positive")], {"v": v(2, 0, 1)}),
+    # degree n in 1..3 and order m in 0..1 (|m| <= n), n_max the largest degree
+    "jax.scipy.special.sph_harm_y": call(
+        {"k": 3},
+        [t("k", dtype="int32", range=[1, 4]), t("k", dtype="int32", range=[0, 2]), t("k"), t("k")],
+        {"n_max": v(3)},
+    ),
+    # counts of 1 in each of 3 categories: n = 3 trials
+    "jax.scipy.stats.multinomial.pmf": call({}, [t(3, dtype="int32", range=[1, 2]), v(3), t(3, domain="unit-interval")]),
+    "jax.scipy.stats.multinomial.logpmf": call({}, [t(3, dtype="int32", range=[1, 2]), v(3), t(3, domain="unit-interval")]),
+}
+
+
+def geom(k_low: int) -> list[dict]:
+    """geom.pmf/logpmf(k, p): success probability p in (0, 1] (its docs; the probe drew p > 1)."""
+    k = {"dtype": "int32", "range": [k_low, 2]}
+    half = ["float64", "float32", "bfloat16", "float16"]
+    return call({"a": 2, "b": 3}, [t("a", "b", **k), t("a", "b", domain="unit-interval")], dtypes=half) + call(
+        {"a": 4}, [t("a", **k), t("a", domain="unit-interval")], dtypes=half
+    )
+
+
+RELATED |= {"jax.scipy.stats.geom.pmf": geom(0), "jax.scipy.stats.geom.logpmf": geom(1)}
+APIS |= RELATED
