@@ -78,6 +78,46 @@ SKIP_NAMES = {
 SOURCES = ("manual", "docstring", "probe", "variants", "parameters")
 
 
+def _because(reason: str, names: str) -> dict[str, str]:
+    return {f"jax.{name}": reason for name in names.split()}
+
+
+# Why candidates that no source validates fail (instead of "no probe call succeeded"), from their docs.
+REASONS = {
+    **_because(
+        "integer or boolean operands or outputs: no derivative",
+        "lax.argmax lax.argmin lax.bitwise_and lax.bitwise_not lax.bitwise_or lax.bitwise_xor lax.clz lax.eq lax.ge "
+        "lax.gt lax.le lax.lt lax.ne lax.is_finite lax.mulhi lax.population_count lax.reduce_and lax.reduce_or "
+        "lax.reduce_xor lax.shift_left lax.shift_right_arithmetic lax.shift_right_logical lax.iota lax.broadcasted_iota "
+        "lax.linalg.lu_pivots_to_permutation lax.bitcast_convert_type numpy.bitwise_invert numpy.bitwise_left_shift "
+        "numpy.bitwise_not numpy.bitwise_right_shift",
+    ),
+    **_because(
+        "returns shapes, dtypes, strings or dimension-number objects, not arrays",
+        "lax.ConvGeneralDilatedDimensionNumbers lax.PrecisionLike lax.broadcast_shapes lax.conv_dimension_numbers "
+        "lax.conv_general_permutations lax.conv_general_shape_tuple lax.conv_shape_tuple lax.conv_transpose_shape_tuple "
+        "lax.padtype_to_pads lax.reduce_window_shape_tuple lax.dtype lax.shape_as_value numpy.array_repr "
+        "numpy.array_str numpy.can_cast numpy.isdtype numpy.iterable",
+    ),
+    **_because(
+        "needs named axes, shardings, tokens or random bits (not a single-device function of its arrays)",
+        "lax.after_all lax.dce_sink lax.pcast lax.precv lax.psend lax.pswapaxes lax.ragged_all_to_all "
+        "lax.with_sharding_constraint lax.rng_bit_generator lax.rng_uniform",
+    ),
+    **_because(
+        "dimension_numbers is a GatherDimensionNumbers, ScatterDimensionNumbers or RaggedDotDimensionNumbers object "
+        "(a NamedTuple: a template's attributes are JSON values, and a plain tuple fails with AttributeError)",
+        "lax.gather lax.scatter lax.scatter_add lax.scatter_max lax.scatter_min lax.scatter_mul lax.scatter_sub "
+        "lax.ragged_dot_general",
+    ),
+    **_because(
+        "takes a Python function (computation, objective or element type)",
+        "lax.reduce lax.scatter_apply scipy.optimize.minimize numpy.fromfile numpy.fromiter numpy.frompyfunc",
+    ),
+    "jax.nn.scaled_matmul": "no CPU lowering in this jax (NotImplementedError: MLIR translation rule for 'scaled_matmul')",
+}
+
+
 def public_functions() -> list[tuple[int, str]]:
     """(id(function), public dotted name) of every function of the namespaces, aliases included."""
     names = []
@@ -173,7 +213,9 @@ def generate(
     builder = CatalogBuilder("jax", get_backend("jax"))
     if start is not None:
         preload(builder, start)
-    return builder, discovery.generate(builder, library(), names, sources, APIS, wanted)
+    timings = discovery.generate(builder, library(), names, sources, APIS, wanted)
+    builder.failed |= {api: reason for api, reason in REASONS.items() if api not in builder.apis and wanted(api)}
+    return builder, timings
 
 
 if __name__ == "__main__":
