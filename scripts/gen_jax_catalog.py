@@ -52,6 +52,7 @@ NAMESPACES = (
     "jax.scipy.optimize",
     "jax.image",
     "jax.ops",
+    "jax.experimental.sparse",
     *(f"jax.scipy.stats.{m.name}" for m in pkgutil.iter_modules(importlib.import_module("jax.scipy.stats").__path__)),
 )
 # Names that need keys, devices, callbacks or named axes, or that touch global state.

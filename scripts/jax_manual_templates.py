@@ -115,3 +115,10 @@ def geom(k_low: int) -> list[dict]:
 
 RELATED |= {"jax.scipy.stats.geom.pmf": geom(0), "jax.scipy.stats.geom.logpmf": geom(1)}
 APIS |= RELATED
+
+# jax.experimental.sparse: a dense-to-sparse conversion needs its number of stored elements `nse` under
+# jax.jit (its docs).
+SPARSE = {
+    f"jax.experimental.sparse.{name}_fromdense": call({}, [t(2, 3)], {"nse": v(6)}) for name in ("bcoo", "bcsr", "coo", "csr")
+}
+APIS |= SPARSE
