@@ -18,6 +18,7 @@ from nabla_atheris.catalog.parameters import (
     Parameter,
     checker,
     doc_paragraph,
+    domain,
     drop_misuse,
     integer_indices,
     kind_of,
@@ -65,6 +66,19 @@ def test_kinds_from_names_and_type_text():
     assert kind_of("axis", 0, "") == "dim"
     assert kind_of("padding", REQUIRED, 'A `string` from: `"SAME", "VALID"`') == "str"
     assert doc_paragraph(fake.__doc__, "weight").startswith("weight (Tensor, optional)")
+
+
+def test_an_array_like_union_is_a_tensor_not_a_boolean():
+    from jax.scipy.stats import norm
+
+    parameters = {p.name: p for p in read_parameters("jax.scipy.stats.norm.pdf", norm.pdf)}
+    assert [parameters[name].kind for name in ("x", "loc", "scale")] == ["tensor"] * 3
+    template = {"dims": {"n": 3}, "dtypes": ["float64"], "args": [{"tensor": ["n"]}]}
+    assert all(isinstance(v, dict) and "tensor" in v for v in domain(parameters["scale"], template))  # never scale=False
+    assert kind_of("x", REQUIRED, "ArrayLike | None") == "tensor"
+    assert kind_of("c_and_lower", REQUIRED, "tuple[ArrayLike, bool]") == "bool"  # a tuple, as before
+    assert kind_of("left", None, "ArrayLike | str | None") == "str"  # interp's 'extrapolate'
+    assert kind_of("transpose_a", False, "A `Tensor` of type `bool`.") == "bool"  # TensorFlow's doc text
 
 
 def _catalog(*templates):

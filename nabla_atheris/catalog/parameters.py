@@ -58,6 +58,10 @@ MISUSE: tuple[tuple[str, str, str], ...] = (
 # indices): a floating tensor there is an index, not a differentiable input.
 _CAST_TO_INTEGER = re.compile(r"cast to an? (:class:`)?(torch\.)?(Long|Int)Tensor", re.IGNORECASE)
 _QUOTED = re.compile(r"""(?:``|`)?['"]([A-Za-z][\w\-]*)['"](?:``|`)?""")
+# An array-like type (JAX's ArrayLike: a Union naming jax.Array, numpy.ndarray, numpy.bool, bool, int ...),
+# not inside a container type (a sequence or tuple of arrays) nor naming str (interp's left: 'extrapolate').
+_ARRAY_LIKE = re.compile(r"\b(arraylike|jax(lib\._jax)?\.array|numpy\.ndarray)\b")
+_CONTAINER = re.compile(r"^(typing\.|collections\.abc\.)?(sequence|tuple|list|iterable)\[")
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ def kind_of(name: str, default: Any, type_text: str) -> str:
     text = type_text.lower()
     if name in DIM_NAMES:
         return "dims" if any(w in text for w in ("list", "tuple", "sequence", "[]", "ints")) else "dim"
+    if _array_like(text):
+        return "tensor"  # before the bool test: an array-like union names bool among its members
     if isinstance(default, bool) or re.search(r"\bbool", text):
         return "bool"
     if isinstance(default, str) and default not in (REQUIRED, UNKNOWN) or re.search(r"\bstr", text):
@@ -105,6 +111,11 @@ def kind_of(name: str, default: Any, type_text: str) -> str:
     if isinstance(default, int) or re.search(r"\bint", text):
         return "int"
     return "unknown"
+
+
+def _array_like(text: str) -> bool:
+    """Does a (lowercase) type text name an array-like type (see _ARRAY_LIKE)?"""
+    return bool(_ARRAY_LIKE.search(text)) and not _CONTAINER.match(text.strip()) and not re.search(r"\bstr\b", text)
 
 
 def _literal(node: ast.expr | None) -> Any:
