@@ -14,6 +14,7 @@ from nabla_atheris.catalog import OptionSlot, build_catalog, load_catalog, parse
 from nabla_atheris.catalog.building import CatalogBuilder, check_template
 from nabla_atheris.catalog.parameters import (
     REQUIRED,
+    UNKNOWN,
     VARIED,
     Parameter,
     checker,
@@ -79,6 +80,17 @@ def test_an_array_like_union_is_a_tensor_not_a_boolean():
     assert kind_of("c_and_lower", REQUIRED, "tuple[ArrayLike, bool]") == "bool"  # a tuple, as before
     assert kind_of("left", None, "ArrayLike | str | None") == "str"  # interp's 'extrapolate'
     assert kind_of("transpose_a", False, "A `Tensor` of type `bool`.") == "bool"  # TensorFlow's doc text
+
+
+def test_documented_dtype_choices_and_enumerations_are_domains():
+    template = {"args": [{"tensor": [2, 3]}]}
+    index_type = "index_type: An optional `tf.DType` from: `tf.int16, tf.int32, tf.int64`. Defaults to `tf.int32`."
+    assert domain(Parameter("index_type", "unknown", UNKNOWN, doc=index_type), template) == ["int16", "int64"]
+    order = "ord: Order of the norm. Supported values are `'fro'`, `'euclidean'`, `1`, `2`, `np.inf`."
+    assert domain(Parameter("ord", "str", "euclidean", doc=order), template) == ["fro", 1, 2]
+    norm = "norm: `None` for no normalization or `'ortho'` for orthonormal normalization."
+    assert "ortho" in domain(Parameter("norm", "unknown", None, doc=norm), template)
+    assert domain(Parameter("k", "str", "a", doc="k: the `2` largest."), template) == []  # numbers only beside words
 
 
 def _catalog(*templates):

@@ -62,6 +62,11 @@ _QUOTED = re.compile(r"""(?:``|`)?['"]([A-Za-z][\w\-]*)['"](?:``|`)?""")
 # not inside a container type (a sequence or tuple of arrays) nor naming str (interp's left: 'extrapolate').
 _ARRAY_LIKE = re.compile(r"\b(arraylike|jax(lib\._jax)?\.array|numpy\.ndarray)\b")
 _CONTAINER = re.compile(r"^(typing\.|collections\.abc\.)?(sequence|tuple|list|iterable)\[")
+# Numbers a parameter's documentation spells as code next to quoted words ("`'fro'`, `'euclidean'`, `1`, `2`").
+_CODE_NUMBER = re.compile(r"`(-?\d+(?:\.\d+)?)`")
+# A dtype selector's documented choices: "An optional `tf.DType` from: `tf.int32, tf.int64`. Defaults to `tf.int64`."
+_DTYPE_CHOICES = re.compile(r"`\w+\.DType` from: `([^`]+)`")
+_DTYPE_DEFAULT = re.compile(r"Defaults to `\w+\.(\w+)`")
 
 
 @dataclass(frozen=True)
@@ -207,8 +212,11 @@ def domain(parameter: Parameter, template: dict) -> list[Any]:
     """Candidate values of a parameter for one template (JSON slot specs or plain values), default excluded."""
     d, kind, rank = parameter.default, parameter.kind, _rank(template)
     dims = [i for i in (-1, 0, 1, rank - 1) if -rank <= i < rank] if rank else []
-    if kind == "bool":
-        values: list[Any] = [not d] if isinstance(d, bool) else [True, False]
+    dtypes = documented_dtypes(parameter.doc)
+    if dtypes:
+        values: list[Any] = dtypes
+    elif kind == "bool":
+        values = [not d] if isinstance(d, bool) else [True, False]
     elif kind == "dim":
         values = list(dims)
     elif kind == "dims":
@@ -220,12 +228,32 @@ def domain(parameter: Parameter, template: dict) -> list[Any]:
         base = d if isinstance(d, float) else 0.0
         values = [0.0, 0.5, 1.0, 2.0, -1.0, 1e-3, 2.0 * base]
     elif kind == "str":
-        values = list(dict.fromkeys(_QUOTED.findall(parameter.doc)))
+        values = enumerated(parameter.doc)
     elif kind == "tensor":
         values = [{"tensor": s} for s in _tensor_shapes(template)]
     else:
-        values = [True, 0, 1, 0.5] + ([{"tensor": s} for s in _tensor_shapes(template)] if d is None else [])
+        values = [True, 0, 1, 0.5] + enumerated(parameter.doc)
+        values += [{"tensor": s} for s in _tensor_shapes(template)] if d is None else []
     return [v for v in _unique(values) if v != d or isinstance(v, dict)]
+
+
+def enumerated(doc: str) -> list[Any]:
+    """The values a parameter's documentation enumerates: its quoted words and, next to them, the
+    numbers it spells as code (`ord`: 'fro', 'euclidean', 1, 2)."""
+    words: list[Any] = list(dict.fromkeys(_QUOTED.findall(doc)))
+    numbers = [float(n) if "." in n else int(n) for n in dict.fromkeys(_CODE_NUMBER.findall(doc))]
+    return words + numbers if words else []
+
+
+def documented_dtypes(doc: str) -> list[str]:
+    """A dtype selector's documented choices other than its default, by name (TensorFlow's index and
+    output types: "An optional `tf.DType` from: `tf.int32, tf.int64`"); [] for other parameters."""
+    match = _DTYPE_CHOICES.search(doc)
+    if not match:
+        return []
+    default = _DTYPE_DEFAULT.search(doc)
+    names = [name.strip().rsplit(".", 1)[-1] for name in match.group(1).split(",")]
+    return [name for name in names if name and not (default and name == default.group(1))]
 
 
 def _unique(values: Iterable[Any]) -> list[Any]:
