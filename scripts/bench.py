@@ -657,7 +657,8 @@ def campaign(lib: str, seconds: int, resume_seconds: int, workdir: Path, baselin
     """A one-worker campaign of `seconds` from the shipped seeds in a new workdir (cold compilation
     caches), then a resumed run of `resume_seconds` on it: how long each first pass over the corpus
     took, where the worker's time went, coverage and corpus size along the way, peak memory; and the
-    baseline revision's campaign of `seconds` (its own command, harness and seeds) for comparison."""
+    baseline revision's campaign of `seconds` (its own command, harness and seeds) for comparison,
+    unless `baseline` is "none"."""
     started = time.time()
     first = fuzz(lib, workdir, seconds)
     wall = time.time() - started
@@ -676,7 +677,7 @@ def campaign(lib: str, seconds: int, resume_seconds: int, workdir: Path, baselin
         "peak_rss_mb": max((p.get("peak_rss_mb") or 0 for r in first + resumed for p in r.get("processes", [])), default=None),
         "worker_processes": len({p["pid"] for r in run_1 for p in r.get("processes", [])}),
         "findings": sum(run_1[-1]["unique_findings"].values()),
-        "side_by_side": {"baseline": baseline_campaign(lib, seconds, baseline), "new": _ending(run_1, wall)},
+        **({} if baseline == "none" else {"side_by_side": _side_by_side(lib, seconds, baseline, run_1, wall)}),
         "resumed": {
             "seconds": resume_seconds,
             "first_pass_inputs": max((p.get("replay_inputs") or 0 for r in resumed for p in r.get("processes", [])), default=0),
@@ -684,6 +685,10 @@ def campaign(lib: str, seconds: int, resume_seconds: int, workdir: Path, baselin
         },
         "workdir": workdir.name,
     }
+
+
+def _side_by_side(lib: str, seconds: int, baseline: str, run_1: list[dict[str, Any]], wall: float) -> dict[str, Any]:
+    return {"baseline": baseline_campaign(lib, seconds, baseline), "new": _ending(run_1, wall)}
 
 
 def baseline_campaign(lib: str, seconds: int, baseline: str) -> dict[str, Any]:
@@ -1751,7 +1756,11 @@ def main() -> None:
     parser.add_argument("--guidance-seconds", type=int, default=300, help="coverage guidance: seconds per mode")
     parser.add_argument("--oracle-cases", type=int, default=30)
     parser.add_argument("--throughput-cases", type=int, default=40, help="throughput: seed inputs of different APIs")
-    parser.add_argument("--baseline", default=BASELINE, help="throughput, campaign: the revision compared with this tree")
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE,
+        help="throughput, campaign: the revision compared with this tree ('none': no baseline campaign)",
+    )
     parser.add_argument("--campaign", type=Path, help="known bugs: an existing campaign workdir to evaluate")
     parser.add_argument("--campaign-seconds", type=int, default=1800, help="campaign (and known bugs): its budget")
     parser.add_argument(
