@@ -103,6 +103,25 @@ def test_tables_show_accuracy_of_every_library_and_known_bugs():
     assert "| `torch.g` | compiled-mismatch | [pytorch/pytorch#1]" in text and "| no | None | 540 | default,inductor/8 |" in text
 
 
+def test_known_bugs_that_no_campaign_was_evaluated_on_read_not_yet_measured():
+    upstream = {"repo": "pytorch/pytorch", "number": 1, "url": "https://github.com/pytorch/pytorch/issues/1"}
+    row = {"api": "torch.f", "kind": "crash", "upstream": upstream, "found": True, "time_to_first_detection_s": 3.0}
+    results = {"torch": {"version": "1.0", "date": "2026-01-01", "known": {"campaign_s": 600, "bugs": [row]}}}
+    bugs = [
+        {"library": "torch", "api": "torch.f", "kind": "crash", "upstream": upstream},
+        {"library": "torch", "api": "torch.f", "kind": "rev-vs-fwd", "upstream": upstream},
+        {"library": "torch", "api": "torch.g -> torch.h", "kind": "crash", "upstream": None},
+        {"library": "jax", "api": "jax.k", "kind": "crash", "upstream": None},  # no results of its library
+    ]
+    text = bench.markdown(results, bugs)
+    link = bench.upstream_link(bugs[0])
+    assert f"| torch | `torch.f` | crash | {link} | yes | 3.0 | 600 |" in text
+    assert f"| torch | `torch.f` | rev-vs-fwd | {link} | not yet measured | - | - | - |" in text
+    assert "| torch | `torch.g -> torch.h` | crash | not reported (found by this tool) | not yet measured | - | - | - |" in text
+    assert text.count("`torch.f` | crash") == 1 and "jax.k" not in text
+    assert "not yet measured" not in bench.markdown({"torch": results["torch"]}, bugs[:1])
+
+
 def test_tables_show_cold_and_warm_speed_ups_start_up_and_a_campaigns_time():
     rows = [
         {"label": label, **{f"{f}_per_check": v for f in ("cold_s", "warm_s", "cold_cpu_s", "warm_cpu_s")}}
