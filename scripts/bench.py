@@ -48,6 +48,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,15 @@ def screen_worker(lib: str, state_path: Path, seeds: list[str]) -> None:
         state_path.write_text(json.dumps(state))
 
 
+def revision_tree(scratch: Path, revision: str, parts: Sequence[str] = ("nabla_atheris",)) -> Path:
+    """The files `parts` of a revision of this repository, extracted into `scratch`/baseline."""
+    tree = scratch / "baseline"
+    tree.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, *parts], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
 # -- throughput: cold and warm checks, baseline revision vs this tree -------------------------------
 def throughput(lib: str, count: int, rounds: int, baseline: str) -> dict[str, Any]:
     """Seconds per check of `count` seed inputs of different APIs the baseline's catalog has, each first on
@@ -207,10 +217,7 @@ def throughput(lib: str, count: int, rounds: int, baseline: str) -> dict[str, An
     )
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
     with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
-        old_tree = Path(scratch) / "baseline"
-        old_tree.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline, "nabla_atheris"], capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive.stdout, check=True)
+        old_tree = revision_tree(Path(scratch), baseline)
         for round_ in range(rounds):
             cached = record(lib).cache_env(Path(scratch) / f"cache-{round_}")
             empty = record(lib).cache_env(Path(scratch) / f"cache-{round_}-defaults")
@@ -697,11 +704,7 @@ def baseline_campaign(lib: str, seconds: int, baseline: str) -> dict[str, Any]:
     from nabla_atheris.campaign import read_records
 
     with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
-        tree = Path(scratch) / "baseline"
-        tree.mkdir()
-        parts = ["nabla_atheris", "harnesses", f"corpus/{lib}"]
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline, *parts], capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+        tree = revision_tree(Path(scratch), baseline, ("nabla_atheris", "harnesses", f"corpus/{lib}"))
         workdir = Path(scratch) / "w"
         command = [sys.executable, "-m", "nabla_atheris", "fuzz", lib, "--time", str(seconds), "--workdir", str(workdir)]
         env = dict(harness_env(), PYTHONPATH=str(tree))
@@ -890,10 +893,7 @@ def chaining(lib: str, count: int, baseline: str) -> dict[str, Any]:
     (`scripts/program_validity.py` in processes of each, a new one after a native crash)."""
     out: dict[str, Any] = {"revision": baseline, "programs": count}
     with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
-        old_tree = Path(scratch) / "baseline"
-        old_tree.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline, "nabla_atheris"], capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive.stdout, check=True)
+        old_tree = revision_tree(Path(scratch), baseline)
         for label, tree in (("baseline", old_tree), ("this tree", ROOT)):
             result = Path(scratch) / f"validity-{label.split()[0]}.json"
             command = [sys.executable, str(ROOT / "scripts" / "program_validity.py"), lib, str(count), "0", str(result)]
@@ -920,10 +920,7 @@ def mix(lib: str, count: int, rounds: int, baseline: str) -> dict[str, Any]:
     out: dict[str, Any] = {"revision": baseline, "inputs": count, "rounds": rounds}
     runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "this tree": []}
     with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
-        old_tree = Path(scratch) / "baseline"
-        old_tree.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline, "nabla_atheris"], capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive.stdout, check=True)
+        old_tree = revision_tree(Path(scratch), baseline)
         for round_ in range(rounds):
             for label, tree in (("baseline", old_tree), ("this tree", ROOT)):
                 result = Path(scratch) / f"mix-{round_}-{label.split()[0]}.json"
@@ -1441,13 +1438,13 @@ def chaining_table(results: dict[str, dict[str, Any]]) -> list[str]:
                     lib,
                     f"`{c['revision']}`: {CHAINING_CHANGES.get(c['revision'], '-')}",
                     c["programs"],
-                    f"{old['invalid_rate']:.1%} / {new['invalid_rate']:.1%}",
-                    f"{old['checked_rate']:.1%} / {new['checked_rate']:.1%}",
+                    _both(old, new, "invalid_rate", ".1%"),
+                    _both(old, new, "checked_rate", ".1%"),
                     round(new["checked_rate"] / old["checked_rate"], 2) if old["checked_rate"] else "-",
-                    f"{old.get('checked_several', '-')} / {new.get('checked_several', '-')}",
-                    f"{old.get('checked_sequences', '-')} / {new.get('checked_sequences', '-')}",
-                    f"{old.get('native_crashes', 0)} / {new.get('native_crashes', 0)}",
-                    f"{old.get('timeouts', 0)} / {new.get('timeouts', 0)}",
+                    _both(old, new, "checked_several"),
+                    _both(old, new, "checked_sequences"),
+                    _both(old, new, "native_crashes", default=0),
+                    _both(old, new, "timeouts", default=0),
                     " / ".join(map(str, c.get("load_average", ["-"]))),
                 ]
             )
@@ -1480,14 +1477,14 @@ def mix_table(results: dict[str, dict[str, Any]]) -> list[str]:
                     lib,
                     f"`{m['revision']}`",
                     f"{new['single_calls']} + {new['programs']}",
-                    f"{old['s_per_single_call']} / {new['s_per_single_call']}",
-                    f"{old['s_per_program']} / {new['s_per_program']}",
-                    f"{old['cpu_s_per_program']} / {new['cpu_s_per_program']}",
-                    f"{old['single_calls_per_s']} / {new['single_calls_per_s']}",
+                    _both(old, new, "s_per_single_call"),
+                    _both(old, new, "s_per_program"),
+                    _both(old, new, "cpu_s_per_program"),
+                    _both(old, new, "single_calls_per_s"),
                     round(new["single_calls_per_s"] / old["single_calls_per_s"], 3),
                     round(new["single_calls_per_cpu_s"] / old["single_calls_per_cpu_s"], 3),
                     f"{_program_share(old):.1%} / {_program_share(new):.1%}",
-                    f"{old['native_crashes']} / {new['native_crashes']}",
+                    _both(old, new, "native_crashes"),
                     " / ".join(map(str, m.get("load_average", ["-"]))),
                 ]
             )
@@ -1505,6 +1502,16 @@ def mix_table(results: dict[str, dict[str, Any]]) -> list[str]:
     headers += ["CPU s per program", "single calls per s", "this tree / baseline", "the same in CPU time"]
     headers += ["programs' share of CPU time", "native crashes", "load average"]
     return lines + table(headers, rows)
+
+
+def _both(old: dict[str, Any], new: dict[str, Any], key: str, spec: str = "", default: Any = "-") -> str:
+    """A figure of the baseline and of this tree, "baseline / this tree" (`spec`: the numbers' format)."""
+
+    def one(row: dict[str, Any]) -> str:
+        value = row.get(key, default)
+        return format(value, spec) if spec and isinstance(value, (int, float)) else str(value)
+
+    return f"{one(old)} / {one(new)}"
 
 
 def _program_share(row: dict[str, Any]) -> float:
