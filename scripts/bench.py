@@ -1708,8 +1708,9 @@ a JAX program of four calls (jax-ml/jax#40315: an outer reverse pass loses tanh(
 derivative at a saturated u), JAX's betaln (second derivative at a == b) and sinc (near 0) and
 TensorFlow's experimental.numpy.sinc (NaN gradient at 0), single calls; and, found by a hand sweep
 of permuted views, forward mode of group_norm raising on a channels-last view (`torch.movedim ->
-torch.nn.functional.group_norm`). Each is verified standalone on the installed versions and flagged
-by `check` (the entries' notes quote it).
+torch.nn.functional.group_norm`); and OneFlow's scatter(reduce='multiply'), whose src gradient is 1
+(TRUE in the first OneFlow campaigns' triage). Each is verified standalone on the installed versions
+and flagged by `check` (the entries' notes quote it).
 
 The reliability table comes from
 
