@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nabla_atheris.case import Case, encode
+from nabla_atheris.jsonfiles import read_json_object
 from nabla_atheris.rootcause import root_cause
 from nabla_atheris.verdict import Finding
 
@@ -127,14 +128,7 @@ OPTIONAL_META_FIELDS: dict[str, tuple[type, ...]] = {
 def read_meta(folder: Path) -> dict[str, Any]:
     """A finding's metadata (finding.json), checked field by field; `FindingFormatError` names what is wrong."""
     path = folder / META_FILE
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, RecursionError) as exc:
-        raise FindingFormatError(f"cannot read {path}: {exc}") from None
-    except ValueError as exc:
-        raise FindingFormatError(f"{path} is not JSON: {exc}") from None
-    if not isinstance(meta, dict):
-        raise FindingFormatError(f"{path} is not a JSON object")
+    meta = read_json_object(path, FindingFormatError)
     for name, types in {**META_FIELDS, **OPTIONAL_META_FIELDS}.items():
         if name not in meta and name in OPTIONAL_META_FIELDS:
             continue

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nabla_atheris.jsonfiles import read_json_object
 from nabla_atheris.verdict import Verdict
 
 WORKER_GLOB = "worker-*.json"
@@ -137,14 +138,7 @@ COUNTER_FIELDS = ("filtered", "findings", "new_findings", "harness_errors")
 
 def read_snapshot(path: Path) -> dict[str, Any]:
     """One worker's counters, checked field by field; `StatsFormatError` names what is wrong."""
-    try:
-        snapshot = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, RecursionError) as exc:
-        raise StatsFormatError(f"cannot read {path}: {exc}") from None
-    except ValueError as exc:
-        raise StatsFormatError(f"{path} is not JSON: {exc}") from None
-    if not isinstance(snapshot, dict):
-        raise StatsFormatError(f"{path} is not a JSON object")
+    snapshot = read_json_object(path, StatsFormatError)
     counts = [snapshot.get("execs"), snapshot.get("valid")]
     if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts):
         raise StatsFormatError(f"{path}: 'execs' and 'valid' must be counts")
