@@ -53,16 +53,17 @@ SKIP_WORDS = (
     "save", "load", "seed", "set_", "cuda", "device", "global", "to_local", "distributed", "comm", "sbp", "placement",
     "boxing", "rand", "bernoulli", "multinomial", "empty", "from_numpy", "as_tensor", "numpy", "register", "hook",
     "backward", "requires_grad", "pin_memory", "is_", "profile", "manual", "Reader", "Decoder", "Observer",
-    "Quantization", "Qat", "Fused", "Distributed", "CombinedMargin", "CropMirror", "CoinFlip", "AllReduce", "Module",
+    "Quantization", "Qat", "FusedMLP", "Distributed", "CropMirror", "CoinFlip", "AllReduce", "Module",
     "Parameter", "Sequential", "RNNBase", "RNNCellBase", "MaxUnpool", "Embedding", "CTCLoss", "SyncBatchNorm",
-    "storage", "data_ptr", "offload", "new_", "check_", "fused_", "one_embedding", "dropout",
+    "storage", "data_ptr", "offload", "new_", "check_", "fused_", "one_embedding", "dropout", "Dropout",
 )  # fmt: skip
-# Exact names: constructors, conversions and introspection (no differentiable call).
+# Exact names: constructors, conversions to integer or boolean dtypes and introspection (no differentiable
+# call). The floating conversions (double, float, half, bfloat16, to, type_as, cpu, contiguous) are candidates.
 SKIP_NAMES = {
     "zeros", "ones", "full", "arange", "linspace", "logspace", "eye", "tensor", "Tensor", "normal", "grad", "fill",
-    "copy", "type_as", "cpu", "half", "bfloat16", "double", "float", "int", "long", "bool", "byte", "char", "item",
-    "tolist", "element_size", "nelement", "numel", "dim", "ndimension", "size", "stride", "get_device", "to",
-    "detach", "clone_", "local_to_global", "to_global", "to_consistent", "zero_", "uniform_", "type", "contiguous",
+    "copy", "int", "long", "bool", "byte", "char", "item", "tolist", "element_size", "nelement", "numel", "dim",
+    "ndimension", "size", "stride", "get_device", "detach", "clone_", "local_to_global", "to_global", "to_consistent",
+    "zero_", "uniform_", "type",
 }  # fmt: skip
 # Calls that end the process (a failed CHECK aborts instead of raising) on the values a template or
 # the decoder gives: validated templates would crash every campaign on its first pass.
@@ -129,7 +130,7 @@ def skip_reason(attr: str) -> str:
     if attr.endswith("_"):
         return "not a candidate: an in-place variant"
     if attr in SKIP_NAMES:
-        return "not a candidate: a constructor, conversion or introspection"
+        return "not a candidate: a constructor, a conversion to an integer or boolean dtype, or introspection"
     word = next((w for w in SKIP_WORDS if w in attr), "")
     return f"not a candidate: files, devices, randomness, global state or distribution ({word!r})"
 
@@ -172,7 +173,9 @@ def library() -> discovery.Library:
 
 
 def torch_name(api: str) -> list[str]:
-    """The PyTorch names whose templates an OneFlow API may take."""
+    """The PyTorch names whose templates an OneFlow API may take (`oneflow.nn.X` module: `torch.nn.X`)."""
+    if is_module(api):
+        return ["torch.nn." + api.rsplit(".", 1)[1]]
     out = []
     for torch_prefix, prefix in TORCH_PREFIXES.items():
         if api.startswith(prefix) and not (prefix == "oneflow." and api.count(".") > 1):
@@ -204,10 +207,11 @@ def without_domains(template: dict) -> dict:
 
 
 def from_torch(builder: CatalogBuilder, names: Sequence[str]) -> None:
-    """Offer PyTorch's templates under OneFlow's names, in float64 first (the other dtypes are probed)."""
+    """Offer PyTorch's templates under OneFlow's names, in float64 first (the other dtypes are probed);
+    an nn module's only when it has no hand-written template."""
     templates = torch_templates()
     for api in names:
-        if builder.covered(api) or is_module(api):
+        if builder.covered(api) or (is_module(api) and builder.apis.get(api)):
             continue
         for name in torch_name(api):
             for template in templates.get(name, ()):
@@ -230,9 +234,11 @@ class ResumableBuilder(CatalogBuilder):
 
     With ONEFLOW_CATALOG_STATE=FILE it saves its templates, failures, parameter statuses and the
     (source, API) pairs it finished to FILE whenever it moves to another API, and marks the API in
-    progress there; a rerun loads the file, records the API that was in progress as failed ("aborts
-    the process") and goes on with the next one. In the parameter step it notes each value before
-    its call (FILE.value; after waiting for the previous value's kernels, which run asynchronously)
+    progress there. It notes each template it offers (FILE.offer: source, API and the offer's number
+    within them, deterministic): a rerun skips that template ("aborts the process" unless another
+    one validates) and works on the API again; an abort outside an offer (a probe call) records the
+    API that was in progress as failed and goes on with the next one. In the parameter step it
+    notes each value before its call (FILE.value; after waiting for the previous value's kernels, which run asynchronously)
     and arms a watchdog (a call that hangs ends the process, exit 1): a rerun drops that value
     ("aborts the process") and validates the API again; values the checked-in catalog records so
     are dropped without a call. `main` reruns the
@@ -246,16 +252,23 @@ class ResumableBuilder(CatalogBuilder):
         self.current: tuple[str, str] | None = None
         self.source = ""
         self.aborted = known_aborts()  # (API, "parameter=value") whose call ends the process
+        self.offers: dict[tuple[str, str], int] = {}  # (source, API) -> templates offered in this run
+        self.aborted_offers: set[tuple[str, str, int]] = set()  # (source, API, offer number) that ended the process
         if self.path and os.path.isfile(self.path):
             state = json.loads(Path(self.path).read_text())
             self.apis, self.failed = state["apis"], state["failed"]
             self.parameters, self.dropped = state["parameters"], state["dropped"]
             self.done = {tuple(pair) for pair in state["done"]}  # type: ignore[misc]
             self.aborted = {tuple(pair) for pair in state["aborted"]}  # type: ignore[misc]
-            value = Path(self.path + ".value")
+            self.aborted_offers = {tuple(offer) for offer in state["aborted_offers"]}  # type: ignore[misc]
+            value, offer = Path(self.path + ".value"), Path(self.path + ".offer")
             if value.is_file():  # a value's call ended the process: drop it, validate its API again
                 self.aborted.add(tuple(json.loads(value.read_text())))  # type: ignore[arg-type]
                 value.unlink()
+                self.save(state.get("current"))
+            elif offer.is_file():  # an offered template ended the process: skip it, work on its API again
+                self.aborted_offers.add(tuple(json.loads(offer.read_text())))  # type: ignore[arg-type]
+                offer.unlink()
                 self.save(state.get("current"))
             elif state.get("current"):
                 source, api = state["current"]
@@ -282,6 +295,7 @@ class ResumableBuilder(CatalogBuilder):
         if self.path:
             state = {"apis": self.apis, "failed": self.failed, "parameters": self.parameters, "dropped": self.dropped}
             state |= {"done": sorted(self.done), "current": current, "aborted": sorted(self.aborted)}
+            state["aborted_offers"] = sorted(self.aborted_offers)
             Path(self.path).write_text(json.dumps(state))
 
     def check(self, api: str) -> Check:
@@ -298,11 +312,24 @@ class ResumableBuilder(CatalogBuilder):
         return checker("oneflow", api, self.backend, on_value=on_value, aborted=aborted)
 
     def offer(self, api: str, make_template: Callable[[], dict], probe_dtypes: bool = True) -> bool:
+        """Offer a template unless an earlier run's offer of it ended the process, noting it first."""
         if api in ABORTS:
             self.failed[api] = ABORTS[api]
             return False
         self.start(api)
-        return super().offer(api, make_template, probe_dtypes)
+        key = (self.source, api)
+        self.offers[key] = number = self.offers.get(key, 0) + 1
+        if (*key, number) in self.aborted_offers:
+            self.failed.setdefault(api, f"aborts the process ({self.source or 'manual'} template)")
+            return False
+        marker = Path(f"{self.path}.offer") if self.path else None
+        if marker is not None:
+            marker.write_text(json.dumps([*key, number]))
+        added = super().offer(api, make_template, probe_dtypes)
+        flow._oneflow_internal.eager.Sync()  # a kernel's CHECK fails here, under this offer
+        if marker is not None:
+            marker.unlink()
+        return added
 
 
 def parameters(api: str) -> list[Parameter]:
@@ -321,6 +348,8 @@ def generate(
     builder = ResumableBuilder("oneflow", get_backend("oneflow"))
     if start is not None and not builder.done:
         preload(builder, start)
+        for name in names:  # generated again: the earlier run's reason is stale
+            builder.failed.pop(name, None)
     lib = library()
     resolve_api = lib.resolve
     lib.resolve = lambda api: (builder.start(api), resolve_api(api))[1]  # docstring and probe resolve first

@@ -1,9 +1,12 @@
 """Hand-written OneFlow templates: the catalog generator's first source ("manual").
 
-Mostly `oneflow.nn` modules, which neither PyTorch's catalog (functions only) nor probing reach. A
-module API is called as `module_call(oneflow.nn.X)(*inputs, **options)`: keyword arguments construct
-the module (seeded, cast to the inputs' dtype), positional arguments are its inputs; gradients are
-taken with respect to the inputs (the module's weights are fixed by the seed).
+`MODULES`: `oneflow.nn` modules written before PyTorch's templates covered modules (the other
+modules take `torch.nn.X`'s templates, see gen_oneflow_catalog.torch_name). A module API is called
+as `module_call(oneflow.nn.X)(*inputs, **options)`: keyword arguments construct the module (seeded,
+cast to the inputs' dtype), positional arguments are its inputs; gradients are taken with respect to
+the inputs (the module's weights are fixed by the seed). `FUNCTIONS`: APIs whose OneFlow signature
+differs from PyTorch's (required arguments PyTorch defaults, another argument order) or whose
+arguments are related across parameters, which neither PyTorch's templates nor probing call.
 """
 
 from nabla_atheris.catalog.spec import REAL, call, t, v
@@ -99,9 +102,6 @@ MODULES = {
     "oneflow.nn.UpsamplingNearest2d": image({"scale_factor": v(2.0, 3.0)}),
     "oneflow.nn.UpsamplingBilinear2d": image({"scale_factor": v(2.0, 3.0)}),
     "oneflow.nn.Unfold": image({"kernel_size": v(2, 3), "stride": v(1, 2)}),
-    "oneflow.nn.Fold": call(
-        {"n": 1, "k": 8, "l": 9}, [t("n", "k", "l")], {"output_size": v([4, 4]), "kernel_size": v(2), "stride": v(1)}, REAL
-    ),
     "oneflow.nn.L1Loss": loss(),
     "oneflow.nn.MSELoss": loss(),
     "oneflow.nn.SmoothL1Loss": loss(beta=v(1.0, 0.5)),
@@ -121,9 +121,6 @@ MODULES = {
     ),
     "oneflow.nn.CosineSimilarity": call(ROW, [t("n", "m"), t("n", "m")], {"dim": v(1, 0)}, REAL),
     "oneflow.nn.PairwiseDistance": call(ROW, [t("n", "m"), t("n", "m")], {"p": v(2.0, 1.0, 3.0)}, REAL),
-    "oneflow.nn.RNNCell": call({"n": 2, "i": 3, "h": 4}, [t("n", "i")], {"input_size": v(3), "hidden_size": v(4)}, REAL),
-    "oneflow.nn.GRUCell": call({"n": 2, "i": 3, "h": 4}, [t("n", "i")], {"input_size": v(3), "hidden_size": v(4)}, REAL),
-    "oneflow.nn.LSTMCell": call({"n": 2, "i": 3, "h": 4}, [t("n", "i")], {"input_size": v(3), "hidden_size": v(4)}, REAL),
     "oneflow.nn.RNN": call(
         {"l": 3, "n": 2, "i": 3}, [t("l", "n", "i")], {"input_size": v(3), "hidden_size": v(4), "num_layers": v(1, 2)}, REAL
     ),
@@ -135,4 +132,57 @@ MODULES = {
     ),
 }
 
-APIS = dict(MODULES)
+MODULES |= {
+    "oneflow.nn.RMSLayerNorm": call({"n": 2}, [t("n", 4)], {"hidden_size": v(4), "eps": v(1e-6, 1e-3)}, REAL),
+    # without a state its forward fails (`input.is_global()` of a property, OneFlow 0.9.0)
+    "oneflow.nn.LSTMCell": call(
+        {"n": 2}, [t("n", 3), {"tensors": [t("n", 4), t("n", 4)]}], {"input_size": v(3), "hidden_size": v(4)}, REAL
+    ),
+    "oneflow.nn.FusedBatchNorm1d": call({"n": 4, "c": 3}, [t("n", 3)], {"num_features": v(3)}, REAL),
+    "oneflow.nn.FusedBatchNorm2d": image({"num_features": v(2)}, {"n": 2, "c": 2, "h": 3}),
+    "oneflow.nn.FusedBatchNorm3d": call({"n": 2, "h": 3}, [t("n", 2, "h", "h", "h")], {"num_features": v(2)}, REAL),
+    # cosines (the margins act through arccos) and class labels
+    "oneflow.nn.CombinedMarginLoss": call(
+        {"n": 3},
+        [t("n", 4, domain="unit"), t("n", dtype="int64", range=[0, 4])],
+        {"m1": v(1.0, 0.9), "m2": v(0.0, 0.5), "m3": v(0.0, 0.2)},
+        REAL,
+    ),
+}
+
+REDUCTION = v("mean", "sum", "none")
+FUNCTIONS = {
+    "oneflow.nn.functional.smooth_l1_loss": loss(beta=v(1.0, 0.5)),
+    "oneflow.nn.functional.triplet_margin_loss": call(
+        ROW,
+        [t("n", "m"), t("n", "m"), t("n", "m")],
+        {"margin": v(1.0, 0.5), "p": v(2.0, 1.0), "eps": v(1e-6), "swap": v(False, True), "reduction": REDUCTION},
+        REAL,
+    ),
+    "oneflow.quantile": call(
+        {"n": 3, "m": 4}, [t("n", "m"), v(0.5, 0.25, 0.9)], {"dim": v(1, 0), "keepdim": v(False, True)}, REAL
+    ),
+    "oneflow.repeat": call(ROW, [t("n", "m"), v([2, 2], [1, 3])], None, REAL),
+    "oneflow.threshold": call(ROW, [t("n", "m")], {"threshold": v(0.1, 0.5), "value": v(2.0, -1.0)}, REAL),
+    "oneflow.Tensor.softplus": call(ROW, [t("n", "m"), v(1.0, 2.0, 0.5), v(20.0, 1.0)], None, REAL),
+    "oneflow.Tensor.where": call(ROW, [t("n", "m", dtype="bool"), t("n", "m"), t("n", "m")], None, REAL),  # self: the condition
+    "oneflow.pad": call(ROW, [t("n", "m"), v([1, 1], [1, 0], [0, 2])], {"mode": v("constant", "replicate")}, REAL),
+    "oneflow.adaptive_avg_pool1d": call(SEQUENCE, [t("n", "c", "l"), v(3, 1, 2)], None, REAL),
+    "oneflow.nn.functional.adaptive_max_pool1d": call(SEQUENCE, [t("n", "c", "l"), v(3, 1, 2)], None, REAL),
+    "oneflow.nn.functional.adaptive_max_pool2d": call(IMAGE, [t("n", "c", "h", "h"), v(3, 1, 2)], None, REAL),
+    "oneflow.nn.functional.adaptive_max_pool3d": call(VOLUME, [t("n", "c", "h", "h", "h"), v(2, 1)], None, REAL),
+    "oneflow.Tensor.topk": call({"n": 3, "m": 4}, [t("n", "m"), v(2, 1)], {"dim": v(1, 0), "largest": v(True, False)}, REAL),
+    # a fixed number of rows (3) that the two indices stay within
+    "oneflow.index_add": call(
+        {"m": 4}, [t(3, "m"), v(0), t(2, dtype="int64", range=[0, 3]), t(2, "m")], {"alpha": v(1.0, 2.0)}, REAL
+    ),
+    "oneflow.Tensor.index_add": call({"m": 4}, [t(3, "m"), v(0), t(2, dtype="int64", range=[0, 3]), t(2, "m")], None, REAL),
+    "oneflow.stft": call({"l": 16}, [t("l"), v(4, 8)], {"return_complex": v(False)}, REAL),
+    "oneflow.nn.functional.conv3d": call(
+        {"n": 1, "h": 4}, [t("n", 2, "h", "h", "h"), t(3, 2, 2, 2, 2), t(3)], {"stride": v(1, 2), "padding": v(0, 1)}, REAL
+    ),
+    # offset: 2 * kernel height * kernel width channels over the output's (3, 3) positions
+    "oneflow.nn.functional.deform_conv2d": call({}, [t(1, 2, 4, 4), t(1, 8, 3, 3), t(3, 2, 2, 2), t(3)], None, REAL),
+}
+
+APIS = {**MODULES, **FUNCTIONS}
