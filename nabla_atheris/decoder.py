@@ -24,7 +24,15 @@ import numpy as np
 
 from nabla_atheris.case import Attr, Call, Case, Ref, Tensor, TensorList, attribute_values, is_floating, storage_dtype
 from nabla_atheris.catalog import ApiEntry, AttrSlot, Catalog, ListSlot, OptionSlot, Template, TensorSlot
-from nabla_atheris.catalog.properties import NONE, SORTED_PROMISES, UNIQUE_PROMISES, ApiProperties, promises, properties_of
+from nabla_atheris.catalog.properties import (
+    NONE,
+    SORTED_PROMISES,
+    UNIQUE_PROMISES,
+    ApiProperties,
+    accumulates,
+    promises,
+    properties_of,
+)
 from nabla_atheris.palette import (
     BYTES_PER_REAL,
     DEFAULT_PATTERN,
@@ -219,7 +227,7 @@ class _CaseBuilder:
             declared = self.properties.domains.get(name)
             slot = dataclasses.replace(slot, domain=declared) if declared else slot
             decoded.append((t, slot, name, _decode_values(self.src, t.dtype, math.prod(t.shape), slot, regime)))
-        unique = self.properties.unique_indices or promises(flags, UNIQUE_PROMISES)
+        unique = (self.properties.unique_indices and not accumulates(flags)) or promises(flags, UNIQUE_PROMISES)
         ordered = promises(flags, SORTED_PROMISES)
         filled = {}
         for t, slot, name, values in decoded:

@@ -235,3 +235,15 @@ def test_jacobians_compare_entrywise_and_empty_ones_agree():
     assert compare_jacobians(np.zeros((0,)), np.zeros((0, 5)), "ad-vs-numeric", ["float64"])[0]
     ok, err, where = compare_jacobians(np.eye(2), np.array([[1.0, 0.0], [0.5, 1.0]]), "ad-vs-ad", ["float64"])
     assert not ok and err == 0.5 and where == (1, 0)
+
+
+def test_duplicate_indices_are_by_design_only_where_the_writes_race():
+    from nabla_atheris.oracle.evidence import declared_point_of
+
+    declared = ApiProperties(unique_indices=True)
+    index = {"dtype": "int64", "shape": [3], "values": [0, 0, 1]}
+    racing = parse_case({"library": "fake", "api": "fake.sin", "args": [X, index]})
+    assert declared_point_of(racing, [], declared).reason == "by-design"
+    for flags in ({"reduce": "multiply"}, {"reduce": "add"}, {"accumulate": True}):  # repeats are a product or a sum
+        combined = parse_case({"library": "fake", "api": "fake.sin", "args": [X, index], "kwargs": flags})
+        assert declared_point_of(combined, [], declared).reason is None, flags

@@ -183,3 +183,14 @@ def test_each_regime_of_the_decoder_is_seen_in_its_values():
         assert seen in value_regimes(in_regime(RAW, regime, domain), domain), regime
     assert "large negative" in value_regimes(in_regime(RAW, "large", None))
     assert "negative zeros" in value_regimes(in_regime(RAW, "edges", None))
+
+
+def test_an_api_with_unique_indices_draws_repeats_where_the_call_accumulates():
+    # torch.scatter declares unique indices (a plain scatter's repeats race); reduce='multiply' multiplies them
+    slots = [{"tensor": [6]}, {"tensor": [6], "dtype": "int64", "range": [0, 6]}]
+    plain = build_catalog("torch", ["torch.scatter"], {"torch.scatter": [{"args": slots, "dtypes": ["float64"]}]})
+    multiplying = {"args": slots, "kwargs": {"reduce": {"value": "multiply"}}, "dtypes": ["float64"]}
+    reducing = build_catalog("torch", ["torch.scatter"], {"torch.scatter": [multiplying]})
+    values = bytes([0] * 24 + [7] * 12)  # the six reals, then six equal integers
+    assert len(np.unique(decode_bytes(values, plain).tensors()[1].values)) == 6
+    assert len(np.unique(decode_bytes(values, reducing).tensors()[1].values)) < 6

@@ -56,6 +56,10 @@ LABELS = ("sign",)  # label values: -1 or 1
 # result of a broken promise undefined, so the decoder keeps them and the oracle dismisses a break.
 SORTED_PROMISES = ("indices_are_sorted",)
 UNIQUE_PROMISES = ("unique_indices", "assume_unique_indices")
+# Keyword attributes by which a call combines the values written to one position (scatter's
+# reduce='add' or 'multiply', index_put's accumulate=True): repeated indices are then a sum or a
+# product, a function of every written value, not the race an API with `unique_indices` leaves undefined.
+ACCUMULATING = {"accumulate": (True,), "reduce": ("add", "multiply", "sum", "prod", "mean")}
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,11 @@ NONE = ApiProperties()
 def promises(flags: Mapping[str, Any], names: tuple[str, ...]) -> bool:
     """Whether a call's keyword attributes (`flags`) make one of the promises `names`."""
     return any(flags.get(name) is True for name in names)
+
+
+def accumulates(flags: Mapping[str, Any]) -> bool:
+    """Whether a call's keyword attributes (`flags`) combine the values written to one index (ACCUMULATING)."""
+    return any(flags.get(name) in values for name, values in ACCUMULATING.items())
 
 
 def parse_properties(spec: dict[str, Any]) -> ApiProperties:

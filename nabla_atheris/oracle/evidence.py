@@ -22,7 +22,7 @@ import numpy as np
 from nabla_atheris import numerics
 from nabla_atheris import projections as P
 from nabla_atheris.case import Attr, Case, Tensor, TensorList, attribute_values, is_floating
-from nabla_atheris.catalog.properties import SORTED_PROMISES, UNIQUE_PROMISES, ApiProperties, promises
+from nabla_atheris.catalog.properties import SORTED_PROMISES, UNIQUE_PROMISES, ApiProperties, accumulates, promises
 from nabla_atheris.oracle.program_values import standalone
 from nabla_atheris.oracle.subject import Arrays, Subject
 from nabla_atheris.tolerances import (
@@ -229,7 +229,7 @@ def declared_point_of(case: Case, inputs: Arrays, properties: ApiProperties) -> 
         limit = ILL_CONDITIONED[precision_class(case.float_dtypes())]
         if worst is not None and worst < limit:
             return Point("ill-conditioned", f"{what} {worst:.3g} < {limit:g}")
-    if properties.unique_indices and duplicate_indices(case):
+    if properties.unique_indices and duplicate_indices(case) and not accumulates(attribute_values(case.kwargs)):
         return Point("by-design", "duplicate indices, which the documentation calls undefined")
     return Point()
 
