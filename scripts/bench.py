@@ -323,17 +323,23 @@ REPRODUCED_PER_API = 2  # native crashes of one API re-run with `nabla-atheris r
 REPRO_S = 300  # seconds a re-run may take (start-up included)
 
 
-def robustness(lib: str, seconds: float, goal: int) -> dict[str, Any]:
+def robustness(lib: str, seconds: float, goal: int, workers: int = 1) -> dict[str, Any]:
     """Random bytes of the seeds' lengths through the harness' entry, instrumented as under libFuzzer,
     for `seconds` or until `goal` inputs in all, continuing bench/robustness/LIB.json (the counts of
     earlier runs): harness exceptions (exceptions escaping the entry, and harness errors of the
     verdicts: each a bug of this project), native crashes (each input saved under
     bench/robustness/LIB/ and re-run with `nabla-atheris repro`, which names the signal and the
-    scenario), workers ended by the harness' memory guard, and the peak memory of a worker."""
+    scenario), workers ended by the harness' memory guard, and the peak memory of a worker.
+    `workers` > 1 runs that many at once, each toward its share of the goal in a shard state file
+    merged into LIB.json (at the end, or by the next run after an interruption)."""
     state_path = ROBUSTNESS / f"{lib}.json"
     ROBUSTNESS.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
-        state = run_inputs(lib, "random bytes", seconds, state_path, Path(scratch), goal, True, ROBUSTNESS / lib)
+    _merge_shards(state_path)
+    if workers > 1:
+        state = _run_sharded(lib, seconds, goal, workers, state_path)
+    else:
+        with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+            state = run_inputs(lib, "random bytes", seconds, state_path, Path(scratch), goal, True, ROBUSTNESS / lib)
     catalog = load_catalog(lib)
     for crash in state["native_crashes"]:
         if "call" not in crash:  # recorded before calls were summarized: its input as the catalog now decodes it
@@ -344,6 +350,59 @@ def robustness(lib: str, seconds: float, goal: int) -> dict[str, Any]:
             crash["repro"] = reproduce(lib, ROBUSTNESS / lib / crash["input"])
     _write_state(state_path, state)
     return robustness_summary(state, goal)
+
+
+def _run_sharded(lib: str, seconds: float, goal: int, workers: int, state_path: Path) -> dict[str, Any]:
+    """`workers` input workers at once, each toward its share of what the goal has left in a shard
+    state of its own, merged into the state at `state_path`; one run of the wall time in its runs."""
+    left = max(goal - _read_state(state_path)["attempted"], 0)
+    shares = [left // workers + (k < left % workers) for k in range(workers)]
+    start, load = time.time(), round(os.getloadavg()[0], 1)
+    with tempfile.TemporaryDirectory(prefix="nabla-bench-") as scratch:
+
+        def shard(k: int) -> None:
+            path = state_path.with_name(f"{state_path.stem}.shard{k}.json")
+            folder = Path(scratch) / str(k)
+            folder.mkdir()
+            run_inputs(lib, "random bytes", seconds, path, folder, shares[k], True, ROBUSTNESS / lib)
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(shard, range(workers)))
+    elapsed = round(time.time() - start)
+    run = {"date": time.strftime("%Y-%m-%d"), "seconds": elapsed, "load_average": [load, round(os.getloadavg()[0], 1)]}
+    return _merge_shards(state_path, {**run, "workers": workers})
+
+
+SUMMED = ("attempted", "checks", "valid", "over_memory_budget", "workers")
+LISTED = ("harness_exceptions", "harness_errors", "native_crashes")
+
+
+def _merge_shards(state_path: Path, run: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The state at `state_path` with its shard states (LIB.shardK.json) merged in and removed: counts
+    summed, lists joined, APIs united, the peak memory the largest; `run` (the shards' wall time)
+    joins its runs, or, for shards an interrupted run left, the longest shard's time."""
+    state = _read_state(state_path)
+    shards = sorted(state_path.parent.glob(f"{state_path.stem}.shard*.json"))
+    if not shards:
+        return state
+    parts = [_read_state(path) for path in shards]
+    for part in parts:
+        for key in SUMMED:
+            state[key] += part[key]
+        for key in LISTED:
+            state[key] += part[key]
+        state["apis"] = sorted(set(state["apis"]) | set(part["apis"]))
+        state["peak_rss_mb"] = max(state["peak_rss_mb"], part["peak_rss_mb"])
+    longest = max(parts, key=lambda part: part["seconds"])
+    if run is None and longest["runs"]:
+        run = {**longest["runs"][-1], "workers": len(parts)}
+    if run is not None:
+        state["seconds"] += run["seconds"]
+        state["runs"].append(run)
+    _write_state(state_path, state)
+    for path in shards:
+        path.unlink()
+    return state
 
 
 def call_summary(case: Case) -> str:
@@ -1804,6 +1863,7 @@ def main() -> None:
     parser.add_argument("--reliability-seconds", type=int, default=240, help="reliability: seconds before the kill, and after")
     parser.add_argument("--robustness-seconds", type=float, default=1800, help="robustness: seconds of this run at most")
     parser.add_argument("--robustness-goal", type=int, default=10000, help="robustness: random inputs in all, earlier runs'")
+    parser.add_argument("--robustness-workers", type=int, default=1, help="robustness: input workers at once")
     args = parser.parse_args()
     if args.screen_worker:
         return screen_worker(args.lib, Path(args.screen_worker[0]), args.screen_worker[1:])
@@ -1831,7 +1891,7 @@ def main() -> None:
         "accuracy": lambda: accuracy(args.lib),
         "campaign": lambda: campaign(args.lib, args.campaign_seconds, args.resume_seconds, campaign_workdir, args.baseline),
         "known": lambda: known_bugs(args.lib, args.campaign or ran_campaign(), args.campaign_seconds, args.scenarios),
-        "robustness": lambda: robustness(args.lib, args.robustness_seconds, args.robustness_goal),
+        "robustness": lambda: robustness(args.lib, args.robustness_seconds, args.robustness_goal, args.robustness_workers),
         "reliability": lambda: reliability(args.lib, args.reliability_seconds, 40),
         "firstpass": lambda: first_pass(args.lib, args.throughput_cases, 2),
         "programs": lambda: programs(args.lib, args.programs_seconds, args.programs_seeds),

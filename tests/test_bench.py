@@ -305,3 +305,19 @@ def test_the_mix_sections_inputs_are_seeds_and_every_fourth_a_seed_made_a_progra
             size, gap = len(data) - input_speed.INSERTED, input_speed.INSERTED
             (seed,) = [s for s in seeds if len(s) == size and any(data[:k] + data[k + gap :] == s for k in range(size))]
             assert decode_bytes(seed, catalog).api == case.api
+
+
+def test_robustness_shards_merge_into_the_state_and_vanish(tmp_path):
+    state = tmp_path / "jax.json"
+    bench._write_state(state, {**bench.NEW_STATE, "attempted": 10, "checks": 10, "valid": 9, "apis": ["a"], "seconds": 5.0})
+    crash = {"api": "b", "exit": None, "signal": "hang", "input": "b-1"}
+    for k, (attempted, apis, crashes, seconds) in enumerate([(3, ["b"], [crash], 7.0), (4, ["a", "c"], [], 9.0)]):
+        run = {"date": "2026-12-02", "seconds": seconds, "load_average": [1, 2]}
+        shard = {**bench.NEW_STATE, "attempted": attempted, "checks": attempted, "valid": attempted, "apis": apis}
+        shard |= {"native_crashes": crashes, "seconds": seconds, "runs": [run], "workers": 1}
+        bench._write_state(tmp_path / f"jax.shard{k}.json", shard)
+    merged = bench._merge_shards(state)  # as after an interrupted run: the longest shard's time
+    assert (merged["attempted"], merged["checks"], merged["valid"], merged["workers"]) == (17, 17, 16, 2)
+    assert merged["apis"] == ["a", "b", "c"] and merged["native_crashes"] == [crash]
+    assert merged["seconds"] == 14.0 and merged["runs"][-1]["workers"] == 2
+    assert bench._read_state(state) == merged and not list(tmp_path.glob("jax.shard*"))
