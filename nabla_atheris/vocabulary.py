@@ -74,8 +74,8 @@ KIND_MEANING = {
     "input-kind-mismatch": "the API with its inputs bound as users also bind them (a non-contiguous view, a tf.Variable) "
     "disagrees with the API on plain tensors",
     "second-order-mismatch": "a second-order composition disagrees with the others or with the numerical derivative",
-    "derivative-gap": "a derivative that one mode or order provides is not implemented in another",
-    "missing-derivative": "the library has no derivative for the call in any mode (or reports none for an input)",
+    "derivative-gap": "a derivative that one mode or order provides is not implemented (or reported absent) in another",
+    "missing-derivative": "the library has no derivative for the call in any mode (or in no mode reports one for an input)",
     "zero-derivative": "AD computes exactly zero where a well-resolved numerical derivative is not (an underflow)",
     "timeout": "the library did not finish within libFuzzer's -timeout",
     "oom": "the library exceeded libFuzzer's -rss_limit_mb",

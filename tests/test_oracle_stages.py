@@ -31,7 +31,7 @@ def check(op, *args, properties=None, monkeypatch=None):
         ("unstable_disagree", "rev-vs-fwd", ("rev", "fwd")),  # no reliable referee: the AD pair stands alone
         ("nan_fwd", "nan-mismatch", ("rev", "fwd")),
         ("wrong_shape_rev", "shape-mismatch", ("rev", "direct")),
-        ("absent_rev", "missing-derivative", ("numeric", "rev")),
+        ("absent_rev", "derivative-gap", ("fwd", "rev")),  # forward mode computes what reverse mode reports absent
         ("gap_rev", "derivative-gap", ("direct", "rev")),
         ("no_derivative", "missing-derivative", ("direct", "rev")),
         ("gap_second", "derivative-gap", ("rev", "fwd-over-rev")),
@@ -161,6 +161,13 @@ def test_a_zero_derivative_below_the_dtypes_smallest_value_is_its_rounding():
     verdict = check("flushed", {**X, "dtype": "float16"})
     assert "zero-derivative" not in kinds(verdict), explain(verdict)
     assert "zero-derivative" in kinds(check("flushed", {**X, "dtype": "float32"}))  # 1e-9 is a float32 value
+
+
+def test_a_derivative_one_mode_reports_absent_and_the_other_computes_is_a_raised_gap():
+    verdict = check("absent_rev")  # reverse mode: None; forward mode: the derivative (its user would get a zero)
+    assert [(f.kind, f.recorded_only) for f in verdict.findings] == [("derivative-gap", False)], explain(verdict)
+    assert "fwd computes it" in verdict.findings[0].message
+    assert all(f.recorded_only for f in check("cut").findings)  # absent in every mode: a missing derivative
 
 
 def test_gradient_cutting_api_is_by_design(monkeypatch):

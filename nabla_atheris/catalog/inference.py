@@ -3,7 +3,7 @@ probing calls of its templates through a backend. Each inferred property comes w
 that a reader of the properties file can check it against the documentation.
 
 Docstrings: matrix arguments they require positive definite (`structures_from_docstring`).
-Name patterns (source "name"): tie-sensitive functions (max, sort, pooling, clamp ...), spectral
+Name patterns (source "name"): tie-sensitive functions (max, sort, max pooling, clamp ...), spectral
 decompositions and inverses (conditioning), eigen- and singular-vector outputs (gauge),
 gradient-cutting and straight-through APIs, index arguments whose duplicates are undefined, results
 that depend on the inputs' memory layout (as_strided),
@@ -37,8 +37,11 @@ TIE_TOKENS = {
     "max", "min", "amax", "amin", "maximum", "minimum", "fmax", "fmin", "nanmax", "nanmin", "ptp", "aminmax",
     "sort", "argsort", "msort", "sorted", "topk", "top", "kthvalue", "median", "nanmedian", "mode", "quantile",
     "nanquantile", "percentile", "nanpercentile", "clamp", "clip", "hardtanh", "relu6", "threshold", "cummax",
-    "cummin", "unique", "pool", "unpool", "hardshrink", "softshrink", "rrelu", "approx", "nextafter",
+    "cummin", "unique", "hardshrink", "softshrink", "rrelu", "approx", "nextafter",
 }  # fmt: skip
+# Not "pool": average and adaptive-average pooling are linear in their input, ties change nothing
+# (max pools are tie-sensitive by "max"; a pool whose mode is an argument, tf.nn.pool's "MAX", by
+# `evidence.reduces_by_order`).
 SPECTRAL_TOKENS = {
     "svd", "svdvals", "eig", "eigh", "eigvals", "eigvalsh", "qr", "lu", "cholesky", "pinv", "pinverse", "lstsq",
     "rank", "polar", "schur", "eigen", "selfadjoint", "geqrf", "orgqr", "ormqr", "householder",

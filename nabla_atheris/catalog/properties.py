@@ -69,7 +69,7 @@ class ApiProperties:
     # argument -> input space (see `structures`; "triangular:<default>": by the call's upper/lower flag)
     structures: dict[str, str] = field(default_factory=dict)
     gradient: str | None = None  # one of GRADIENTS
-    tie_sensitive: bool = False  # repeated values are non-differentiable points (max, sort, pool, clamp ...)
+    tie_sensitive: bool = False  # repeated values are non-differentiable points (max, sort, max pool, clamp ...)
     conditioning: str | None = None  # one of CONDITIONING: which inputs are ill-conditioned points
     gauge_vectors: bool = False  # matrix outputs are eigen- or singular vectors: unique up to sign or phase
     unsupported: frozenset[str] = frozenset()  # modes documented to have no derivative

@@ -253,8 +253,9 @@ ORDER_REDUCTIONS = frozenset({"max", "min", "amax", "amin", "median"})
 
 def reduces_by_order(case: object) -> bool:
     """Whether a string attribute asks for a reduction by order (embedding_bag's or scatter_reduce's
-    mode "max"): its ties are non-differentiable points like max's."""
-    return any(isinstance(a, Attr) and a.value in ORDER_REDUCTIONS for a in list(case.args) + [a for _, a in case.kwargs])  # type: ignore[attr-defined]
+    mode "max", tf.nn.pool's pooling_type "MAX"): its ties are non-differentiable points like max's."""
+    attrs = [a for a in list(case.args) + [a for _, a in case.kwargs] if isinstance(a, Attr)]  # type: ignore[attr-defined]
+    return any(isinstance(a.value, str) and a.value.lower() in ORDER_REDUCTIONS for a in attrs)
 
 
 def repeated_value(case: object) -> float | None:

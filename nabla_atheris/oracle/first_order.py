@@ -156,8 +156,8 @@ def blamed(judgement: Judgement) -> set[str]:
         a, b = finding.scenarios
         if finding.kind == "rev-vs-fwd":
             modes |= {REV, FWD}
-        elif finding.kind == "nan-mismatch":
-            modes.add(b)
+        elif finding.kind in ("nan-mismatch", "derivative-gap"):
+            modes |= {b} & {REV, FWD}
         elif finding.kind in ("rev-vs-numeric", "fwd-vs-numeric", "missing-derivative"):
             modes |= {a, b} & {REV, FWD}
             if finding.details.get("modes_agree"):  # the other AD mode computes the same wrong value
@@ -278,7 +278,7 @@ def _judge_ad_disagreement(
         else:
             blame = f"no numerical referee ({numeric.unreliable})"
     a, b, value_a, value_b = pair
-    if b == "numeric" and _absent_explains(subject, runs[a], value_a, scale, evidence, judgement):
+    if b == "numeric" and _absent_explains(subject, runs[a], value_a, scale, evidence, judgement, provider=_other_mode(a)):
         return
     message = f"<u, J v> by {a} = {value_a:.6g}, by {b} = {value_b:.6g}; {blame}"
     judgement.add(
@@ -368,11 +368,23 @@ def zero_derivative(subject: Subject, judgement: Judgement, mode: str, numeric: 
     judgement.add(subject.finding("zero-derivative", mode, "numeric", message, abs(numeric), projection=(0.0, numeric)))
 
 
+def _other_mode(mode: str) -> str:
+    """The other first-order AD mode."""
+    return FWD if mode == REV else REV
+
+
 def _absent_explains(
-    subject: Subject, run: ModeRun, value: float, scale: float, evidence: Evidence, judgement: Judgement
+    subject: Subject,
+    run: ModeRun,
+    value: float,
+    scale: float,
+    evidence: Evidence,
+    judgement: Judgement,
+    provider: str | None = None,
 ) -> bool:
     """Whether the mismatch is the library reporting no derivative (None) for some inputs (rev) or
-    outputs (fwd) that the numerical derivative shows to matter: a missing derivative, not a wrong one."""
+    outputs (fwd) that the numerical derivative shows to matter: a missing derivative, not a wrong one;
+    a derivative gap when the other AD mode (`provider`) computes that derivative (its user gets a zero)."""
     absent = run.absent
     if not absent:
         return False
@@ -394,10 +406,13 @@ def _absent_explains(
     if tol.close(on_absent.value, 0.0, scale):
         return False
     message = f"{run.mode} reports no derivative for {what}, numerically the derivative along it is {on_absent.value:.6g}"
+    kind, reference = ("derivative-gap", provider) if provider else ("missing-derivative", "numeric")
+    if provider:
+        message += f" ({provider} computes it)"
     judgement.add(
         subject.finding(
-            "missing-derivative",
-            "numeric",
+            kind,
+            reference,
             run.mode,
             message,
             abs(on_absent.value),

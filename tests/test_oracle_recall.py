@@ -1,0 +1,45 @@
+"""Recall of real AD bugs (bench/triage/recall): declared properties that dismissed them."""
+
+import pytest
+from conftest import explain, kinds, tensor
+from fake_backend import FakeBackend
+
+from nabla_atheris.catalog.inference import from_name
+from nabla_atheris.catalog.properties import properties_of
+from nabla_atheris.handcase import parse_case
+from nabla_atheris.oracle import check_case
+from nabla_atheris.oracle.evidence import reduces_by_order
+
+REPEATED = tensor([4], [0.5, 0.5, -0.25, 0.9])  # a repeated value: a tie only where the order of values matters
+
+
+@pytest.mark.parametrize(
+    "api, tie_sensitive",
+    [
+        ("torch.nn.functional.avg_pool1d", False),  # linear in its input
+        ("torch.nn.AdaptiveAvgPool2d", False),
+        ("tf.nn.avg_pool2d", False),
+        ("tf.raw_ops.AvgPoolGrad", False),
+        ("torch.nn.functional.max_pool2d", True),
+        ("torch.nn.AdaptiveMaxPool2d", True),
+        ("torch.nn.functional.fractional_max_pool2d", True),
+    ],
+)
+def test_only_pools_that_select_by_order_are_tie_sensitive(api, tie_sensitive):
+    assert from_name(api).get("tie_sensitive", False) is tie_sensitive
+    library = api.split(".")[0]
+    assert properties_of(library, api).tie_sensitive is tie_sensitive  # the checked-in declaration agrees
+
+
+def test_a_pool_whose_mode_is_an_argument_is_tie_sensitive_in_max_mode():
+    case = parse_case({"library": "fake", "api": "fake.sin", "args": [REPEATED, [2], "MAX"]})
+    assert reduces_by_order(case)  # tf.nn.pool's pooling_type
+    assert not reduces_by_order(parse_case({"library": "fake", "api": "fake.sin", "args": [REPEATED, [2], "AVG"]}))
+
+
+def test_a_compiled_mismatch_of_an_average_pool_at_repeated_values_is_found(monkeypatch):
+    # pytorch/pytorch#198119: Inductor's avg_pool1d backward with ceil_mode; the fuzzer's palette repeats values
+    declared = properties_of("torch", "torch.nn.functional.avg_pool1d")
+    monkeypatch.setattr("nabla_atheris.oracle.subject.properties_of", lambda library, api: declared)
+    verdict = check_case(parse_case({"library": "fake", "api": "fake.wrong_jit", "args": [REPEATED]}), FakeBackend())
+    assert "compiled-mismatch" in kinds(verdict), explain(verdict)
