@@ -12,6 +12,11 @@ Sources, each recorded with the property it gave:
 Properties already given by an earlier source are kept (OpInfo first, then names, then probes).
 
     PYTHONPATH=. .venv/bin/python scripts/infer_properties.py --lib torch [--only API,API]
+    PYTHONPATH=. .venv/bin/python scripts/infer_properties.py --lib tf --names
+
+`--names` only brings every catalog API's name-implied properties up to date (seconds, no probing;
+any library, from the checked-in catalog): a catalog grown without inferring its new APIs' properties,
+or a change of the name patterns, leaves them stale (tests/test_oracle_recall.py checks them).
     PYTHONPATH=. scripts/oneflow-env python scripts/infer_properties.py --lib oneflow
 """
 
@@ -350,13 +355,33 @@ def run_resuming(argv: list[str], state_path: Path) -> int:
     return 1
 
 
+def refresh_names(library: str, out: Path) -> int:
+    """Rewrite LIB.properties.json with every catalog API's name-implied properties made current
+    (`inference.with_name_properties`); the number of APIs whose properties changed."""
+    path = out / f"{library}.properties.json"
+    checked_in = json.loads(path.read_text())["apis"]
+    apis = json.loads((out / f"{library}.json").read_text())["apis"]
+    properties = {api: spec for api, spec in checked_in.items() if api not in apis}  # kept as they are
+    for api in apis:
+        spec = infer.with_name_properties(api, checked_in.get(api, {}))
+        if spec:
+            parse_properties(spec)  # validates
+            properties[api] = spec
+    path.write_text(json.dumps({"library": library, "apis": dict(sorted(properties.items()))}, indent=1, sort_keys=True) + "\n")
+    return sum(properties.get(api) != checked_in.get(api) for api in set(properties) | set(checked_in))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lib", choices=LIBRARIES, required=True)
     parser.add_argument("--out", type=Path, default=DATA)
     parser.add_argument("--only", help="comma-separated APIs to infer again (the others keep their checked-in properties)")
     parser.add_argument("--state", type=Path, help="(internal) progress file of a resuming child")
+    parser.add_argument("--names", action="store_true", help="only bring the name-implied properties up to date")
     args = parser.parse_args()
+    if args.names:
+        print(f"{args.lib}: {refresh_names(args.lib, args.out)} APIs' properties changed")
+        return 0
     if args.state is None:
         with tempfile.TemporaryDirectory() as scratch:
             return run_resuming(sys.argv[1:], Path(scratch) / "state.json")

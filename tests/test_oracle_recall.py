@@ -1,10 +1,13 @@
 """Recall of real AD bugs (bench/triage/recall): declared properties that dismissed them."""
 
+import json
+from pathlib import Path
+
 import pytest
 from conftest import explain, kinds, tensor
 from fake_backend import FakeBackend
 
-from nabla_atheris.catalog.inference import from_name
+from nabla_atheris.catalog.inference import from_name, with_name_properties
 from nabla_atheris.catalog.properties import properties_of
 from nabla_atheris.handcase import parse_case
 from nabla_atheris.oracle import check_case
@@ -43,3 +46,36 @@ def test_a_compiled_mismatch_of_an_average_pool_at_repeated_values_is_found(monk
     monkeypatch.setattr("nabla_atheris.oracle.subject.properties_of", lambda library, api: declared)
     verdict = check_case(parse_case({"library": "fake", "api": "fake.wrong_jit", "args": [REPEATED]}), FakeBackend())
     assert "compiled-mismatch" in kinds(verdict), explain(verdict)
+
+
+@pytest.mark.parametrize(
+    "api, conditioning",
+    [
+        ("torch.nn.ReLU", None),  # "ReLU" is one word, not "re" and "lu" (LU decomposition)
+        ("torch.nn.LeakyReLU", None),
+        ("oneflow.nn.SiLU", None),
+        ("torch.slice_inverse", None),  # the inverse of a slice
+        ("torch.polar", None),  # complex numbers from magnitudes and angles
+        ("jax.lax.broadcast_to_rank", None),
+        ("torch.linalg.qr", "inverse"),  # QR's, Cholesky's, pinv's derivatives solve with a factor: no spectral gaps
+        ("torch.linalg.cholesky", "inverse"),
+        ("jax.scipy.linalg.polar", "inverse"),
+        ("torch.linalg.lu_factor", "spectral"),
+        ("torch.linalg.eigh", "spectral"),
+        ("torch.linalg.svdvals", "spectral"),
+    ],
+)
+def test_conditioning_from_names(api, conditioning):
+    assert from_name(api).get("conditioning") == conditioning
+
+
+@pytest.mark.parametrize("library", ["torch", "tf", "jax", "oneflow"])
+def test_checked_in_properties_carry_every_apis_current_name_properties(library):
+    data = Path(__file__).resolve().parents[1] / "nabla_atheris" / "catalog" / "data"
+    declared = json.loads((data / f"{library}.properties.json").read_text())["apis"]
+    stale = [
+        api
+        for api in json.loads((data / f"{library}.json").read_text())["apis"]
+        if with_name_properties(api, declared.get(api, {})) != declared.get(api, {})
+    ]
+    assert not stale, f"run scripts/infer_properties.py --lib {library} --names: {stale[:5]}"

@@ -36,20 +36,31 @@ Properties = dict[str, Any]  # the JSON form of one API's properties (with "sour
 TIE_TOKENS = {
     "max", "min", "amax", "amin", "maximum", "minimum", "fmax", "fmin", "nanmax", "nanmin", "ptp", "aminmax",
     "sort", "argsort", "msort", "sorted", "topk", "top", "kthvalue", "median", "nanmedian", "mode", "quantile",
-    "nanquantile", "percentile", "nanpercentile", "clamp", "clip", "hardtanh", "relu6", "threshold", "cummax",
+    "nanquantile", "percentile", "nanpercentile", "clamp", "clip", "hardtanh", "threshold", "cummax",
     "cummin", "unique", "hardshrink", "softshrink", "rrelu", "approx", "nextafter",
 }  # fmt: skip
 # Not "pool": average and adaptive-average pooling are linear in their input, ties change nothing
 # (max pools are tie-sensitive by "max"; a pool whose mode is an argument, tf.nn.pool's "MAX", by
 # `evidence.reduces_by_order`).
+# Derivatives undefined where eigenvalues or singular values meet (their gaps), or where the matrix is
+# singular; LU's where its pivots tie.
 SPECTRAL_TOKENS = {
-    "svd", "svdvals", "eig", "eigh", "eigvals", "eigvalsh", "qr", "lu", "cholesky", "pinv", "pinverse", "lstsq",
-    "rank", "polar", "schur", "eigen", "selfadjoint", "geqrf", "orgqr", "ormqr", "householder",
+    "svd", "svdvals", "eig", "eigh", "eigvals", "eigvalsh", "lu", "schur", "eigen", "selfadjoint",
+    "householder", "orgqr",
 }  # fmt: skip
 HOUSEHOLDER_TOKENS = {"householder", "orgqr"}  # a product of reflectors (orgqr: householder_product's alias)
 GAUGE_TOKENS = {"eig", "eigh", "svd", "schur"}  # their vector outputs are unique only up to sign or phase
-INVERSE_TOKENS = {"inv", "inverse", "solve", "det", "slogdet", "logdet", "determinant", "tensorinv", "tensorsolve", "cond"}
-TRANSFORM_TOKENS = {"stft", "mdct", "fft", "rfft", "dct"}  # inverse_stft, inverse_mdct: signal transforms, no matrix inverse
+# Derivatives that grow with the inverse of the smallest singular value only: inverses, solves,
+# determinants, and factorizations whose derivative solves with the factor (QR's R, Cholesky's L;
+# pinv, lstsq and polar: through A^T A or sums of singular values), not with gaps between them.
+INVERSE_TOKENS = {
+    "inv", "inverse", "solve", "det", "slogdet", "logdet", "determinant", "tensorinv", "tensorsolve", "cond",
+    "qr", "cholesky", "pinv", "pinverse", "lstsq", "polar", "geqrf", "ormqr",
+}  # fmt: skip
+# Mixed-case acronyms of activation modules, one word each: "ReLU" is not "re" and "lu" (LU decomposition).
+ACRONYMS = re.compile(r"(RReLU|PReLU|ReLU|SiLU|GELU|SELU|CELU|GLU)")
+# inverse_stft, inverse_mdct: signal transforms; slice_inverse: the inverse of a slice (no matrix inverse)
+NOT_MATRIX_TOKENS = {"stft", "mdct", "fft", "rfft", "dct", "slice"}
 CUT = re.compile(r"^(detach|stop_?gradient|prevent_?gradient)$")
 STRAIGHT_THROUGH = re.compile(r"fake_?quant")
 LAYOUT_DEPENDENT = re.compile(r"^as_strided(_scatter|_copy)?$")  # reads the input's storage, not its values
@@ -62,7 +73,7 @@ NOT_DIFFERENTIABLE_ARG = re.compile(r"not differentiable with respect to argumen
 def tokens(api: str) -> list[str]:
     """The lower-case words of an API's last name (snake and Camel case split, digits and a trailing
     'd' of dimensioned variants dropped: `AdaptiveMaxPool2d` and `max_pool2d` give ..., 'max', 'pool')."""
-    last = api.rsplit(".", 1)[-1].strip("_")
+    last = ACRONYMS.sub(lambda m: "_" + m.group(1).lower() + "_", api.rsplit(".", 1)[-1]).strip("_")
     words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", last).lower().split("_")
     return [re.sub(r"\d+d?$", "", w) or w for w in words if w]
 
@@ -74,14 +85,16 @@ def snake(api: str) -> str:
 def from_name(api: str) -> Properties:
     """Properties an API's name implies (see the module's docstring)."""
     words, name = set(tokens(api)), snake(api)
+    if ".linalg." not in api:
+        words.discard("polar")  # torch.polar builds complex numbers from magnitudes and angles
     out: Properties = {}
-    if words & TIE_TOKENS:
+    if words & TIE_TOKENS or name.replace("_", "") in TIE_TOKENS:  # NextAfter: "nextafter"
         out["tie_sensitive"] = True
     if words & HOUSEHOLDER_TOKENS:
         out["conditioning"] = "householder"
     elif words & SPECTRAL_TOKENS:
         out["conditioning"] = "spectral"
-    elif words & INVERSE_TOKENS and not words & TRANSFORM_TOKENS:
+    elif words & INVERSE_TOKENS and not words & NOT_MATRIX_TOKENS:
         out["conditioning"] = "inverse"
     if words & GAUGE_TOKENS:
         out["gauge_vectors"] = True
@@ -257,6 +270,16 @@ def nondifferentiable_argument(message: str, parameter_names: list[str], case: C
     if name in parameter_names and parameter_names.index(name) < len(case.args):
         return str(parameter_names.index(name))
     return name
+
+
+def with_name_properties(api: str, spec: Properties) -> Properties:
+    """An API's properties with those its name implies made current: the name-sourced ones of `spec`
+    replaced by `from_name`'s, where no other source gave the property."""
+    sources = spec.get("sources", {})
+    out: Properties = {k: v for k, v in spec.items() if k != "sources" and sources.get(k) != "name"}
+    out["sources"] = {k: v for k, v in sources.items() if v != "name" and k in out}
+    merge(out, from_name(api))
+    return out if len(out) > 1 or out["sources"] else {}
 
 
 def merge(into: Properties, more: Properties) -> None:
