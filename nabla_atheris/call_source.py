@@ -8,11 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.case import Attr, Case, Ref, Tensor, TensorList
+from nabla_atheris.case import Attr, Case, Ref, Tagged, Tensor, TensorList
 
 
 def literal(value: Any) -> str:
-    """Python source for a number, list or scalar attribute (NaN and inf included)."""
+    """Python source for a number, list or scalar attribute (NaN and inf included), or a tagged value."""
+    if isinstance(value, Tagged):
+        return value.source(literal)
     if isinstance(value, (list, tuple)):
         inner = ", ".join(literal(v) for v in value)
         return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"

@@ -4,6 +4,7 @@ codec. A single call encodes as it always did; a program adds its further calls 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
@@ -58,9 +59,70 @@ class Tensor:
         return int(np.prod(self.shape, dtype=np.int64))
 
 
+_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
+TAG_FORMS = '{"fn": "lib.name"} or {"object": "lib.Name", "kwargs": {...}}'
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """An attribute JSON has no literal for: a library function (`{"fn": "jax.lax.add"}`, a reduction's
+    computation) or a library object built from keyword attributes (`{"object":
+    "jax.lax.GatherDimensionNumbers", "kwargs": {"offset_dims": [1], ...}}`); lists become tuples, a
+    keyword's value may be tagged itself. The backend resolves the name within its library."""
+
+    tag: str  # "fn" or "object"
+    name: str
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    @staticmethod
+    def from_json(obj: dict) -> Tagged:
+        """The tagged value of its JSON form; `CaseFormatError` (one line) for anything else."""
+        tag = "fn" if "fn" in obj else "object"
+        known = {"fn"} if tag == "fn" else {"object", "kwargs"}
+        if tag not in obj or set(obj) - known:
+            raise CaseFormatError(f"a tagged value is {TAG_FORMS}, not one with keys {sorted(map(str, obj))!r:.80}")
+        name, kwargs = obj[tag], obj.get("kwargs", {})
+        if not isinstance(name, str) or not _DOTTED.fullmatch(name):
+            raise CaseFormatError(f"a tagged value's {tag!r} is a dotted name such as jax.lax.add, not {name!r:.40}")
+        if not isinstance(kwargs, dict) or not all(isinstance(k, str) and k.isidentifier() for k in kwargs):
+            raise CaseFormatError(f"a tagged value's 'kwargs' maps parameter names to values, not {kwargs!r:.40}")
+        return Tagged(tag, name, tuple((k, freeze_attribute(v)) for k, v in kwargs.items()))
+
+    def to_json(self) -> dict:
+        """The JSON form (lists for tuples)."""
+        if self.tag == "fn":
+            return {"fn": self.name}
+        return {"object": self.name, "kwargs": {k: plain_attribute(v) for k, v in self.kwargs}}
+
+    def build(self, resolve: Callable[[str], Any]) -> Any:
+        """The library's function or object (`resolve`: a dotted name's object in the library)."""
+        target = resolve(self.name)
+        if self.tag == "fn":
+            return target
+        return target(**{k: build_tagged(v, resolve) for k, v in self.kwargs})
+
+    def source(self, literal: Callable[[Any], str]) -> str:
+        """Python source that builds it, as a reproducer writes it (`literal`: a plain value's source)."""
+        if self.tag == "fn":
+            return self.name
+        return f"{self.name}({', '.join(f'{k}={literal(v)}' for k, v in self.kwargs)})"
+
+
+def holds_tagged(value: Any) -> bool:
+    """Is the attribute a tagged value, or a list holding one (`jax.lax.switch`'s branches)?"""
+    return isinstance(value, Tagged) or (isinstance(value, tuple) and any(holds_tagged(v) for v in value))
+
+
+def build_tagged(value: Any, resolve: Callable[[str], Any]) -> Any:
+    """The attribute with its tagged values built (see `Tagged.build`), lists as tuples."""
+    if isinstance(value, Tagged):
+        return value.build(resolve)
+    return tuple(build_tagged(v, resolve) for v in value) if isinstance(value, tuple) else value
+
+
 @dataclass(frozen=True)
 class Attr:
-    """A non-tensor argument (int, float, bool, str, None or a list of them)."""
+    """A non-tensor argument (int, float, bool, str, None or a list of them, or a `Tagged` value)."""
 
     value: Any
 
@@ -169,7 +231,7 @@ def _pack_arg(arg: Arg) -> dict:
         return {"l": [_pack_arg(t) for t in arg.items]}
     if isinstance(arg, Ref):
         return {"r": [arg.call, arg.output]}
-    return {"a": arg.value}
+    return {"a": plain_attribute(arg.value)}
 
 
 def _unpack_arg(obj: Any) -> Arg:
@@ -192,15 +254,25 @@ def _unpack_arg(obj: Any) -> Arg:
             raise CaseFormatError("a tensor list holds a non-tensor")
         return TensorList(items)  # type: ignore[arg-type]
     if "a" in obj:
-        return Attr(_freeze(obj["a"]))
+        return Attr(freeze_attribute(obj["a"]))
     if "r" in obj:
         call, output = (int(i) for i in obj["r"])
         return Ref(call, output)
     raise CaseFormatError(f"unknown argument kind: {sorted(obj)!r}")
 
 
-def _freeze(value: Any) -> Any:
-    return tuple(_freeze(v) for v in value) if isinstance(value, (list, tuple)) else value
+def freeze_attribute(value: Any) -> Any:
+    """A JSON or msgpack attribute as a hashable value: lists as tuples, objects as `Tagged` values."""
+    if isinstance(value, dict):
+        return Tagged.from_json(value)
+    return tuple(freeze_attribute(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def plain_attribute(value: Any) -> Any:
+    """An attribute as msgpack and JSON write it (`Tagged` values as their JSON objects)."""
+    if isinstance(value, Tagged):
+        return value.to_json()
+    return [plain_attribute(v) for v in value] if isinstance(value, tuple) else value
 
 
 def check_references(case: Case) -> None:

@@ -17,7 +17,9 @@ for integer tensors). Floating tensors are differentiable unless "requires_grad"
 "structure" ("hermitian", "hermitian-pd", "lower", "upper") names the space the API reads a matrix
 in: directions and perturbations stay in it (the values are taken as given); without it, the
 catalog's declared structure of the argument applies. A list of tensor objects is a list of
-tensors; any other JSON value is an attribute. Unknown keys are an error.
+tensors; {"fn": "jax.lax.add"} is a function of the library and {"object": "jax.lax.GatherDimensionNumbers",
+"kwargs": {"offset_dims": [1], ...}} an object of it built from keyword attributes (`case.Tagged`);
+any other JSON value is an attribute. Unknown keys are an error.
 
 A program of several calls lists them under "calls" instead of "api", "args" and "kwargs"; an
 argument of a later call may be {"ref": [call, output]}, output `output` (counting the flattened
@@ -55,10 +57,12 @@ from nabla_atheris.case import (
     Case,
     CaseFormatError,
     Ref,
+    Tagged,
     Tensor,
     TensorList,
     check_references,
     is_floating,
+    plain_attribute,
     storage_dtype,
 )
 from nabla_atheris.catalog import load_catalog
@@ -219,9 +223,28 @@ def _reference(value: dict) -> Ref:
     return Ref(pair[0], pair[1])
 
 
-def _arg(value: Any, declared: str | None) -> Any:
+def _is_tagged(value: Any) -> bool:
+    return isinstance(value, dict) and ("fn" in value or "object" in value)
+
+
+def _tagged(value: dict, library: str) -> Tagged:
+    """A tagged attribute ({"fn": ...} or {"object": ..., "kwargs": ...}, see `Tagged`) naming an object of the library."""
+    tagged = Tagged.from_json(value)
+    if tagged.name.split(".")[0] != library:
+        raise CaseFormatError(f"a tagged value names an object of {library}, not {tagged.name!r:.60}")
+    for _, v in tagged.kwargs:
+        if not isinstance(v, Tagged):
+            _attribute(plain_attribute(v))
+    return tagged
+
+
+def _arg(value: Any, declared: str | None, library: str) -> Any:
     if isinstance(value, dict) and "ref" in value:
         return _reference(value)
+    if _is_tagged(value) and library in LIBRARIES:
+        return Attr(_tagged(value, library))
+    if isinstance(value, list) and value and all(_is_tagged(v) for v in value) and library in LIBRARIES:
+        return Attr(tuple(_tagged(v, library) for v in value))
     if isinstance(value, dict):
         return _tensor(value, declared)
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
@@ -271,8 +294,8 @@ def _call(library: str, obj: dict) -> Call:
         api=api,
         api_id=entry.id if entry else -1,
         template=-1,
-        args=tuple(_arg(a, declared.get(str(i))) for i, a in enumerate(args)),
-        kwargs=tuple((k, _arg(v, declared.get(k))) for k, v in kwargs.items()),
+        args=tuple(_arg(a, declared.get(str(i)), library) for i, a in enumerate(args)),
+        kwargs=tuple((k, _arg(v, declared.get(k), library)) for k, v in kwargs.items()),
     )
 
 

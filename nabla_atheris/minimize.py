@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from nabla_atheris.case import Arg, Attr, Call, Case, Ref, Tensor, TensorList, encode, is_floating, storage_dtype
+from nabla_atheris.case import Arg, Attr, Call, Case, Ref, Tensor, TensorList, encode, is_floating, plain_attribute, storage_dtype
 from nabla_atheris.verdict import Finding
 
 Predicate = Callable[[Case], bool]
@@ -237,14 +237,10 @@ def case_to_json(case: Case) -> dict:
         if isinstance(a, Ref):
             return {"ref": [a.call, a.output]}
         assert isinstance(a, Attr)
-        return _plain(a.value)
+        return plain_attribute(a.value)
 
     calls = [{"api": c.api, "args": [arg(a) for a in c.args], "kwargs": {k: arg(a) for k, a in c.kwargs}} for c in case.calls()]
     return {"library": case.library, **calls[0]} if len(calls) == 1 else {"library": case.library, "calls": calls}
-
-
-def _plain(value: Any) -> Any:
-    return [_plain(v) for v in value] if isinstance(value, tuple) else value
 
 
 def write_minimized(prefix: Path, case: Case, reproducer: str) -> list[Path]:

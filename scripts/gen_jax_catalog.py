@@ -66,15 +66,14 @@ SKIP_WORDS = (
     "save",
     "load",
     "set_",
-    "custom",
     "initializers",
     "dlpack",
     "frombuffer",
 )
 SKIP_NAMES = {
     "pmax", "pmin", "pmean", "psum", "ppermute", "pshuffle", "all_gather", "all_to_all", "axis_index", "pbroadcast",
-    "psum_scatter", "while_loop", "fori_loop", "scan", "cond", "switch", "map", "associative_scan", "stop_gradient",
-    "optimization_barrier", "create_token", "platform_dependent", "pvary", "axis_size",
+    "psum_scatter", "while_loop", "stop_gradient", "optimization_barrier", "create_token", "platform_dependent",
+    "pvary", "axis_size",
 }  # fmt: skip
 SOURCES = ("manual", "docstring", "probe", "variants", "parameters")
 
@@ -106,15 +105,16 @@ REASONS = {
         "lax.with_sharding_constraint lax.rng_bit_generator lax.rng_uniform",
     ),
     **_because(
-        "dimension_numbers is a GatherDimensionNumbers, ScatterDimensionNumbers or RaggedDotDimensionNumbers object "
-        "(a NamedTuple: a template's attributes are JSON values, and a plain tuple fails with AttributeError)",
-        "lax.gather lax.scatter lax.scatter_add lax.scatter_max lax.scatter_min lax.scatter_mul lax.scatter_sub "
-        "lax.ragged_dot_general",
-    ),
-    **_because(
         "takes a Python function (computation, objective or element type)",
-        "lax.reduce lax.scatter_apply scipy.optimize.minimize numpy.fromfile numpy.fromiter numpy.frompyfunc",
+        "scipy.optimize.minimize numpy.fromfile numpy.fromiter numpy.frompyfunc",
     ),
+    "jax.lax.scatter_apply": "no derivative in this jax: forward and reverse mode raise NotImplementedError: "
+    "scatter_apply JVP not implemented",
+    "jax.scipy.linalg.funm": "no derivative in this jax: forward and reverse mode raise NotImplementedError: "
+    "Differentiation rule for 'schur' not implemented",
+    "jax.lax.custom_root": "takes a root-finding solve(f, guess) and tangent_solve(g, y) that no library function stands for",
+    "jax.scipy.linalg.cho_solve": "c_and_lower is a (factor, lower) tuple of a tensor and a static flag: a template's list "
+    "holds tensors only, and a boolean tensor for the flag is not hashable (static under jax.jit)",
     "jax.nn.scaled_matmul": "no CPU lowering in this jax (NotImplementedError: MLIR translation rule for 'scaled_matmul')",
 }
 

@@ -1,7 +1,8 @@
 """Hand-written JAX templates: the catalog generator's first source ("manual").
 
 Structural `jax.lax` APIs whose required arguments are shapes, dimension numbers or index tuples,
-which neither docstring examples nor signature probing produce.
+which neither docstring examples nor signature probing produce; APIs that take a library function or
+object (`OBJECTS`: tagged attribute values, see `nabla_atheris.case.Tagged`).
 """
 
 from nabla_atheris.catalog.spec import ALL, REAL, call, t, v
@@ -122,3 +123,86 @@ SPARSE = {
     f"jax.experimental.sparse.{name}_fromdense": call({}, [t(2, 3)], {"nse": v(6)}) for name in ("bcoo", "bcsr", "coo", "csr")
 }
 APIS |= SPARSE
+
+
+# APIs that take a library function ({"fn": ...}: a reduction's computation, a mapped function) or an
+# object built from attributes ({"object": ...}: dimension numbers). A scatter promises unique indices
+# (the decoder keeps that promise), since which of two updates of one element wins is unspecified;
+# gather and scatter clip out-of-bounds indices; a promise or an initial value stays as written.
+def fn(name: str) -> dict:
+    """A library function as an attribute value."""
+    return {"fn": name}
+
+
+def obj(name: str, **kwargs: object) -> dict:
+    """A library object built from keyword attributes, as an attribute value."""
+    return {"object": name, "kwargs": kwargs}
+
+
+def fixed(value: object) -> dict:
+    """An attribute the decoder and the parameter step leave as it is."""
+    return {"value": value, "choices": []}
+
+
+GATHER = obj("jax.lax.GatherDimensionNumbers", offset_dims=[1], collapsed_slice_dims=[0], start_index_map=[0])
+SCATTER = obj(
+    "jax.lax.ScatterDimensionNumbers", update_window_dims=[1], inserted_window_dims=[0], scatter_dims_to_operand_dims=[0]
+)
+INDICES = t(2, 1, dtype="int32", range=[0, 5])
+SCATTERS = {
+    f"jax.lax.{name}": call(
+        {}, [t(5, 3), INDICES, t(2, 3), v(SCATTER)], {"unique_indices": fixed(True), "mode": fixed("clip")}, dtypes=ALL[:4]
+    )
+    for name in ("scatter", "scatter_add", "scatter_sub", "scatter_mul", "scatter_min", "scatter_max")
+}
+OBJECTS = {
+    "jax.lax.gather": call({}, [t(5, 3), INDICES, v(GATHER), v([1, 3])], {"mode": fixed("clip")}, dtypes=ALL[:4]),
+    **SCATTERS,
+    "jax.lax.reduce": call({"n": 2, "m": 3}, [t("n", "m"), fixed(0.0), v(fn("jax.lax.add")), v([1], [0], [0, 1])]),
+    "jax.lax.reduce_window": call(
+        {"n": 4, "m": 5},
+        [t("n", "m"), fixed(0.0), v(fn("jax.lax.add")), v([2, 2], [1, 2]), v([1, 1], [2, 1]), v("VALID", "SAME")],
+    ),
+    "jax.lax.ragged_dot_general": call(
+        {"k": 3, "o": 4},
+        [
+            t(4, "k"),
+            t(2, "k", "o"),
+            t(2, dtype="int32", range=[2, 3]),
+            v(
+                obj(
+                    "jax.lax.RaggedDotDimensionNumbers",
+                    dot_dimension_numbers=[[[1], [1]], [[], []]],
+                    lhs_ragged_dimensions=[0],
+                    rhs_group_dimensions=[0],
+                )
+            ),
+        ],
+    ),
+    "jax.lax.associative_scan": call({"n": 4, "m": 3}, [v(fn("jax.lax.add"), fn("jax.lax.mul")), t("n", "m")], {"axis": v(0, 1)}),
+    "jax.lax.map": call({"n": 4, "m": 3}, [v(fn("jax.numpy.sin"), fn("jax.numpy.cumsum")), t("n", "m")]),
+    "jax.lax.cond": call({"n": 3}, [t(dtype="bool"), v(fn("jax.numpy.sin")), v(fn("jax.numpy.exp")), t("n")]),
+    "jax.lax.fori_loop": call({"n": 3}, [v(0), v(3, 1), v(fn("jax.numpy.add")), t("n")]),
+    "jax.numpy.apply_along_axis": call({"n": 3, "m": 4}, [v(fn("jax.numpy.cumsum"), fn("jax.numpy.sort")), v(1, 0), t("n", "m")]),
+    "jax.numpy.apply_over_axes": call(
+        {"n": 3, "m": 4}, [v(fn("jax.numpy.sum"), fn("jax.numpy.max")), t("n", "m"), v([0], [1], [0, 1])]
+    ),
+    # scan's body returns (carry, output): sort_key_val(carry, row) sorts the carry, permuting the row alike
+    "jax.lax.scan": call({"n": 4, "m": 3}, [v(fn("jax.lax.sort_key_val")), t("m"), t("n", "m")]),
+    # solve(matvec, b) solves matvec(x) = b: mapping negative over b's rows solves -x = b
+    "jax.lax.custom_linear_solve": call(
+        {"n": 4, "m": 3}, [v(fn("jax.numpy.negative")), t("n", "m"), v(fn("jax.lax.map"))], {"symmetric": fixed(True)}
+    ),
+    "jax.lax.switch": call(
+        {"n": 3}, [t(dtype="int32", range=[0, 3]), v([fn("jax.numpy.sin"), fn("jax.numpy.tanh"), fn("jax.numpy.exp")]), t("n")]
+    ),
+    "jax.experimental.sparse.bcsr_extract": call(
+        {}, [t(6, dtype="int32", range=[0, 3]), t(3, dtype="int32", range=[0, 7], sorted=True), t(2, 3)]
+    ),
+    "jax.experimental.sparse.bcoo_dot_general_sampled": call(
+        {"k": 3},
+        [t(2, "k"), t("k", 4), t(5, 2, dtype="int32", range=[0, 2])],
+        {"dimension_numbers": fixed([[[1], [0]], [[], []]])},
+    ),
+}
+APIS |= OBJECTS

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from nabla_atheris.backends import SECOND_ORDER_MODES, Arrays, widen_dtype
-from nabla_atheris.case import Attr, Case, Ref, Tensor, TensorList, referenced
+from nabla_atheris.case import Attr, Case, Ref, Tensor, TensorList, build_tagged, holds_tagged, referenced
 from nabla_atheris.vocabulary import DIRECT, FWD, REV, compiled_parts, second_order_parts
 
 CACHE_SIZE = 512
@@ -136,7 +136,7 @@ class StructuredCall:
             if isinstance(arg, Ref):
                 return referenced(results, arg, flatten)
             assert isinstance(arg, Attr)
-            return self.attribute(arg.value)
+            return build_tagged(arg.value, self.resolve) if holds_tagged(arg.value) else self.attribute(arg.value)
 
         def f(*xs: Any) -> Any:
             results: list[Any] = []

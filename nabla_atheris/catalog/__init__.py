@@ -14,7 +14,8 @@ integer slots give a value range `[low, high)` and "sorted": true where the call
 in ascending order (segment ids; found in validation, see `building.validate_template`); "domain"
 (one of `DOMAINS`) maps values into an API's domain. `{"tensors": [...]}` is a list of tensors,
 `{"value": v}` an attribute (with "choices": hand-written alternatives, or "validated": the
-alternatives the parameter step validated, none when the list is empty; with neither, type-aware ones),
+alternatives the parameter step validated, none when the list is empty; with neither, type-aware ones;
+a JSON object `v` is a library function or object, see `case.Tagged`),
 `{"optional": [slot, ...]}` a keyword parameter the default call leaves out, with the values the
 decoder may pass instead (validated during generation, see `parameters`). A template may name its
 "source" (manual, opinfo, docstring, schema ...); the document's "failed" maps the APIs a generator
@@ -31,7 +32,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Union
 
-from nabla_atheris.case import DTYPES, CaseFormatError
+from nabla_atheris.case import DTYPES, CaseFormatError, freeze_attribute
 from nabla_atheris.palette import DOMAINS
 from nabla_atheris.plants import with_plants
 
@@ -130,7 +131,7 @@ class Catalog:
 
 def _slot(spec: Any) -> Slot:
     if not isinstance(spec, dict):
-        return AttrSlot(_freeze(spec))
+        return AttrSlot(freeze_attribute(spec))
     if "tensor" in spec:
         dtype = spec.get("dtype")
         if dtype is not None and dtype not in DTYPES:
@@ -143,17 +144,13 @@ def _slot(spec: Any) -> Slot:
         return ListSlot(tuple(_slot({"tensor": s} if isinstance(s, list) else s) for s in spec["tensors"]))  # type: ignore[misc]
     if "value" in spec:
         choices = spec.get("choices", spec.get("validated"))
-        return AttrSlot(_freeze(spec["value"]), None if choices is None else tuple(_freeze(c) for c in choices))
+        return AttrSlot(freeze_attribute(spec["value"]), None if choices is None else tuple(freeze_attribute(c) for c in choices))
     if "optional" in spec:  # its plain values were validated: each is passed as it is, never varied further
-        choices = tuple(_slot(c) if isinstance(c, dict) else AttrSlot(_freeze(c), ()) for c in spec["optional"])
+        choices = tuple(_slot(c) if isinstance(c, dict) else AttrSlot(freeze_attribute(c), ()) for c in spec["optional"])
         if not choices or any(isinstance(c, OptionSlot) for c in choices):
             raise ValueError(f"an optional parameter needs plain slots to choose from: {spec!r}")
         return OptionSlot(choices)  # type: ignore[arg-type]
     raise ValueError(f"unknown slot {spec!r}")
-
-
-def _freeze(value: Any) -> Any:
-    return tuple(_freeze(v) for v in value) if isinstance(value, list) else value
 
 
 def parse_template(spec: dict) -> Template:

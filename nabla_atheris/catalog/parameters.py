@@ -411,8 +411,8 @@ def vary_template(template: dict, parameters: list[Parameter], check: Check, dro
 
 def _varied_slot(slot: Any, parameter: Parameter, template: dict, valid: Callable, place: Callable) -> Any:
     """An attribute slot with its validated alternatives; a slot that draws values already (a rerun of
-    the step) keeps those that the current rules validate."""
-    if not isinstance(slot, dict) or "choices" in slot:
+    the step) keeps those that the current rules validate; a tagged value (a library object) stays."""
+    if not isinstance(slot, dict) or "choices" in slot or isinstance(slot.get("value"), dict):
         return slot
     drawn = next((field for field in ("validated", "optional") if field in slot), None)
     if drawn is not None:
