@@ -60,6 +60,8 @@ def test_a_compiled_mismatch_of_an_average_pool_at_repeated_values_is_found(monk
         ("torch.linalg.qr", "inverse"),  # QR's, Cholesky's, pinv's derivatives solve with a factor: no spectral gaps
         ("torch.linalg.cholesky", "inverse"),
         ("jax.scipy.linalg.polar", "inverse"),
+        ("jax.numpy.linalg.cond", "inverse"),  # a condition number
+        ("jax.lax.cond", None),  # a conditional
         ("torch.linalg.lu_factor", "spectral"),
         ("torch.linalg.eigh", "spectral"),
         ("torch.linalg.svdvals", "spectral"),

@@ -87,6 +87,7 @@ def from_name(api: str) -> Properties:
     words, name = set(tokens(api)), snake(api)
     if ".linalg." not in api:
         words.discard("polar")  # torch.polar builds complex numbers from magnitudes and angles
+        words.discard("cond")  # jax.lax.cond is a conditional, not a condition number
     out: Properties = {}
     if words & TIE_TOKENS or name.replace("_", "") in TIE_TOKENS:  # NextAfter: "nextafter"
         out["tie_sensitive"] = True
