@@ -236,9 +236,7 @@ class Progress:
                 self.marks[p["pid"]] = (float(p["wall_s"]), checking_s(p))
         for v in views:
             self.remember(v)
-        first_pass = {
-            p["pid"]: f"{(p.get('phase_execs') or {}).get('replay', 0)}/{p.get('replay_inputs')}" for p in processes
-        }
+        first_pass = {p["pid"]: f"{(p.get('phase_execs') or {}).get('replay', 0)}/{p.get('replay_inputs')}" for p in processes}
         record = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "event": event,

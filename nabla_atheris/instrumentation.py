@@ -82,9 +82,7 @@ def fingerprint(code: types.CodeType) -> str:
 
 def _map_constants(code: types.CodeType, replace: Callable[[Any], Any]) -> types.CodeType:
     """The code with `replace` applied to every constant, in nested code too."""
-    consts = tuple(
-        _map_constants(c, replace) if isinstance(c, types.CodeType) else replace(c) for c in code.co_consts
-    )
+    consts = tuple(_map_constants(c, replace) if isinstance(c, types.CodeType) else replace(c) for c in code.co_consts)
     return code.replace(co_consts=consts)
 
 

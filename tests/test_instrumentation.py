@@ -13,7 +13,7 @@ from nabla_atheris.campaign import Display, Workdir
 from nabla_atheris.libraries import Limits
 from nabla_atheris.supervisor import Plan, Supervisor
 
-SOURCE = '''
+SOURCE = """
 def compare(a, b):
     if a < b and a != 3:
         return [x for x in range(a) if x in {"p", "q"} or x > 1]
@@ -21,7 +21,7 @@ def compare(a, b):
 
 def text(s):
     return s.startswith("ab") and "c" not in s
-'''
+"""
 
 
 def fresh_functions(source: str = SOURCE) -> list[types.FunctionType]:
@@ -86,12 +86,9 @@ def test_an_unreadable_cache_is_replaced(tmp_path, capsys):
 
 def test_fingerprints_are_stable_and_tell_code_apart():
     first, second = fresh_functions(), fresh_functions()
-    assert [instrumentation.fingerprint(f.__code__) for f in first] == [
-        instrumentation.fingerprint(f.__code__) for f in second
-    ]
+    assert [instrumentation.fingerprint(f.__code__) for f in first] == [instrumentation.fingerprint(f.__code__) for f in second]
     other = fresh_functions(SOURCE.replace("a >= 5", "a >= 6"))
     assert instrumentation.fingerprint(first[0].__code__) != instrumentation.fingerprint(other[0].__code__)
-
 
 
 def test_a_campaigns_workers_keep_instrumentation_in_the_users_cache(tmp_path, monkeypatch):

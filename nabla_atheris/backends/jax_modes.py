@@ -32,9 +32,9 @@ from nabla_atheris.backends.shared_modes import paired, shapes_kept  # noqa: E40
 jax.config.update("jax_enable_x64", True)
 
 
-
 # The conversions between the library's values and numpy: an error raised in them is the harness' own.
 GLUE = ("flatten", "to_numpy", "as_like", "_cotangent")
+
 
 def flatten(out):
     """The outputs of a call as a flat tuple of arrays (tuples, lists, named tuples, pytrees unpacked)."""

@@ -27,9 +27,9 @@ class GraphRefused(Exception):
     """nn.Graph did not compile the call (tracing or planning failed, or the dtype cannot train)."""
 
 
-
 # The conversions between the library's values and numpy: an error raised in them is the harness' own.
 GLUE = ("flatten", "to_numpy", "as_like")
+
 
 def flatten(out):
     """The outputs of a call as a flat list of tensors (tuples, lists and named tuples unpacked)."""

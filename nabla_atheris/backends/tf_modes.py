@@ -25,9 +25,9 @@ ZERO = tf.UnconnectedGradients.ZERO
 NONE = tf.UnconnectedGradients.NONE
 
 
-
 # The conversions between the library's values and numpy: an error raised in them is the harness' own.
 GLUE = ("dense", "flatten", "to_numpy", "as_like")
+
 
 def dense(t):
     """A tensor-like result as a dense tensor (IndexedSlices, SparseTensor, RaggedTensor, variables)."""
@@ -232,9 +232,7 @@ def batched(mode, f):
     if mode == "pfor-direct":
         g = tf.function(lambda xs, _: tf.vectorized_map(lambda a: tuple(flatten(f(*a))), tuple(xs)), autograph=False)
     else:
-        g = tf.function(
-            lambda xs, u: _jacobian_products(f, [x[0] for x in xs], u, use_pfor=mode == "pfor-rev"), autograph=False
-        )
+        g = tf.function(lambda xs, u: _jacobian_products(f, [x[0] for x in xs], u, use_pfor=mode == "pfor-rev"), autograph=False)
 
     def run(xs, vectors):
         result = g(list(xs), _constants(vectors))

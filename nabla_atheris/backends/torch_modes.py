@@ -17,6 +17,7 @@ from nabla_atheris.backends.shared_modes import paired, shapes_kept
 # The conversions between the library's values and numpy: an error raised in them is the harness' own.
 GLUE = ("flatten", "to_numpy", "as_like")
 
+
 def flatten(out):
     """The outputs of a call as a flat list of tensors (tuples, lists and named tuples unpacked)."""
     if isinstance(out, torch.Tensor):
