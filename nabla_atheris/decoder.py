@@ -129,8 +129,10 @@ def _decode_values(src: Choices, dtype: str, count: int, slot: TensorSlot, regim
             dtype=np.float64,
         )
         reals = in_regime(reals, regime, slot.domain)
-        if complex_:
-            reals = reals[0::2] + 1j * reals[1::2]
+        if complex_:  # each part as drawn (1j * inf would make the real part nan)
+            parts = reals
+            reals = np.empty(count, dtype=np.complex128)
+            reals.real, reals.imag = parts[0::2], parts[1::2]
         with np.errstate(over="ignore"):
             return reals.astype(storage_dtype(dtype))
     span = max(slot.high - slot.low, 1)

@@ -3,6 +3,7 @@ domains respected with their edges reached, seeds in the mixed palette; integer 
 the order and uniqueness a call promises for them."""
 
 import dataclasses
+import math
 
 import numpy as np
 from hypothesis import given, settings
@@ -20,7 +21,9 @@ from nabla_atheris.palette import (
     MIXED,
     REGIME_CHOICES,
     REGIMES,
+    SPECIAL_VALUES,
     UNIFORM,
+    encode_real,
     in_index_regime,
     in_regime,
     index_regime_of,
@@ -194,3 +197,12 @@ def test_an_api_with_unique_indices_draws_repeats_where_the_call_accumulates():
     values = bytes([0] * 24 + [7] * 12)  # the six reals, then six equal integers
     assert len(np.unique(decode_bytes(values, plain).tensors()[1].values)) == 6
     assert len(np.unique(decode_bytes(values, reducing).tensors()[1].values)) < 6
+
+
+def test_a_complex_tensor_keeps_each_part_as_drawn():
+    catalog = build_catalog("torch", ["torch.abs"], {"torch.abs": [{"args": [{"tensor": [2]}], "dtypes": ["complex128"]}]})
+    special = bytes([SPECIAL_VALUES.index(1.5), 0, 0, SPECIAL_VALUES.index(math.inf), 0, 0])
+    writer = ChoiceWriter({}, special + encode_real(-0.5) + encode_real(0.5))
+    decode_from(writer, catalog)
+    values = decode_bytes(writer.buffer(), catalog).tensors()[0].values
+    assert values[0].real == 1.5 and values[0].imag == math.inf  # 1.5 + 1j * inf would be nan + inf j
