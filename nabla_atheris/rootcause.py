@@ -163,6 +163,17 @@ COMPUTED_BY: dict[str, dict[str, str]] = {
         "torch.nn.MultiheadAttention": "torch.nn.functional.multi_head_attention_forward",
         "torch.nn.ReLU6": "torch.nn.functional.hardtanh",
         "torch.nn.Softmax2d": "torch.nn.functional.softmax",
+        # Linear-algebra functions whose derivative is another's rule (their autograd graph holds its
+        # backward node, views aside): the _ex variants and what calls them, logdet through slogdet.
+        "torch.linalg.solve_ex": "torch.linalg.solve",
+        "torch.linalg.tensorsolve": "torch.linalg.solve",
+        "torch.linalg.inv_ex": "torch.linalg.inv",
+        "torch.inverse": "torch.linalg.inv",
+        "torch.Tensor.inverse": "torch.linalg.inv",
+        "torch.linalg.cholesky_ex": "torch.linalg.cholesky",
+        "torch.linalg.lu_factor_ex": "torch.linalg.lu_factor",
+        "torch.logdet": "torch.linalg.slogdet",
+        "torch.Tensor.logdet": "torch.linalg.slogdet",
     },
 }
 _DTYPES = re.compile(

@@ -112,6 +112,8 @@ def test_torch_module_classes_computed_by_a_functional_call_it_in_the_installed_
 
     torch = pytest.importorskip("torch")
     for api, by in COMPUTED_BY["torch"].items():
+        if not api.startswith("torch.nn."):
+            continue
         cls = getattr(torch.nn, api.rpartition(".")[2])
         source = inspect.getsource(cls.forward)
         for helper in re.findall(r"self\.(_\w+)\(", source):
@@ -154,3 +156,45 @@ def test_a_declared_triangle_takes_its_side_from_the_calls_flag():
     assert structures.resolve("triangular:lower", {"upper": True}) == "upper"
     assert structures.resolve("hermitian", {"upper": True}) == "hermitian"
     assert structures.resolve(None, {}) is None
+
+
+def test_torch_functions_computed_by_another_hold_its_backward_node():
+    """Each torch function of COMPUTED_BY differentiates through the other's rule: the other's
+    backward node is in its autograd graph (the rest views, selections and masks)."""
+    torch = pytest.importorskip("torch")
+    a = torch.eye(3, dtype=torch.float64) * 3 + 0.1 * torch.arange(9, dtype=torch.float64).reshape(3, 3)
+    a = (a @ a.T).requires_grad_()  # symmetric positive definite: every function takes it
+    b = torch.ones(3, 2, dtype=torch.float64, requires_grad=True)
+    calls = {
+        "torch.linalg.solve": lambda: torch.linalg.solve(a, b),
+        "torch.linalg.solve_ex": lambda: torch.linalg.solve_ex(a, b)[0],
+        "torch.linalg.tensorsolve": lambda: torch.linalg.tensorsolve(a, b[:, 0]),
+        "torch.linalg.inv": lambda: torch.linalg.inv(a),
+        "torch.linalg.inv_ex": lambda: torch.linalg.inv_ex(a)[0],
+        "torch.inverse": lambda: torch.inverse(a),
+        "torch.Tensor.inverse": lambda: a.inverse(),
+        "torch.linalg.cholesky": lambda: torch.linalg.cholesky(a),
+        "torch.linalg.cholesky_ex": lambda: torch.linalg.cholesky_ex(a)[0],
+        "torch.linalg.lu_factor": lambda: torch.linalg.lu_factor(a)[0],
+        "torch.linalg.lu_factor_ex": lambda: torch.linalg.lu_factor_ex(a)[0],
+        "torch.linalg.slogdet": lambda: torch.linalg.slogdet(a)[1],
+        "torch.logdet": lambda: torch.logdet(a),
+        "torch.Tensor.logdet": lambda: a.logdet(),
+    }
+
+    def nodes(output):
+        seen, stack = set(), [output.grad_fn]
+        while stack:
+            node = stack.pop()
+            if node is not None and node not in seen:
+                seen.add(node)
+                stack += [n for n, _ in node.next_functions]
+        return {type(node).__name__ for node in seen}
+
+    functions = {api: by for api, by in COMPUTED_BY["torch"].items() if not api.startswith("torch.nn.")}
+    assert functions and set(functions) | set(functions.values()) <= set(calls)
+    for api, by in functions.items():
+        assert type(calls[by]().grad_fn).__name__ in nodes(calls[api]()), f"{api} does not differentiate through {by}"
+        assert root_cause("torch", api, "second-order-mismatch", ("rev-over-fwd", "numeric")) == root_cause(
+            "torch", by, "second-order-mismatch", ("rev-over-fwd", "numeric")
+        )
