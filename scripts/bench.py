@@ -1614,7 +1614,8 @@ def reliability_table(results: dict[str, dict[str, Any]]) -> list[str]:
         "libFuzzer (`FuzzSession.test_one_input` behind the memory guard; findings stored, not raised), with the",
         "scenario sets a campaign's worker runs after its first pass (the library's defaults), in a child",
         "process replaced after a native crash, counted across runs toward the goal (`--sections robustness`,",
-        "bench/robustness/LIB.json). The rate is inputs over the runs' wall time: each worker's start-up",
+        "bench/robustness/LIB.json). The rate is inputs over the runs' wall time (a run of several input workers",
+        "at once, `--robustness-workers N`, counts all their inputs): each worker's start-up",
         "(imports, warm-up, instrumentation), every check, storing findings and hangs included; the re-runs",
         "by `repro` after a run are not. Harness exceptions escape the entry; harness errors are exceptions of",
         "this project's code that a stage of the oracle caught: both are our bugs and must be 0. Each native",
@@ -1632,7 +1633,8 @@ def reliability_table(results: dict[str, dict[str, Any]]) -> list[str]:
 
 def robustness_details(x: dict[str, Any]) -> list[str]:
     """A library's random inputs through the harness: its runs, harness exceptions and native crashes."""
-    loads = ", ".join(f"{run['load_average'][0]}-{run['load_average'][1]}" for run in x["runs"])
+    workers = lambda run: f" ({run['workers']} workers)" if run.get("workers", 1) > 1 else ""  # noqa: E731
+    loads = ", ".join(f"{run['load_average'][0]}-{run['load_average'][1]}{workers(run)}" for run in x["runs"])
     lines = [
         f"Random inputs through the harness: {x['inputs']:,} of the goal {x['goal']:,} in {x['seconds']} s over "
         f"{len(x['runs'])} run(s) (load average of the machine before-after each: {loads}); {x['worker_processes']} worker "
