@@ -25,7 +25,7 @@ from nabla_atheris.backends import Backend, get_backend
 from nabla_atheris.campaign import Workdir, harness_env, harness_path
 from nabla_atheris.case import Case
 from nabla_atheris.catalog import Catalog, load_catalog
-from nabla_atheris.decoder import decode_bytes
+from nabla_atheris.decoder import decode_bytes, first_call_bytes
 from nabla_atheris.findings import META_FILE, FindingsStore
 from nabla_atheris.libraries import Limits, record
 from nabla_atheris.lifetime import PARENT_ENV
@@ -139,6 +139,20 @@ def native_finding(
     return finding, case
 
 
+def key_by_first_call(finding: Finding, case: Case, data: bytes, catalog: Catalog, rerun_alone: Callable[[Path], Rerun]) -> None:
+    """A program's native crash, timeout or OOM that its first call repeats alone (`rerun_alone` of
+    that call's bytes) is keyed by that call: the harness cannot tell which call of a program died,
+    and a program that merely reaches a call's crash is that call's finding."""
+    alone = first_call_bytes(data, catalog) if case.then else None
+    if alone is None:
+        return
+    with tempfile.TemporaryDirectory(prefix="nabla-first-call-") as scratch:
+        path = Path(scratch) / "first-call"
+        path.write_bytes(alone)
+        if rerun_alone(path).outcome == finding.kind:
+            finding.keyed_by = case.api
+
+
 def triage_artifacts(
     workdir: Workdir,
     library: str,
@@ -177,6 +191,11 @@ def triage_artifacts(
         else:
             data = artifact.read_bytes()
             finding, case = native_finding(kind, data, catalog, result, artifact.name, backend)
+            if not finding.details["flaky"]:
+                try:
+                    key_by_first_call(finding, case, data, catalog, lambda path: rerun(harness_argv, path, env, limits, stop))
+                except Stopped:  # the campaign's time is up: the program keeps its own key
+                    pass
             happened = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(artifact.stat().st_mtime))
             finding.details["happened_at"] = happened
             folder, new, _ = store.record(finding, case, data, render_reproducer(case, finding), backend.version())

@@ -475,6 +475,46 @@ def seed_bytes(catalog: Catalog, api_id: int, template_index: int, choices: dict
     return _default_call_bytes(catalog, api_id, template_index, choices or {})
 
 
+class _Recorder:
+    """A `ChoiceReader` that keeps the choices it made and the value bytes it gave, in order."""
+
+    def __init__(self, data: bytes) -> None:
+        self._reader, self.picks, self.values = ChoiceReader(data), [], bytearray()
+
+    def choice(self, n: int, key: str = "") -> int:
+        self.picks.append(self._reader.choice(n, key))
+        return self.picks[-1]
+
+    def value_bytes(self, n: int) -> bytes:
+        chunk = self._reader.value_bytes(n)
+        self.values.extend(chunk)
+        return chunk
+
+
+class _Replay(ChoiceWriter):
+    """A `ChoiceWriter` that makes recorded choices again, in order, except those `forced` by key."""
+
+    def __init__(self, picks: list[int], values: bytes, forced: dict[str, int]) -> None:
+        super().__init__({}, values)
+        self._picks, self._forced = iter(picks), forced
+
+    def choice(self, n: int, key: str = "") -> int:
+        recorded = next(self._picks, 0)
+        self.wanted = {key: self._forced.get(key, recorded)}
+        return super().choice(n, key)
+
+
+def first_call_bytes(data: bytes, catalog: Catalog) -> bytes | None:
+    """Bytes that decode to the first call of the program `data` decodes to, alone (the same API,
+    template, arguments and values); None when `data` decodes to a single call."""
+    recorder = _Recorder(data)
+    if not decode_from(recorder, catalog).then:
+        return None
+    replay = _Replay(recorder.picks, bytes(recorder.values), {"program": 0})
+    decode_from(replay, catalog)
+    return replay.buffer()
+
+
 def program_seed_bytes(catalog: Catalog, apis: Sequence[str]) -> bytes:
     """Bytes that decode to a chain of 2 or 3 calls: the default call of the first API's first template
     that lets the chain form, then each further API's first template that takes an earlier output

@@ -199,3 +199,32 @@ def test_a_decoder_made_program_of_a_later_call_of_two_tensors_goes_through_ever
     assert square.then[0].args == (Ref(0, 0), Ref(0, 0))
     clean = check_case(square, torch_backend)
     assert clean.valid and not clean.findings and not clean.harness_errors and not clean.filters, explain(clean)
+
+
+def test_a_programs_native_crash_that_its_first_call_repeats_alone_is_keyed_by_that_call():
+    from nabla_atheris.artifacts import Rerun, key_by_first_call
+    from nabla_atheris.catalog import load_catalog
+    from nabla_atheris.decoder import decode_bytes, first_call_bytes
+    from nabla_atheris.program_seeds import program_seeds
+    from nabla_atheris.verdict import Finding
+
+    catalog = load_catalog("torch")
+    data = program_seeds("torch")["torch.program.square-mean"]
+    program = decode_bytes(data, catalog)
+    alone = decode_bytes(first_call_bytes(data, catalog), catalog)
+    assert program.then and not alone.then  # the first call with its arguments and values, alone
+    assert (alone.api, alone.template, repr(alone.args), repr(alone.kwargs)) == (
+        program.api,
+        program.template,
+        repr(program.args),
+        repr(program.kwargs),
+    )
+    assert first_call_bytes(first_call_bytes(data, catalog), catalog) is None  # a single call has none
+
+    def crash(outcome):
+        finding = Finding("crash", ("harness", "harness"), "torch", program.name(), "real-float", "libFuzzer crash")
+        key_by_first_call(finding, program, data, catalog, lambda path: Rerun(outcome, 1 if outcome else 0, ""))
+        return finding
+
+    assert crash("crash").keyed_by == "torch.square" and crash("crash").signature() != crash(None).signature()
+    assert crash(None).keyed_by == ""  # the first call alone runs cleanly: the program's own crash
