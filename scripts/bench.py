@@ -1810,8 +1810,8 @@ causes. OneFlow, the same measure by hand: a 600-second one-worker campaign from
 found 69 root causes; 7 findings were on programs, under 7 root causes, 3 of them shared with single
 calls. The 4 found only by programs are no interaction: three native crashes whose first call
 crashes alone on an empty tensor (`as_strided` of a [0, 0] tensor, `log_softmax` of a [0] tensor,
-`embedding`; a native crash of a program is keyed by its sequence, since the harness cannot tell
-which call died: a gap in root-cause grouping), and `scatter -> cosh -> acos` (rev-vs-numeric on 0-d
+`embedding`: `repro` of each first call alone dies the same way, SIGSEGV or SIGABRT in the direct
+call; such crashes are keyed by the first call since, README, Findings), and `scatter -> cosh -> acos` (rev-vs-numeric on 0-d
 tensors) did not reproduce from its saved input (`repro`: no finding; its scatter writes a 0-d
 tensor at index -1, probably beyond what OneFlow checks, so memory decides). The planted interaction bugs' campaign table comes from
 
