@@ -1805,15 +1805,16 @@ interaction bug (`tests/planted_torch.py` sparse_input_jvp, counted by the accur
 `fwd-vs-numeric (program)`) shows what the program scenarios detect that a single call cannot.
 Since then a program finding that one of its calls shows alone, on the values that call received,
 is keyed by the earliest such call (README, Findings), so such reached single-call bugs no longer count as programs' root
-causes. OneFlow, the same measure by hand: a 600-second one-worker campaign from the seed corpus
-(`fuzz oneflow --time 600`, 19,660 checks, load average 3 to 5: a JAX benchmark shared the machine)
-found 69 root causes; 7 findings were on programs, under 7 root causes, 3 of them shared with single
-calls. The 4 found only by programs are no interaction: three native crashes whose first call
-crashes alone on an empty tensor (`as_strided` of a [0, 0] tensor, `log_softmax` of a [0] tensor,
-`embedding`: `repro` of each first call alone dies the same way, SIGSEGV or SIGABRT in the direct
-call; such crashes are keyed by the first call since, README, Findings), and `scatter -> cosh -> acos` (rev-vs-numeric on 0-d
-tensors) did not reproduce from its saved input (`repro`: no finding; its scatter writes a 0-d
-tensor at index -1, probably beyond what OneFlow checks, so memory decides). The planted interaction bugs' campaign table comes from
+causes. OneFlow, the same measure by hand: a 600-second one-worker campaign from the seed corpus (`fuzz
+oneflow --time 600`, 19,660 checks, load average 3 to 5: a JAX benchmark shared the machine) found 69
+root causes; 7 findings were on programs, under 7 root causes, 3 of them shared with single calls. The 4
+found only by programs are no interaction: three native crashes whose first call crashes alone on an
+empty tensor (`as_strided` of a [0, 0] tensor, `log_softmax` of a [0] tensor, `embedding`: `repro` of
+each first call alone dies the same way, SIGSEGV or SIGABRT in the direct call; such crashes are keyed
+by the first call since, README, Findings), and `scatter -> cosh -> acos` (rev-vs-numeric on 0-d
+tensors) did not reproduce from its saved input (`repro`: no finding; its scatter writes a 0-d tensor at
+index -1, probably beyond what OneFlow checks, so memory decides). The planted interaction bugs'
+campaign table comes from
 
     PYTHONPATH=. .venv/bin/python scripts/bench.py --lib LIB --sections programs --programs-seconds 300
     PYTHONPATH=. .venv/bin/python scripts/bench.py --lib torch --sections programs --programs-seconds 600 --programs-seeds shipped
