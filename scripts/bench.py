@@ -1102,6 +1102,11 @@ def _along(side: dict[str, Any]) -> str:
     return ", ".join(f"{round(a['elapsed_s'])}: {a['cov']}" for a in side.get("along_the_way", [])) or "-"
 
 
+def _campaign_order(key: str) -> int:
+    """Campaign records by length: "campaign" (600 s), then "campaign:SECONDS"."""
+    return int(key.partition(":")[2] or 600) if key.startswith("campaign") else 0
+
+
 def _once(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows without repeats (a short run's marks past its end name its last record again)."""
     return [r for i, r in enumerate(rows) if r not in rows[:i]]
@@ -1409,8 +1414,7 @@ def markdown(results: dict[str, dict[str, Any]], bugs: list[dict[str, Any]] | No
                 ["harness", "seconds", "functions instrumented"],
                 [[k, x["seconds"], x["functions"]] for k, x in start.items() if isinstance(x, dict)],
             )
-        if "campaign" in r:
-            c = r["campaign"]
+        for c in (r[k] for k in sorted(r, key=_campaign_order) if k == "campaign" or k.startswith("campaign:")):
             ta, again = c["time_accounting"], c["resumed"]
             title = f"A {c['seconds'] // 60}-minute one-worker campaign from the {c['seeds']} shipped seeds, new workdir"
             lines += [f"{title}{_load(c)}:", ""]
@@ -1914,6 +1918,7 @@ def main() -> None:
         before = os.getloadavg()[0]
         key = f"known:{args.scenarios}" if section == "known" and args.scenarios else section  # one record per choice of sets
         key = f"programs:{args.programs_seeds}" if section == "programs" else key  # one record per choice of seeds
+        key = f"campaign:{args.campaign_seconds}" if section == "campaign" and args.campaign_seconds != 600 else key
         result[key] = runs[section]()
         if isinstance(result[key], dict):  # other work on the machine skews seconds, less so ratios
             result[key]["load_average"] = [round(before, 1), round(os.getloadavg()[0], 1)]
