@@ -321,3 +321,53 @@ def test_robustness_shards_merge_into_the_state_and_vanish(tmp_path):
     assert merged["apis"] == ["a", "b", "c"] and merged["native_crashes"] == [crash]
     assert merged["seconds"] == 14.0 and merged["runs"][-1]["workers"] == 2
     assert bench._read_state(state) == merged and not list(tmp_path.glob("jax.shard*"))
+
+
+def test_root_causes_only_programs_showed_are_counted_and_listed_apart_from_those_single_calls_showed_too():
+    def meta(root, apis, kind="rev-vs-numeric", flaky=False):
+        return {"root_cause": root, "api": apis[0], "apis": dict.fromkeys(apis, 1), "kind": kind, "details": {"flaky": flaky}}
+
+    metas = [
+        meta("torch:a", ["torch.a"]),
+        meta("torch:b", ["torch.b", "torch.x -> torch.b"]),  # a single call showed it too
+        meta("torch:c", ["torch.c -> torch.d"]),
+        meta("torch:c", ["torch.c -> torch.e"], kind="crash"),
+        meta("torch:f", ["torch.f -> torch.g"], kind="crash", flaky=True),  # flaky: left out
+    ]
+    roots = bench.program_roots(metas)
+    assert roots["root_causes"] == 3 and roots["with_program_findings"] == 2
+    only = [{"root": "torch:c", "programs": ["torch.c -> torch.d", "torch.c -> torch.e"], "kinds": ["crash", "rev-vs-numeric"]}]
+    assert roots["only_programs"] == only
+    results = {
+        "torch": {
+            "version": "1.0",
+            "date": "2026-01-01",
+            "known:default@1800": {"campaign_s": 1800.2, "bugs": [], "roots": roots},
+        }
+    }
+    text = bench.markdown(results, [])
+    assert "| 3 | 2 | 1 | `torch.c -> torch.d`, `torch.c -> torch.e` (crash, rev-vs-numeric) |" in text, text
+
+
+def test_a_campaign_of_another_length_is_shown_after_the_600_second_one():
+    accounting = {
+        "startup_s": 9,
+        "first_pass_s": 300,
+        "later_s": 1400,
+        "later_share": 0.8,
+        "checking_share_after_first_minute": 0.9,
+    }
+    resumed = {"seconds": 180, "first_pass_inputs": 700, "first_pass_s": 90.0}
+    campaign = {"seeds": 600, "first_pass_s": 312.0, "time_accounting": accounting, "along_the_way": [], "resumed": resumed}
+    campaign.update(peak_rss_mb=3000, worker_processes=1, findings=7, workdir="w")
+    results = {
+        "tf": {
+            "version": "1.0",
+            "date": "2026-01-01",
+            "campaign:1800": {**campaign, "seconds": 1800},
+            "campaign": {**campaign, "seconds": 600},
+        }
+    }
+    text = bench.markdown(results)
+    assert text.index("A 10-minute one-worker campaign") < text.index("A 30-minute one-worker campaign"), text
+    assert "| first pass of a resumed run (700 inputs) | 90 s (1.5 min) |" in text
