@@ -325,7 +325,7 @@ def infer_library(
         spellings = [other for other in apis if other != api and function_name(library, other) == function_name(library, api)]
         names = parameter_names(library, api) or next(filter(None, (parameter_names(library, o) for o in spellings)), [])
         documentation = docstring(library, api, spellings)
-        infer.merge(found, infer.from_docstring(documentation, names))
+        infer.merge(found, infer.from_docstring(documentation, names, docstring(library, api, [])))
         infer.merge(found, infer.domains_from_docstring(documentation, names))
         infer.merge(found, infer.structures_from_docstring(documentation, names))
         entry = catalog.apis[api]

@@ -7,7 +7,7 @@ import pytest
 from conftest import explain, kinds, tensor
 from fake_backend import FakeBackend
 
-from nabla_atheris.catalog.inference import from_name, with_name_properties
+from nabla_atheris.catalog.inference import from_docstring, from_name, with_name_properties
 from nabla_atheris.catalog.properties import properties_of
 from nabla_atheris.handcase import parse_case
 from nabla_atheris.oracle import check_case
@@ -81,3 +81,17 @@ def test_checked_in_properties_carry_every_apis_current_name_properties(library)
         if with_name_properties(api, declared.get(api, {})) != declared.get(api, {})
     ]
     assert not stale, f"run scripts/infer_properties.py --lib {library} --names: {stale[:5]}"
+
+
+V1_DOC = "Backpropagation will happen only into `logits`.  To calculate a cross entropy loss that allows ..."
+V2_DOC = "Backpropagation will happen into both `logits` and `labels`.  To disallow backpropagation into ..."
+
+
+def test_labels_are_cut_only_where_the_apis_own_documentation_cuts_them():
+    # TensorFlow 1's softmax cross entropy stops its labels' gradient; TensorFlow 2's (and the raw op),
+    # spellings of the same name, backpropagate into them (-log_softmax(logits)): another spelling's
+    # documentation does not cut them
+    names = ["labels", "logits"]
+    assert from_docstring(V1_DOC, names)["nondifferentiable"] == ["labels", "0"]
+    assert "nondifferentiable" not in from_docstring(V2_DOC + "\n" + V1_DOC, names, V2_DOC)
+    assert "nondifferentiable" not in from_docstring(V1_DOC, ["features", "labels"], "")

@@ -119,19 +119,21 @@ ONLY_INTO = re.compile(r"backpropagation\s+will\s+happen\s+only\s+into\s+`(\w+)`
 AUTOGRAD_IGNORES = re.compile(r"ignored\s+with\s+respect\s+to\s+autograd|straight[- ]through\s+estimator")
 
 
-def from_docstring(doc: str, parameter_names: list[str]) -> Properties:
+def from_docstring(doc: str, parameter_names: list[str], own_doc: str | None = None) -> Properties:
     """Label arguments a docstring gives as 1 or -1 (hinge, margin and cosine-embedding losses): their
     values are labels, drawn as such, and not differentiated (the loss is discontinuous in them); and
     a computation the docstring says autograd ignores (gaussian_nll_loss's clamp of var, straight-
     through estimators): a derivative by convention, not by the math; label arguments beside the one
     argument backpropagation "will happen only into" (TensorFlow 1's softmax cross entropy stops
-    the gradient of its labels): not differentiated."""
+    the gradient of its labels): not differentiated, where the API's own documentation (`own_doc`,
+    by default `doc`) says so: another spelling of the same name can be another function (TensorFlow
+    2's softmax_cross_entropy_with_logits and the raw op backpropagate into the labels)."""
     out: Properties = {"sources": {}}
     label = next((n for n in LABEL_NAMES if n in parameter_names), None)
     if label is not None and SIGN_LABELS.search(doc or ""):
         out["labels"] = {k: "sign" for k in (label, str(parameter_names.index(label)))}
         out["sources"]["labels"] = f"docstring: {label!r} holds 1 or -1"
-    only = ONLY_INTO.search(doc or "")
+    only = ONLY_INTO.search((doc if own_doc is None else own_doc) or "")
     cut = [n for n in LABEL_NAMES if n in parameter_names and only and n != only.group(1)]
     if cut:
         out["nondifferentiable"] = [k for n in cut for k in (n, str(parameter_names.index(n)))]
