@@ -152,17 +152,24 @@ def lacks_complex_kernel(op: Any) -> bool:
 
 def from_torch_declarations(apis: list[str]) -> dict[str, infer.Properties]:
     """OneFlow mirrors PyTorch's API: the arguments PyTorch declares parameters or labels, and its
-    gradient-cutting and straight-through APIs, hold for the same function in OneFlow."""
+    gradient-cutting and straight-through APIs, hold for the same function in OneFlow. The mirror's
+    declaration (oneflow.X: torch.X) first, since positions are those of its signature (torch.batch_norm
+    passes the running statistics third and fourth, nn.functional.batch_norm first and second); else
+    the first spelling of the same function that declares any, where the catalog has no mirror."""
     torch_properties = json.loads((DATA / "torch.properties.json").read_text())["apis"]
+    torch_apis = json.loads((DATA / "torch.json").read_text())["apis"]
+    keys = ("nondifferentiable", "labels", "gradient")
     by_function: dict[str, dict] = {}
     for api, spec in torch_properties.items():
-        by_function.setdefault(function_name("torch", api), spec)
+        if any(key in spec for key in keys):
+            by_function.setdefault(function_name("torch", api), spec)
     out = {}
     for api in apis:
-        spec = by_function.get(function_name("oneflow", api))
+        mirror = "torch" + api.removeprefix("oneflow")
+        spec = torch_properties.get(mirror, {}) if mirror in torch_apis else by_function.get(function_name("oneflow", api))
         if not spec:
             continue
-        found = {key: spec[key] for key in ("nondifferentiable", "labels", "gradient") if key in spec}
+        found = {key: spec[key] for key in keys if key in spec}
         if found:
             sources = spec["sources"]
             found["sources"] = {key: f"PyTorch's declaration ({sources.get(key, '')}); OneFlow mirrors its API" for key in found}

@@ -95,3 +95,17 @@ def test_labels_are_cut_only_where_the_apis_own_documentation_cuts_them():
     assert from_docstring(V1_DOC, names)["nondifferentiable"] == ["labels", "0"]
     assert "nondifferentiable" not in from_docstring(V2_DOC + "\n" + V1_DOC, names, V2_DOC)
     assert "nondifferentiable" not in from_docstring(V1_DOC, ["features", "labels"], "")
+
+
+def test_oneflow_takes_the_declarations_of_its_torch_mirror():
+    # torch.batch_norm (running statistics third and fourth, passed as None by its template: nothing
+    # declared) must not shadow nn.functional.batch_norm's (first and second), OneFlow's signature
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "infer_properties.py"
+    spec = importlib.util.spec_from_file_location("infer_properties", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    declared = module.from_torch_declarations(["oneflow.nn.functional.batch_norm", "oneflow.nn.CrossEntropyLoss"])
+    assert declared["oneflow.nn.functional.batch_norm"]["nondifferentiable"] == ["1", "2"]
+    assert declared["oneflow.nn.CrossEntropyLoss"]["nondifferentiable"] == ["weight"]
