@@ -795,12 +795,21 @@ def _ending(records: list[dict[str, Any]], wall: float) -> dict[str, Any]:
 
 
 def _first_pass(records: list[dict[str, Any]]) -> float | None:
-    """Seconds from a worker's start (the run's) to the end of its first pass over the corpus, start-up
-    included (None: not reached)."""
+    """Seconds from the run's start to the end of the first pass over the corpus of one of its worker
+    processes: start-up included, and the processes that died during a first pass (a native crash) before
+    one finished it (None: not reached)."""
+    if not records:
+        return None
+    started = _epoch(records[0]["time"])  # the run's first record, written as it starts
     for record in records:
-        done = [w["first_pass_s"] for w in record.get("workers", []) if w.get("first_pass_s") is not None]
-        if done:
-            return min(done)
+        began = {p.get("pid"): p.get("process_started") for p in record.get("processes", [])}
+        ends = [
+            began[w["pid"]] + w["first_pass_s"]
+            for w in record.get("workers", [])
+            if w.get("first_pass_s") is not None and began.get(w["pid"])
+        ]
+        if ends:
+            return round(max(min(ends) - started, 0.0), 1)
     return None
 
 

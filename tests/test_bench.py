@@ -371,3 +371,18 @@ def test_a_campaign_of_another_length_is_shown_after_the_600_second_one():
     text = bench.markdown(results)
     assert text.index("A 10-minute one-worker campaign") < text.index("A 30-minute one-worker campaign"), text
     assert "| first pass of a resumed run (700 inputs) | 90 s (1.5 min) |" in text
+
+
+def test_the_first_pass_is_timed_from_the_runs_start_across_workers_that_died_during_it():
+    def record(stamp, workers, processes):
+        return {"time": stamp, "elapsed_s": 0.3, "workers": workers, "processes": processes}
+
+    start = bench._epoch("2026-01-01T00:00:00Z")
+    first = {"pid": 1, "process_started": start + 1.0}
+    second = {"pid": 2, "process_started": start + 50.0}  # replaced the first after a native crash
+    records = [
+        record("2026-01-01T00:00:00Z", [{"pid": 1, "first_pass_s": None}], [first]),
+        record("2026-01-01T00:01:10Z", [{"pid": 2, "first_pass_s": 14.6}], [first, second]),
+    ]
+    assert bench._first_pass(records) == 64.6
+    assert bench._first_pass(records[:1]) is None
