@@ -100,7 +100,7 @@ def test_tables_show_accuracy_of_every_library_and_known_bugs():
     text = bench.markdown(results)
     assert "| torch | rev-vs-numeric | 2 / 2 |" in text and "| tf | **traps flagged (must be 0)** | 0 of 5 |" in text
     assert "[pytorch/pytorch#1](https://github.com/pytorch/pytorch/issues/1) | yes | 12.5 | 600 |" in text
-    assert "| `torch.g` | compiled-mismatch | [pytorch/pytorch#1]" in text and "| no | None | 540 | default,inductor/8 |" in text
+    assert "| `torch.g` | compiled-mismatch | [pytorch/pytorch#1]" in text and "| no | - | 540 | default,inductor/8 |" in text
 
 
 def test_known_bugs_that_no_campaign_was_evaluated_on_read_not_yet_measured():
