@@ -289,6 +289,21 @@ class RandomAfterTwoCalls:
         return x if self.calls <= 2 else x + torch.rand_like(x)
 
 
+class OneHotOffOnce:
+    """A random one-hot vector (its hot entry moves at every call), all zeros at its third call: a
+    random op whose maximum repeats by luck until once it does not (amax of bernoulli's 0s and 1s)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, x):
+        self.calls += 1
+        hot = torch.zeros_like(x).flatten()
+        if self.calls != 3:
+            hot[self.calls % hot.numel()] = 1.0
+        return x * 0.0 + hot.reshape(x.shape)
+
+
 class OnceOffOnViews:
     """The identity, off by a factor once: its first call on a non-contiguous input (as a random op
     that was unlucky once: an attention's dropout mask)."""
@@ -394,6 +409,7 @@ TRAPS = {
     "nondeterministic": nondeterministic,
     "right_complex": right_complex,
     "lucky_random": RandomAfterTwoCalls(),
+    "one_hot_off_once": OneHotOffOnce(),
     "once_off_on_views": OnceOffOnViews(),
     "sign_branch": sign_branch,
 }

@@ -8,7 +8,7 @@ import json
 import msgpack
 import planted_jax  # noqa: F401  (registers jax.nabla_planted)
 import planted_tf  # noqa: F401  (registers tf.nabla_planted)
-import planted_torch  # noqa: F401  (registers torch.nabla_planted)
+import planted_torch  # registers torch.nabla_planted
 import pytest
 from conftest import explain, kinds, make_case, run_reproducer, tensor
 from test_bad_input import run
@@ -228,3 +228,11 @@ def test_a_programs_native_crash_that_its_first_call_repeats_alone_is_keyed_by_t
 
     assert crash("crash").keyed_by == "torch.square" and crash("crash").signature() != crash(None).signature()
     assert crash(None).keyed_by == ""  # the first call alone runs cleanly: the program's own crash
+
+
+def test_a_random_first_call_whose_reduction_repeats_by_luck_is_nondeterministic(torch_backend):
+    # the program's outputs repeat in every direct call but one scenario's; its first call's never do
+    planted_torch.TRAPS["one_hot_off_once"].calls = 0
+    verdict = check_case(parse_case(program("torch", "torch.nabla_planted.one_hot_off_once", "torch.amax")), torch_backend)
+    assert not verdict.findings and not verdict.harness_errors, explain(verdict)
+    assert "nondeterministic" in verdict.filters, explain(verdict)

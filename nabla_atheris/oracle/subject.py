@@ -83,12 +83,23 @@ class Subject:
 
     def repeats_itself(self) -> bool:
         """The direct call, repeated, gives the first outputs again (asked before a mode is blamed for
-        other outputs: two equal calls of a random op, such as bernoulli, can be luck)."""
+        other outputs: two equal calls of a random op, such as bernoulli, can be luck), and so does
+        each earlier call of a program (a later call can reduce a random call's outputs to values that
+        repeat by luck: amax of bernoulli's 0s and 1s is 1 in most draws)."""
         for _ in range(DETERMINISM_REPEATS):
             again = self.run(self.call.direct)
             if not again.ok or not P.same_values(self.outputs, again.value):
                 return False
-        return True
+        return all(self._earlier_call_repeats(index) for index in range(len(self.case.calls()) - 1))
+
+    def _earlier_call_repeats(self, index: int) -> bool:
+        """Call `index` of the program (run up to it) gives the same outputs in repeated direct calls,
+        or fails in each."""
+        prefix = self.case.with_calls(self.case.calls()[: index + 1])
+        runs = [self.run(lambda: self.backend.bind(prefix).direct()) for _ in range(DETERMINISM_REPEATS)]
+        if not all(run.ok for run in runs):
+            return not any(run.ok for run in runs)
+        return all(P.same_values(runs[0].value, run.value) for run in runs[1:])
 
     def finding(self, kind: str, a: str, b: str, message: str, max_error: float = 0.0, **details: Any) -> Finding:
         """A finding on this subject, with the directions and step its reproducer needs."""
