@@ -236,3 +236,10 @@ def test_a_random_first_call_whose_reduction_repeats_by_luck_is_nondeterministic
     verdict = check_case(parse_case(program("torch", "torch.nabla_planted.one_hot_off_once", "torch.amax")), torch_backend)
     assert not verdict.findings and not verdict.harness_errors, explain(verdict)
     assert "nondeterministic" in verdict.filters, explain(verdict)
+
+
+def test_a_first_order_only_check_of_a_program_keys_its_findings_by_the_single_call(torch_backend):
+    # a campaign's first pass checks a case it met before (a restarted worker's replay) up to first order only
+    reached = check_case(parse_case(program("torch", FIRST["torch"], PLANTED["torch"])), torch_backend, first_order_only=True)
+    found = [f for f in reached.findings if f.kind == "rev-vs-numeric"]
+    assert found and {f.keyed_by for f in found} == {PLANTED["torch"]}, explain(reached)

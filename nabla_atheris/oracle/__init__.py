@@ -10,7 +10,8 @@ Stages, each a function of the subject (`subject.prepare`) and the first-order r
 6. the API wrapped in user-defined derivative rules against the API itself (`custom`);
 7. the API's inputs bound as users also bind them against plain tensors (`custom.judge_input_kinds`);
 8. a program's findings that one of its calls shows alone, on the values it received, are keyed
-   by the earliest such call (`program_values.key_by_single_call`: one root cause per bug across programs and calls).
+   by the earliest such call (`program_values.key_by_single_call`: one root cause per bug across programs and calls),
+   also when the check stops after first order.
 Stages 3, 5, 6 and 7 run for the scenario sets chosen that run on the case (`scenario_sets`); the
 time of each set is recorded in the verdict. No stage is skipped because another found or filtered something: each
 compares what it can. An exception of nabla-atheris' own code ends only its stage, as a harness
@@ -33,7 +34,7 @@ from nabla_atheris.oracle.first_order import blamed, judge_derivatives, judge_st
 from nabla_atheris.oracle.program_values import key_by_single_call
 from nabla_atheris.oracle.running import describe, where
 from nabla_atheris.oracle.second_order import judge_second_order
-from nabla_atheris.oracle.subject import prepare
+from nabla_atheris.oracle.subject import Subject, prepare
 from nabla_atheris.verdict import Judgement, Verdict
 from nabla_atheris.vocabulary import compiled_parts
 
@@ -68,6 +69,7 @@ def check_case(
     derivatives = first or Judgement()
     verdict.absorb(derivatives)
     if first_order_only:
+        _key_by_single_calls(subject, verdict, sets, first_order_only=True)
         return verdict
     # A mode with a wrong first derivative is not composed or compiled further: the same root cause.
     sound = {mode: run for mode, run in agreeing.items() if mode not in blamed(derivatives)}
@@ -84,11 +86,18 @@ def check_case(
         stages.append(("input kinds", "inputs", lambda: judge_input_kinds(subject, sound, evidence, disputed(verdict))))
     for name, chosen, stage in stages:
         verdict.absorb(_stage(verdict, name, stage, chosen) or Judgement())
-    if case.then and verdict.findings:
-        every = {name: 1 for name in sets}  # the program's sets, on the single call whatever its bytes
-        alone = lambda single: check_case(single, backend, every)  # noqa: E731
-        _stage(verdict, "single calls alone", lambda: key_by_single_call(subject, verdict, alone))
+    _key_by_single_calls(subject, verdict, sets)
     return verdict
+
+
+def _key_by_single_calls(subject: Subject, verdict: Verdict, sets: frozenset[str], first_order_only: bool = False) -> None:
+    """Stage 8 for a program with findings: each keyed by the earliest call that shows it alone, checked
+    with the program's sets (up to first order where the program was: a case a campaign's first pass
+    meets again, whose first-order findings are a single call's as much as on a full check)."""
+    if subject.case.then and verdict.findings:
+        every = {name: 1 for name in sets}  # the program's sets, on the single call whatever its bytes
+        alone = lambda single: check_case(single, subject.backend, every, first_order_only)  # noqa: E731
+        _stage(verdict, "single calls alone", lambda: key_by_single_call(subject, verdict, alone))
 
 
 def disputed(verdict: Verdict) -> set[str]:
