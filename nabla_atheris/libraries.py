@@ -139,9 +139,11 @@ RECORDS = {
             # Documented limitations: an argument the function documents as a parameter, not an input; a loss
             # that depends on the arbitrary phase or sign of eigenvectors or singular vectors (linalg.eig, svd
             # docs); data-dependent operations under torch.func transforms (fwd-over-fwd), which its docs exclude;
-            # an in-place API on an input that requires a gradient (autograd's documented refusal).
+            # an in-place API on an input that requires a gradient (autograd's documented refusal); linalg.qr in
+            # the modes its docs call not differentiable ('complete' with m > n, 'r').
             documented=_pattern(
                 r"is not differentiable with respect to argument|cannot have forward grad defined|"
+                r"QR decomposition is not differentiable when mode='complete'|which is not computed when mode='r'|"
                 r"depends on this phase term|specified up to multiplication by|"
                 r"Cannot access data pointer of Tensor that doesn't have storage|"
                 r"a leaf Variable that requires grad is being used in an in-place operation"

@@ -198,6 +198,16 @@ def test_a_call_asking_for_a_scaled_reverse_gradient_is_by_design():
     assert "scale_grad_by_freq=True" in " ".join(line.detail for line in verdict.lines), explain(verdict)
 
 
+def test_a_call_naming_a_padding_row_asks_for_a_reverse_convention():
+    # embedding's docs: "the entries at padding_idx do not contribute to the gradient" (reverse mode only)
+    padded = parse_case({"library": "fake", "api": "fake.wrong_rev", "args": [X], "kwargs": {"padding_idx": 0}})
+    verdict = check_case(padded, BACKEND)
+    assert verdict.findings == [] and "by-design" in verdict.filters, explain(verdict)
+    assert "padding_idx=0" in " ".join(line.detail for line in verdict.lines), explain(verdict)
+    unpadded = parse_case({"library": "fake", "api": "fake.wrong_rev", "args": [X], "kwargs": {"padding_idx": None}})
+    assert kinds(check_case(unpadded, BACKEND)) == {"rev-vs-numeric"}
+
+
 def test_an_error_in_the_harness_glue_is_a_harness_error_not_a_finding():
     verdict = check("glue_error")
     assert verdict.findings == [] and verdict.harness_errors, explain(verdict)

@@ -63,6 +63,9 @@ def test_kink_is_filtered_by_reason(torch_backend):
             "documented-unsupported",
         ),  # noqa: E501
         ("batch_norm is not differentiable wrt running_mean and running_var, they cannot have tangents", "unsupported"),
+        # linalg.qr docs: mode='complete' "is differentiable for m <= n", mode='r' "is never differentiable"
+        ("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.", "documented-unsupported"),
+        ("The derivative of linalg.qr depends on Q, which is not computed when mode='r'.", "documented-unsupported"),
         ("one of the variables needed for gradient computation has been modified by an inplace operation", "invalid-input"),
         ("INTERNAL ASSERT FAILED at aten/src/ATen/native/x.cpp:1", "internal"),
         ("embedding_backward: scale_grad_by_freq not supported with sparse gradients", "unsupported"),

@@ -163,16 +163,24 @@ def prepare(case: Case, backend: Backend, judgement: Judgement) -> Subject | Non
 # embedding_bag (torch, OneFlow) to "scale gradients by the inverse of frequency of the words in the
 # mini-batch" (their docs), which forward mode does not do.
 REVERSE_MODE_FLAGS = {("requires_grad", False): "reverse-cut", ("scale_grad_by_freq", True): "reverse-convention"}
+# Keyword options whose integer value (None: the option is off) asks for such a gradient: padding_idx=N
+# asks embedding and embedding_bag (torch, OneFlow) to leave row N out of the weight's gradient ("the
+# entries at padding_idx do not contribute to the gradient", their docs), which forward mode does not do.
+REVERSE_MODE_OPTIONS = {"padding_idx": "reverse-convention"}
 
 
 def declared_properties(library: str, call: Call) -> ApiProperties:
-    """The API's declared properties, and what the call itself declares by its keyword flags
-    (`REVERSE_MODE_FLAGS`)."""
+    """The API's declared properties, and what the call itself declares by its keyword flags and options
+    (`REVERSE_MODE_FLAGS`, `REVERSE_MODE_OPTIONS`)."""
     properties = properties_of(library, call.api)
     for name, arg in call.kwargs:
-        gradient = REVERSE_MODE_FLAGS.get((name, arg.value)) if isinstance(arg, Attr) and isinstance(arg.value, bool) else None
+        value = arg.value if isinstance(arg, Attr) else None
+        if isinstance(value, bool):
+            gradient = REVERSE_MODE_FLAGS.get((name, value))
+        else:
+            gradient = REVERSE_MODE_OPTIONS.get(name) if isinstance(value, int) else None
         if gradient:
-            sources = {**properties.sources, "gradient": f"the call passes {name}={arg.value}"}
+            sources = {**properties.sources, "gradient": f"the call passes {name}={value}"}
             return dataclasses.replace(properties, gradient=gradient, sources=sources)
     return properties
 
