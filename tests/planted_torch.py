@@ -318,6 +318,20 @@ class OnceOffOnViews:
         return x * 2.0
 
 
+class OffOnceUnderReverseMode:
+    """The identity, off by a factor at its first call under reverse mode (an input that requires grad):
+    a random op whose rare event (dropout at p = 0.001) every direct call missed and one scenario drew."""
+
+    def __init__(self):
+        self.drawn = False
+
+    def __call__(self, x):
+        if not x.requires_grad or self.drawn:
+            return x * 1.0
+        self.drawn = True
+        return x * 2.0
+
+
 class SparseInputJvp(torch.autograd.Function):
     """sin, whose forward-mode rule takes a wrong "sparse input" shortcut: when its input holds an
     exact zero, it forgets the factor cos(x) everywhere. The oracle's single calls take dense inputs
@@ -411,6 +425,7 @@ TRAPS = {
     "lucky_random": RandomAfterTwoCalls(),
     "one_hot_off_once": OneHotOffOnce(),
     "once_off_on_views": OnceOffOnViews(),
+    "off_once_under_reverse_mode": OffOnceUnderReverseMode(),
     "sign_branch": sign_branch,
 }
 

@@ -50,6 +50,12 @@ def test_random_op_that_repeated_itself_once_is_filtered_not_blamed(torch_backen
     assert verdict.findings == [] and verdict.filtered == "nondeterministic", explain(verdict)
 
 
+def test_a_mode_that_does_not_repeat_its_own_other_outputs_drew_them(torch_backend):
+    planted_torch.TRAPS["off_once_under_reverse_mode"].drawn = False
+    verdict = check_case(make_case("torch.nabla_planted.off_once_under_reverse_mode", SMOOTH), torch_backend)
+    assert verdict.findings == [] and "nondeterministic" in verdict.filters, explain(verdict)
+
+
 def test_kink_is_filtered_by_reason(torch_backend):
     verdict = check_case(make_case("torch.nn.functional.relu", tensor([3], [0.0, 1.0, -1.0])), torch_backend)
     assert verdict.filtered == "non-differentiable-point"

@@ -57,13 +57,14 @@ class ModeRun:
 
 def run_first_order(subject: Subject) -> dict[str, ModeRun]:
     """Reverse mode with cotangent u and forward mode with tangent v (the backend's modes)."""
-    runs = {}
-    for mode in subject.backend.first_order_modes:
-        if mode == REV:
-            runs[mode] = ModeRun(mode, subject.run(subject.call.vjp, subject.u))
-        else:
-            runs[mode] = ModeRun(mode, subject.run(subject.call.jvp, subject.v))
-    return runs
+    return {mode: run_mode(subject, mode) for mode in subject.backend.first_order_modes}
+
+
+def run_mode(subject: Subject, mode: str) -> ModeRun:
+    """One first-order AD mode: reverse with cotangent u, or forward with tangent v."""
+    if mode == REV:
+        return ModeRun(mode, subject.run(subject.call.vjp, subject.u))
+    return ModeRun(mode, subject.run(subject.call.jvp, subject.v))
 
 
 def projection(subject: Subject, run: ModeRun) -> float:
@@ -129,11 +130,17 @@ def judge_values(subject: Subject, runs: dict[str, ModeRun]) -> tuple[Judgement,
     judgement, agreeing = Judgement(), {}
     for mode, run in runs.items():
         if run.ok:
-            verdict, same = judge_outputs(subject, mode, run.outputs)
+            verdict, same = judge_outputs(subject, mode, run.outputs, again=lambda mode=mode: _outputs_again(subject, mode))
             judgement.absorb(verdict)
             if same and _shapes_agree(subject, run, judgement):
                 agreeing[mode] = run
     return judgement, agreeing
+
+
+def _outputs_again(subject: Subject, mode: str) -> Arrays | None:
+    """A first-order mode's outputs when it runs once more (None if it failed)."""
+    run = run_mode(subject, mode)
+    return run.outputs if run.ok else None
 
 
 def _shapes_agree(subject: Subject, run: ModeRun, judgement: Judgement) -> bool:

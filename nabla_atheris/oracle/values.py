@@ -3,6 +3,8 @@ compiled scenario). Reproducers embed `output_difference` verbatim."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from nabla_atheris.oracle.subject import Arrays, Subject
@@ -25,8 +27,23 @@ def output_difference(a, b, tol):
     return f" differs by {err:.3g}", err, float(np.max(np.abs(np.abs(a) - np.abs(b)))) <= bound
 
 
-def judge_outputs(subject: Subject, mode: str, outputs: Arrays, kind: str = "value-mismatch") -> tuple[Judgement, bool]:
-    """A scenario's outputs against the direct outputs: the judgement, and whether they agree."""
+def _same(outputs: Arrays, repeated: Arrays | None) -> bool:
+    return (
+        repeated is not None
+        and len(repeated) == len(outputs)
+        and all(
+            a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True) for a, b in zip(outputs, repeated)
+        )
+    )
+
+
+def judge_outputs(
+    subject: Subject, mode: str, outputs: Arrays, kind: str = "value-mismatch", again: Callable[[], Arrays | None] | None = None
+) -> tuple[Judgement, bool]:
+    """A scenario's outputs against the direct outputs: the judgement, and whether they agree. `again`
+    runs the scenario once more (its outputs, None if it failed): a scenario that does not repeat its
+    own other outputs drew them (a rare random event, as dropout at a small p, can repeat in every
+    direct call and miss in one scenario's)."""
     judgement = Judgement()
     tol: Tolerance = tolerance("value", subject.dtypes)
     if len(outputs) != len(subject.outputs):
@@ -43,6 +60,8 @@ def judge_outputs(subject: Subject, mode: str, outputs: Arrays, kind: str = "val
             judgement.filter("sign-or-phase-ambiguity", mode, f"output {i} agrees up to signs or phases")
         elif not subject.repeats_itself():
             judgement.filter("nondeterministic", mode, "a repeated direct call gives other outputs")
+        elif again is not None and not _same(outputs, again()):
+            judgement.filter("nondeterministic", mode, f"{mode}, run again, gives other outputs")
         else:
             details = {} if err is None else {"output": i, "rtol": tol.rtol, "atol": tol.atol}
             judgement.add(subject.finding(kind, "direct", mode, f"output {i}{what}", err or 0.0, **details))
