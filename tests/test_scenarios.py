@@ -180,3 +180,11 @@ def test_an_api_that_refuses_non_contiguous_inputs_is_filtered_and_as_strided_is
     strided = make_case("torch.as_strided_scatter", SMOOTH, {"dtype": "float64", "shape": [2], "seed": 1}, [2], [1])
     layout = check_case(strided, torch_backend, oracle_suite.selection("inputs"))  # its backward is wrong: core finds it
     assert "by-design" in layout.filters and not oracle_suite.flagged_kinds("torch", layout, "inputs"), explain(layout)
+
+
+def test_pfor_rev_of_a_real_output_of_a_complex_input_keeps_the_complex_jacobian_rows(tf_backend):
+    # tf.math.abs of a complex tensor (ComplexAbs): the Jacobian rows are complex; a product cast to the
+    # real output's dtype kept only their real part (the while loop's rows meet TF's TensorArray dtype bug)
+    case = parse_case(oracle_suite.case_json("tf.math.abs", [oracle_suite.COMPLEX]))
+    verdict = check_case(case, tf_backend, oracle_suite.selection("batched"))
+    assert not [f for f in verdict.findings if f.kind == "batched-mismatch"], explain(verdict)

@@ -219,7 +219,9 @@ def _jacobian_products(f, x, u, use_pfor):
                 products[i] = products[i] + tf.reshape(term, (-1,) + tuple(xi.shape))
                 continue
             flat_row = tf.reshape(row, [n, -1])
-            term = tf.reshape(tf.linalg.matmul(w, tf.cast(flat_row, o.dtype)), (-1,) + tuple(xi.shape))
+            # a real output's rows by a complex input are complex: multiplied in the input's dtype
+            dtype = xi.dtype if xi.dtype.is_complex and not o.dtype.is_complex else o.dtype
+            term = tf.reshape(tf.linalg.matmul(tf.cast(w, dtype), tf.cast(flat_row, dtype)), (-1,) + tuple(xi.shape))
             products[i] = products[i] + tf.cast(term if xi.dtype.is_complex else tf.math.real(term), xi.dtype)
     return outs, products
 
