@@ -165,7 +165,8 @@ def test_a_campaign_killed_with_sigkill_leaves_no_process_and_resumes_cleanly(tm
         shutil.copy(ROOT / "corpus" / "torch" / name, seeds)
     first = _fuzz(workdir, seeds, "--jobs", "2", "--time", "0")
     deadline = time.time() + 300
-    while time.time() < deadline and len(Workdir(workdir).listed_processes()) < 2:
+    # the workers are listed, and the first run's first record is written (a kill before it leaves no run to resume)
+    while time.time() < deadline and (len(Workdir(workdir).listed_processes()) < 2 or not read_records(workdir / "stats.jsonl")):
         time.sleep(0.5)
     workers = [p["pid"] for p in Workdir(workdir).listed_processes()]
     assert len(workers) == 2 and all(_alive(pid) for pid in workers)
