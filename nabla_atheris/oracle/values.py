@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nabla_atheris import projections as P
 from nabla_atheris.oracle.subject import Arrays, Subject
 from nabla_atheris.tolerances import Tolerance, tolerance
 from nabla_atheris.verdict import Judgement
@@ -27,14 +28,9 @@ def output_difference(a, b, tol):
     return f" differs by {err:.3g}", err, float(np.max(np.abs(np.abs(a) - np.abs(b)))) <= bound
 
 
-def _same(outputs: Arrays, repeated: Arrays | None) -> bool:
-    return (
-        repeated is not None
-        and len(repeated) == len(outputs)
-        and all(
-            a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True) for a, b in zip(outputs, repeated)
-        )
-    )
+def _repeated(outputs: Arrays, again: Arrays | None) -> bool:
+    """A scenario run again (None: it failed) gave the same outputs (the determinism check's equality)."""
+    return again is not None and P.same_values(outputs, again)
 
 
 def judge_outputs(
@@ -60,7 +56,7 @@ def judge_outputs(
             judgement.filter("sign-or-phase-ambiguity", mode, f"output {i} agrees up to signs or phases")
         elif not subject.repeats_itself():
             judgement.filter("nondeterministic", mode, "a repeated direct call gives other outputs")
-        elif again is not None and not _same(outputs, again()):
+        elif again is not None and not _repeated(outputs, again()):
             judgement.filter("nondeterministic", mode, f"{mode}, run again, gives other outputs")
         else:
             details = {} if err is None else {"output": i, "rtol": tol.rtol, "atol": tol.atol}
